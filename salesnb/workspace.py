@@ -166,11 +166,20 @@ class Workspace:
         """Every team named in the reps table."""
         return [r[0] for r in self.con.execute("SELECT DISTINCT team FROM reps ORDER BY 1").fetchall()]
 
+    def _month(self, func: str, table: str) -> str | None:
+        if table not in self.tables():
+            return None
+        col = TABLES[table].date_column
+        row = self.con.execute(f'SELECT {func}("{col}") FROM "{table}"').fetchone()
+        return None if row[0] is None else pd.Timestamp(row[0]).strftime("%Y-%m")
+
+    def first_month(self, table: str = "order_lines") -> str | None:
+        """The earliest month (YYYY-MM) with rows in a dated table."""
+        return self._month("min", table)
+
     def last_month(self, table: str = "order_lines") -> str | None:
         """The latest month (YYYY-MM) with rows in a dated table."""
-        col = TABLES[table].date_column
-        row = self.con.execute(f'SELECT max("{col}") FROM "{table}"').fetchone()
-        return None if row[0] is None else pd.Timestamp(row[0]).strftime("%Y-%m")
+        return self._month("max", table)
 
     def read(self, table: str, team: str = ALL) -> pd.DataFrame:
         """A whole table, restricted to one team's reps (or every team with 'all')."""

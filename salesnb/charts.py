@@ -1,0 +1,48 @@
+"""The shared plot theme and the charts the reports draw."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import pandas as pd
+import seaborn as sns
+
+PALETTE = ["#1f4e79", "#e07b39", "#3a9d7a", "#b23a48", "#7b6fa8", "#8c8c8c"]
+
+
+def apply_theme() -> None:
+    """One look for every report: white grid, readable fonts, the salesnb palette."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, rc={
+        "figure.figsize": (9, 4), "figure.dpi": 90, "axes.titlesize": 13,
+        "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
+    })
+
+
+def _euros(ax: plt.Axes, axis: str = "y") -> None:
+    fmt = mticker.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:.0f}k")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
+    """Monthly revenue and margin bars with the margin rate on a second axis."""
+    fig, ax = plt.subplots()
+    data = trend.reset_index().melt(id_vars="month", value_vars=["revenue", "margin"])
+    data["month"] = data["month"].dt.strftime("%Y-%m")
+    sns.barplot(data=data, x="month", y="value", hue="variable", ax=ax)
+    ax.set(title=title, xlabel="", ylabel="EUR")
+    _euros(ax)
+    ax.tick_params(axis="x", rotation=90)
+    ax.legend(title="")
+    fig.tight_layout()
+    return fig
+
+
+def ranked_bars(table: pd.DataFrame, value: str, title: str, top: int = 15) -> plt.Figure:
+    """Horizontal bars of the `top` largest values, labelled by the table's index."""
+    data = table[value].head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(data) + 1)))
+    ax.barh([str(i) for i in data.index], data.to_numpy(), color=PALETTE[0])
+    ax.set(title=title, xlabel="EUR", ylabel="")
+    _euros(ax, "x")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,133 @@
+"""The `salesnb` command: demo data, validation, and report runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from salesnb.errors import SalesnbError
+from salesnb.params import PARAMS_DIR, Plan, load_plan
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from salesnb.demo import generate
+    from salesnb.workspace import load_folder
+
+    out = Path(args.out)
+    manifest = generate(out, seed=args.seed, scale=args.scale, order_format=args.format)
+    print(f"Demo CRM written to {out} ({manifest['rows']['order_lines']:,} order lines, "
+          f"{manifest['first_month']} to {manifest['end_month']}); ground truth in manifest.json.")
+    if not args.no_workspace:
+        counts = load_folder(out, out / "workspace.duckdb")
+        print(f"Workspace {out / 'workspace.duckdb'}: {len(counts)} tables loaded and validated.")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from salesnb.workspace import load_folder
+
+    folder = Path(args.data_dir)
+    workspace = Path(args.workspace) if args.workspace else folder / "workspace.duckdb"
+    counts = load_folder(folder, workspace)
+    for table, n in counts.items():
+        print(f"  {table:<22} {n:>12,} rows")
+    print(f"All {len(counts)} tables are valid; workspace {workspace} updated.")
+    return 0
+
+
+def _extra(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SalesnbError(f"-p expects NAME=VALUE, got '{pair}'.")
+        name, value = pair.split("=", 1)
+        out[name.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    from salesnb.runner import plan_jobs, publish_index, run_jobs
+
+    if args.plan:
+        plan = load_plan(Path(args.plan))
+    elif args.notebook:
+        plan = Plan(notebooks=[args.notebook], teams=[args.team], months=[args.month])
+    else:
+        raise SalesnbError("Say what to run: --plan FILE, or --notebook NAME [--team] [--month].")
+    overrides = {"data_dir": args.data, "workspace": args.workspace, "outputs": args.outputs,
+                 "workers": args.workers}
+    settings, jobs = plan_jobs(plan, Path(args.params), overrides, _extra(args.param))
+    print(f"Running {len(jobs)} report(s) on {settings.workspace_path}")
+    results = run_jobs(jobs, settings.workers, progress=not args.quiet)
+    for index in publish_index(results):
+        print(f"Index: {index}")
+    failed = [r for r in results if r["status"] != "ok"]
+    for r in failed:
+        print(f"FAILED {r['month']} {r['team']} {r['notebook']}: {r['message']} "
+              f"(error notebook: {Path(r['report']).with_suffix('.error.ipynb')})", file=sys.stderr)
+    print(f"{len(results) - len(failed)} report(s) written, {len(failed)} failed.")
+    return 1 if failed else 0
+
+
+def _contract(args: argparse.Namespace) -> int:
+    from salesnb.schema import contract_markdown
+
+    print(contract_markdown(), end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(prog="salesnb", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="generate the demo CRM and its workspace")
+    d.add_argument("--out", default="data/demo", help="folder to write (default data/demo)")
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--scale", type=float, default=1.0,
+                   help="multiply the number of order lines (100 gives ~10 million)")
+    d.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="file format of order_lines")
+    d.add_argument("--no-workspace", action="store_true", help="write the files only")
+    d.set_defaults(func=_demo)
+
+    v = sub.add_parser("validate", help="validate a data folder and load it into its workspace")
+    v.add_argument("data_dir")
+    v.add_argument("--workspace", help="DuckDB file (default DATA_DIR/workspace.duckdb)")
+    v.set_defaults(func=_validate)
+
+    r = sub.add_parser("run", help="run one report or a batch plan")
+    r.add_argument("--plan", help="YAML plan: notebooks x teams x months")
+    r.add_argument("--notebook", help="one notebook, e.g. 02_reporting")
+    r.add_argument("--team", default="all", help="team name, or 'all' (default)")
+    r.add_argument("--month", default="latest", help="YYYY-MM or 'latest' (default)")
+    r.add_argument("--params", default=str(PARAMS_DIR), help="parameter folder (default params)")
+    r.add_argument("--data", help="data folder (overrides data_dir)")
+    r.add_argument("--workspace", help="workspace file (overrides workspace)")
+    r.add_argument("--outputs", help="report folder (overrides outputs)")
+    r.add_argument("--workers", type=int, help="notebooks run at once (default: one per core)")
+    r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a notebook parameter, e.g. -p top_n=5")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_run)
+
+    c = sub.add_parser("contract", help="print the input data contract as Markdown")
+    c.set_defaults(func=_contract)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a sub-command, turning user-facing errors into one clear message."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SalesnbError as exc:
+        print(f"salesnb: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

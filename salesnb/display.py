@@ -1,0 +1,104 @@
+"""What a report notebook shows: escaped text, formatted tables, notes on missing data."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, display
+
+from salesnb.workspace import Workspace
+
+COMPLETE_MARKER = "salesnb: report complete"
+COMPLETE_TAG = "salesnb-complete"
+
+
+def money(x: float) -> str:
+    """EUR amount with thousands separators."""
+    return "n/a" if pd.isna(x) else f"EUR {x:,.0f}"
+
+
+def percent(x: float) -> str:
+    """Signed-free percentage with one decimal."""
+    return "n/a" if pd.isna(x) else f"{x:.1%}"
+
+
+def change(x: float) -> str:
+    """Signed percentage change."""
+    return "n/a" if pd.isna(x) else f"{x:+.1%}"
+
+
+def count(x: float) -> str:
+    """Whole number with thousands separators."""
+    return "n/a" if pd.isna(x) else f"{x:,.0f}"
+
+
+def say(text: str) -> None:
+    """Show a sentence built from data, escaped so names from the CRM stay text."""
+    display(HTML(f"<p>{html.escape(text)}</p>"))
+
+
+def table(
+    df: pd.DataFrame,
+    money_cols: Iterable[str] = (),
+    percent_cols: Iterable[str] = (),
+    change_cols: Iterable[str] = (),
+    count_cols: Iterable[str] = (),
+    rows: int | None = None,
+) -> pd.io.formats.style.Styler:
+    """A table formatted for a manager, every cell and label HTML-escaped."""
+    shown = df.head(rows) if rows else df
+    formats = {c: money for c in money_cols} | {c: percent for c in percent_cols}
+    formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
+    styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
+                                escape="html", na_rep="n/a")
+    return styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+
+
+def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """The headline summary, each row formatted by the kind of metric it holds."""
+    kinds = {"revenue": money, "margin": money, "margin_pct": percent}
+    cells = summary.copy().astype(object)
+    for metric in summary.index:
+        fmt = kinds.get(metric, count)
+        for col in summary.columns:
+            v = summary.loc[metric, col]
+            if col.startswith("vs_"):
+                cells.loc[metric, col] = (
+                    "n/a" if pd.isna(v) else f"{v * 100:+.1f} pts" if metric == "margin_pct"
+                    else change(v)
+                )
+            else:
+                cells.loc[metric, col] = fmt(v)
+    return table(cells)
+
+
+def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> pd.io.formats.style.Styler:
+    """A breakdown from `reporting.breakdown`, formatted."""
+    return table(
+        df, rows=rows,
+        money_cols=("revenue", "revenue_previous_month", "revenue_last_year", "margin"),
+        percent_cols=("margin_pct", "share"), change_cols=("vs_previous_month", "vs_last_year"),
+        count_cols=("units",),
+    )
+
+
+def figure(fig: plt.Figure) -> None:
+    """Show a chart once, then free it."""
+    display(fig)
+    plt.close(fig)
+
+
+def missing_note(ws: Workspace, domain: str) -> None:
+    """Say which optional tables are absent and what that leaves out."""
+    lacking = ws.missing(domain)["optional"]
+    if lacking:
+        say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "
+            f"{'it' if len(lacking) == 1 else 'them'} are skipped.")
+
+
+def complete() -> None:
+    """Mark the report as complete (the runner checks this, the HTML hides it)."""
+    print(COMPLETE_MARKER)

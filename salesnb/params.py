@@ -1,0 +1,120 @@
+"""Run parameters: defaults, per-team overrides and batch plans from YAML, validated in one object."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from salesnb.errors import ParameterError
+
+PARAMS_DIR = Path("params")
+LATEST = "latest"
+EACH_TEAM = "*"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class Settings(BaseModel):
+    """Where data and reports live, how runs execute, and per-notebook parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Field(description="Folder of input files (CSV, Parquet or Excel).")
+    workspace: Path | None = Field(None, description="DuckDB file; default <data_dir>/workspace.duckdb.")
+    outputs: Path = Field(Path("outputs"), description="Where reports are written.")
+    notebooks_dir: Path = Field(Path("notebooks"), description="Where the report notebooks are.")
+    workers: int = Field(0, ge=0, description="Notebooks run at once; 0 = one per core.")
+    cell_timeout: int = Field(600, gt=0, description="Seconds a notebook cell may run.")
+    notebooks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Extra parameters per notebook, by notebook name."
+    )
+
+    @property
+    def workspace_path(self) -> Path:
+        return self.workspace or self.data_dir / "workspace.duckdb"
+
+
+class Plan(BaseModel):
+    """A batch: every notebook for every team and month listed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notebooks: list[str] = Field(min_length=1)
+    teams: list[str] = Field(default_factory=lambda: [EACH_TEAM])
+    months: list[str] = Field(default_factory=lambda: [LATEST])
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, months: list[str]) -> list[str]:
+        for m in months:
+            check_month(m)
+        return months
+
+
+def check_month(month: str) -> str:
+    """Return the month if it is YYYY-MM or 'latest', else raise ParameterError."""
+    if month != LATEST and not MONTH_RE.match(str(month)):
+        raise ParameterError(f"Month '{month}' is malformed: write it as YYYY-MM (e.g. 2026-10) "
+                             f"or '{LATEST}'.")
+    return month
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from a file, with a clear error when absent or malformed."""
+    if not path.exists():
+        raise ParameterError(f"Parameter file '{path}' does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping of names to values at the top level.")
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge two mappings, the override winning."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _explain(exc: ValidationError, source: str) -> ParameterError:
+    parts = [f"'{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
+    return ParameterError(f"{source}: invalid parameters: " + "; ".join(parts))
+
+
+def load_settings(
+    params_dir: Path = PARAMS_DIR, team: str | None = None, overrides: dict | None = None
+) -> Settings:
+    """Defaults, then the team's file if it has one, then command-line overrides."""
+    data = read_yaml(params_dir / "defaults.yaml")
+    team_file = params_dir / "teams" / f"{team}.yaml"
+    if team and team_file.exists():
+        data = merge(data, read_yaml(team_file))
+    data = merge(data, {k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise _explain(exc, str(params_dir / "defaults.yaml")) from None
+    base = params_dir.resolve().parent
+    for name in ("data_dir", "workspace", "outputs", "notebooks_dir"):
+        value = getattr(settings, name)
+        if value is not None and not value.is_absolute():
+            setattr(settings, name, base / value)
+    return settings
+
+
+def load_plan(path: Path) -> Plan:
+    """A batch plan from YAML."""
+    try:
+        return Plan(**read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(exc, str(path)) from None

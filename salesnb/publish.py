@@ -1,0 +1,115 @@
+"""Turn executed notebooks into shared HTML reports, publish them atomically, and index them."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+
+from salesnb.display import COMPLETE_MARKER, COMPLETE_TAG
+
+RUNS_FILE = "runs.json"
+
+
+@cache
+def _exporter() -> HTMLExporter:
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={COMPLETE_TAG}, enabled=True), enabled=True
+    )
+    return exporter
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """Self-contained HTML of an executed notebook, without code or the completion cell."""
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def is_complete(nb: nbformat.NotebookNode) -> bool:
+    """True when the notebook's completion cell ran and printed the marker."""
+    for cell in nb.cells:
+        if COMPLETE_TAG in cell.get("metadata", {}).get("tags", []):
+            return any(COMPLETE_MARKER in o.get("text", "") for o in cell.get("outputs", []))
+    return False
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so readers see the old content or the new, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_runs(month_dir: Path, results: list[dict]) -> dict:
+    """Merge this batch's results into the month's run record and return it."""
+    path = month_dir / RUNS_FILE
+    runs = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for r in results:
+        runs[f"{r['team']}/{r['notebook']}"] = {
+            k: r[k] for k in ("team", "notebook", "status", "message", "seconds")
+        } | {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
+    return runs
+
+
+def _sort_key(team: str) -> tuple[int, str]:
+    return (0 if team == "all" else 1, team)
+
+
+def write_index(month_dir: Path, month: str, runs: dict) -> Path:
+    """The month's index page: every report, by team, with its status and links."""
+    esc = html.escape
+    teams: dict[str, list[dict]] = {}
+    for run in runs.values():
+        teams.setdefault(run["team"], []).append(run)
+    rows = []
+    for team in sorted(teams, key=_sort_key):
+        for run in sorted(teams[team], key=lambda r: r["notebook"]):
+            base = f"{run['team']}/{run['notebook']}"
+            report = month_dir / f"{base}.html"
+            link = (f'<a href="{esc(base)}.html">{esc(run["notebook"])}</a>' if report.exists()
+                    else esc(run["notebook"]))
+            if run["status"] == "ok":
+                status = '<span class="ok">ok</span>'
+            else:
+                kept = " An earlier good report is kept." if report.exists() else ""
+                status = (f'<span class="failed">failed</span> {esc(run["message"])}{kept} '
+                          f'<a href="{esc(base)}.error.ipynb">error notebook</a>')
+            team_label = "whole organisation" if run["team"] == "all" else run["team"]
+            rows.append(f"<tr><td>{esc(team_label)}</td><td>{link}</td><td>{status}</td>"
+                        f"<td>{esc(run['finished'])}</td></tr>")
+    failed = sum(r["status"] != "ok" for r in runs.values())
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>salesnb reports — {esc(month)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; }}
+.ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
+</style></head><body>
+<h1>Sales reports — {esc(month)}</h1>
+<p>{len(runs)} report(s), {failed} failed.</p>
+<table><thead><tr><th>team</th><th>report</th><th>status</th><th>last run</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""
+    path = month_dir / "index.html"
+    atomic_write(path, page)
+    return path

@@ -1,0 +1,234 @@
+"""Batch runner: check every job before any kernel starts, run notebooks in parallel, publish safely."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from salesnb.errors import ParameterError
+from salesnb.params import EACH_TEAM, LATEST, Plan, Settings, check_month, load_settings
+from salesnb.workspace import ALL, Workspace, ensure_loaded
+
+COMMON = ("workspace", "team", "month")
+KERNEL_START_TRIES = 3
+TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report: a notebook for a team and a month, with its full parameters."""
+
+    notebook: str
+    team: str
+    month: str
+    source: str
+    outputs: str
+    parameters: dict[str, Any]
+    cell_timeout: int
+    cwd: str
+
+    @property
+    def report(self) -> Path:
+        return report_path(Path(self.outputs), self.month, self.team, self.notebook)
+
+
+def report_path(outputs: Path, month: str, team: str, notebook: str) -> Path:
+    """Where a report's HTML goes: outputs/<month>/<team>/<notebook>.html."""
+    return outputs / month / team / f"{notebook}.html"
+
+
+def notebook_parameters(path: Path) -> dict[str, dict]:
+    """The names and inferred types declared in a notebook's parameters cell."""
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+def _check_parameters(nb: str, declared: dict[str, dict], given: dict[str, Any]) -> None:
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ParameterError(
+            f"Notebook {nb} has no parameter(s) {', '.join(unknown)}; it declares "
+            f"{', '.join(declared)}. Check the spelling in params/ or on the command line."
+        )
+    for name, value in given.items():
+        expected = TYPES.get(declared[name].get("inferred_type_name", ""))
+        if expected and not isinstance(value, expected) or (
+            expected is int and isinstance(value, bool)
+        ):
+            raise ParameterError(
+                f"Notebook {nb}: parameter '{name}' must be "
+                f"{declared[name]['inferred_type_name']}, got {value!r}."
+            )
+
+
+def plan_jobs(
+    plan: Plan, params_dir: Path, overrides: dict | None = None, extra: dict | None = None
+) -> tuple[Settings, list[Job]]:
+    """Validate a plan against parameters, notebooks and data; return the jobs to run."""
+    settings = load_settings(params_dir, overrides=overrides)
+    if not settings.data_dir.is_dir() and not settings.workspace_path.exists():
+        raise ParameterError(
+            f"Data folder '{settings.data_dir}' does not exist (set data_dir in "
+            f"{params_dir / 'defaults.yaml'} or pass --data); `salesnb demo` creates demo data."
+        )
+    if settings.data_dir.is_dir():
+        ensure_loaded(settings.data_dir, settings.workspace_path)
+    ws = Workspace(settings.workspace_path)
+    try:
+        known = ws.teams() if "reps" in ws.tables() else []
+        first, last = ws.first_month(), ws.last_month()
+    finally:
+        ws.close()
+    teams: list[str] = []
+    for team in plan.teams:
+        if team == EACH_TEAM:
+            teams += known
+        elif team == ALL or team in known:
+            teams.append(team)
+        else:
+            raise ParameterError(
+                f"Unknown team '{team}': the workspace's reps table has teams "
+                f"{', '.join(known) or '(none)'}; use one of them or '{ALL}'."
+            )
+    months = []
+    for month in plan.months:
+        month = last if check_month(month) == LATEST else month
+        if last is None:
+            raise ParameterError("The workspace holds no order line, so no month can be reported.")
+        if not first <= month <= last:
+            raise ParameterError(
+                f"Month {month} has no data: order lines cover {first} to {last}."
+            )
+        months.append(month)
+    jobs = []
+    for nb in plan.notebooks:
+        source = settings.notebooks_dir / f"{nb}.ipynb"
+        if not source.exists():
+            names = sorted(p.stem for p in settings.notebooks_dir.glob("*.ipynb"))
+            raise ParameterError(f"Notebook '{nb}' not found in {settings.notebooks_dir}; "
+                                 f"available: {', '.join(names)}.")
+        declared = notebook_parameters(source)
+        missing = [c for c in COMMON if c not in declared]
+        if missing:
+            raise ParameterError(f"Notebook {nb} must declare parameter(s) {', '.join(missing)}.")
+        for team in dict.fromkeys(teams):
+            team_settings = load_settings(params_dir, team=team, overrides=overrides)
+            given = team_settings.notebooks.get(nb, {}) | (extra or {})
+            _check_parameters(nb, declared, given)
+            for month in dict.fromkeys(months):
+                params = {"workspace": str(settings.workspace_path), "team": team,
+                          "month": month} | given
+                jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
+                                team_settings.cell_timeout, str(settings.notebooks_dir)))
+    return settings, jobs
+
+
+def _execute(job: Job, staging: Path) -> None:
+    import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        try:
+            papermill.execute_notebook(
+                job.source, str(staging), parameters=job.parameters, kernel_name="python3",
+                progress_bar=False, execution_timeout=job.cell_timeout, cwd=job.cwd,
+                report_mode=False,
+            )
+            return
+        except (RuntimeError, TimeoutError) as exc:
+            started = staging.exists() and _ran_any_cell(staging)
+            if started or attempt == KERNEL_START_TRIES or isinstance(exc, NoSuchKernel):
+                raise
+            time.sleep(0.5 * attempt)
+
+
+def _ran_any_cell(path: Path) -> bool:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+def run_job(job: Job) -> dict:
+    """Execute one report into a staging file; publish it only if it completed."""
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+
+    from salesnb.publish import atomic_write, is_complete, to_html
+
+    started = time.perf_counter()
+    report = job.report
+    report.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.notebook}.", dir=report.parent))
+    staging = tmp / f"{job.notebook}.ipynb"
+    error_nb = report.with_suffix(".error.ipynb")
+    status, message = "ok", ""
+    try:
+        try:
+            _execute(job, staging)
+            nb = nbformat.read(staging, as_version=4)
+            if not is_complete(nb):
+                status, message = "failed", "the notebook stopped before its last cell"
+        except PapermillExecutionError as exc:
+            status, message = "failed", f"{exc.ename}: {exc.evalue}".strip()
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
+            status, message = "failed", f"{type(exc).__name__}: {exc}"
+        if status == "ok":
+            title = f"{job.notebook} — {job.team} — {job.month}"
+            html_tmp = tmp / "report.html"
+            html_tmp.write_text(to_html(nb, title), encoding="utf-8")
+            os.replace(staging, report.with_suffix(".ipynb"))
+            os.replace(html_tmp, report)
+            error_nb.unlink(missing_ok=True)
+        elif staging.exists():
+            os.replace(staging, error_nb)
+        else:
+            atomic_write(error_nb, "{}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {**asdict(job), "status": status, "message": message[:500],
+            "seconds": round(time.perf_counter() - started, 2), "report": str(report)}
+
+
+def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
+    """Run jobs on a pool of processes (one per core by default), with a progress bar."""
+    from tqdm import tqdm
+
+    workers = min(workers or os.cpu_count() or 1, len(jobs)) or 1
+    results = []
+    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
+    if workers == 1:
+        for job in jobs:
+            results.append(run_job(job))
+            bar.update()
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futures = [pool.submit(run_job, job) for job in jobs]
+            for future in as_completed(futures):
+                results.append(future.result())
+                bar.update()
+    bar.close()
+    return sorted(results, key=lambda r: (r["month"], r["team"], r["notebook"]))
+
+
+def publish_index(results: list[dict]) -> list[Path]:
+    """Update each month's run record and index page; return the index paths."""
+    from salesnb.publish import record_runs, write_index
+
+    paths = []
+    by_month: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        by_month.setdefault((r["outputs"], r["month"]), []).append(r)
+    for (outputs, month), rs in sorted(by_month.items()):
+        month_dir = Path(outputs) / month
+        paths.append(write_index(month_dir, month, record_runs(month_dir, rs)))
+    return paths
