@@ -13,6 +13,14 @@ from salesnb.workspace import Workspace
 
 COMPLETE_MARKER = "salesnb: report complete"
 COMPLETE_TAG = "salesnb-complete"
+LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
+          "vs_last_year": "vs same month last year", "last_year": "same month last year",
+          "revenue_last_year": "revenue same month last year"}
+
+
+def label(name: object) -> str:
+    """A column or row name as a reader would write it."""
+    return LABELS.get(str(name), str(name).replace("_", " "))
 
 
 def money(x: float) -> str:
@@ -47,6 +55,7 @@ def table(
     change_cols: Iterable[str] = (),
     count_cols: Iterable[str] = (),
     rows: int | None = None,
+    label_rows: bool = False,
 ) -> pd.io.formats.style.Styler:
     """A table formatted for a manager, every cell and label HTML-escaped."""
     shown = df.head(rows) if rows else df
@@ -54,7 +63,8 @@ def table(
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
-    return styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    styler = styler.format_index(label if label_rows else None, escape="html", axis=0)
+    return styler.format_index(label, escape="html", axis=1)
 
 
 def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
@@ -72,7 +82,7 @@ def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
                 )
             else:
                 cells.loc[metric, col] = fmt(v)
-    return table(cells)
+    return table(cells, label_rows=True)
 
 
 def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> pd.io.formats.style.Styler:

@@ -136,9 +136,9 @@ def check_references(
     """Sentences for values that point to rows missing from the referenced table."""
     out = []
     for f in TABLES[table].fields:
-        if f.references is None or f.references not in keys:
+        if f.references is None or f.references not in keys or f.name not in df.columns:
             continue
-        values = df[f.name]
+        values = df[f.name].where(df[f.name].isna(), df[f.name].astype(str))
         bad = values.notna() & ~values.isin(keys[f.references])
         if bad.any():
             n = int(bad.sum())

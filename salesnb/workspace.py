@@ -66,12 +66,12 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
             key_parts = []
             counts[table] = 0
             for chunk in read_chunks(path):
+                file_errors += check_references(chunk, table, path.name, keys)
                 try:
                     typed = validate_frame(chunk, table, path.name)
                 except InputError as exc:
                     file_errors.append(str(exc))
                     continue
-                file_errors += check_references(typed, table, path.name, keys)
                 if file_errors:
                     continue
                 if table in REFERENCED:

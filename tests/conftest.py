@@ -1,0 +1,85 @@
+"""Shared fixtures: a tiny hand-made data folder with hand-worked figures, and the demo data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from salesnb.demo import generate
+from salesnb.workspace import Workspace, load_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "reps": pd.DataFrame({
+        "rep_id": ["R1", "R2"], "name": ["Ana Alpha", "Bo <b>Beta</b>"], "team": ["a", "b"],
+        "region": ["X", "Y"],
+    }),
+    "products": pd.DataFrame({
+        "product_id": ["P1", "P2"], "name": ["Widget", "Gadget"], "family": ["F1", "F2"],
+        "list_price": [100.0, 50.0], "unit_cost": [60.0, 20.0], "max_discount": [0.2, 0.5],
+    }),
+    "accounts": pd.DataFrame({
+        "account_id": ["A1", "A2"], "name": ["Acme", "Zeta"], "status": ["customer"] * 2,
+        "owner_rep_id": ["R1", "R2"], "segment": ["smb", "enterprise"],
+    }),
+    # Hand-worked: 2026-10 revenue 240 + 50 + 100 = 390, cost 180 + 40 + 60 = 280;
+    # 2026-09 revenue 90 + 200 = 290 (margin 150); 2025-10 revenue 200.
+    "order_lines": pd.DataFrame({
+        "line_id": ["L1", "L2", "L3", "L4", "L5", "L6"],
+        "order_id": ["O1", "O2", "O3", "O4", "O5", "O5"],
+        "order_date": ["2025-10-15", "2026-09-03", "2026-09-20", "2026-10-01", "2026-10-31",
+                       "2026-10-31"],
+        "account_id": ["A1", "A1", "A2", "A1", "A2", "A2"],
+        "rep_id": ["R1", "R1", "R2", "R1", "R2", "R2"],
+        "product_id": ["P1", "P1", "P2", "P1", "P2", "P1"],
+        "quantity": [2, 1, 4, 3, 2, 1],
+        "list_price": [100, 100, 50, 100, 50, 100],
+        "discount": [0, 0.1, 0, 0.2, 0.5, 0],
+    }),
+}
+
+
+def write_tiny(folder: Path) -> Path:
+    """Write the tiny data set as CSV files into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in TINY.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def tiny_dir(tmp_path: Path) -> Path:
+    return write_tiny(tmp_path / "data")
+
+
+@pytest.fixture
+def tiny_ws(tiny_dir: Path):
+    load_folder(tiny_dir, tiny_dir / "workspace.duckdb")
+    ws = Workspace(tiny_dir / "workspace.duckdb")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate(out)
+    load_folder(out, out / "workspace.duckdb")
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder with params pointing at the tiny data and a copy of the notebooks."""
+    write_tiny(tmp_path / "data")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "defaults.yaml").write_text(
+        "data_dir: data\noutputs: outputs\nnotebooks_dir: notebooks\nworkers: 2\n"
+        "cell_timeout: 120\nnotebooks:\n  02_reporting:\n    top_n: 5\n"
+    )
+    return tmp_path

@@ -1,0 +1,65 @@
+import math
+
+import pytest
+
+from salesnb import reporting
+
+
+def test_summary_matches_hand_worked_figures(tiny_ws):
+    sales = tiny_ws.sales_for("all", "2026-10", months_back=24)
+    s = reporting.summary(sales, "2026-10")
+    assert s.loc["revenue", "month"] == pytest.approx(390)
+    assert s.loc["margin", "month"] == pytest.approx(110)
+    assert s.loc["margin_pct", "month"] == pytest.approx(110 / 390)
+    assert s.loc["orders", "month"] == 2
+    assert s.loc["units", "month"] == 6
+    assert s.loc["lines", "month"] == 3
+    assert s.loc["revenue", "previous_month"] == pytest.approx(290)
+    assert s.loc["margin", "previous_month"] == pytest.approx(150)
+    assert s.loc["revenue", "last_year"] == pytest.approx(200)
+    assert s.loc["revenue", "vs_previous_month"] == pytest.approx(100 / 290)
+    assert s.loc["revenue", "vs_last_year"] == pytest.approx(0.95)
+    assert s.loc["margin_pct", "vs_previous_month"] == pytest.approx(110 / 390 - 150 / 290)
+
+
+def test_team_filter_keeps_only_that_teams_reps(tiny_ws):
+    s = reporting.summary(tiny_ws.sales_for("b", "2026-10", 24), "2026-10")
+    assert s.loc["revenue", "month"] == pytest.approx(150)
+    assert s.loc["revenue", "vs_previous_month"] == pytest.approx(-0.25)
+    assert math.isnan(s.loc["revenue", "vs_last_year"])
+
+
+def test_breakdown_by_team(tiny_ws):
+    b = reporting.breakdown(tiny_ws.sales_for("all", "2026-10", 24), "2026-10", "team")
+    assert list(b.index) == ["a", "b"]
+    assert b.loc["a", "revenue"] == pytest.approx(240)
+    assert b.loc["a", "revenue_previous_month"] == pytest.approx(90)
+    assert b.loc["a", "vs_last_year"] == pytest.approx(0.2)
+    assert b.loc["b", "margin"] == pytest.approx(50)
+    assert b.loc["a", "share"] == pytest.approx(240 / 390)
+    assert b["share"].sum() == pytest.approx(1)
+
+
+def test_breakdown_lists_items_sold_only_in_earlier_periods(tiny_ws):
+    b = reporting.breakdown(tiny_ws.sales_for("all", "2026-10", 24), "2026-10", "product")
+    assert b.loc["Gadget", "revenue"] == pytest.approx(50)
+    assert b.loc["Gadget", "revenue_previous_month"] == pytest.approx(200)
+
+
+def test_trend_one_row_per_month_with_sales(tiny_ws):
+    t = reporting.trend(tiny_ws.sales_for("all", "2026-10", 24))
+    assert [m.strftime("%Y-%m") for m in t.index] == ["2025-10", "2026-09", "2026-10"]
+    assert t["revenue"].tolist() == pytest.approx([200, 290, 390])
+
+
+def test_change_has_no_base_to_compare_with():
+    assert math.isnan(reporting.change(10, 0))
+    assert reporting.change(5, 10) == pytest.approx(-0.5)
+
+
+def test_headline_names_team_and_changes(tiny_ws):
+    s = reporting.summary(tiny_ws.sales_for("a", "2026-10", 24), "2026-10")
+    text = reporting.headline(s, "a", "2026-10")
+    assert "team a invoiced EUR 240" in text
+    assert "+166.7% vs the previous month" in text
+    assert "+20.0% vs the same month last year" in text
