@@ -14,15 +14,18 @@ $(BIN)/salesnb: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-report: $(BIN)/salesnb ## Install, generate the demo data, and produce every demo report
+$(DEMO)/workspace.duckdb: $(BIN)/salesnb salesnb/demo.py salesnb/schema.py
 	$(BIN)/salesnb demo --out $(DEMO)
+
+report: $(DEMO)/workspace.duckdb ## Install, generate the demo data, and produce every demo report
 	$(BIN)/salesnb run --plan params/plans/demo.yaml
 
-test: $(BIN)/salesnb ## Run the test suite
-	$(BIN)/python -m pytest -q
+test: $(DEMO)/workspace.duckdb ## Run the tests, and every notebook on the demo data (nbval)
+	$(BIN)/python -m pytest -q tests --nbval-lax notebooks
 
 bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_runner.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 lint: $(BIN)/salesnb ## Lint with ruff
 	$(BIN)/ruff check salesnb tests benchmarks

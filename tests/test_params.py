@@ -1,0 +1,81 @@
+import pytest
+
+from salesnb.errors import ParameterError
+from salesnb.params import Plan, check_month, load_plan, load_settings, merge
+from salesnb.runner import plan_jobs
+
+
+def test_merge_is_deep_and_override_wins():
+    base = {"a": 1, "nb": {"x": {"top_n": 10, "k": 1}}}
+    assert merge(base, {"nb": {"x": {"top_n": 5}}}) == {"a": 1, "nb": {"x": {"top_n": 5, "k": 1}}}
+    assert base["nb"]["x"]["top_n"] == 10
+
+
+@pytest.mark.parametrize("month", ["2026-13", "26-10", "2026/10", "october", "2026-1"])
+def test_malformed_month(month):
+    with pytest.raises(ParameterError, match="malformed"):
+        check_month(month)
+
+
+def test_team_file_overrides_defaults(project):
+    (project / "params" / "teams").mkdir()
+    (project / "params" / "teams" / "a.yaml").write_text("notebooks:\n  02_reporting:\n    top_n: 3\n")
+    assert load_settings(project / "params", team="a").notebooks["02_reporting"]["top_n"] == 3
+    assert load_settings(project / "params", team="b").notebooks["02_reporting"]["top_n"] == 5
+    assert load_settings(project / "params").data_dir == project / "data"
+
+
+def test_unknown_setting_is_refused(project):
+    (project / "params" / "defaults.yaml").write_text("data_dir: data\nworkerz: 2\n")
+    with pytest.raises(ParameterError, match="'workerz': Extra inputs are not permitted"):
+        load_settings(project / "params")
+
+
+def test_bad_plan_file(tmp_path):
+    (tmp_path / "p.yaml").write_text("notebooks: []\n")
+    with pytest.raises(ParameterError, match="notebooks"):
+        load_plan(tmp_path / "p.yaml")
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_plan(tmp_path / "missing.yaml")
+
+
+def _jobs(project, **plan):
+    return plan_jobs(Plan(**{"notebooks": ["02_reporting"], **plan}), project / "params")[1]
+
+
+def test_plan_expands_each_team_and_latest_month(project):
+    jobs = _jobs(project, teams=["*", "all"], months=["latest", "2026-09"])
+    assert [(j.team, j.month) for j in jobs] == [
+        ("a", "2026-10"), ("a", "2026-09"), ("b", "2026-10"), ("b", "2026-09"),
+        ("all", "2026-10"), ("all", "2026-09")]
+    assert jobs[0].parameters == {"workspace": str(project / "data" / "workspace.duckdb"),
+                                  "team": "a", "month": "2026-10", "top_n": 5}
+
+
+def test_unknown_team_lists_known_ones(project):
+    with pytest.raises(ParameterError, match="Unknown team 'c'.*teams a, b"):
+        _jobs(project, teams=["c"])
+
+
+def test_month_outside_data(project):
+    with pytest.raises(ParameterError, match="Month 2027-01 has no data: order lines cover "
+                                             "2025-10 to 2026-10"):
+        _jobs(project, months=["2027-01"])
+
+
+def test_missing_data_path(project):
+    (project / "params" / "defaults.yaml").write_text("data_dir: nowhere\n")
+    with pytest.raises(ParameterError, match="Data folder '.*nowhere' does not exist"):
+        _jobs(project)
+
+
+def test_unknown_or_mistyped_notebook_parameter(project):
+    with pytest.raises(ParameterError, match="has no parameter\\(s\\) top_m"):
+        plan_jobs(Plan(notebooks=["02_reporting"]), project / "params", extra={"top_m": 3})
+    with pytest.raises(ParameterError, match="'top_n' must be int, got 'ten'"):
+        plan_jobs(Plan(notebooks=["02_reporting"]), project / "params", extra={"top_n": "ten"})
+
+
+def test_unknown_notebook(project):
+    with pytest.raises(ParameterError, match="Notebook '99_nothing' not found.*02_reporting"):
+        _jobs(project, notebooks=["99_nothing"])

@@ -1,0 +1,99 @@
+"""End-to-end runs of the batch runner on the tiny data (these start Jupyter kernels)."""
+
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from salesnb.cli import main
+
+pytestmark = pytest.mark.notebook
+
+
+def _failing_notebook(path, message="planted failure"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(f"raise ValueError({message!r})")]
+    nbformat.write(nb, path)
+
+
+def _run(project, *args):
+    return main(["run", "--params", str(project / "params"), "--quiet", *args])
+
+
+def test_batch_writes_every_report_and_marks_the_failure(project, capsys):
+    _failing_notebook(project / "notebooks" / "99_fail.ipynb")
+    plan = project / "plan.yaml"
+    plan.write_text('notebooks: [02_reporting, 99_fail]\nteams: ["*", all]\nmonths: [latest]\n')
+    assert _run(project, "--plan", str(plan)) == 1
+    month = project / "outputs" / "2026-10"
+    for team in ("a", "b", "all"):
+        assert (month / team / "02_reporting.html").exists()
+        assert (month / team / "02_reporting.ipynb").exists()
+        assert (month / team / "99_fail.error.ipynb").exists()
+        assert not (month / team / "99_fail.html").exists()
+        assert not [p for p in (month / team).iterdir() if p.name.startswith(".")]
+    html_a = (month / "a" / "02_reporting.html").read_text()
+    assert "team a invoiced EUR 240, at a 25.0% margin: +166.7% vs the previous month" in html_a
+    assert "sales_for(" not in html_a and "show.complete" not in html_a
+    assert "salesnb: report complete" not in html_a
+    html_all = (month / "all" / "02_reporting.html").read_text()
+    assert "EUR 390" in html_all and "Bo &lt;b&gt;Beta&lt;/b&gt;" in html_all
+    assert "<b>Beta</b>" not in html_all
+    index = (month / "index.html").read_text()
+    assert index.count('class="ok"') == 3 and index.count('class="failed"') == 3
+    assert "ValueError: planted failure" in index
+    runs = json.loads((month / "runs.json").read_text())
+    assert runs["a/02_reporting"]["status"] == "ok" and runs["b/99_fail"]["status"] == "failed"
+    err = capsys.readouterr().err
+    assert "FAILED 2026-10 a 99_fail: ValueError: planted failure" in err
+
+
+def test_failed_rerun_never_overwrites_a_good_report(project):
+    assert _run(project, "--notebook", "02_reporting", "--team", "a") == 0
+    report = project / "outputs" / "2026-10" / "a" / "02_reporting.html"
+    good_html, good_nb = report.read_bytes(), report.with_suffix(".ipynb").read_bytes()
+    nb_path = project / "notebooks" / "02_reporting.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('bug introduced')"))
+    nbformat.write(nb, nb_path)
+    assert _run(project, "--notebook", "02_reporting", "--team", "a") == 1
+    assert report.read_bytes() == good_html
+    assert report.with_suffix(".ipynb").read_bytes() == good_nb
+    assert report.with_suffix(".error.ipynb").exists()
+    index = (report.parent.parent / "index.html").read_text()
+    assert "RuntimeError: bug introduced An earlier good report is kept." in index
+
+
+def _break(project, fn):
+    path = project / "data" / "order_lines.csv"
+    fn(pd.read_csv(path, dtype=str)).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda df: df.assign(list_price=df["list_price"].where(df.index != 0, "douze")),
+     "order_lines.csv: column 'list_price' has 1 value that cannot be read as a number (row 2)"),
+    (lambda df: df.drop(columns="quantity"),
+     "order_lines.csv: required column 'quantity' is missing"),
+])
+def test_broken_data_stops_before_any_kernel_and_keeps_reports(project, capsys, breakage,
+                                                                 expected):
+    assert _run(project, "--notebook", "02_reporting", "--team", "b") == 0
+    report = project / "outputs" / "2026-10" / "b" / "02_reporting.html"
+    good = report.read_bytes()
+    capsys.readouterr()
+    _break(project, breakage)
+    assert _run(project, "--notebook", "02_reporting", "--team", "b") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("salesnb: error: Cannot load data folder") and expected in err
+    assert report.read_bytes() == good
+
+
+def test_unknown_team_is_refused_with_the_known_teams(project, capsys):
+    assert _run(project, "--notebook", "02_reporting", "--team", "nord") == 2
+    assert "Unknown team 'nord'" in capsys.readouterr().err
+    assert not (project / "outputs").exists()
