@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -24,15 +25,15 @@ def _euros(ax: plt.Axes, axis: str = "y") -> None:
 
 
 def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
-    """Monthly revenue and margin bars with the margin rate on a second axis."""
+    """Monthly revenue and margin as grouped bars."""
     fig, ax = plt.subplots()
-    data = trend.reset_index().melt(id_vars="month", value_vars=["revenue", "margin"])
-    data["month"] = data["month"].dt.strftime("%Y-%m")
-    sns.barplot(data=data, x="month", y="value", hue="variable", ax=ax)
+    x = np.arange(len(trend))
+    ax.bar(x - 0.2, trend["revenue"].to_numpy(), 0.4, label="revenue", color=PALETTE[0])
+    ax.bar(x + 0.2, trend["margin"].to_numpy(), 0.4, label="margin", color=PALETTE[1])
+    ax.set_xticks(x, [m.strftime("%Y-%m") for m in trend.index], rotation=90)
     ax.set(title=title, xlabel="", ylabel="EUR")
     _euros(ax)
-    ax.tick_params(axis="x", rotation=90)
-    ax.legend(title="")
+    ax.legend()
     fig.tight_layout()
     return fig
 

@@ -87,6 +87,10 @@ def plan_jobs(
         first, last = ws.first_month(), ws.last_month()
     finally:
         ws.close()
+    unsafe = [t for t in known if "/" in t or "\\" in t or t.startswith(".") or not t.strip()]
+    if unsafe:
+        raise ParameterError(f"Team name(s) {', '.join(map(repr, unsafe))} in the reps table cannot "
+                             "name a report folder: avoid '/', '\\' and a leading '.'.")
     teams: list[str] = []
     for team in plan.teams:
         if team == EACH_TEAM:
@@ -131,16 +135,32 @@ def plan_jobs(
     return settings, jobs
 
 
+def _ipc_kernel_manager(socket_dir: str) -> type:
+    """A kernel manager on local sockets: no TCP ports to race for between parallel kernels."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(socket_dir, "kernel")
+
+    return IPCKernelManager
+
+
 def _execute(job: Job, staging: Path) -> None:
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
 
     for attempt in range(1, KERNEL_START_TRIES + 1):
+        socket_dir = tempfile.mkdtemp(prefix="salesnb-kernel-")
         try:
             papermill.execute_notebook(
                 job.source, str(staging), parameters=job.parameters, kernel_name="python3",
                 progress_bar=False, execution_timeout=job.cell_timeout, cwd=job.cwd,
-                report_mode=False,
+                kernel_manager_class=_ipc_kernel_manager(socket_dir),
             )
             return
         except (RuntimeError, TimeoutError) as exc:
@@ -148,6 +168,8 @@ def _execute(job: Job, staging: Path) -> None:
             if started or attempt == KERNEL_START_TRIES or isinstance(exc, NoSuchKernel):
                 raise
             time.sleep(0.5 * attempt)
+        finally:
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def _ran_any_cell(path: Path) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pandera.pandas as pa
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won", "lost")
 OPEN_STAGES = STAGES[:4]
@@ -278,6 +280,8 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def _checks(f: Field) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     checks = []
     if f.allowed is not None:
         checks.append(pa.Check.isin(list(f.allowed)))
@@ -293,6 +297,8 @@ def _checks(f: Field) -> list[pa.Check]:
 @cache
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema that validates one input table."""
+    import pandera.pandas as pa
+
     spec = TABLES[table]
     return pa.DataFrameSchema(
         {

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pandera.errors as pa_errors
 
 from salesnb.errors import InputError
 from salesnb.schema import KINDS, TABLES, pandera_schema
@@ -100,7 +99,7 @@ def _describe(table: str, column: str, check: str, cases: pd.DataFrame, found: l
     return f"{what} that fail check {check} {where}"
 
 
-def problems(exc: pa_errors.SchemaErrors, table: str, found: list[str]) -> list[str]:
+def problems(exc: Exception, table: str, found: list[str]) -> list[str]:
     """Turn pandera's failure cases into one sentence per column and check."""
     cases = exc.failure_cases.copy()
     cases["column"] = cases["column"].where(cases["column"].notna(), "")
@@ -116,10 +115,12 @@ def problems(exc: pa_errors.SchemaErrors, table: str, found: list[str]) -> list[
 
 def validate_frame(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
     """Validate and type one chunk of a table; raise InputError naming file, columns and rows."""
+    import pandera.errors
+
     schema = pandera_schema(table)
     try:
         typed = schema.validate(df, lazy=True)
-    except pa_errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         raise InputError(
             "; ".join(f"{source}: {p}" for p in problems(exc, table, list(df.columns)))
         ) from None

@@ -79,3 +79,10 @@ def test_unknown_or_mistyped_notebook_parameter(project):
 def test_unknown_notebook(project):
     with pytest.raises(ParameterError, match="Notebook '99_nothing' not found.*02_reporting"):
         _jobs(project, notebooks=["99_nothing"])
+
+
+def test_team_name_that_would_escape_the_report_folder(project):
+    reps = project / "data" / "reps.csv"
+    reps.write_text(reps.read_text().replace(",a,", ",../a,"))
+    with pytest.raises(ParameterError, match="'../a' in the reps table cannot name a report folder"):
+        _jobs(project)
