@@ -1,7 +1,7 @@
 """Demo data at scale: generate ~10 million order lines and load them into a workspace.
 
 Prints rows, time and peak memory of each step, and rows per second. Not part of the tests.
-Usage: python benchmarks/bench_scale.py [SCALE]   (default 100, about 10 million order lines)
+Usage: python benchmarks/bench_scale.py [SCALE]   (default 110, about 10.5 million order lines)
 """
 
 from __future__ import annotations
@@ -37,4 +37,4 @@ def main(scale: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 100.0)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 110.0)

@@ -88,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="data/demo", help="folder to write (default data/demo)")
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--scale", type=float, default=1.0,
-                   help="multiply the number of order lines (100 gives ~10 million)")
+                   help="multiply the number of order lines (110 gives ~10.5 million)")
     d.add_argument("--format", choices=("csv", "parquet"), default="csv",
                    help="file format of order_lines")
     d.add_argument("--no-workspace", action="store_true", help="write the files only")

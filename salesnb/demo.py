@@ -434,7 +434,7 @@ def _quotas_and_forecasts(rng, reps, truth, months, actual: pd.DataFrame):
     left = reps.set_index("rep_id")["end_date"]
     rows, frows = [], []
     smooth = actual.rolling(12, min_periods=1).mean()
-    for m, month in enumerate(months):
+    for month in months:
         team_avg = smooth.loc[month].groupby(team).median()
         for rep in reps["rep_id"]:
             if pd.notna(left[rep]) and month > left[rep]:

@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -55,3 +57,10 @@ def test_readme_opens_with_the_two_setup_commands():
     assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == [
         "make report", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_code_passes_ruff():
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run([ruff, "check", "salesnb", "tests", "benchmarks"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
