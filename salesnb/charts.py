@@ -47,3 +47,57 @@ def ranked_bars(table: pd.DataFrame, value: str, title: str, top: int = 15) -> p
     _euros(ax, "x")
     fig.tight_layout()
     return fig
+
+
+def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> plt.Figure:
+    """History, the headlined forecast and its interval."""
+    fig, ax = plt.subplots()
+    ax.plot(history.index, history.to_numpy(), color=PALETTE[0], marker="o", ms=3, label="actual")
+    joined = pd.concat([history.iloc[-1:].rename("yhat").to_frame(), forecast[["yhat"]]])
+    ax.plot(joined.index, joined["yhat"], color=PALETTE[1], marker="o", ms=3, ls="--",
+            label="forecast")
+    if forecast["lower"].notna().all():
+        ax.fill_between(forecast.index, forecast["lower"], forecast["upper"], color=PALETTE[1],
+                        alpha=0.2, label="interval")
+    ax.set(title=title, xlabel="", ylabel="EUR")
+    _euros(ax)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def waterfall_chart(steps: pd.Series, title: str) -> plt.Figure:
+    """A waterfall from the first total to the last, one bar per step."""
+    fig, ax = plt.subplots()
+    labels = [str(s).replace("_", " ") for s in steps.index]
+    bottom, level = [], 0.0
+    for i, (_, v) in enumerate(steps.items()):
+        if i in (0, len(steps) - 1):
+            bottom.append(0.0)
+            level = v
+        else:
+            bottom.append(level if v >= 0 else level + v)
+            level += v
+    heights = [abs(v) if 0 < i < len(steps) - 1 else v for i, v in enumerate(steps.to_numpy())]
+    colors = [PALETTE[0] if i in (0, len(steps) - 1) else PALETTE[2] if v >= 0 else PALETTE[3]
+              for i, v in enumerate(steps.to_numpy())]
+    ax.bar(labels, heights, bottom=bottom, color=colors)
+    ax.set(title=title, xlabel="", ylabel="EUR")
+    _euros(ax)
+    ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def plan_vs_actual_chart(gap: pd.DataFrame, title: str) -> plt.Figure:
+    """Forecast called, actual and quota per month."""
+    fig, ax = plt.subplots()
+    for col, color, style in (("actual", PALETTE[0], "-"), ("forecast", PALETTE[1], "--"),
+                              ("quota", PALETTE[5], ":")):
+        if gap[col].notna().any():
+            ax.plot(gap.index, gap[col], color=color, ls=style, marker="o", ms=3, label=col)
+    ax.set(title=title, xlabel="", ylabel="EUR")
+    _euros(ax)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -434,17 +434,18 @@ def _quotas_and_forecasts(rng, reps, truth, months, actual: pd.DataFrame):
     left = reps.set_index("rep_id")["end_date"]
     rows, frows = [], []
     smooth = actual.rolling(12, min_periods=1).mean()
-    for month in months:
-        team_avg = smooth.loc[month].groupby(team).median()
+    future = [months[-1] + pd.DateOffset(months=k) for k in (1, 2)]  # quotas are set in advance
+    for month in list(months) + future:
+        team_avg = smooth.loc[min(month, months[-1])].groupby(team).median()
         for rep in reps["rep_id"]:
-            if pd.notna(left[rep]) and month > left[rep]:
-                continue
             tenure = (month - hire[rep]).days / 30.4
-            if tenure < 0:
+            if (pd.notna(left[rep]) and month > left[rep]) or tenure < 0:
                 continue
             ramp = min(1.0, max(tenure, 0.5) / 6)
             quota = team_avg[team[rep]] * SEASON[month.month - 1] / SEASON.mean() * 1.05 * ramp
             rows.append({"rep_id": rep, "month": month, "quota": round(float(quota), -2)})
+            if month > months[-1]:
+                continue
             bias = 0.78 if rep in truth["sandbaggers"] else (
                 1.30 if rep in truth["over_optimistic"] else 1.0)
             fc = actual.loc[month, rep] * bias * rng.normal(1, 0.06)

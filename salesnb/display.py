@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
 from salesnb.workspace import Workspace
 
@@ -48,6 +48,11 @@ def say(text: str) -> None:
     display(HTML(f"<p>{html.escape(text)}</p>"))
 
 
+def markdown(text: str) -> None:
+    """Show Markdown written by salesnb itself (never data from the CRM)."""
+    display(Markdown(text))
+
+
 def table(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
@@ -58,7 +63,11 @@ def table(
     label_rows: bool = False,
 ) -> pd.io.formats.style.Styler:
     """A table formatted for a manager, every cell and label HTML-escaped."""
-    shown = df.head(rows) if rows else df
+    shown = (df.head(rows) if rows else df).copy()
+    if isinstance(shown.index, pd.DatetimeIndex):
+        shown.index = shown.index.strftime("%Y-%m" if (shown.index.day == 1).all() else "%Y-%m-%d")
+    for col in shown.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in shown.dtypes]]:
+        shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     formats = {c: money for c in money_cols} | {c: percent for c in percent_cols}
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},

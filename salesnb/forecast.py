@@ -90,7 +90,8 @@ def prophet_forecast(history: pd.Series, horizon: int, settings: ForecastSetting
     """Prophet with yearly seasonality and a working-days regressor; yhat, lower, upper."""
     from prophet import Prophet
 
-    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     months = pd.date_range(history.index[0], periods=len(history) + horizon, freq="MS")
     workdays = working_days(months, settings.country)
     df = pd.DataFrame({"ds": history.index, "y": history.to_numpy(dtype=float),
@@ -242,3 +243,37 @@ def forecast_many(histories: dict[str, pd.Series], settings: ForecastSettings,
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         results = list(pool.map(_one, items, chunksize=max(1, len(items) // (4 * workers))))
     return dict(zip(histories, results, strict=True))
+
+
+def histories(sales: pd.DataFrame, team: str, month: str, value: str = "revenue",
+              by: str = "team") -> dict[str, pd.Series]:
+    """The series a report forecasts: the team itself, or the organisation and each `by` group."""
+    own = monthly_totals(sales, None, month)[value]
+    out = {team: own}
+    if team == "all" or by != "team":
+        per = monthly_totals(sales, by, month)[value]
+        out |= {name: per.loc[name] for name in per.index.get_level_values(0).unique()}
+    return out
+
+
+def summary_table(results: dict[str, SeriesForecast]) -> pd.DataFrame:
+    """One row per series: the model headlined, its backtest WAPE, next month's forecast and interval."""
+    rows = []
+    for name, r in results.items():
+        first = r.forecast.iloc[0]
+        rows.append({"series": name, "model": r.chosen.replace("_", " "),
+                     "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan,
+                     "month": r.forecast.index[0].strftime("%Y-%m"), "forecast": first["yhat"],
+                     "lower": first["lower"], "upper": first["upper"]})
+    return pd.DataFrame(rows).set_index("series")
+
+
+def coverage_sentence(r: SeriesForecast, interval: float) -> str:
+    """What the intervals are worth, measured on the backtest."""
+    if r.scores.empty:
+        return "No backtest was possible, so no interval is given."
+    nominal = r.scores.loc["prophet", "coverage"]
+    return (f"Prophet's own {interval:.0%} interval contained the actual value in {nominal:.0%} of "
+            f"backtest months. The interval shown is instead taken from the backtest errors of the "
+            f"{r.chosen.replace('_', ' ')} model; checked on each origin left out in turn, it "
+            f"contained the actual value {r.calibrated_coverage:.0%} of the time.")

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from salesnb.display import COMPLETE_MARKER, COMPLETE_TAG
 
 RUNS_FILE = "runs.json"
+
+
+class DropStderr(Preprocessor):
+    """Leave warnings and logs out of the shared report (the executed notebook keeps them)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and o.get("name") == "stderr")]
+        return cell, resources
 
 
 @cache
@@ -26,6 +36,7 @@ def _exporter() -> HTMLExporter:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={COMPLETE_TAG}, enabled=True), enabled=True
     )
+    exporter.register_preprocessor(DropStderr(enabled=True), enabled=True)
     return exporter
 
 

@@ -182,18 +182,23 @@ class Workspace:
         return self._month("max", table)
 
     def read(self, table: str, team: str = ALL) -> pd.DataFrame:
-        """A whole table, restricted to one team's reps (or every team with 'all')."""
+        """A whole table, restricted to one team (or every team with 'all')."""
         cols = TABLES[table].columns
-        if team == ALL:
+        team_reps = "(SELECT rep_id FROM reps WHERE team = $team)"
+        if team == ALL or not ({"team", "rep_id", "owner_rep_id", "opportunity_id", "account_id"}
+                               & set(cols)):
             return self.con.execute(f'SELECT * FROM "{table}"').df()
         if "team" in cols:
-            sql, params = f'SELECT * FROM "{table}" WHERE team = ?', [team]
+            where = "team = $team"
+        elif "rep_id" in cols:
+            where = f"rep_id IN {team_reps}"
+        elif "owner_rep_id" in cols:
+            where = f"owner_rep_id IN {team_reps}"
+        elif "opportunity_id" in cols:
+            where = f"opportunity_id IN (SELECT opportunity_id FROM opportunities WHERE rep_id IN {team_reps})"
         else:
-            rep_col = "rep_id" if "rep_id" in cols else "owner_rep_id"
-            sql = (f'SELECT t.* FROM "{table}" t WHERE t."{rep_col}" IN '
-                   "(SELECT rep_id FROM reps WHERE team = ?)")
-            params = [team]
-        return self.con.execute(sql, params).df()
+            where = f"account_id IN (SELECT account_id FROM accounts WHERE owner_rep_id IN {team_reps})"
+        return self.con.execute(f'SELECT * FROM "{table}" WHERE {where}', {"team": team}).df()
 
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""

@@ -1,0 +1,177 @@
+"""The pipeline as a forecast: measured stage win rates, weighted pipeline, and what changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesnb.schema import OPEN_STAGES
+
+STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
+CATEGORY_ORDER = ("commit", "best_case", "pipeline", "omitted")
+WATERFALL_STEPS = ("start", "new", "pulled_in", "amount_up", "amount_down", "slipped", "won", "lost",
+                   "end")
+
+
+def stage_win_rates(opportunities: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """Of the closed deals that reached each open stage, the share that was won."""
+    closed = opportunities[opportunities["stage"].isin(["won", "lost"])]
+    reached = closed.set_index("opportunity_id")["stage"].map(STAGE_RANK).fillna(0)
+    if history is not None and len(history):
+        seen = history[history["stage"].isin(OPEN_STAGES)].assign(
+            rank=lambda h: h["stage"].map(STAGE_RANK)).groupby("opportunity_id")["rank"].max()
+        reached = np.maximum(reached, seen.reindex(reached.index).fillna(0))
+    won = closed.set_index("opportunity_id")["stage"].eq("won")
+    rows = []
+    for stage in OPEN_STAGES:
+        mask = reached >= STAGE_RANK[stage]
+        n, w = int(mask.sum()), int(won[mask].sum())
+        rows.append({"stage": stage, "closed_deals": n, "won": w,
+                     "win_rate": w / n if n else np.nan})
+    return pd.DataFrame(rows).set_index("stage")
+
+
+def weighted_pipeline(opportunities: pd.DataFrame, win_rates: pd.DataFrame, start: pd.Timestamp,
+                      end: pd.Timestamp) -> pd.DataFrame:
+    """Open deals expected to close in [start, end), each weighted by its stage's measured win rate."""
+    close = pd.to_datetime(opportunities["close_date"])
+    open_ = opportunities[opportunities["stage"].isin(OPEN_STAGES) & (close >= start) & (close < end)]
+    out = open_[["opportunity_id", "rep_id", "account_id", "stage", "amount", "close_date",
+                 "forecast_category"]].copy()
+    out["forecast_category"] = out["forecast_category"].fillna("pipeline")
+    out["win_rate"] = out["stage"].map(win_rates["win_rate"]).astype(float)
+    out["weighted"] = out["amount"] * out["win_rate"]
+    return out.sort_values("weighted", ascending=False)
+
+
+def rollup(pipeline: pd.DataFrame, quota: float | None) -> pd.DataFrame:
+    """Amount and weighted amount by forecast category, cumulated, and as a share of quota."""
+    g = pipeline.groupby("forecast_category").agg(deals=("opportunity_id", "count"),
+                                                  amount=("amount", "sum"), weighted=("weighted", "sum"))
+    g = g.reindex([c for c in CATEGORY_ORDER if c in g.index] +
+                  [c for c in g.index if c not in CATEGORY_ORDER])
+    g["cumulative_amount"] = g["amount"].cumsum()
+    g["coverage_of_quota"] = g["cumulative_amount"] / quota if quota else np.nan
+    g.loc["total"] = [g["deals"].sum(), g["amount"].sum(), g["weighted"].sum(), g["amount"].sum(),
+                      g["amount"].sum() / quota if quota else np.nan]
+    return g
+
+
+def _snapshot(history: pd.DataFrame, date: pd.Timestamp, period_end: pd.Timestamp) -> pd.DataFrame:
+    snap = history[history["snapshot_date"] == date].set_index("opportunity_id")
+    snap = snap.assign(in_pipeline=snap["stage"].isin(OPEN_STAGES) &
+                       (pd.to_datetime(snap["close_date"]) < period_end))
+    return snap
+
+
+def pipeline_changes(history: pd.DataFrame, opportunities: pd.DataFrame, before: pd.Timestamp,
+                     after: pd.Timestamp, period_end: pd.Timestamp) -> pd.DataFrame:
+    """Each deal's contribution to the change in pipeline closing before `period_end`."""
+    s0, s1 = _snapshot(history, before, period_end), _snapshot(history, after, period_end)
+    final = opportunities.set_index("opportunity_id")["stage"]
+    ids = s0.index[s0["in_pipeline"]].union(s1.index[s1["in_pipeline"]])
+    rows = []
+    for oid in ids:
+        in0 = bool(oid in s0.index and s0.at[oid, "in_pipeline"])
+        in1 = bool(oid in s1.index and s1.at[oid, "in_pipeline"])
+        a0 = float(s0.at[oid, "amount"]) if in0 else 0.0
+        a1 = float(s1.at[oid, "amount"]) if in1 else 0.0
+        if in0 and in1:
+            step = "amount_up" if a1 > a0 else "amount_down" if a1 < a0 else "unchanged"
+        elif in1:
+            step = "pulled_in" if oid in s0.index and s0.at[oid, "stage"] in OPEN_STAGES else "new"
+        else:
+            stage1 = s1.at[oid, "stage"] if oid in s1.index else final.get(oid, "lost")
+            step = ("won" if stage1 == "won" else "lost" if stage1 == "lost"
+                    else "slipped")
+        rows.append({"opportunity_id": oid, "step": step, "amount_before": a0, "amount_after": a1,
+                     "change": a1 - a0})
+    return pd.DataFrame(rows, columns=["opportunity_id", "step", "amount_before", "amount_after",
+                                       "change"])
+
+
+def waterfall(changes: pd.DataFrame) -> pd.Series:
+    """From the earlier pipeline total to the later one, step by step (they add up)."""
+    by_step = changes.groupby("step")["change"].sum()
+    out = pd.Series(0.0, index=list(WATERFALL_STEPS))
+    out["start"] = changes["amount_before"].sum()
+    for step in WATERFALL_STEPS[1:-1]:
+        out[step] = by_step.get(step, 0.0)
+    out["end"] = changes["amount_after"].sum()
+    return out
+
+
+def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.Timestamp,
+                 period_end: pd.Timestamp, stale_days: int = 60) -> pd.DataFrame:
+    """Commit deals closing before `period_end`, flagged: pushed twice or more, stale, missing fields."""
+    h = history[history["snapshot_date"] <= as_of].sort_values(["opportunity_id", "snapshot_date"])
+    snap = _snapshot(history, as_of, period_end)
+    commit = snap[snap["in_pipeline"] & snap["forecast_category"].eq("commit")].copy()
+    close = pd.to_datetime(h["close_date"])
+    pushes = (close.groupby(h["opportunity_id"]).diff() > pd.Timedelta(0)).groupby(
+        h["opportunity_id"]).sum()
+    changed = h["stage"].ne(h.groupby("opportunity_id")["stage"].shift())
+    last_move = h[changed].groupby("opportunity_id")["snapshot_date"].max()
+    opp = opportunities.set_index("opportunity_id")
+    commit["pushes"] = pushes.reindex(commit.index).fillna(0).astype(int)
+    commit["days_in_stage"] = (as_of - last_move.reindex(commit.index)).dt.days
+    commit["pushed_twice"] = commit["pushes"] >= 2
+    commit["stale"] = commit["days_in_stage"] >= stale_days
+    missing = opp.reindex(commit.index)[["account_id", "product_id"]].isna().any(axis=1)
+    commit["missing_fields"] = missing | ~(commit["amount"] > 0)
+    commit["risky"] = commit[["pushed_twice", "stale", "missing_fields"]].any(axis=1)
+    commit["rep_id"] = opp["rep_id"].reindex(commit.index)
+    return commit[["rep_id", "stage", "amount", "close_date", "pushes", "days_in_stage",
+                   "pushed_twice", "stale", "missing_fields", "risky"]]
+
+
+def snapshot_dates(history: pd.DataFrame, month: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first snapshot of the month and the first one after it (None if fewer than two)."""
+    dates = pd.to_datetime(pd.Series(history["snapshot_date"].unique())).sort_values()
+    start = pd.Period(month, freq="M").start_time
+    end = start + pd.DateOffset(months=1)
+    before = dates[(dates >= start) & (dates < end)]
+    after = dates[dates >= end]
+    if before.empty or after.empty:
+        return None
+    return before.iloc[0], after.iloc[0]
+
+
+def period(month: str, ahead: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end (exclusive) of the month `ahead` months after `month`."""
+    p = pd.Period(month, freq="M") + ahead
+    return p.start_time, (p + 1).start_time
+
+
+def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
+            revenue: pd.Series, forecast: pd.DataFrame, month: str, periods: int = 2) -> pd.DataFrame:
+    """For the next periods: quota, run-rate, time-series forecast, pipeline, weighted pipeline, coverage."""
+    q = (quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
+         if quotas is not None and len(quotas) else pd.Series(dtype=float))
+    rows = []
+    for ahead in range(1, periods + 1):
+        start, end = period(month, ahead)
+        wp = weighted_pipeline(opportunities, win_rates, start, end)
+        quota = float(q.get(start, np.nan))
+        by_cat = wp.groupby("forecast_category")["amount"].sum()
+        rows.append({
+            "month": start.strftime("%Y-%m"), "quota": quota,
+            "run_rate": float(revenue.iloc[-3:].mean()),
+            "time_series_forecast": float(forecast["yhat"].get(start, np.nan)),
+            "commit": float(by_cat.get("commit", 0.0)),
+            "best_case": float(by_cat.get("best_case", 0.0)),
+            "open_pipeline": float(wp["amount"].sum()),
+            "weighted_pipeline": float(wp["weighted"].sum()),
+            "pipeline_coverage": float(wp["amount"].sum() / quota) if quota > 0 else np.nan,
+        })
+    return pd.DataFrame(rows).set_index("month")
+
+
+def risk_sentence(risky: pd.DataFrame) -> str:
+    """How much of the commit sits on risky deals."""
+    total = risky["amount"].sum()
+    if not total:
+        return "Nothing is called commit in this window."
+    at_risk = risky.loc[risky["risky"], "amount"].sum()
+    return (f"{at_risk / total:.0%} of the commit (EUR {at_risk:,.0f} of EUR {total:,.0f}, "
+            f"{int(risky['risky'].sum())} of {len(risky)} deals) sits on risky deals.")
