@@ -26,6 +26,7 @@ test: $(DEMO)/workspace.duckdb ## Run the tests, and every notebook on the demo 
 bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_forecast.py
 
 lint: $(BIN)/salesnb ## Lint with ruff
 	$(BIN)/ruff check salesnb tests benchmarks

@@ -203,11 +203,17 @@ def calibrated(bt: pd.DataFrame, model: str, interval: float) -> tuple[tuple[flo
 def forecast_series(name: str, history: pd.Series, settings: ForecastSettings) -> SeriesForecast:
     """Backtest every model, headline the most accurate, and forecast with calibrated intervals."""
     history = history.astype(float)
+    active = history[history.ne(0).cummax()]  # from the first month with a sale (new hires)
+    if active.empty:
+        fc = predict(history, settings.horizon, "naive", settings)
+        return SeriesForecast(name, history, pd.DataFrame(), "naive",
+                              "No sale yet: nothing to forecast from.", fc)
+    history = active
     n_origins = len(origins(len(history), settings))
     if n_origins < 3:
         model = "seasonal_naive" if len(history) >= SEASON else "moving_average"
         fc = predict(history, settings.horizon, model, settings)
-        reason = (f"Only {len(history)} months of history: a backtest needs at least "
+        reason = (f"Only {len(history)} months of sales history: a backtest needs at least "
                   f"{settings.min_train + 3}. No accuracy is claimed; the forecast is the "
                   f"{model.replace('_', ' ')}, without an interval.")
         return SeriesForecast(name, history, pd.DataFrame(), model, reason, fc)

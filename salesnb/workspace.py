@@ -195,7 +195,8 @@ class Workspace:
         elif "owner_rep_id" in cols:
             where = f"owner_rep_id IN {team_reps}"
         elif "opportunity_id" in cols:
-            where = f"opportunity_id IN (SELECT opportunity_id FROM opportunities WHERE rep_id IN {team_reps})"
+            where = ("opportunity_id IN (SELECT opportunity_id FROM opportunities "
+                     f"WHERE rep_id IN {team_reps})")
         else:
             where = f"account_id IN (SELECT account_id FROM accounts WHERE owner_rep_id IN {team_reps})"
         return self.con.execute(f'SELECT * FROM "{table}" WHERE {where}', {"team": team}).df()

@@ -97,3 +97,12 @@ def test_unknown_team_is_refused_with_the_known_teams(project, capsys):
     assert _run(project, "--notebook", "02_reporting", "--team", "nord") == 2
     assert "Unknown team 'nord'" in capsys.readouterr().err
     assert not (project / "outputs").exists()
+
+
+def test_forecast_report_on_short_history_without_pipeline_tables(project):
+    assert _run(project, "--notebook", "03_forecast", "--team", "a") == 0
+    html = (project / "outputs" / "2026-10" / "a" / "03_forecast.html").read_text()
+    assert "Only 13 months of sales history: a backtest needs at least 21. No accuracy is claimed" in html
+    assert "No opportunities table: the pipeline-weighted forecast is skipped." in html
+    assert "No forecast_submissions table: rep forecast accuracy is skipped." in html
+    assert "Traceback" not in html

@@ -1,0 +1,85 @@
+import pandas as pd
+import pytest
+
+from salesnb import pipeline as P
+
+D0, D1, END = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01")
+
+
+def _opps(rows):
+    return pd.DataFrame(rows, columns=["opportunity_id", "rep_id", "account_id", "stage", "amount",
+                                       "close_date", "forecast_category", "product_id"])
+
+
+def test_win_rates_from_closed_deals_and_the_stages_they_reached():
+    opps = _opps([
+        ("W1", "r", "a", "won", 10, "2026-01-01", "closed", "p"),
+        ("W2", "r", "a", "won", 10, "2026-01-01", "closed", "p"),
+        ("L1", "r", "a", "lost", 10, "2026-01-01", "omitted", "p"),    # reached proposal
+        ("L2", "r", "a", "lost", 10, "2026-01-01", "omitted", "p"),    # no snapshot: prospecting
+        ("O1", "r", "a", "proposal", 10, "2026-11-15", "best_case", "p"),  # open: ignored
+    ])
+    hist = pd.DataFrame({"snapshot_date": [D0], "opportunity_id": ["L1"], "stage": ["proposal"],
+                         "amount": [10.0], "close_date": ["2026-01-01"]})
+    wr = P.stage_win_rates(opps, hist)
+    assert wr["closed_deals"].tolist() == [4, 3, 3, 2]
+    assert wr["win_rate"].tolist() == pytest.approx([0.5, 2 / 3, 2 / 3, 1.0])
+    wp = P.weighted_pipeline(opps, wr, D1, END)
+    assert wp["weighted"].tolist() == pytest.approx([10 * 2 / 3])
+    roll = P.rollup(wp, quota=20.0)
+    assert roll.loc["total", "amount"] == 10 and roll.loc["total", "coverage_of_quota"] == 0.5
+
+
+def _snap(date, rows):
+    return pd.DataFrame([(date, *r) for r in rows], columns=["snapshot_date", "opportunity_id",
+                                                             "stage", "amount", "close_date",
+                                                             "forecast_category"])
+
+
+def test_waterfall_steps_add_up_and_are_classified():
+    hist = pd.concat([
+        _snap(D0, [("A", "proposal", 100, "2026-11-10", "best_case"),   # amount up
+                   ("B", "negotiation", 50, "2026-11-20", "commit"),    # won
+                   ("C", "proposal", 40, "2026-11-05", "pipeline"),     # slips to January
+                   ("D", "qualification", 30, "2026-10-20", "pipeline"),  # lost
+                   ("E", "proposal", 70, "2027-02-01", "pipeline")]),   # pulled in
+        _snap(D1, [("A", "proposal", 130, "2026-11-10", "best_case"),
+                   ("B", "won", 50, "2026-10-25", "closed"),
+                   ("C", "proposal", 40, "2027-01-10", "pipeline"),
+                   ("E", "negotiation", 70, "2026-11-25", "commit"),
+                   ("F", "prospecting", 25, "2026-11-30", "pipeline")]),  # new
+    ])
+    opps = _opps([("D", "r", "a", "lost", 30, "2026-10-20", "omitted", "p")])
+    changes = P.pipeline_changes(hist, opps, D0, D1, END).set_index("opportunity_id")
+    assert changes["step"].to_dict() == {"A": "amount_up", "B": "won", "C": "slipped", "D": "lost",
+                                         "E": "pulled_in", "F": "new"}
+    w = P.waterfall(changes.reset_index())
+    assert w["start"] == 220 and w["end"] == 225
+    assert (w["new"], w["pulled_in"], w["amount_up"], w["slipped"], w["won"], w["lost"]) == (
+        25, 70, 30, -40, -50, -30)
+    assert w["start"] + w.drop(["start", "end"]).sum() == w["end"]
+
+
+def test_risky_commit_flags():
+    hist = pd.concat([
+        _snap(pd.Timestamp("2026-08-01"), [("P", "negotiation", 10, "2026-09-01", "commit"),
+                                           ("S", "negotiation", 20, "2026-11-10", "commit")]),
+        _snap(pd.Timestamp("2026-09-01"), [("P", "negotiation", 10, "2026-10-01", "commit"),
+                                           ("S", "negotiation", 20, "2026-11-10", "commit")]),
+        _snap(D0, [("P", "negotiation", 10, "2026-11-01", "commit"),
+                   ("S", "negotiation", 20, "2026-11-10", "commit"),
+                   ("OK", "proposal", 30, "2026-11-10", "commit")]),
+        _snap(D1, [("P", "negotiation", 10, "2026-11-15", "commit"),
+                   ("S", "negotiation", 20, "2026-11-10", "commit"),
+                   ("OK", "negotiation", 30, "2026-11-10", "commit"),
+                   ("M", "negotiation", 5, "2026-11-10", "commit")]),
+    ])
+    opps = _opps([("P", "r", "a", "negotiation", 10, "2026-11-15", "commit", "p"),
+                  ("S", "r", "a", "negotiation", 20, "2026-11-10", "commit", "p"),
+                  ("OK", "r", "a", "negotiation", 30, "2026-11-10", "commit", "p"),
+                  ("M", "r", "a", "negotiation", 5, "2026-11-10", "commit", None)])
+    r = P.risky_commit(hist, opps, D1, END, stale_days=60)
+    assert r.loc["P", "pushes"] == 3 and r.loc["P", "pushed_twice"]
+    assert r.loc["S", "stale"] and not r.loc["S", "pushed_twice"]
+    assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
+    assert P.risk_sentence(r) == "54% of the commit (EUR 35 of EUR 65, 3 of 4 deals) sits on risky deals."
