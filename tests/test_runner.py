@@ -1,6 +1,7 @@
 """End-to-end runs of the batch runner on the tiny data (these start Jupyter kernels)."""
 
 import json
+import re
 
 import nbformat
 import pandas as pd
@@ -19,6 +20,11 @@ def _failing_notebook(path, message="planted failure"):
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(f"raise ValueError({message!r})")]
     nbformat.write(nb, path)
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<(style|script).*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
 
 
 def _run(project, *args):
@@ -106,3 +112,20 @@ def test_forecast_report_on_short_history_without_pipeline_tables(project):
     assert "No opportunities table: the pipeline-weighted forecast is skipped." in html
     assert "No forecast_submissions table: rep forecast accuracy is skipped." in html
     assert "Traceback" not in html
+
+
+def test_forecast_report_with_opportunities_but_no_snapshots(project):
+    pd.DataFrame({
+        "opportunity_id": ["W1", "L1", "O1"], "account_id": ["A1", "A2", "A1"],
+        "rep_id": ["R1", "R2", "R1"], "stage": ["won", "lost", "negotiation"],
+        "amount": [100.0, 50.0, 80.0], "created_date": ["2026-01-01"] * 3,
+        "close_date": ["2026-03-01", "2026-04-01", "2026-11-15"],
+        "forecast_category": ["closed", "omitted", "commit"],
+    }).to_csv(project / "data" / "opportunities.csv", index=False)
+    assert _run(project, "--notebook", "03_forecast", "--team", "all") == 0
+    html = (project / "outputs" / "2026-10" / "all" / "03_forecast.html").read_text()
+    assert "No opportunity snapshots around this month: the pipeline waterfall is skipped." in html
+    # closed deals: W1 won (reached every stage), L1 lost with no snapshot (reached prospecting only)
+    text = _text(html)
+    assert "prospecting 2 1 50.0% qualification 1 1 100.0%" in text
+    assert "commit 1 EUR 80 EUR 80 EUR 80" in text  # weighted by negotiation's measured 100%
