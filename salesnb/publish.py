@@ -73,7 +73,7 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
     runs = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     for r in results:
         runs[f"{r['team']}/{r['notebook']}"] = {
-            k: r[k] for k in ("team", "notebook", "status", "message", "seconds")
+            k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds")
         } | {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
     return runs
@@ -94,8 +94,8 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
         for run in sorted(teams[team], key=lambda r: r["notebook"]):
             base = f"{run['team']}/{run['notebook']}"
             report = month_dir / f"{base}.html"
-            link = (f'<a href="{esc(base)}.html">{esc(run["notebook"])}</a>' if report.exists()
-                    else esc(run["notebook"]))
+            name = run.get("title", run["notebook"])
+            link = (f'<a href="{esc(base)}.html">{esc(name)}</a>' if report.exists() else esc(name))
             if run["status"] == "ok":
                 status = '<span class="ok">ok</span>'
             else:

@@ -51,6 +51,16 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
     return papermill.inspect_notebook(str(path))
 
 
+def notebook_title(path: Path) -> str:
+    """The notebook's H1 title, else its name."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].strip()
+    return path.stem
+
+
 def _check_parameters(nb: str, declared: dict[str, dict], given: dict[str, Any]) -> None:
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -204,7 +214,7 @@ def run_job(job: Job) -> dict:
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
             status, message = "failed", f"{type(exc).__name__}: {exc}"
         if status == "ok":
-            title = f"{job.notebook} — {job.team} — {job.month}"
+            title = f"{notebook_title(Path(job.source))} — {job.team} — {job.month}"
             html_tmp = tmp / "report.html"
             html_tmp.write_text(to_html(nb, title), encoding="utf-8")
             os.replace(staging, report.with_suffix(".ipynb"))
@@ -216,7 +226,8 @@ def run_job(job: Job) -> dict:
             atomic_write(error_nb, "{}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {**asdict(job), "status": status, "message": message[:500],
+    return {**asdict(job), "title": notebook_title(Path(job.source)), "status": status,
+            "message": message[:500],
             "seconds": round(time.perf_counter() - started, 2), "report": str(report)}
 
 
