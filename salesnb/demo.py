@@ -146,9 +146,10 @@ def _products(rng: np.random.Generator) -> pd.DataFrame:
 
 def _accounts(rng, reps, months, n_customers, n_prospects) -> tuple[pd.DataFrame, dict]:
     n = n_customers + n_prospects
-    combos = [(t, last, f) for t in TRADES for last in LAST for f in FORMS]
+    combos = [(t, a, b) for t in TRADES for a in LAST for b in LAST if a != b]
     picks = rng.choice(len(combos), n, replace=False)
-    names = [f"{combos[p][0]} {combos[p][1]} {combos[p][2]}" for p in picks]
+    forms = rng.choice(FORMS, n)
+    names = [f"{combos[p][0]} {combos[p][1]}-{combos[p][2]} {f}" for p, f in zip(picks, forms, strict=True)]
     active = reps[reps["end_date"].isna()].reset_index(drop=True)
     owner = active.iloc[rng.integers(0, len(active), n)].reset_index(drop=True)
     employees = np.maximum(1, rng.lognormal(3.3, 1.1, n)).astype(int)
@@ -166,7 +167,7 @@ def _accounts(rng, reps, months, n_customers, n_prospects) -> tuple[pd.DataFrame
         "city": city,
         "postcode": [f"{rng.integers(10, 96):02d}{rng.integers(0, 999):03d}" for _ in range(n)],
         "phone": _phone(rng, n),
-        "website": [f"www.{_strip_accents(x.split()[1]).lower()}-{i}.fr" for i, x in enumerate(names)],
+        "website": [f"www.{_strip_accents(x.split()[1]).lower()}.fr" for x in names],
         "lat": np.round(owner["base_lat"].to_numpy() + rng.normal(0, 0.35, n), 5),
         "lon": np.round(owner["base_lon"].to_numpy() + rng.normal(0, 0.45, n), 5),
         "employees": employees,
@@ -213,7 +214,7 @@ def _contacts(rng, accounts, months) -> tuple[pd.DataFrame, dict]:
         "first_name": first, "last_name": last,
         "title": rng.choice(["CEO", "Buyer", "Plant manager", "CFO", "Office manager"], n),
         "email": email, "phone": phone,
-        "updated_date": end - pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "updated_date": end - pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
     })
     idx = rng.permutation(n)
     missing, invalid, stale, orphan = idx[:120], idx[120:170], idx[170:470], idx[470:490]

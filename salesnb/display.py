@@ -110,6 +110,21 @@ def figure(fig: plt.Figure) -> None:
     plt.close(fig)
 
 
+def export(df: pd.DataFrame, output_dir: str, name: str) -> None:
+    """Write a table as CSV and Excel beside the report and show links to both."""
+    from pathlib import Path
+
+    if not output_dir:
+        say(f"(Run through `salesnb run` to export {name}.csv and {name}.xlsx.)")
+        return
+    folder = Path(output_dir)
+    df.to_csv(folder / f"{name}.csv", index=False)
+    df.to_excel(folder / f"{name}.xlsx", index=False)
+    display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
+                 f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
+                 f"({len(df):,} rows)</p>"))
+
+
 def missing_note(ws: Workspace, domain: str) -> None:
     """Say which optional tables are absent and what that leaves out."""
     lacking = ws.missing(domain)["optional"]

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,8 @@ def plan_jobs(
             for month in dict.fromkeys(months):
                 params = {"workspace": str(settings.workspace_path), "team": team,
                           "month": month} | given
+                if "output_dir" in declared:
+                    params["output_dir"] = ""  # set to the staging folder when the job runs
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
                                 team_settings.cell_timeout, str(settings.notebooks_dir)))
     return settings, jobs
@@ -203,6 +205,10 @@ def run_job(job: Job) -> dict:
     staging = tmp / f"{job.notebook}.ipynb"
     error_nb = report.with_suffix(".error.ipynb")
     status, message = "ok", ""
+    exports = tmp / "exports"
+    if "output_dir" in job.parameters:
+        exports.mkdir()
+        job = replace(job, parameters=job.parameters | {"output_dir": str(exports)})
     try:
         try:
             _execute(job, staging)
@@ -217,6 +223,8 @@ def run_job(job: Job) -> dict:
             title = f"{notebook_title(Path(job.source))} — {job.team} — {job.month}"
             html_tmp = tmp / "report.html"
             html_tmp.write_text(to_html(nb, title), encoding="utf-8")
+            for item in sorted(exports.glob("*")) if exports.exists() else []:
+                os.replace(item, report.parent / item.name)
             os.replace(staging, report.with_suffix(".ipynb"))
             os.replace(html_tmp, report)
             error_nb.unlink(missing_ok=True)

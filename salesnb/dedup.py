@@ -1,0 +1,123 @@
+"""Duplicate accounts and contacts: blocking on shared keys, then fuzzy name matching (rapidfuzz)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+LEGAL_FORMS = {"sas", "sasu", "sarl", "eurl", "sa", "sci", "snc", "ste", "societe", "cie", "ltd",
+               "gmbh", "inc", "llc", "siege"}
+MAX_BLOCK = 200
+
+
+def normalize_name(name: object) -> str:
+    """Lowercase, no accents, no punctuation, no legal form or parenthesis: 'Ets Lefèvre S.A.S.' → 'ets lefevre'."""
+    if not isinstance(name, str):
+        return ""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"\(.*?\)", " ", text)
+    text = re.sub(r"(?<=\b\w)\.(?=\w\b)", "", text).replace(".", "")
+    tokens = re.sub(r"[^a-z0-9&]+", " ", text).split()
+    return " ".join(t for t in tokens if t not in LEGAL_FORMS)
+
+
+def normalize_phone(phone: object, region: str = "FR") -> str | None:
+    """The number in E.164 form when it parses, else its last nine digits, else None."""
+    import phonenumbers
+
+    if not isinstance(phone, str) or not phone.strip():
+        return None
+    try:
+        number = phonenumbers.parse(phone, region)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    digits = re.sub(r"\D", "", phone)
+    return digits[-9:] if len(digits) >= 6 else None
+
+
+def candidate_pairs(keys: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of rows (positions i < j) that share a value in at least one key column (blocks)."""
+    found = []
+    for col in keys.columns:
+        block = pd.DataFrame({"key": keys[col].to_numpy(), "pos": np.arange(len(keys))}).dropna()
+        block = block[block["key"].astype(str).str.len() > 0]
+        sizes = block.groupby("key")["pos"].transform("size")
+        block = block[(sizes > 1) & (sizes <= MAX_BLOCK)]
+        pairs = block.merge(block, on="key", suffixes=("_i", "_j"))
+        found.append(pairs.loc[pairs["pos_i"] < pairs["pos_j"], ["pos_i", "pos_j"]])
+    if not found:
+        return pd.DataFrame(columns=["i", "j"], dtype=int)
+    out = pd.concat(found).drop_duplicates().sort_values(["pos_i", "pos_j"])
+    return out.rename(columns={"pos_i": "i", "pos_j": "j"}).reset_index(drop=True)
+
+
+def _similarity(names: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+    from rapidfuzz import fuzz
+
+    return np.array([fuzz.ratio(names[i], names[j]) if names[i] and names[j] else 0.0
+                     for i, j in zip(pairs["i"], pairs["j"], strict=True)])
+
+
+def duplicate_accounts(accounts: pd.DataFrame, threshold: float = 90.0,
+                       phone_threshold: float = 75.0, region: str = "FR") -> pd.DataFrame:
+    """Likely duplicate pairs: names alike (≥ threshold) sharing a postcode or phone, identical names
+    in one city, or one phone with names somewhat alike (≥ phone_threshold)."""
+    names = accounts["name"].map(normalize_name).to_numpy()
+    phones = accounts["phone"].map(lambda p: normalize_phone(p, region)) if "phone" in accounts \
+        else pd.Series(None, index=accounts.index)
+    city = accounts["city"].map(normalize_name) if "city" in accounts else pd.Series("", index=accounts.index)
+    keys = pd.DataFrame({
+        "postcode": accounts["postcode"] if "postcode" in accounts else None,
+        "phone": phones,
+        "city_prefix": city + "|" + pd.Series([n[:4] for n in names], index=accounts.index),
+    }, index=accounts.index)
+    pairs = candidate_pairs(keys)
+    pairs["similarity"] = _similarity(names, pairs)
+    same_phone = phones.to_numpy()[pairs["i"]] == phones.to_numpy()[pairs["j"]]
+    pairs["same_phone"] = same_phone & pd.notna(phones.to_numpy()[pairs["i"]])
+    post = keys["postcode"].to_numpy()
+    same_post = (post[pairs["i"]] == post[pairs["j"]]) & pd.notna(post[pairs["i"]])
+    same_city = (city.to_numpy()[pairs["i"]] == city.to_numpy()[pairs["j"]]) & (city.to_numpy()[pairs["i"]] != "")
+    sim = pairs["similarity"]
+    keep = (((sim >= threshold) & (same_post | pairs["same_phone"]))
+            | ((sim >= 100) & same_city) | (pairs["same_phone"] & (sim >= phone_threshold)))
+    hits = pairs[keep]
+    ids, raw = accounts["account_id"].to_numpy(), accounts["name"].to_numpy()
+    out = pd.DataFrame({
+        "account_id": ids[hits["i"]], "duplicate_id": ids[hits["j"]],
+        "name": raw[hits["i"]], "duplicate_name": raw[hits["j"]],
+        "similarity": hits["similarity"].to_numpy(), "same_phone": hits["same_phone"].to_numpy(),
+    })
+    out.attrs["candidate_pairs"] = len(pairs)
+    return out.sort_values("similarity", ascending=False).reset_index(drop=True)
+
+
+def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0) -> pd.DataFrame:
+    """Likely duplicate contacts: same email, or names alike at the same account."""
+    full = (contacts["first_name"].fillna("") + " " + contacts["last_name"].fillna("")).map(normalize_name)
+    email = contacts["email"].str.strip().str.lower() if "email" in contacts else None
+    keys = pd.DataFrame({"email": email, "account": contacts["account_id"]}, index=contacts.index)
+    pairs = candidate_pairs(keys)
+    names = full.to_numpy()
+    pairs["similarity"] = _similarity(names, pairs)
+    em = keys["email"].to_numpy()
+    pairs["same_email"] = (em[pairs["i"]] == em[pairs["j"]]) & pd.notna(em[pairs["i"]])
+    hits = pairs[(pairs["similarity"] >= threshold) | pairs["same_email"]]
+    ids = contacts["contact_id"].to_numpy()
+    return pd.DataFrame({"contact_id": ids[hits["i"]], "duplicate_id": ids[hits["j"]],
+                         "name": full.to_numpy()[hits["i"]], "similarity": hits["similarity"].to_numpy(),
+                         "same_email": hits["same_email"].to_numpy()}).reset_index(drop=True)
+
+
+def precision_recall(found: pd.DataFrame, truth: list[dict]) -> tuple[float, float]:
+    """Precision and recall of found pairs against known pairs (order does not matter)."""
+    got = {frozenset(p) for p in zip(found["account_id"], found["duplicate_id"], strict=True)}
+    want = {frozenset((t["account_id"], t["duplicate_id"])) for t in truth}
+    hit = len(got & want)
+    return (hit / len(got) if got else float("nan"), hit / len(want) if want else float("nan"))

@@ -1,0 +1,164 @@
+"""CRM data quality: completeness, invalid emails and phones, stale and orphan records, hygiene scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from salesnb.schema import OPEN_STAGES
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """Thresholds of the data quality report."""
+
+    stale_days: int = 365
+    phone_regions: tuple[str, ...] = ("FR", "GP", "MQ", "GF", "RE", "YT")
+
+
+def completeness(df: pd.DataFrame, columns: list[str], by: str | None = None) -> pd.DataFrame:
+    """Share of filled values per column (blank text counts as empty), overall or per group."""
+    filled = df[columns].apply(lambda s: s.notna() & s.astype(str).str.strip().ne(""))
+    if by is None:
+        return filled.mean().to_frame("filled").rename_axis("field")
+    return filled.groupby(df[by].fillna("(no owner)")).mean()
+
+
+def email_problem(email: object) -> str | None:
+    """Why an email address is unusable ('missing' or 'invalid'), else None; no network lookup."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if email is None or (isinstance(email, float) and np.isnan(email)) or not str(email).strip():
+        return "missing"
+    try:
+        validate_email(str(email).strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return "invalid"
+    return None
+
+
+def phone_problem(phone: object, regions: tuple[str, ...] = ("FR",)) -> str | None:
+    """Why a phone number is unusable ('missing' or 'invalid'), else None.
+
+    National numbers are read as from any of `regions` (France's overseas departments share its
+    trunk prefix), international ones as written; spaces, dots and dashes are ignored.
+    """
+    import phonenumbers
+
+    if phone is None or (isinstance(phone, float) and np.isnan(phone)) or not str(phone).strip():
+        return "missing"
+    for region in regions:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(str(phone), region)):
+                return None
+        except phonenumbers.NumberParseException:
+            return "invalid"
+    return "invalid"
+
+
+def _problem(kind: str, record_id: str, name: str, owner: object, problem: str, fix: str) -> dict:
+    return {"record": kind, "id": record_id, "name": name, "owner_rep_id": owner,
+            "problem": problem, "fix": fix}
+
+
+def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
+           opportunities: pd.DataFrame | None, as_of: pd.Timestamp,
+           rules: QualityRules = QualityRules()) -> pd.DataFrame:
+    """One row per problem found: record type, id, name, owner, problem and the fix to make."""
+    rows = []
+    stale_before = as_of - pd.Timedelta(days=rules.stale_days)
+    for a in accounts.itertuples(index=False):
+        owner = a.owner_rep_id if isinstance(a.owner_rep_id, str) else None
+        if owner is None:
+            rows.append(_problem("account", a.account_id, a.name, None, "no owner",
+                                 "assign a rep"))
+        if phone_problem(a.phone, rules.phone_regions) == "invalid":
+            rows.append(_problem("account", a.account_id, a.name, owner, "invalid phone",
+                                 f"correct the phone number {a.phone!s}"))
+        if pd.notna(a.updated_date) and a.updated_date < stale_before:
+            rows.append(_problem("account", a.account_id, a.name, owner, "stale",
+                                 f"review: not updated since {a.updated_date:%Y-%m-%d}"))
+    if contacts is not None:
+        owners = accounts.set_index("account_id")["owner_rep_id"]
+        for c in contacts.itertuples(index=False):
+            name = f"{c.first_name or ''} {c.last_name}".strip() if isinstance(c.first_name, str) \
+                else str(c.last_name)
+            owner = owners.get(c.account_id) if isinstance(c.account_id, str) else None
+            owner = owner if isinstance(owner, str) else None
+            if not isinstance(c.account_id, str):
+                rows.append(_problem("contact", c.contact_id, name, None, "no account",
+                                     "attach the contact to its account"))
+            problem = email_problem(c.email)
+            if problem:
+                rows.append(_problem("contact", c.contact_id, name, owner, f"{problem} email",
+                                     "add the email" if problem == "missing"
+                                     else f"correct the email {c.email!s}"))
+            if phone_problem(c.phone, rules.phone_regions) == "invalid":
+                rows.append(_problem("contact", c.contact_id, name, owner, "invalid phone",
+                                     f"correct the phone number {c.phone!s}"))
+            if pd.notna(c.updated_date) and c.updated_date < stale_before:
+                rows.append(_problem("contact", c.contact_id, name, owner, "stale",
+                                     f"check the contact is still there (last update "
+                                     f"{c.updated_date:%Y-%m-%d})"))
+    if opportunities is not None:
+        late = opportunities[opportunities["stage"].isin(OPEN_STAGES) &
+                             (pd.to_datetime(opportunities["close_date"]) < as_of)]
+        for o in late.itertuples(index=False):
+            rows.append(_problem("opportunity", o.opportunity_id, o.opportunity_id, o.rep_id,
+                                 "open past close date",
+                                 f"close it or move the close date ({o.close_date:%Y-%m-%d})"))
+    cols = ["record", "id", "name", "owner_rep_id", "problem", "fix"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def hygiene(records: pd.DataFrame, problems: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """Per rep: records owned, records with at least one problem, and the share that is clean."""
+    owned = records.groupby("owner_rep_id")["id"].nunique()
+    flagged = problems.dropna(subset=["owner_rep_id"]).groupby("owner_rep_id")["id"].nunique()
+    out = pd.DataFrame({"records": owned, "with_problems": flagged}).fillna(0)
+    out = out.join(reps.set_index("rep_id")[["name", "team"]], how="left")
+    out["hygiene_score"] = 100 * (1 - out["with_problems"] / out["records"])
+    return out.rename_axis("rep_id").sort_values("hygiene_score")
+
+
+def team_hygiene(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """Per team: records, records with problems and hygiene score, worst first."""
+    g = per_rep.groupby("team")[["records", "with_problems"]].sum()
+    g["hygiene_score"] = 100 * (1 - g["with_problems"] / g["records"])
+    return g.sort_values("hygiene_score")
+
+
+def owned_records(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
+                  opportunities: pd.DataFrame | None) -> pd.DataFrame:
+    """Every record with the rep accountable for it (account owner for contacts)."""
+    parts = [pd.DataFrame({"record": "account", "id": accounts["account_id"],
+                           "owner_rep_id": accounts["owner_rep_id"]})]
+    if contacts is not None:
+        owner = contacts["account_id"].map(accounts.set_index("account_id")["owner_rep_id"])
+        parts.append(pd.DataFrame({"record": "contact", "id": contacts["contact_id"],
+                                   "owner_rep_id": owner}))
+    if opportunities is not None:
+        parts.append(pd.DataFrame({"record": "opportunity", "id": opportunities["opportunity_id"],
+                                   "owner_rep_id": opportunities["rep_id"]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def summary(problems: pd.DataFrame) -> pd.DataFrame:
+    """Count of problems by record type and problem."""
+    return problems.groupby(["record", "problem"]).size().rename("count").to_frame()
+
+
+def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.DataFrame,
+             reps: pd.DataFrame | None) -> pd.DataFrame:
+    """Problems and merge tasks in one list, by owner, with the owner's name."""
+    owner = duplicates["duplicate_id"].map(accounts.set_index("account_id")["owner_rep_id"])
+    merges = pd.DataFrame({
+        "record": "account", "id": duplicates["duplicate_id"], "name": duplicates["duplicate_name"],
+        "owner_rep_id": owner, "problem": "probable duplicate",
+        "fix": "merge into " + duplicates["account_id"] + " (" + duplicates["name"] + ")"})
+    out = pd.concat([problems, merges], ignore_index=True)
+    if reps is not None:
+        out.insert(4, "owner", out["owner_rep_id"].map(reps.set_index("rep_id")["name"]))
+    return out.sort_values(["owner_rep_id", "record", "id"], na_position="first").reset_index(drop=True)

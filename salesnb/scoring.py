@@ -1,0 +1,117 @@
+"""Account scoring: Pareto/ABC classes on revenue, a points scale with reasons, TOP-N prospect lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from salesnb.errors import ParameterError
+
+
+class Criterion(BaseModel):
+    """One line of the points scale: a feature, its weight, and points by threshold or by value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feature: str
+    weight: float = Field(1.0, gt=0)
+    label: str = ""
+    thresholds: list[tuple[float, float]] = Field(default_factory=list,
+                                                  description="(at least this value, points), any order")
+    values: dict[str, float] = Field(default_factory=dict, description="points per category")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Criterion:
+        if bool(self.thresholds) == bool(self.values):
+            raise ValueError(f"criterion '{self.feature}' needs either thresholds or values")
+        return self
+
+
+def parse_scale(criteria: list[dict[str, Any]]) -> list[Criterion]:
+    """A points scale from parameters, with a clear error naming the faulty criterion."""
+    from pydantic import ValidationError
+
+    try:
+        return [Criterion(**c) for c in criteria]
+    except (ValidationError, TypeError) as exc:
+        raise ParameterError(f"Invalid points scale: {exc}") from None
+
+
+def abc_classes(revenue: pd.Series, a_share: float = 0.8, b_share: float = 0.95) -> pd.DataFrame:
+    """Pareto classes: A are the largest accounts that make the first `a_share` of revenue.
+
+    An account is A when the revenue of the larger accounts before it is under `a_share` of the total
+    (so the account that crosses the line is A), B likewise up to `b_share`, C the rest.
+    """
+    if not 0 < a_share < b_share <= 1:
+        raise ParameterError("ABC shares must satisfy 0 < a_share < b_share <= 1.")
+    ranked = revenue.clip(lower=0).sort_values(ascending=False, kind="stable")
+    total = ranked.sum()
+    share = ranked / total if total else ranked * 0
+    before = share.cumsum() - share
+    cls = np.where(ranked.le(0), "C", np.where(before < a_share, "A",
+                                                 np.where(before < b_share, "B", "C")))
+    return pd.DataFrame({"revenue": ranked, "share": share, "cumulative_share": share.cumsum(),
+                         "class": cls})
+
+
+def features(accounts: pd.DataFrame, sales: pd.DataFrame | None, opportunities: pd.DataFrame | None,
+             activities: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per account: the fields and measured facts a points scale can use."""
+    out = accounts.set_index("account_id")[["name", "status", "owner_rep_id", "segment", "industry",
+                                            "city", "employees", "potential"]].copy()
+    year_ago = as_of - pd.DateOffset(months=12)
+    if sales is not None:
+        recent = sales[(sales["order_date"] >= year_ago) & (sales["order_date"] < as_of)]
+        out["revenue_12m"] = recent.groupby("account_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+    if opportunities is not None:
+        open_ = opportunities[opportunities["stage"].isin(
+            ["prospecting", "qualification", "proposal", "negotiation"])]
+        out["open_pipeline"] = open_.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
+    if activities is not None:
+        recent = activities[(activities["activity_date"] >= as_of - pd.Timedelta(days=90))
+                            & (activities["activity_date"] < as_of)]
+        out["activities_90d"] = recent.groupby("account_id").size().reindex(out.index).fillna(0)
+    return out
+
+
+def _points(values: pd.Series, c: Criterion) -> pd.Series:
+    if c.values:
+        return values.map(lambda v: c.values.get(str(v), 0.0)).astype(float)
+    steps = sorted(c.thresholds)
+    pts = pd.Series(0.0, index=values.index)
+    for at_least, p in steps:
+        pts = pts.where(~(values >= at_least), p)
+    return pts.where(values.notna(), 0.0)
+
+
+def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
+    """Points per criterion (× weight), the total, and the reasons in words."""
+    missing = [c.feature for c in scale if c.feature not in feats.columns]
+    if missing:
+        raise ParameterError(f"Points scale uses feature(s) {', '.join(missing)} that the data does not "
+                             f"provide; available: {', '.join(feats.columns)}.")
+    out = pd.DataFrame(index=feats.index)
+    for c in scale:
+        out[c.feature] = _points(feats[c.feature], c) * c.weight
+    out["score"] = out[[c.feature for c in scale]].sum(axis=1)
+    out["reasons"] = [
+        "; ".join(f"{c.label or c.feature} {feats.at[i, c.feature]} (+{out.at[i, c.feature]:g})"
+                  for c in scale if out.at[i, c.feature] > 0)
+        for i in out.index
+    ]
+    return out
+
+
+def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The `n` best-scored prospects, ties broken by potential then name."""
+    table = feats.join(scored[["score", "reasons"]])
+    prospects = table[table["status"] == "prospect"].copy()
+    prospects["_pot"] = prospects["potential"].fillna(0) if "potential" in prospects else 0
+    ranked = prospects.sort_values(["score", "_pot", "name"], ascending=[False, False, True])
+    ranked = ranked.drop(columns="_pot").head(n)
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    return ranked[["rank", "name", "owner_rep_id", "city", "score", "reasons"]]
