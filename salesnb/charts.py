@@ -101,3 +101,28 @@ def plan_vs_actual_chart(gap: pd.DataFrame, title: str) -> plt.Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def pareto_chart(abc: pd.DataFrame, a_share: float, b_share: float, title: str) -> plt.Figure:
+    """Cumulative share of revenue against share of accounts, with the A and B lines."""
+    fig, ax = plt.subplots()
+    x = np.arange(1, len(abc) + 1) / max(len(abc), 1)
+    ax.plot(x, abc["cumulative_share"].to_numpy(), color=PALETTE[0])
+    for share, name, color in ((a_share, "A", PALETTE[1]), (b_share, "B", PALETTE[2])):
+        ax.axhline(share, color=color, ls="--", lw=1)
+        ax.text(1.0, share, f" {name} ≤ {share:.0%}", va="center", color=color)
+    ax.set(title=title, xlabel="share of accounts (largest first)", ylabel="share of revenue")
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1))
+    fig.tight_layout()
+    return fig
+
+
+def score_histogram(scores: pd.Series, groups: pd.Series, title: str) -> plt.Figure:
+    """Distribution of scores, one colour per group."""
+    fig, ax = plt.subplots()
+    sns.histplot(x=scores.to_numpy(), hue=groups.to_numpy(), multiple="dodge", shrink=0.8, ax=ax,
+                 bins=20)
+    ax.set(title=title, xlabel="score", ylabel="accounts")
+    fig.tight_layout()
+    return fig

@@ -14,7 +14,7 @@ MAX_BLOCK = 200
 
 
 def normalize_name(name: object) -> str:
-    """Lowercase, no accents, no punctuation, no legal form or parenthesis: 'Ets Lefèvre S.A.S.' → 'ets lefevre'."""
+    """Lowercase, no accents, punctuation, legal form or parenthesis: 'Ets Lefèvre S.A.S.' → 'ets lefevre'."""
     if not isinstance(name, str):
         return ""
     text = unicodedata.normalize("NFKD", name)
@@ -83,7 +83,8 @@ def duplicate_accounts(accounts: pd.DataFrame, threshold: float = 90.0,
     pairs["same_phone"] = same_phone & pd.notna(phones.to_numpy()[pairs["i"]])
     post = keys["postcode"].to_numpy()
     same_post = (post[pairs["i"]] == post[pairs["j"]]) & pd.notna(post[pairs["i"]])
-    same_city = (city.to_numpy()[pairs["i"]] == city.to_numpy()[pairs["j"]]) & (city.to_numpy()[pairs["i"]] != "")
+    cities = city.to_numpy()
+    same_city = (cities[pairs["i"]] == cities[pairs["j"]]) & (cities[pairs["i"]] != "")
     sim = pairs["similarity"]
     keep = (((sim >= threshold) & (same_post | pairs["same_phone"]))
             | ((sim >= 100) & same_city) | (pairs["same_phone"] & (sim >= phone_threshold)))

@@ -49,6 +49,8 @@ TRADES = ["Transports", "Boulangerie", "Menuiserie", "Garage", "Imprimerie", "La
           "Électricité", "Métallerie", "Cabinet", "Hôtel", "Fromagerie", "Scierie", "Verrerie",
           "Tannerie"]
 FORMS = ["SAS", "SARL", "SA", "& Fils", "Frères"]
+FORM_VARIANTS = {"SAS": "S.A.S.", "SARL": "S.A.R.L.", "SA": "S.A.", "& Fils": "et Fils",
+                 "Frères": "Freres"}
 INDUSTRIES = ["Manufacturing", "Retail", "Health", "Logistics", "Hospitality", "Food",
               "Construction", "Services"]
 
@@ -65,14 +67,19 @@ def _strip_accents(s: str) -> str:
 def _typo(name: str, rng: np.random.Generator) -> str:
     kind = rng.integers(5)
     i = int(rng.integers(1, max(2, len(name) - 2)))
-    if kind == 0 and len(name) > 4:
+    if kind == 0:
+        while name[i] == name[i + 1]:
+            i = (i + 1) % (len(name) - 1)
         return name[:i] + name[i + 1] + name[i] + name[i + 2:]
     if kind == 1:
         return name[:i] + name[i + 1:]
     if kind == 2:
         return _strip_accents(name).upper()
     if kind == 3:
-        return name.replace("SAS", "S.A.S.").replace("SARL", "S.A.R.L.") + " "
+        for form, variant in FORM_VARIANTS.items():
+            if name.endswith(" " + form):
+                return name[: -len(form)] + variant
+        return name + " S.A."
     return name.lower().title() + " (siège)"
 
 
@@ -113,7 +120,8 @@ def _reps(rng: np.random.Generator, months: pd.DatetimeIndex) -> tuple[pd.DataFr
                 end_date = end - pd.DateOffset(months=int(rng.integers(4, 10)))
                 truth["departed"].append(rep_id)
             elif k == 0:
-                truth["underperformers"][rep_id] = "low_activity" if n % 2 else "low_conversion"
+                cause = ("low_activity", "low_conversion")[len(truth["underperformers"]) % 2]
+                truth["underperformers"][rep_id] = cause
             elif k == 1:
                 truth["sandbaggers"].append(rep_id)
             elif k == 2:
@@ -245,11 +253,22 @@ def _rep_factor(reps: pd.DataFrame, truth: dict, months: pd.DatetimeIndex) -> pd
     return factor
 
 
+def _customers(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Customers with an owner: the accounts that order."""
+    cust = accounts[(accounts["status"] == "customer") & accounts["owner_rep_id"].notna()]
+    return cust.reset_index(drop=True)
+
+
+def _account_size(cust: pd.DataFrame) -> np.ndarray:
+    """Relative ordering rate of each customer (skewed: a few large accounts make most revenue)."""
+    size = cust["employees"].to_numpy() ** 0.9
+    return size / size.mean()
+
+
 def _order_lines(rng, accounts, reps, products, truth, months, scale):
     """Yield one month of order lines at a time; record planted discount breaches in truth."""
-    cust = accounts[(accounts["status"] == "customer") & accounts["owner_rep_id"].notna()]
-    cust = cust.reset_index(drop=True)
-    size = np.log1p(cust["employees"].to_numpy()) / 3.3
+    cust = _customers(accounts)
+    size = _account_size(cust)
     factor = _rep_factor(reps, truth, months)
     heavy = set(truth["heavy_discounters"])
     fam_weights = np.array([0.08, 0.40, 0.15, 0.12, 0.25])
@@ -427,23 +446,29 @@ def _visits(rng, activities, accounts, reps) -> pd.DataFrame:
     })
 
 
-def _quotas_and_forecasts(rng, reps, truth, months, actual: pd.DataFrame):
-    """Quotas from each team's expected revenue; forecasts from actuals with planted biases."""
+def _quotas_and_forecasts(rng, reps, truth, months, actual: pd.DataFrame, accounts: pd.DataFrame):
+    """Quotas from each territory's potential; forecasts from actuals with planted biases."""
     end = months[-1] + pd.offsets.MonthEnd(0)
     team = reps.set_index("rep_id")["team"]
     hire = reps.set_index("rep_id")["hire_date"]
     left = reps.set_index("rep_id")["end_date"]
+    cust = _customers(accounts)
+    potential = pd.Series(_account_size(cust)).groupby(cust["owner_rep_id"]).sum()
+    potential = potential.reindex(reps["rep_id"]).fillna(0.0)
+    normal = (_rep_factor(reps, truth, months) == 1.0)
     rows, frows = [], []
-    smooth = actual.rolling(12, min_periods=1).mean()
+    per_unit = (actual.where(normal).T.groupby(team).sum().T
+                / normal.mul(potential).T.groupby(team).sum().T).rolling(12, min_periods=1).mean()
     future = [months[-1] + pd.DateOffset(months=k) for k in (1, 2)]  # quotas are set in advance
     for month in list(months) + future:
-        team_avg = smooth.loc[min(month, months[-1])].groupby(team).median()
+        rate = per_unit.loc[min(month, months[-1])]
         for rep in reps["rep_id"]:
             tenure = (month - hire[rep]).days / 30.4
             if (pd.notna(left[rep]) and month > left[rep]) or tenure < 0:
                 continue
             ramp = min(1.0, max(tenure, 0.5) / 6)
-            quota = team_avg[team[rep]] * SEASON[month.month - 1] / SEASON.mean() * 1.05 * ramp
+            quota = (rate[team[rep]] * potential[rep] * SEASON[month.month - 1] / SEASON.mean()
+                     * 1.05 * ramp)
             rows.append({"rep_id": rep, "month": month, "quota": round(float(quota), -2)})
             if month > months[-1]:
                 continue
@@ -526,7 +551,7 @@ def generate(out: str | Path, seed: int = 42, scale: float = 1.0, end_month: str
     acts.insert(0, "activity_id", [f"AC{i + 1:07d}" for i in range(len(acts))])
     acts["duration_min"] = acts["type"].map({"call": 10.0, "meeting": 90.0, "email": 5.0,
                                              "proposal": 120.0, "quote": 60.0, "contract": 60.0})
-    quotas, forecasts = _quotas_and_forecasts(rng, reps, truth, months, actual)
+    quotas, forecasts = _quotas_and_forecasts(rng, reps, truth, months, actual, accounts)
     tables = {"reps": reps, "products": products, "accounts": accounts, "contacts": contacts,
               "opportunities": opps, "opportunity_history": history, "activities": acts,
               "visits": _visits(rng, acts, accounts, reps), "quotas": quotas,

@@ -88,6 +88,12 @@ def _points(values: pd.Series, c: Criterion) -> pd.Series:
     return pts.where(values.notna(), 0.0)
 
 
+def _fmt(value: object) -> str:
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return f"{value:,.0f}"
+    return str(value)
+
+
 def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
     """Points per criterion (× weight), the total, and the reasons in words."""
     missing = [c.feature for c in scale if c.feature not in feats.columns]
@@ -99,7 +105,7 @@ def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
         out[c.feature] = _points(feats[c.feature], c) * c.weight
     out["score"] = out[[c.feature for c in scale]].sum(axis=1)
     out["reasons"] = [
-        "; ".join(f"{c.label or c.feature} {feats.at[i, c.feature]} (+{out.at[i, c.feature]:g})"
+        "; ".join(f"{c.label or c.feature} {_fmt(feats.at[i, c.feature])} (+{out.at[i, c.feature]:g})"
                   for c in scale if out.at[i, c.feature] > 0)
         for i in out.index
     ]
@@ -115,3 +121,37 @@ def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int) -> pd.DataF
     ranked = ranked.drop(columns="_pot").head(n)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     return ranked[["rank", "name", "owner_rep_id", "city", "score", "reasons"]]
+
+
+def class_summary(abc: pd.DataFrame) -> pd.DataFrame:
+    """Accounts and revenue per class, with their shares."""
+    g = abc.groupby("class").agg(accounts=("revenue", "size"), revenue=("revenue", "sum"))
+    g = g.reindex(["A", "B", "C"], fill_value=0)
+    g["share_of_accounts"] = g["accounts"] / g["accounts"].sum()
+    g["share_of_revenue"] = g["revenue"] / g["revenue"].sum() if g["revenue"].sum() else 0.0
+    return g
+
+
+def pareto_sentence(classes: pd.DataFrame, a_share: float) -> str:
+    """The Pareto finding in one sentence."""
+    a = classes.loc["A"]
+    return (f"{int(a['accounts'])} accounts ({a['share_of_accounts']:.0%} of customers) make "
+            f"{a['share_of_revenue']:.0%} of revenue: they are class A (line at {a_share:.0%}).")
+
+
+def scale_table(scale: list[Criterion]) -> pd.DataFrame:
+    """The points scale as a readable table."""
+    rows = []
+    for c in scale:
+        rule = (", ".join(f"≥ {t:g}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
+                else ", ".join(f"{v}: {p:g}" for v, p in c.values.items()))
+        rows.append({"criterion": c.label or c.feature, "weight": c.weight, "points": rule})
+    return pd.DataFrame(rows).set_index("criterion")
+
+
+def account_book(feats: pd.DataFrame, scored: pd.DataFrame, abc: pd.DataFrame) -> pd.DataFrame:
+    """Customers with revenue, ABC class, score and reasons, best first."""
+    book = feats[feats["status"] == "customer"].join(abc[["class"]]).join(scored[["score", "reasons"]])
+    book = book.sort_values(["class", "revenue_12m"], ascending=[True, False])
+    return book.reset_index()[["account_id", "name", "owner_rep_id", "city", "revenue_12m", "class",
+                               "score", "reasons"]]
