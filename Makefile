@@ -27,6 +27,7 @@ bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_dedup.py
 
 lint: $(BIN)/salesnb ## Lint with ruff
 	$(BIN)/ruff check salesnb tests benchmarks

@@ -42,19 +42,20 @@ def normalize_phone(phone: object, region: str = "FR") -> str | None:
 
 
 def candidate_pairs(keys: pd.DataFrame) -> pd.DataFrame:
-    """Pairs of rows (positions i < j) that share a value in at least one key column (blocks)."""
-    found = []
+    """Pairs of rows (positions i < j) sharing a value in a key column; blocks over MAX_BLOCK are skipped."""
+    found, skipped = [], 0
     for col in keys.columns:
         block = pd.DataFrame({"key": keys[col].to_numpy(), "pos": np.arange(len(keys))}).dropna()
         block = block[block["key"].astype(str).str.len() > 0]
         sizes = block.groupby("key")["pos"].transform("size")
+        skipped += block.loc[sizes > MAX_BLOCK, "key"].nunique()
         block = block[(sizes > 1) & (sizes <= MAX_BLOCK)]
         pairs = block.merge(block, on="key", suffixes=("_i", "_j"))
         found.append(pairs.loc[pairs["pos_i"] < pairs["pos_j"], ["pos_i", "pos_j"]])
-    if not found:
-        return pd.DataFrame(columns=["i", "j"], dtype=int)
     out = pd.concat(found).drop_duplicates().sort_values(["pos_i", "pos_j"])
-    return out.rename(columns={"pos_i": "i", "pos_j": "j"}).reset_index(drop=True)
+    out = out.rename(columns={"pos_i": "i", "pos_j": "j"}).reset_index(drop=True)
+    out.attrs["skipped_blocks"] = skipped
+    return out
 
 
 def _similarity(names: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
@@ -96,6 +97,7 @@ def duplicate_accounts(accounts: pd.DataFrame, threshold: float = 90.0,
         "similarity": hits["similarity"].to_numpy(), "same_phone": hits["same_phone"].to_numpy(),
     })
     out.attrs["candidate_pairs"] = len(pairs)
+    out.attrs["skipped_blocks"] = pairs.attrs["skipped_blocks"]
     return out.sort_values("similarity", ascending=False).reset_index(drop=True)
 
 
@@ -122,3 +124,14 @@ def precision_recall(found: pd.DataFrame, truth: list[dict]) -> tuple[float, flo
     want = {frozenset((t["account_id"], t["duplicate_id"])) for t in truth}
     hit = len(got & want)
     return (hit / len(got) if got else float("nan"), hit / len(want) if want else float("nan"))
+
+
+def summary_sentence(found: pd.DataFrame, n_accounts: int) -> str:
+    """How many pairs were flagged and how much comparing the blocks saved."""
+    text = (f"{len(found):,} probable duplicate account pairs among {n_accounts:,} accounts "
+            f"({found.attrs['candidate_pairs']:,} pairs compared instead of "
+            f"{n_accounts * (n_accounts - 1) // 2:,}).")
+    if found.attrs.get("skipped_blocks"):
+        text += (f" {found.attrs['skipped_blocks']} very common keys (shared by over {MAX_BLOCK} "
+                 "records) were not used for comparison.")
+    return text

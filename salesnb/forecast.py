@@ -91,7 +91,10 @@ def prophet_forecast(history: pd.Series, horizon: int, settings: ForecastSetting
     from prophet import Prophet
 
     for name in ("cmdstanpy", "prophet"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logger = logging.getLogger(name)
+        if not logger.handlers:  # cmdstanpy adds an INFO handler to a logger that has none
+            logger.addHandler(logging.NullHandler())
+        logger.setLevel(logging.ERROR)
     months = pd.date_range(history.index[0], periods=len(history) + horizon, freq="MS")
     workdays = working_days(months, settings.country)
     df = pd.DataFrame({"ds": history.index, "y": history.to_numpy(dtype=float),

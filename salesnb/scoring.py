@@ -120,7 +120,8 @@ def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int) -> pd.DataF
     ranked = prospects.sort_values(["score", "_pot", "name"], ascending=[False, False, True])
     ranked = ranked.drop(columns="_pot").head(n)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    return ranked[["rank", "name", "owner_rep_id", "city", "score", "reasons"]]
+    cols = ["rank", "name", "owner_rep_id", "city", "score", "reasons"]
+    return ranked[[c for c in cols if c in ranked.columns]]
 
 
 def class_summary(abc: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,10 @@
 """End-to-end runs of the batch runner on the tiny data (these start Jupyter kernels)."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import nbformat
 import pandas as pd
@@ -129,3 +132,36 @@ def test_forecast_report_with_opportunities_but_no_snapshots(project):
     text = _text(html)
     assert "prospecting 2 1 50.0% qualification 1 1 100.0%" in text
     assert "commit 1 EUR 80 EUR 80 EUR 80" in text  # weighted by negotiation's measured 100%
+
+
+PAYLOAD = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+def _chromium():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed (CI installs it)")
+    assert path, "chromium is required in CI"
+    return path
+
+
+def test_names_from_the_crm_stay_text_in_a_real_browser(project, tmp_path):
+    accounts = project / "data" / "accounts.csv"
+    df = pd.read_csv(accounts, dtype=str)
+    df.loc[1, "name"] = PAYLOAD
+    df.loc[1, "owner_rep_id"] = None  # "no owner": the account is listed with its name
+    df.to_csv(accounts, index=False)
+    assert _run(project, "--notebook", "01_data_quality", "--team", "all") == 0
+    report = project / "outputs" / "2026-10" / "all" / "01_data_quality.html"
+    html = report.read_text()
+    assert "&lt;script&gt;document.title=" in html and "<script>document.title=" not in html
+    fixes = pd.read_csv(report.parent / "data_quality_fix_list.csv")
+    assert (report.parent / "data_quality_fix_list.xlsx").exists()
+    assert fixes.loc[fixes["id"] == "A2", "name"].tolist() == [PAYLOAD]
+    dom = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
+         "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "Customer and prospect data quality" in dom
+    assert "pwned" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    assert "&lt;script&gt;document.title=" in dom

@@ -1,0 +1,97 @@
+import json
+
+import pandas as pd
+import pytest
+
+from salesnb import quality
+
+AS_OF = pd.Timestamp("2026-11-01")
+
+
+def _accounts():
+    return pd.DataFrame({
+        "account_id": ["A1", "A2", "A3", "A4"],
+        "name": ["Café Éclair", "Zeta", "<script>alert(1)</script>", "Nord"],
+        "owner_rep_id": ["R1", "R1", None, "R2"],
+        "segment": ["smb", None, "smb", ""],
+        "phone": ["01 23 45 67 89", "+33 6 12 34 56 78", "12", None],
+        "updated_date": pd.to_datetime(["2026-10-01", "2024-01-01", "2026-09-01", "2026-10-15"]),
+    })
+
+
+def _contacts():
+    return pd.DataFrame({
+        "contact_id": ["C1", "C2", "C3", "C4"], "account_id": ["A1", "A2", None, "A4"],
+        "first_name": ["Hélène", None, "Zoé", "Luc"], "last_name": ["Dupré", "X", "Y", "Z"],
+        "email": ["helene.dupre@cafe-eclair.fr", None, "zoe@@mail.fr", "luc@nord.fr"],
+        "phone": ["06.12.34.56.78", "", "0590 27 31 45", "+33 1 23"],
+        "updated_date": pd.to_datetime(["2026-10-01", "2026-10-01", "2026-10-01", "2023-05-01"]),
+    })
+
+
+def test_completeness_counts_blank_text_as_empty():
+    c = quality.completeness(_accounts(), ["segment", "phone", "owner_rep_id"])
+    assert c["filled"].to_dict() == {"segment": 0.5, "phone": 0.75, "owner_rep_id": 0.75}
+    per_rep = quality.completeness(_accounts(), ["segment"], by="owner_rep_id")
+    assert per_rep["segment"].to_dict() == {"(no owner)": 1.0, "R1": 0.5, "R2": 0.0}
+
+
+@pytest.mark.parametrize("email, expected", [
+    ("helene.dupre@cafe-eclair.fr", None), ("jean@sub.domaine.com", None), (None, "missing"),
+    ("", "missing"), ("zoe@@mail.fr", "invalid"), ("jean at gmail.com", "invalid"),
+    ("jean@domaine", "invalid"), ("jean @orange.fr", "invalid")])
+def test_email_problem(email, expected):
+    assert quality.email_problem(email) == expected
+
+
+@pytest.mark.parametrize("phone, expected", [
+    ("01 23 45 67 89", None), ("01.23.45.67.89", None), ("+33123456789", None),
+    ("0033 1 23 45 67 89", None), ("0590 27 31 45", None), ("+33 1 23", "invalid"), ("12", "invalid"),
+    ("", "missing"), (None, "missing")])
+def test_phone_problem_reads_common_french_formats(phone, expected):
+    assert quality.phone_problem(phone, quality.QualityRules().phone_regions) == expected
+
+
+def test_issues_and_hygiene_on_a_hand_made_crm():
+    opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "rep_id": ["R1", "R2"],
+                         "stage": ["proposal", "won"], "close_date": pd.to_datetime(["2026-10-20"] * 2)})
+    problems = quality.issues(_accounts(), _contacts(), opps, AS_OF)
+    got = set(zip(problems["id"], problems["problem"], strict=True))
+    assert got == {("A2", "stale"), ("A3", "no owner"), ("A3", "invalid phone"),
+                   ("C2", "missing email"), ("C3", "no account"), ("C3", "invalid email"),
+                   ("C4", "invalid phone"), ("C4", "stale"), ("O1", "open past close date")}
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["a", "a"]})
+    records = quality.owned_records(_accounts(), _contacts(), opps)
+    h = quality.hygiene(records, problems, reps)
+    # R1 owns A1, A2, C1, C2, O1: problems on A2, C2, O1 -> 40% clean
+    assert h.loc["R1", "records"] == 5 and h.loc["R1", "with_problems"] == 3
+    assert h.loc["R1", "hygiene_score"] == pytest.approx(40)
+    # R2 owns A4, C4, O2: problem on C4 -> 2 of 3 clean
+    assert h.loc["R2", "hygiene_score"] == pytest.approx(200 / 3)
+    assert quality.team_hygiene(h).loc["a", "hygiene_score"] == pytest.approx(100 * 4 / 8)
+
+
+def test_fix_list_has_owner_names_and_merge_tasks():
+    problems = quality.issues(_accounts(), None, None, AS_OF)
+    dups = pd.DataFrame({"account_id": ["A1"], "duplicate_id": ["A4"], "name": ["Café Éclair"],
+                         "duplicate_name": ["Cafe Eclair"], "similarity": [100.0], "same_phone": [True]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["a", "a"]})
+    fixes = quality.fix_list(problems, dups, _accounts(), reps)
+    merge = fixes[fixes["problem"] == "probable duplicate"].iloc[0]
+    assert (merge["id"], merge["owner"], merge["fix"]) == ("A4", "Bo", "merge into A1 (Café Éclair)")
+
+
+def test_demo_planted_problems_are_found_exactly(demo_dir):
+    from salesnb.workspace import Workspace
+    m = json.loads((demo_dir / "manifest.json").read_text())
+    ws = Workspace(demo_dir / "workspace.duckdb")
+    problems = quality.issues(ws.read("accounts"), ws.read("contacts"), ws.read("opportunities"),
+                              pd.Timestamp("2026-11-01"))
+    ws.close()
+    for key, problem in (("contacts_invalid_email", "invalid email"),
+                         ("contacts_missing_email", "missing email"), ("stale_contacts", "stale"),
+                         ("contacts_without_account", "no account"),
+                         ("accounts_without_owner", "no owner"),
+                         ("open_opportunities_past_close", "open past close date")):
+        found = set(problems.loc[problems["problem"] == problem, "id"])
+        assert found == set(m[key]), problem

@@ -1,0 +1,56 @@
+import pandas as pd
+import pytest
+
+from salesnb import scoring
+from salesnb.errors import ParameterError
+
+
+def test_abc_classes_hand_worked():
+    # total 100: cumulative before each account: a 0, b 50, c 75, d 90, e 97, f 100
+    revenue = pd.Series({"c": 15, "a": 50, "b": 25, "d": 7, "e": 3, "f": 0}, dtype=float)
+    abc = scoring.abc_classes(revenue, 0.8, 0.95)
+    assert abc["class"].to_dict() == {"a": "A", "b": "A", "c": "A", "d": "B", "e": "C", "f": "C"}
+    summary = scoring.class_summary(abc)
+    assert summary.loc["A", "revenue"] == 90 and summary.loc["A", "accounts"] == 3
+    assert summary.loc["C", "share_of_revenue"] == pytest.approx(0.03)
+    with pytest.raises(ParameterError):
+        scoring.abc_classes(revenue, 0.9, 0.8)
+
+
+def test_points_scale_scores_and_reasons():
+    feats = pd.DataFrame({"name": ["x", "y", "z"], "status": ["prospect"] * 3,
+                          "employees": [10, 60, 300], "segment": ["smb", "enterprise", None],
+                          "potential": [1.0, 2.0, 3.0]}, index=["X", "Y", "Z"])
+    scale = scoring.parse_scale([
+        {"feature": "employees", "thresholds": [[250, 20], [50, 10]], "weight": 2},
+        {"feature": "segment", "values": {"enterprise": 15, "smb": 5}},
+    ])
+    s = scoring.score(feats, scale)
+    assert s["score"].to_dict() == {"X": 5.0, "Y": 35.0, "Z": 40.0}
+    assert s.loc["Y", "reasons"] == "employees 60 (+20); segment enterprise (+15)"
+    top = scoring.top_prospects(feats, s, 2)
+    assert top["name"].tolist() == ["z", "y"] and top["rank"].tolist() == [1, 2]
+
+
+def test_top_list_breaks_ties_by_potential_and_skips_customers():
+    feats = pd.DataFrame({"name": ["a", "b", "c"], "status": ["prospect", "prospect", "customer"],
+                          "potential": [10.0, 20.0, 99.0], "city": None, "owner_rep_id": None},
+                         index=["A", "B", "C"])
+    s = pd.DataFrame({"score": [5.0, 5.0, 50.0], "reasons": ""}, index=["A", "B", "C"])
+    assert scoring.top_prospects(feats, s, 5)["name"].tolist() == ["b", "a"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([{"feature": "x"}], "needs either thresholds or values"),
+    ([{"feature": "x", "values": {"a": 1}, "weight": -1}], "weight"),
+    ([{"feature": "x", "values": {"a": 1}, "colour": "red"}], "colour"),
+])
+def test_bad_scale_is_a_clear_error(bad, message):
+    with pytest.raises(ParameterError, match=message):
+        scoring.parse_scale(bad)
+
+
+def test_scale_on_unknown_feature():
+    feats = pd.DataFrame({"name": ["x"]}, index=["X"])
+    with pytest.raises(ParameterError, match="feature\\(s\\) revenue_12m that the data does not provide"):
+        scoring.score(feats, scoring.parse_scale([{"feature": "revenue_12m", "thresholds": [[1, 1]]}]))
