@@ -58,6 +58,22 @@ def abc_classes(revenue: pd.Series, a_share: float = 0.8, b_share: float = 0.95)
                          "class": cls})
 
 
+MEASURED = {"revenue_12m": "order_lines", "open_pipeline": "opportunities",
+            "activities_90d": "activities"}
+
+
+def usable(scale: list[Criterion], feats: pd.DataFrame) -> tuple[list[Criterion], str]:
+    """The criteria the data can feed, and a note on those skipped for a missing table."""
+    unknown = [c.feature for c in scale if c.feature not in feats.columns and c.feature not in MEASURED]
+    if unknown:
+        raise ParameterError(f"Points scale uses unknown feature(s) {', '.join(unknown)}; available: "
+                             f"{', '.join([*feats.columns, *MEASURED])}.")
+    kept = [c for c in scale if c.feature in feats.columns]
+    skipped = [f"{c.feature} (needs {MEASURED[c.feature]})" for c in scale if c not in kept]
+    note = f"Criteria skipped for lack of data: {', '.join(skipped)}." if skipped else ""
+    return kept, note
+
+
 def features(accounts: pd.DataFrame, sales: pd.DataFrame | None, opportunities: pd.DataFrame | None,
              activities: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per account: the fields and measured facts a points scale can use."""

@@ -165,3 +165,16 @@ def test_names_from_the_crm_stay_text_in_a_real_browser(project, tmp_path):
     assert "Customer and prospect data quality" in dom
     assert "pwned" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert "&lt;script&gt;document.title=" in dom
+
+
+def test_scoring_report_on_partial_data_skips_what_it_cannot_score(project):
+    assert _run(project, "--notebook", "07_scoring", "--team", "all") == 0
+    folder = project / "outputs" / "2026-10" / "all"
+    text = _text((folder / "07_scoring.html").read_text())
+    assert ("Criteria skipped for lack of data: open_pipeline (needs opportunities), "
+            "activities_90d (needs activities).") in text
+    # 12 months to 2026-10: Zeta 200 + 50 + 100 = 350 (first, A), Acme 90 + 240 = 330 (A: crosses 80%)
+    assert "2 accounts (100% of customers) make 100% of revenue" in text
+    book = pd.read_csv(folder / "account_scores.csv")
+    assert book[["account_id", "revenue_12m", "class"]].values.tolist() == [["A2", 350.0, "A"],
+                                                                           ["A1", 330.0, "A"]]

@@ -54,3 +54,14 @@ def test_scale_on_unknown_feature():
     feats = pd.DataFrame({"name": ["x"]}, index=["X"])
     with pytest.raises(ParameterError, match="feature\\(s\\) revenue_12m that the data does not provide"):
         scoring.score(feats, scoring.parse_scale([{"feature": "revenue_12m", "thresholds": [[1, 1]]}]))
+
+
+def test_criteria_on_missing_tables_are_skipped_with_a_note_but_typos_are_errors():
+    feats = pd.DataFrame({"name": ["x"], "employees": [10]}, index=["X"])
+    scale = scoring.parse_scale([{"feature": "employees", "thresholds": [[1, 1]]},
+                                 {"feature": "activities_90d", "thresholds": [[1, 5]]}])
+    kept, note = scoring.usable(scale, feats)
+    assert [c.feature for c in kept] == ["employees"]
+    assert note == "Criteria skipped for lack of data: activities_90d (needs activities)."
+    with pytest.raises(ParameterError, match="unknown feature\\(s\\) employes"):
+        scoring.usable(scoring.parse_scale([{"feature": "employes", "thresholds": [[1, 1]]}]), feats)
