@@ -66,22 +66,23 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
     return fig
 
 
-def waterfall_chart(steps: pd.Series, title: str) -> plt.Figure:
-    """A waterfall from the first total to the last, one bar per step."""
+def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None) -> plt.Figure:
+    """A waterfall: total bars (first and last unless named) and the steps between them."""
+    totals = totals or (steps.index[0], steps.index[-1])
     fig, ax = plt.subplots()
-    labels = [str(s).replace("_", " ") for s in steps.index]
-    bottom, level = [], 0.0
-    for i, (_, v) in enumerate(steps.items()):
-        if i in (0, len(steps) - 1):
-            bottom.append(0.0)
-            level = v
+    bottoms, heights, colors, level = [], [], [], 0.0
+    for name, value in steps.items():
+        if name in totals:
+            level = value
+            bottoms.append(0.0)
+            heights.append(value)
+            colors.append(PALETTE[0])
         else:
-            bottom.append(level if v >= 0 else level + v)
-            level += v
-    heights = [abs(v) if 0 < i < len(steps) - 1 else v for i, v in enumerate(steps.to_numpy())]
-    colors = [PALETTE[0] if i in (0, len(steps) - 1) else PALETTE[2] if v >= 0 else PALETTE[3]
-              for i, v in enumerate(steps.to_numpy())]
-    ax.bar(labels, heights, bottom=bottom, color=colors)
+            bottoms.append(level if value >= 0 else level + value)
+            heights.append(abs(value))
+            colors.append(PALETTE[2] if value >= 0 else PALETTE[3])
+            level += value
+    ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
     ax.set(title=title, xlabel="", ylabel="EUR")
     _euros(ax)
     ax.tick_params(axis="x", rotation=30)

@@ -213,7 +213,7 @@ class Workspace:
                    CAST(date_trunc('month', o.order_date) AS DATE) AS month,
                    o.account_id, o.rep_id, r.name AS rep, r.team, r.region,
                    o.product_id, p.name AS product, p.family, {segment} AS segment,
-                   o.quantity, o.list_price, o.discount,
+                   o.quantity, o.list_price, o.discount, o.rebate, o.freight,
                    o.quantity * o.list_price AS gross_revenue,
                    o.quantity * o.list_price * (1 - o.discount) AS revenue,
                    o.quantity * coalesce(o.unit_cost, p.unit_cost) AS cost

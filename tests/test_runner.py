@@ -178,3 +178,13 @@ def test_scoring_report_on_partial_data_skips_what_it_cannot_score(project):
     book = pd.read_csv(folder / "account_scores.csv")
     assert book[["account_id", "revenue_12m", "class"]].values.tolist() == [["A2", 350.0, "A"],
                                                                            ["A1", 330.0, "A"]]
+
+
+def test_pricing_report_exports_breaches_and_skips_what_is_missing(project):
+    assert _run(project, "--notebook", "04_pricing", "--team", "all") == 0
+    folder = project / "outputs" / "2026-10" / "all"
+    text = _text((folder / "04_pricing.html").read_text())
+    # tiny data: only L5 (50% off a product allowed 50%) is at the limit, nothing beyond it
+    assert "100% of 2 reps respect the price guidelines" in text
+    assert "No opportunities table: discount vs win rate is skipped." in text
+    assert pd.read_csv(folder / "pricing_breaches.csv").empty

@@ -1,0 +1,97 @@
+import json
+
+import pandas as pd
+import pytest
+
+from salesnb import pricing
+from salesnb.errors import ParameterError
+
+PRODUCTS = pd.DataFrame({"product_id": ["P1", "P2"], "max_discount": [0.10, 0.20]})
+
+
+def _lines():
+    # gross = quantity x list price; revenue = gross x (1 - discount)
+    return pd.DataFrame({
+        "line_id": ["L1", "L2", "L3", "L4"], "order_id": ["O1", "O1", "O2", "O3"],
+        "order_date": pd.to_datetime(["2026-03-10", "2026-03-10", "2026-03-30", "2026-04-02"]),
+        "month": pd.to_datetime(["2026-03-01", "2026-03-01", "2026-03-01", "2026-04-01"]),
+        "rep": ["Ana", "Ana", "Bo", "Bo"], "team": ["a", "a", "b", "b"],
+        "product_id": ["P1", "P2", "P1", "P2"], "product": ["W", "G", "W", "G"],
+        "family": ["F1", "F2", "F1", "F2"], "segment": ["smb", "smb", "enterprise", "smb"],
+        "quantity": [10.0, 2.0, 5.0, 1.0], "list_price": [100.0, 500.0, 100.0, 1000.0],
+        "discount": [0.15, 0.20, 0.05, 0.50],
+        "gross_revenue": [1000.0, 1000.0, 500.0, 1000.0],
+        "revenue": [850.0, 800.0, 475.0, 500.0],
+        "rebate": [10.0, 0.0, 5.0, None], "freight": [20.0, 0.0, 0.0, 15.0],
+    })
+
+
+def test_breaches_amount_lost_and_approval_levels():
+    lines = pricing.with_guidelines(_lines(), PRODUCTS)
+    assert lines["breach"].tolist() == [True, False, False, True]
+    # L1: 1000 x (0.15 - 0.10) = 50; L4: 1000 x (0.50 - 0.20) = 300
+    assert lines["amount_lost"].tolist() == pytest.approx([50, 0, 0, 300])
+    b = pricing.breaches(lines, [(0.05, "manager"), (0.15, "director")])
+    assert b[["line_id", "approval_needed"]].values.tolist() == [["L4", "not allowed"], ["L1", "manager"]]
+
+
+def test_compliance_per_rep():
+    lines = pricing.with_guidelines(_lines(), PRODUCTS)
+    c = pricing.compliance(lines, "rep", respect_share=0.5)
+    assert c.loc["Ana", "lines_within"] == 0.5 and c.loc["Ana", "revenue_within"] == pytest.approx(800 / 1650)
+    assert c.loc["Bo", "amount_lost"] == 300
+    assert c["respects_guidelines"].tolist() == [True, True]
+    assert pricing.share_respecting(pricing.compliance(lines, "rep", 0.9)) == 0.0
+
+
+def test_overrides_by_family_and_segment():
+    lines = pricing.with_guidelines(_lines(), PRODUCTS, {"F1": {"smb": 0.15}, "F2": {"*": 0.5}})
+    assert lines["breach"].tolist() == [False, False, False, False]
+    with pytest.raises(ParameterError, match="F1/smb must be within 0..1"):
+        pricing.with_guidelines(_lines(), PRODUCTS, {"F1": {"smb": 1.5}})
+
+
+def test_price_waterfall_hand_worked():
+    w = pricing.waterfall(_lines())
+    # list 3500, discounts 3500 - 2625 = 875, rebates 15, freight 35
+    assert w.to_dict() == {"list price": 3500, "discount": -875, "invoice price": 2625,
+                           "rebates": -15, "freight": -35, "pocket price": 2575}
+    by_team = pricing.waterfall_table(_lines(), "team")
+    assert by_team.loc["a", "pocket price"] == 1650 - 10 - 20
+    assert by_team.loc["b", "pocket_share"] == pytest.approx((975 - 5 - 15) / 1500)
+
+
+def test_leakage_trend_and_end_of_quarter():
+    lines = pricing.with_guidelines(_lines(), PRODUCTS)
+    t = pricing.leakage_trend(lines)
+    assert t["amount_lost"].tolist() == pytest.approx([50, 300])
+    assert t.loc[pd.Timestamp("2026-04-01"), "lost_share"] == pytest.approx(300 / 500)
+    eoq = pricing.period_end_discounting(lines, last_days=5)
+    assert eoq.loc["last 5 days of a quarter", "lines"] == 1  # L3, 30 March
+    assert eoq.loc["last 5 days of a quarter", "average_discount"] == pytest.approx(0.05)
+
+
+def test_discount_vs_win_rate_and_agility():
+    opps = pd.DataFrame({"rep_id": ["R1"] * 4, "stage": ["won", "lost", "won", "proposal"],
+                         "discount": [0.02, 0.03, 0.12, 0.2],
+                         "quote_date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01", None]),
+                         "approval_date": pd.to_datetime(["2026-01-03", "2026-01-05", "2026-01-02", None]),
+                         "close_date": pd.to_datetime(["2026-01-11", "2026-02-01", "2026-01-31",
+                                                       "2026-06-01"])})
+    w = pricing.discount_vs_win_rate(opps)
+    assert w.loc["0%–5%", "closed_deals"] == 2 and w.loc["0%–5%", "win_rate"] == 0.5
+    assert w.loc["10%–15%", "win_rate"] == 1.0
+    a = pricing.agility(opps, pd.DataFrame({"rep_id": ["R1"], "team": ["a"]}))
+    assert a.loc["a"].tolist() == [3, 2, 20]  # approvals 2, 4, 1 days; wins after 10 and 30 days
+
+
+def test_demo_breaches_match_the_manifest_exactly(demo_dir):
+    from salesnb.workspace import Workspace
+    m = json.loads((demo_dir / "manifest.json").read_text())
+    ws = Workspace(demo_dir / "workspace.duckdb")
+    lines = pricing.with_guidelines(ws.sales("all", m["end_month"], 35), ws.read("products"))
+    ws.close()
+    found = pricing.breaches(lines, [(0.05, "manager")])
+    assert sorted(found["line_id"]) == sorted(m["discount_breaches"])
+    per_rep = lines.assign(rep_id=lines["rep_id"]).groupby("rep_id")["breach"].sum()
+    assert set(per_rep.nlargest(2).index) == set(m["heavy_discounters"])
