@@ -125,6 +125,54 @@ def export(df: pd.DataFrame, output_dir: str, name: str) -> None:
                  f"({len(df):,} rows)</p>"))
 
 
+TILE_COLORS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#b23a48", "none": "#8c8c8c"}
+
+
+def _tile_value(unit: str, x: float) -> str:
+    if pd.isna(x):
+        return "n/a"
+    return {"money": money(x), "percent": percent(x), "change": change(x), "ratio": f"{x:.2f}×",
+            "score": f"{x:+.0f}" if unit == "score" and x < 0 else f"{x:.0f}"}[unit]
+
+
+def _tile_change(unit: str, value: float, previous: float) -> str:
+    if pd.isna(value) or pd.isna(previous):
+        return "no earlier figure"
+    if unit == "money":
+        return f"{change((value - previous) / abs(previous)) if previous else 'n/a'} vs last month"
+    if unit in ("percent", "change"):
+        return f"{(value - previous) * 100:+.1f} pts vs last month"
+    return f"{value - previous:+.2f} vs last month" if unit == "ratio" else \
+        f"{value - previous:+.0f} vs last month"
+
+
+def tiles(kpis: pd.DataFrame) -> None:
+    """KPI tiles: value, change vs last month, and a traffic-light border."""
+    cells = []
+    for row in kpis.itertuples():
+        color = TILE_COLORS[row.status]
+        cells.append(
+            f'<div style="border-left:8px solid {color};padding:.6rem .9rem;background:#f7f7f7">'
+            f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
+            f'<div style="font-size:1.6rem;font-weight:bold">{html.escape(_tile_value(row.unit, row.value))}</div>'
+            f'<div style="font-size:.8rem;color:#555">'
+            f'{html.escape(_tile_change(row.unit, row.value, row.previous))} · '
+            f'<span style="color:{color}">{html.escape(row.status if row.status != "none" else "no threshold")}'
+            "</span></div></div>")
+    display(HTML('<div style="display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem">'
+                 + "".join(cells) + "</div>"))
+
+
+def report_links(reports: list) -> None:
+    """Links to the detailed reports of the same team and month."""
+    if not reports:
+        say("No other report was run in this batch.")
+        return
+    items = "".join(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a></li>'
+                    for name, title in reports)
+    display(HTML(f"<ul>{items}</ul>"))
+
+
 def missing_note(ws: Workspace, domain: str) -> None:
     """Say which optional tables are absent and what that leaves out."""
     lacking = ws.missing(domain)["optional"]

@@ -13,14 +13,20 @@ WATERFALL_STEPS = ("start", "new", "pulled_in", "amount_up", "amount_down", "sli
                    "end")
 
 
-def stage_win_rates(opportunities: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    """Of the closed deals that reached each open stage, the share that was won."""
-    closed = opportunities[opportunities["stage"].isin(["won", "lost"])]
+def reached_rank(closed: pd.DataFrame, history: pd.DataFrame | None) -> pd.Series:
+    """The furthest stage each deal reached (0 = prospecting … 4 = won), from its stage and snapshots."""
     reached = closed.set_index("opportunity_id")["stage"].map(STAGE_RANK).fillna(0)
     if history is not None and len(history):
         seen = history[history["stage"].isin(OPEN_STAGES)].assign(
             rank=lambda h: h["stage"].map(STAGE_RANK)).groupby("opportunity_id")["rank"].max()
         reached = np.maximum(reached, seen.reindex(reached.index).fillna(0))
+    return reached
+
+
+def stage_win_rates(opportunities: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """Of the closed deals that reached each open stage, the share that was won."""
+    closed = opportunities[opportunities["stage"].isin(["won", "lost"])]
+    reached = reached_rank(closed, history)
     won = closed.set_index("opportunity_id")["stage"].eq("won")
     rows = []
     for stage in OPEN_STAGES:
@@ -143,9 +149,9 @@ def period(month: str, ahead: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return p.start_time, (p + 1).start_time
 
 
-def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
-            revenue: pd.Series, forecast: pd.DataFrame, month: str, periods: int = 2) -> pd.DataFrame:
-    """For the next periods: quota, run-rate, time-series forecast, pipeline, weighted pipeline, coverage."""
+def coverage(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
+             month: str, periods: int = 2) -> pd.DataFrame:
+    """For the next periods: quota, commit, best case, open and weighted pipeline, coverage of quota."""
     q = (quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
          if quotas is not None and len(quotas) else pd.Series(dtype=float))
     rows = []
@@ -156,8 +162,6 @@ def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.Dat
         by_cat = wp.groupby("forecast_category")["amount"].sum()
         rows.append({
             "month": start.strftime("%Y-%m"), "quota": quota,
-            "run_rate": float(revenue.iloc[-3:].mean()),
-            "time_series_forecast": float(forecast["yhat"].get(start, np.nan)),
             "commit": float(by_cat.get("commit", 0.0)),
             "best_case": float(by_cat.get("best_case", 0.0)),
             "open_pipeline": float(wp["amount"].sum()),
@@ -165,6 +169,16 @@ def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.Dat
             "pipeline_coverage": float(wp["amount"].sum() / quota) if quota > 0 else np.nan,
         })
     return pd.DataFrame(rows).set_index("month")
+
+
+def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
+            revenue: pd.Series, forecast: pd.DataFrame, month: str, periods: int = 2) -> pd.DataFrame:
+    """Coverage for the next periods, beside the run-rate and the time-series forecast."""
+    out = coverage(opportunities, win_rates, quotas, month, periods)
+    out.insert(1, "run_rate", float(revenue.iloc[-3:].mean()))
+    starts = [pd.Period(m, freq="M").start_time for m in out.index]
+    out.insert(2, "time_series_forecast", [float(forecast["yhat"].get(t, np.nan)) for t in starts])
+    return out
 
 
 def risk_sentence(risky: pd.DataFrame) -> str:

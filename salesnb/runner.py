@@ -142,6 +142,9 @@ def plan_jobs(
                           "month": month} | given
                 if "output_dir" in declared:
                     params["output_dir"] = ""  # set to the staging folder when the job runs
+                if "reports" in declared:
+                    params["reports"] = [[other, notebook_title(settings.notebooks_dir / f"{other}.ipynb")]
+                                         for other in plan.notebooks if other != nb]
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
                                 team_settings.cell_timeout, str(settings.notebooks_dir)))
     return settings, jobs

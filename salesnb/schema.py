@@ -276,6 +276,11 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
     "scoring": {"required": ("accounts",), "optional": ("order_lines", "opportunities")},
     "field_tours": {"required": ("accounts", "reps"), "optional": ("visits", "order_lines")},
     "team_pulse": {"required": ("survey_answers", "reps"), "optional": ("quotas", "order_lines")},
+    "activity_pipeline": {"required": ("opportunities", "reps"),
+                          "optional": ("activities", "opportunity_history", "quotas")},
+    "overview": {"required": ("order_lines", "reps", "products"),
+                 "optional": ("quotas", "forecast_submissions", "opportunities", "opportunity_history",
+                              "accounts", "contacts", "survey_answers")},
 }
 
 

@@ -1,0 +1,47 @@
+"""Sales activity: calls, meetings, proposals, quotes, contracts per rep, team and week, and what they yield."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from salesnb.schema import ACTIVITY_TYPES
+
+
+def in_period(activities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Activities dated in [start, end)."""
+    date = pd.to_datetime(activities["activity_date"])
+    return activities[(date >= start) & (date < end)]
+
+
+def counts(activities: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Number of activities of each type per group, with the total."""
+    table = activities.pivot_table(index=by, columns="type", values="activity_id", aggfunc="count",
+                                   fill_value=0)
+    table = table.reindex(columns=list(ACTIVITY_TYPES), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.sort_values("total", ascending=False)
+
+
+def weekly(activities: pd.DataFrame) -> pd.DataFrame:
+    """Activities of each type per week (weeks start on Monday)."""
+    week = pd.to_datetime(activities["activity_date"]).dt.to_period("W-SUN").dt.start_time
+    return counts(activities.assign(week=week), "week").sort_index()
+
+
+def per_rep_week(activities: pd.DataFrame, reps: pd.DataFrame, weeks: float) -> pd.DataFrame:
+    """Each rep's activities of each type per week over the period, with name and team."""
+    table = counts(activities, "rep_id") / weeks
+    names = reps.set_index("rep_id")[["name", "team"]]
+    return names.join(table, how="right").fillna({"name": "", "team": ""})
+
+
+def chain(activities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
+    """From activity to result: activities logged on the deals closed in the period, per deal and per win."""
+    linked = activities[activities["opportunity_id"].isin(closed["opportunity_id"])]
+    won = int((closed["stage"] == "won").sum())
+    rows = {}
+    for kind in [*ACTIVITY_TYPES, "total"]:
+        n = len(linked) if kind == "total" else int((linked["type"] == kind).sum())
+        rows[kind] = {"activities": n, "per_closed_deal": n / len(closed) if len(closed) else float("nan"),
+                      "per_win": n / won if won else float("nan")}
+    return pd.DataFrame(rows).T

@@ -1,0 +1,69 @@
+"""The sales process: stage conversion, time in stage, cycle length, win rate, velocity, bottleneck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesnb.pipeline import STAGE_RANK, reached_rank
+from salesnb.schema import OPEN_STAGES
+
+STEPS = [(a, b) for a, b in zip(OPEN_STAGES, [*OPEN_STAGES[1:], "won"], strict=True)]
+
+
+def closed_between(opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Deals won or lost with a close date in [start, end)."""
+    close = pd.to_datetime(opportunities["close_date"])
+    return opportunities[opportunities["stage"].isin(["won", "lost"]) & (close >= start) & (close < end)]
+
+
+def conversion(closed: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """For each step, of the closed deals that reached the first stage, the share that reached the next."""
+    reached = reached_rank(closed, history)
+    rows = []
+    for a, b in STEPS:
+        at = int((reached >= STAGE_RANK[a]).sum())
+        passed = int((reached >= STAGE_RANK[b]).sum())
+        rows.append({"step": f"{a} → {b}", "reached": at, "passed": passed,
+                     "conversion": passed / at if at else np.nan})
+    return pd.DataFrame(rows).set_index("step")
+
+
+def time_in_stage(history: pd.DataFrame, opportunity_ids: pd.Index | None = None) -> pd.Series:
+    """Median days between the first snapshot in a stage and the first snapshot in the next one seen."""
+    h = history if opportunity_ids is None else history[history["opportunity_id"].isin(opportunity_ids)]
+    first = h.groupby(["opportunity_id", "stage"])["snapshot_date"].min().reset_index()
+    first["rank"] = first["stage"].map(STAGE_RANK | {"lost": len(STAGE_RANK)})
+    first = first.sort_values(["opportunity_id", "rank"])
+    first["next_seen"] = first.groupby("opportunity_id")["snapshot_date"].shift(-1)
+    first["days"] = (pd.to_datetime(first["next_seen"]) - pd.to_datetime(first["snapshot_date"])).dt.days
+    dwell = first[first["stage"].isin(OPEN_STAGES)].groupby("stage")["days"].median()
+    return dwell.reindex(list(OPEN_STAGES)).rename("median_days_in_stage")
+
+
+def process_kpis(opportunities: pd.DataFrame, closed: pd.DataFrame) -> dict[str, float]:
+    """Win rate, average won deal, cycle length (won deals) and sales velocity over closed deals."""
+    won = closed[closed["stage"] == "won"]
+    win_rate = len(won) / len(closed) if len(closed) else np.nan
+    deal = float(won["amount"].mean()) if len(won) else np.nan
+    cycle = float((pd.to_datetime(won["close_date"]) - pd.to_datetime(won["created_date"])).dt.days.mean()) \
+        if len(won) else np.nan
+    open_deals = int(opportunities["stage"].isin(OPEN_STAGES).sum())
+    velocity = open_deals * win_rate * deal / cycle if cycle and cycle > 0 else np.nan
+    return {"open_opportunities": open_deals, "closed_deals": len(closed), "win_rate": win_rate,
+            "average_won_deal": deal, "cycle_days": cycle, "velocity_per_day": velocity,
+            "velocity_per_month": velocity * 30 if velocity == velocity else np.nan}
+
+
+def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
+    """The step that converts worst relative to earlier deals (else the lowest), in one sentence."""
+    if recent["conversion"].isna().all():
+        return "Too few closed deals to find a bottleneck."
+    if before is not None and before["conversion"].notna().any():
+        ratio = recent["conversion"] / before["conversion"]
+        step = ratio.idxmin()
+        return (f"The bottleneck is {step}: {recent.at[step, 'conversion']:.0%} of deals pass it now "
+                f"against {before.at[step, 'conversion']:.0%} before, the largest drop of any step.")
+    step = recent["conversion"].idxmin()
+    return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
+            "the lowest of any step.")
