@@ -1,10 +1,12 @@
-"""Sales activity: calls, meetings, proposals, quotes, contracts per rep, team and week, and what they yield."""
+"""Sales activity (calls, meetings, proposals, quotes, contracts) per rep, team and week, and its yield."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from salesnb.schema import ACTIVITY_TYPES
+
+COLUMNS = (*ACTIVITY_TYPES, "total")
 
 
 def in_period(activities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

@@ -127,3 +127,14 @@ def score_histogram(scores: pd.Series, groups: pd.Series, title: str) -> plt.Fig
     ax.set(title=title, xlabel="score", ylabel="accounts")
     fig.tight_layout()
     return fig
+
+
+def weekly_activity(weekly: pd.DataFrame, title: str) -> plt.Figure:
+    """Activities per week, one line per type."""
+    fig, ax = plt.subplots()
+    for i, col in enumerate(c for c in weekly.columns if c != "total"):
+        ax.plot(weekly.index, weekly[col], label=col, color=PALETTE[i % len(PALETTE)], marker="o", ms=3)
+    ax.set(title=title, xlabel="week starting", ylabel="activities")
+    ax.legend(ncols=3)
+    fig.tight_layout()
+    return fig

@@ -59,6 +59,7 @@ def table(
     percent_cols: Iterable[str] = (),
     change_cols: Iterable[str] = (),
     count_cols: Iterable[str] = (),
+    decimal_cols: Iterable[str] = (),
     rows: int | None = None,
     label_rows: bool = False,
 ) -> pd.io.formats.style.Styler:
@@ -70,6 +71,7 @@ def table(
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     formats = {c: money for c in money_cols} | {c: percent for c in percent_cols}
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
+    formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
     styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else None, escape="html", axis=0)
@@ -151,14 +153,15 @@ def tiles(kpis: pd.DataFrame) -> None:
     cells = []
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]
+        value = html.escape(_tile_value(row.unit, row.value))
+        moved = html.escape(_tile_change(row.unit, row.value, row.previous))
+        verdict = html.escape(row.status if row.status != "none" else "no threshold")
         cells.append(
             f'<div style="border-left:8px solid {color};padding:.6rem .9rem;background:#f7f7f7">'
             f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
-            f'<div style="font-size:1.6rem;font-weight:bold">{html.escape(_tile_value(row.unit, row.value))}</div>'
-            f'<div style="font-size:.8rem;color:#555">'
-            f'{html.escape(_tile_change(row.unit, row.value, row.previous))} · '
-            f'<span style="color:{color}">{html.escape(row.status if row.status != "none" else "no threshold")}'
-            "</span></div></div>")
+            f'<div style="font-size:1.6rem;font-weight:bold">{value}</div>'
+            f'<div style="font-size:.8rem;color:#555">{moved} · '
+            f'<span style="color:{color}">{verdict}</span></div></div>')
     display(HTML('<div style="display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem">'
                  + "".join(cells) + "</div>"))
 

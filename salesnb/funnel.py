@@ -67,3 +67,8 @@ def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
     step = recent["conversion"].idxmin()
     return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
             "the lowest of any step.")
+
+
+def kpi_table(opportunities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
+    """The process KPIs as a one-row table."""
+    return pd.DataFrame([process_kpis(opportunities, closed)], index=["recent window"])

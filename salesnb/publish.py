@@ -17,6 +17,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from salesnb.display import COMPLETE_MARKER, COMPLETE_TAG
 
 RUNS_FILE = "runs.json"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 class DropStderr(Preprocessor):
@@ -31,8 +32,8 @@ class DropStderr(Preprocessor):
 
 @cache
 def _exporter() -> HTMLExporter:
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="salesnb", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={COMPLETE_TAG}, enabled=True), enabled=True
     )

@@ -5,12 +5,15 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 
 from salesnb.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.notebook
 
@@ -145,6 +148,47 @@ def _chromium():
     return path
 
 
+def _browser(url: str, profile, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
+         "--enable-logging=stderr", "--v=0", *extra, url],
+        capture_output=True, text=True, timeout=120)
+
+
+def _console(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_console_check_sees_script_errors(tmp_path):
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><script>missing_function();</script></body></html>")
+    lines = _console(_browser(page.as_uri(), tmp_path / "chrome", "--dump-dom"))
+    assert any("Uncaught ReferenceError" in line for line in lines)
+
+
+def test_overview_is_first_and_opens_cleanly_in_a_browser(project, tmp_path):
+    plan = project / "plan.yaml"
+    plan.write_text("notebooks: [02_reporting, 00_overview]\nteams: [all]\nmonths: [latest]\n")
+    assert _run(project, "--plan", str(plan)) == 0
+    month = project / "outputs" / "2026-10"
+    index = (month / "index.html").read_text()
+    assert index.index("all/00_overview.html") < index.index("all/02_reporting.html")
+    report = month / "all" / "00_overview.html"
+    html = report.read_text()
+    assert 'href="02_reporting.html">Sales reporting</a>' in html
+    assert not re.findall(r'src="https?://', html)  # opens offline: no script from the web
+    text = _text(html)
+    assert "Revenue EUR 390 +34.5% vs last month" in text
+    assert "Not available from this data: Quota attainment" in text
+    shot = ROOT / "outputs" / "test-artifacts" / "overview.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    result = _browser(report.as_uri(), tmp_path / "chrome", f"--screenshot={shot}",
+                      "--window-size=1280,1000")
+    assert _console(result) == []
+    assert shot.stat().st_size > 10_000
+
+
 def test_names_from_the_crm_stay_text_in_a_real_browser(project, tmp_path):
     accounts = project / "data" / "accounts.csv"
     df = pd.read_csv(accounts, dtype=str)
@@ -158,10 +202,7 @@ def test_names_from_the_crm_stay_text_in_a_real_browser(project, tmp_path):
     fixes = pd.read_csv(report.parent / "data_quality_fix_list.csv")
     assert (report.parent / "data_quality_fix_list.xlsx").exists()
     assert fixes.loc[fixes["id"] == "A2", "name"].tolist() == [PAYLOAD]
-    dom = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
-         "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = _browser(report.as_uri(), tmp_path / "chrome", "--dump-dom").stdout
     assert "Customer and prospect data quality" in dom
     assert "pwned" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert "&lt;script&gt;document.title=" in dom
@@ -188,3 +229,18 @@ def test_pricing_report_exports_breaches_and_skips_what_is_missing(project):
     assert "100% of 2 reps respect the price guidelines" in text
     assert "No opportunities table: discount vs win rate is skipped." in text
     assert pd.read_csv(folder / "pricing_breaches.csv").empty
+
+
+def test_activity_pipeline_report_without_activities(project):
+    pd.DataFrame({
+        "opportunity_id": ["W1", "L1", "O1"], "account_id": ["A1", "A2", "A1"],
+        "rep_id": ["R1", "R2", "R1"], "stage": ["won", "lost", "negotiation"],
+        "amount": [100.0, 50.0, 80.0], "created_date": ["2026-08-01", "2026-08-15", "2026-09-01"],
+        "close_date": ["2026-09-30", "2026-10-10", "2026-11-15"],
+    }).to_csv(project / "data" / "opportunities.csv", index=False)
+    assert _run(project, "--notebook", "10_activity_pipeline", "--team", "all") == 0
+    text = _text((project / "outputs" / "2026-10" / "all" / "10_activity_pipeline.html").read_text())
+    assert "No activities table: activity KPIs and the activity-to-result chain are skipped." in text
+    # won W1: 60 days, EUR 100; 1 open deal; win rate 1/2 -> velocity 1 x 0.5 x 100 / 60 per day
+    assert "recent window 1 2 50.0% EUR 100 60 EUR 1 EUR 25" in text
+    assert "The bottleneck is prospecting → qualification: only 50%" in text

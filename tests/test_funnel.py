@@ -1,0 +1,73 @@
+import pandas as pd
+import pytest
+
+from salesnb import activity, funnel
+
+OPPS = pd.DataFrame({
+    "opportunity_id": ["W1", "W2", "L1", "L2", "O1"],
+    "rep_id": ["R1"] * 5, "account_id": ["A"] * 5,
+    "stage": ["won", "won", "lost", "lost", "proposal"],
+    "amount": [100.0, 300.0, 50.0, 80.0, 1000.0],
+    "created_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-01", "2026-01-15", "2026-03-01"]),
+    "close_date": pd.to_datetime(["2026-03-02", "2026-03-23", "2026-03-10", "2026-03-20", "2026-06-01"]),
+})
+HISTORY = pd.DataFrame({
+    "snapshot_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01",
+                                     "2026-02-01", "2026-03-01", "2026-02-01"]),
+    "opportunity_id": ["W1", "W1", "W1", "L1", "L1", "L2"],
+    "stage": ["prospecting", "proposal", "negotiation", "qualification", "proposal", "prospecting"],
+})
+
+
+def test_conversion_hand_worked():
+    closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
+    assert set(closed["opportunity_id"]) == {"W1", "W2", "L1", "L2"}
+    c = funnel.conversion(closed, HISTORY)
+    # reached: W1, W2 all stages; L1 proposal; L2 prospecting
+    assert c["reached"].tolist() == [4, 3, 3, 2]
+    assert c["passed"].tolist() == [3, 3, 2, 2]
+    assert c["conversion"].tolist() == pytest.approx([0.75, 1.0, 2 / 3, 1.0])
+
+
+def test_process_kpis_and_velocity_hand_worked():
+    closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
+    k = funnel.process_kpis(OPPS, closed)
+    # won: W1 60 days, W2 50 days -> cycle 55; win rate 2/4; average won deal 200; 1 open deal
+    assert (k["win_rate"], k["average_won_deal"], k["cycle_days"], k["open_opportunities"]) == (
+        0.5, 200.0, 55.0, 1)
+    assert k["velocity_per_day"] == pytest.approx(1 * 0.5 * 200 / 55)
+    assert k["velocity_per_month"] == pytest.approx(30 * 100 / 55)
+
+
+def test_time_in_stage_from_snapshots():
+    t = funnel.time_in_stage(HISTORY)
+    # W1: prospecting 31 days, proposal 28 days; L1: qualification 28 days
+    assert t["prospecting"] == 31 and t["proposal"] == 28 and t["qualification"] == 28
+    assert pd.isna(t["negotiation"])
+
+
+def test_bottleneck_sentence():
+    now = pd.DataFrame({"conversion": [0.9, 0.5, 0.6]}, index=["a → b", "b → c", "c → d"])
+    before = pd.DataFrame({"conversion": [0.9, 0.55, 0.9]}, index=now.index)
+    assert funnel.bottleneck(now, before) == ("The bottleneck is c → d: 60% of deals pass it now "
+                                              "against 90% before, the largest drop of any step.")
+    assert funnel.bottleneck(now, None).startswith("The bottleneck is b → c: only 50%")
+
+
+def test_activity_counts_weeks_and_chain():
+    acts = pd.DataFrame({
+        "activity_id": ["1", "2", "3", "4", "5"], "rep_id": ["R1", "R1", "R2", "R1", "R2"],
+        "activity_date": pd.to_datetime(["2026-03-02", "2026-03-04", "2026-03-09", "2026-03-10",
+                                         "2026-04-01"]),
+        "type": ["call", "meeting", "call", "proposal", "contract"],
+        "opportunity_id": [None, "W1", None, "L1", "W2"],
+    })
+    march = activity.in_period(acts, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
+    c = activity.counts(march, "rep_id")
+    assert c.loc["R1", ["call", "meeting", "proposal", "total"]].tolist() == [1, 1, 1, 3]
+    w = activity.weekly(march)
+    assert w["total"].to_dict() == {pd.Timestamp("2026-03-02"): 2, pd.Timestamp("2026-03-09"): 2}
+    closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
+    chain = activity.chain(acts, closed)
+    assert chain.loc["total", "activities"] == 3  # W1 meeting, L1 proposal, W2 contract
+    assert chain.loc["total", "per_closed_deal"] == 0.75 and chain.loc["total", "per_win"] == 1.5

@@ -1,0 +1,37 @@
+import pandas as pd
+import pytest
+
+from salesnb import overview, pulse
+
+TH = {"attainment": {"good": 1.0, "warn": 0.9}, "forecast_gap": {"good": 0.05, "warn": 0.1}}
+
+
+@pytest.mark.parametrize("metric, value, expected", [
+    ("attainment", 1.02, "green"), ("attainment", 0.95, "amber"), ("attainment", 0.5, "red"),
+    ("forecast_gap", -0.03, "green"), ("forecast_gap", 0.08, "amber"), ("forecast_gap", -0.2, "red"),
+    ("revenue", 1e6, "none"), ("attainment", float("nan"), "none")])
+def test_status(metric, value, expected):
+    assert overview.status(metric, value, TH) == expected
+
+
+def test_enps_hand_worked_and_anonymity():
+    # 0-10 scale: promoters 9-10, detractors 0-6
+    assert pulse.enps(pd.Series([10, 9, 8, 7, 6, 0])) == pytest.approx(100 * (2 / 6 - 2 / 6))
+    assert pulse.enps(pd.Series([10, 10, 9, 3])) == pytest.approx(50)
+    answers = pd.DataFrame({
+        "response_id": [f"r{i}" for i in range(9)], "survey_date": "2026-10-15",
+        "team": ["big"] * 5 + ["small"] * 4, "question_id": "enps",
+        "score": [10, 9, 9, 2, 7, 10, 10, 10, 10]})
+    t = pulse.team_enps(answers, min_respondents=5)
+    assert t.loc[("big", "2026-10-15"), "enps"] == pytest.approx(100 * (3 / 5 - 1 / 5))
+    assert pd.isna(t.loc[("small", "2026-10-15"), "enps"])
+
+
+def test_kpis_on_the_tiny_workspace(tiny_ws):
+    table = overview.kpis(tiny_ws, "all", "2026-10", thresholds=TH)
+    assert list(table.index) == ["revenue", "margin_pct", "hygiene"]
+    assert table.at["revenue", "value"] == 390 and table.at["revenue", "previous"] == 290
+    assert table.at["hygiene", "value"] == 100  # two clean accounts
+    assert overview.missing_sentence(table) == (
+        "Not available from this data: Quota attainment, Actual vs forecast, "
+        "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")
