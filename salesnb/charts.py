@@ -138,3 +138,40 @@ def weekly_activity(weekly: pd.DataFrame, title: str) -> plt.Figure:
     ax.legend(ncols=3)
     fig.tight_layout()
     return fig
+
+
+def attainment_chart(att: pd.DataFrame, title: str) -> plt.Figure:
+    """Attainment per rep, grouped by team, with the 100% line."""
+    data = att.sort_values(["team", "attainment"])
+    fig, ax = plt.subplots(figsize=(9, max(3, 0.28 * len(data) + 1)))
+    colors = [PALETTE[3] if a < 1 else PALETTE[2] for a in data["attainment"].fillna(0)]
+    ax.barh([f"{n} ({t})" for n, t in zip(data["name"], data["team"], strict=True)],
+            data["attainment"].fillna(0), color=colors)
+    ax.axvline(1.0, color="#333", lw=1)
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
+    ax.set(title=title, xlabel="attainment", ylabel="")
+    fig.tight_layout()
+    return fig
+
+
+def pacing_chart(pace: pd.DataFrame, title: str) -> plt.Figure:
+    """Cumulative share of the month's revenue by day against a linear month."""
+    fig, ax = plt.subplots()
+    ax.plot(pace.index, pace["cumulative_share"], color=PALETTE[0], label="actual")
+    ax.plot(pace.index, pace["linear"], color=PALETTE[5], ls="--", label="linear")
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1))
+    ax.set(title=title, xlabel="day of month", ylabel="share of month's revenue")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def payout_chart(curve: pd.DataFrame, title: str) -> plt.Figure:
+    """The payout curve: variable multiple by attainment."""
+    fig, ax = plt.subplots()
+    ax.plot(curve.index, curve["variable_multiple"], color=PALETTE[0])
+    ax.axvline(1.0, color="#333", lw=1, ls=":")
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
+    ax.set(title=title, xlabel="attainment", ylabel="× variable target")
+    fig.tight_layout()
+    return fig

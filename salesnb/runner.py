@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import shutil
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from salesnb.checks import CHECKS
 from salesnb.errors import ParameterError
 from salesnb.params import EACH_TEAM, LATEST, Plan, Settings, check_month, load_settings
 from salesnb.workspace import ALL, Workspace, ensure_loaded
@@ -59,6 +61,13 @@ def notebook_title(path: Path) -> str:
         if cell.cell_type == "markdown" and cell.source.startswith("# "):
             return cell.source.splitlines()[0][2:].strip()
     return path.stem
+
+
+def _literal(text: str | None) -> object:
+    try:
+        return ast.literal_eval(text) if text else None
+    except (ValueError, SyntaxError):
+        return None
 
 
 def _check_parameters(nb: str, declared: dict[str, dict], given: dict[str, Any]) -> None:
@@ -130,6 +139,7 @@ def plan_jobs(
             raise ParameterError(f"Notebook '{nb}' not found in {settings.notebooks_dir}; "
                                  f"available: {', '.join(names)}.")
         declared = notebook_parameters(source)
+        defaults = {name: _literal(info.get("default")) for name, info in declared.items()}
         missing = [c for c in COMMON if c not in declared]
         if missing:
             raise ParameterError(f"Notebook {nb} must declare parameter(s) {', '.join(missing)}.")
@@ -137,11 +147,15 @@ def plan_jobs(
             team_settings = load_settings(params_dir, team=team, overrides=overrides)
             given = team_settings.notebooks.get(nb, {}) | (extra or {})
             _check_parameters(nb, declared, given)
+            if nb in CHECKS:
+                CHECKS[nb](defaults | given)
             for month in dict.fromkeys(months):
                 params = {"workspace": str(settings.workspace_path), "team": team,
                           "month": month} | given
                 if "output_dir" in declared:
                     params["output_dir"] = ""  # set to the staging folder when the job runs
+                if "interactive" in declared:
+                    params["interactive"] = False  # no live widgets in a shared report
                 if "reports" in declared:
                     params["reports"] = [[other, notebook_title(settings.notebooks_dir / f"{other}.ipynb")]
                                          for other in plan.notebooks if other != nb]

@@ -64,3 +64,14 @@ def test_code_passes_ruff():
     result = subprocess.run([ruff, "check", "salesnb", "tests", "benchmarks"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_papermill_sees_every_parameter(path):
+    import papermill
+
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    names = [re.match(r"(\w+)\s*:", line).group(1) for line in "".join(cell["source"]).splitlines()
+             if re.match(r"\w+\s*:\s*\w+\s*=", line)]
+    assert list(papermill.inspect_notebook(str(path))) == names

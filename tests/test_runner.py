@@ -244,3 +244,42 @@ def test_activity_pipeline_report_without_activities(project):
     # won W1: 60 days, EUR 100; 1 open deal; win rate 1/2 -> velocity 1 x 0.5 x 100 / 60 per day
     assert "recent window 1 2 50.0% EUR 100 60 EUR 1 EUR 25" in text
     assert "The bottleneck is prospecting → qualification: only 50%" in text
+
+
+@pytest.fixture
+def demo_project(tmp_path, demo_dir):
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "defaults.yaml").write_text(
+        f"data_dir: {demo_dir}\noutputs: outputs\nnotebooks_dir: {ROOT / 'notebooks'}\nworkers: 2\n")
+    return tmp_path
+
+
+def test_quota_proposals_match_two_growth_targets(demo_project, demo_dir):
+    import duckdb
+    with duckdb.connect(str(demo_dir / "workspace.duckdb"), read_only=True) as con:
+        base = con.execute(
+            "SELECT sum(o.quantity * o.list_price * (1 - o.discount)) FROM order_lines o "
+            "JOIN reps r USING (rep_id) WHERE r.team = 'north' AND o.order_date >= DATE '2025-11-01' "
+            "AND o.order_date < DATE '2025-12-01'").fetchone()[0]
+    folder = demo_project / "outputs" / "2026-10" / "north"
+    totals = {}
+    for growth in (0.02, 0.12):
+        assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "--month", "2026-10",
+                    "-p", f"growth={growth}", "-p", "over_assignment=0.05") == 0
+        totals[growth] = pd.read_csv(folder / "quota_proposal_2026-11.csv")["quota"].sum()
+        assert totals[growth] == pytest.approx(base * (1 + growth) * 1.05, rel=1e-9)
+    text = _text((folder / "05_quotas.html").read_text())
+    assert f"Target EUR {base:,.0f} × (1 +12.0%)" in text and "over-assignment of +5.0%" in text
+    assert "Parameters used: growth +12%, top-down weight 70%" in text  # static, not sliders
+    assert "widget-view" not in (folder / "05_quotas.ipynb").read_text()
+
+
+@pytest.mark.parametrize("param, message", [
+    ('weights={"potential": 0.5, "history": 0.5, "forecast": 0.5}', "weights must be ≥ 0 and sum to 1"),
+    ("target=-100.0", "target: Input should be greater than or equal to 0"),
+    ('plan={"rate": 2.0, "cap": 1.5}', "cap (1.5) is below the rate paid at 100% (2)"),
+])
+def test_bad_quota_parameters_stop_before_any_kernel(demo_project, capsys, param, message):
+    assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "-p", param) == 2
+    assert message in capsys.readouterr().err
+    assert not (demo_project / "outputs").exists()

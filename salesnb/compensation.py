@@ -1,0 +1,79 @@
+"""Commission plans: payout per rep from attainment, cost of sales, and the payout curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from salesnb.errors import ParameterError
+
+
+class CommissionPlan(BaseModel):
+    """A plan on monthly on-target earnings (OTE): base salary plus a variable part paid on attainment.
+
+    Variable paid = variable target × multiple(attainment), where the multiple is 0 below `threshold`,
+    `rate` × attainment up to 100% (× `decelerator` below `decelerator_below`), then grows by
+    `accelerator` × `rate` per point above 100%, and never exceeds `cap`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ote: float = Field(7000.0, gt=0, description="monthly on-target earnings per rep, EUR")
+    base_share: float = Field(0.6, ge=0, le=1, description="share of OTE paid as base salary")
+    rate: float = Field(1.0, gt=0, description="variable multiple per unit of attainment up to 100%")
+    threshold: float = Field(0.5, ge=0, le=1, description="no variable below this attainment")
+    decelerator: float = Field(0.5, gt=0, le=1, description="rate factor below decelerator_below")
+    decelerator_below: float = Field(0.8, ge=0, le=1)
+    accelerator: float = Field(2.0, ge=1, description="rate factor above 100% attainment")
+    cap: float = Field(2.5, gt=0, description="largest variable multiple")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CommissionPlan:
+        if self.cap < self.rate:
+            raise ValueError(f"cap ({self.cap:g}) is below the rate paid at 100% ({self.rate:g})")
+        if self.decelerator_below < self.threshold:
+            raise ValueError("decelerator_below must not be under threshold")
+        return self
+
+    @property
+    def variable_target(self) -> float:
+        return self.ote * (1 - self.base_share)
+
+
+def parse_plan(params: dict) -> CommissionPlan:
+    """A commission plan from parameters, with one clear message for every problem."""
+    try:
+        return CommissionPlan(**params)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'plan'}: {e['msg']}" for e in exc.errors()]
+        raise ParameterError("Invalid commission plan: " + "; ".join(parts)) from None
+
+
+def multiple(attainment: np.ndarray | pd.Series | float, plan: CommissionPlan) -> np.ndarray:
+    """Variable multiple paid for each attainment (1.0 = the variable target)."""
+    a = np.nan_to_num(np.asarray(attainment, dtype=float), nan=0.0)
+    below = plan.rate * a * np.where(a < plan.decelerator_below, plan.decelerator, 1.0)
+    above = plan.rate * (1 + (a - 1) * plan.accelerator)
+    m = np.where(a < plan.threshold, 0.0, np.where(a <= 1.0, below, above))
+    return np.minimum(m, plan.cap)
+
+
+def payouts(att: pd.DataFrame, plan: CommissionPlan) -> pd.DataFrame:
+    """Base, variable and total pay per row of attainment, with cost of sales."""
+    out = att.copy()
+    out["base_pay"] = plan.ote * plan.base_share
+    out["variable_multiple"] = multiple(out["attainment"], plan)
+    out["variable_pay"] = plan.variable_target * out["variable_multiple"]
+    out["total_pay"] = out["base_pay"] + out["variable_pay"]
+    out["cost_of_sales"] = out["total_pay"] / out["actual"].where(out["actual"] > 0)
+    return out
+
+
+def curve(plan: CommissionPlan, up_to: float = 2.0, points: int = 201) -> pd.DataFrame:
+    """Pay for every attainment from 0 to `up_to`: the payout curve."""
+    a = np.linspace(0, up_to, points)
+    m = multiple(a, plan)
+    return pd.DataFrame({"variable_multiple": m,
+                         "total_pay": plan.ote * plan.base_share + plan.variable_target * m},
+                        index=pd.Index(a, name="attainment"))

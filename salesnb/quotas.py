@@ -1,0 +1,249 @@
+"""Quotas: proposals for the next period (top-down, bottom-up, blend, rules), attainment and fairness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from salesnb.errors import ParameterError
+
+
+class QuotaRules(BaseModel):
+    """How next period's quotas are set; every field comes from parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    growth: float = Field(0.05, gt=-1, description="target = base × (1 + growth)")
+    target: float | None = Field(None, ge=0, description="absolute target, instead of growth")
+    over_assignment: float = Field(0.05, ge=0, le=1, description="quotas add up to target × (1 + this)")
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"potential": 0.4, "history": 0.4, "forecast": 0.2},
+        description="top-down split by territory potential, revenue history, forecast")
+    top_down_weight: float = Field(0.7, ge=0, le=1, description="blend: top-down share, rest bottom-up")
+    max_change: float = Field(0.25, ge=0, description="largest change vs the rep's last quota")
+    ramp: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
+        description="(months of tenure at least, share of a full quota)")
+    floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, w: dict[str, float]) -> dict[str, float]:
+        unknown = set(w) - {"potential", "history", "forecast"}
+        if unknown:
+            raise ValueError(f"unknown weight(s) {sorted(unknown)}; use potential, history, forecast")
+        if any(v < 0 for v in w.values()) or abs(sum(w.values()) - 1) > 1e-6:
+            raise ValueError(f"weights must be ≥ 0 and sum to 1, got {w} (sum {sum(w.values()):g})")
+        return w
+
+    @model_validator(mode="after")
+    def _ramp(self) -> QuotaRules:
+        if any(not 0 <= share <= 1 for _, share in self.ramp):
+            raise ValueError("ramp shares must be within 0..1")
+        return self
+
+
+def parse_rules(params: dict) -> QuotaRules:
+    """Quota rules from parameters, with one clear message for every problem."""
+    try:
+        return QuotaRules(**params)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in exc.errors()]
+        raise ParameterError("Invalid quota parameters: " + "; ".join(parts)) from None
+
+
+def ramp_share(tenure_months: pd.Series, ramp: list[tuple[float, float]]) -> pd.Series:
+    """Share of a full quota for each tenure: the step of the largest threshold reached."""
+    out = pd.Series(1.0 if not ramp else 0.0, index=tenure_months.index)
+    for at_least, share in sorted(ramp):
+        out = out.where(tenure_months < at_least, share)
+    return out
+
+
+def target_for(base: float, rules: QuotaRules) -> float:
+    """The period's target: absolute if given, else base × (1 + growth)."""
+    return float(rules.target) if rules.target is not None else base * (1 + rules.growth)
+
+
+def allocate(total: float, weights: pd.Series, lower: pd.Series, upper: pd.Series) -> pd.Series:
+    """Split `total` in proportion to `weights`, within per-rep bounds, re-spreading what bounds cut."""
+    out = pd.Series(np.nan, index=weights.index)
+    free = weights.index.tolist()
+    remaining = total
+    for _ in range(len(weights) + 1):
+        w = weights[free].clip(lower=0)
+        share = w / w.sum() if w.sum() > 0 else pd.Series(1 / len(free), index=free)
+        trial = remaining * share
+        low = trial < lower[free] - 1e-9
+        high = trial > upper[free] + 1e-9
+        if not (low.any() or high.any()):
+            out[free] = trial
+            return out
+        fixed = trial.index[low | high]
+        out[fixed] = np.where(low[fixed], lower[fixed], upper[fixed])
+        remaining = total - out.dropna().sum()
+        free = [r for r in free if r not in fixed]
+        if not free:
+            return out
+    return out
+
+
+def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFrame:
+    """Next period's quota per rep, with each step shown.
+
+    `inputs` has one row per active rep: potential, history (recent revenue), forecast, pipeline
+    (weighted, closing in the period), last_quota (NaN if none) and tenure_months.
+    """
+    target = target_for(base, rules)
+    total = target * (1 + rules.over_assignment)
+    out = inputs.copy()
+    share = pd.Series(0.0, index=out.index)
+    for key, weight in rules.weights.items():
+        col = out[key].clip(lower=0)
+        if weight and col.sum() > 0:
+            share += weight * col / col.sum()
+    out["top_down"] = total * share
+    out["bottom_up"] = np.maximum(out["forecast"].clip(lower=0), out["pipeline"].clip(lower=0))
+    out["blend"] = rules.top_down_weight * out["top_down"] + (1 - rules.top_down_weight) * out["bottom_up"]
+    out["ramp"] = ramp_share(out["tenure_months"], rules.ramp)
+    lower = pd.Series(rules.floor, index=out.index) * out["ramp"]
+    upper = pd.Series(np.inf, index=out.index)
+    has_last = out["last_quota"].notna() & (out["last_quota"] > 0) & (out["ramp"] >= 1)
+    lower[has_last] = np.maximum(lower[has_last], out.loc[has_last, "last_quota"] * (1 - rules.max_change))
+    upper[has_last] = out.loc[has_last, "last_quota"] * (1 + rules.max_change)
+    ramping = out["ramp"] < 1
+    upper[ramping] = np.minimum(upper[ramping], out.loc[ramping, "blend"] * out.loc[ramping, "ramp"])
+    out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
+    out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
+    out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base})
+    return out
+
+
+def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
+    """Target, total of quotas and over-assignment in one sentence."""
+    target, total = proposal.attrs["target"], proposal.attrs["total"]
+    how = (f"set at EUR {target:,.0f}" if rules.target is not None
+           else f"EUR {proposal.attrs['base']:,.0f} × (1 {rules.growth:+.1%})")
+    text = (f"Target {how} = EUR {target:,.0f}; quotas add up to EUR {total:,.0f}, an over-assignment "
+            f"of {total / target - 1:+.1%} (planned {rules.over_assignment:+.1%}).")
+    if abs(total - target * (1 + rules.over_assignment)) > 1:
+        text += " The rules (caps, floors, ramp) did not allow the planned total."
+    return text
+
+
+def attainment(actual: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:
+    """Revenue, quota and attainment per rep and month (months with a quota)."""
+    q = quotas.assign(month=pd.to_datetime(quotas["month"]))
+    df = q.merge(actual, on=["rep_id", "month"], how="left").fillna({"actual": 0.0})
+    df["attainment"] = df["actual"] / df["quota"].where(df["quota"] > 0)
+    return df
+
+
+def gini(values: pd.Series) -> float:
+    """Gini coefficient (0 = all equal, 1 = one holds everything) of non-negative values."""
+    v = np.sort(values.dropna().clip(lower=0).to_numpy())
+    if len(v) == 0 or v.sum() == 0:
+        return float("nan")
+    n = len(v)
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(v) / (n * v.sum()))
+
+
+def fairness(month_att: pd.DataFrame, potential: pd.Series) -> pd.DataFrame:
+    """Per team: share at or above quota, spread and Gini of attainment, quota vs potential correlation."""
+    df = month_att.join(potential.rename("potential"), on="rep_id")
+    rows = {}
+    for team, g in df.groupby("team"):
+        a = g["attainment"].dropna()
+        rows[team] = {
+            "reps": len(g), "at_or_above_quota": float((a >= 1).mean()) if len(a) else np.nan,
+            "median_attainment": float(a.median()) if len(a) else np.nan,
+            "spread_p90_p10": float(a.quantile(0.9) - a.quantile(0.1)) if len(a) else np.nan,
+            "gini_attainment": gini(a),
+            "quota_potential_correlation": float(g["quota"].corr(g["potential"]))
+            if g["potential"].notna().sum() > 2 else np.nan,
+        }
+    return pd.DataFrame(rows).T
+
+
+def pacing(sales: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Cumulative share of the month's revenue by day, against a linear month."""
+    start = pd.Period(month, freq="M").start_time
+    m = sales[sales["month"] == start]
+    days = pd.Period(month, freq="M").days_in_month
+    by_day = m.groupby(pd.to_datetime(m["order_date"]).dt.day)["revenue"].sum().reindex(
+        range(1, days + 1), fill_value=0.0)
+    total = by_day.sum()
+    return pd.DataFrame({"cumulative_share": by_day.cumsum() / total if total else np.nan,
+                         "linear": np.arange(1, days + 1) / days}).rename_axis("day")
+
+
+def rules_from(params: dict) -> QuotaRules:
+    """Quota rules from a notebook's parameters (target 0 means: use growth)."""
+    keys = ("growth", "over_assignment", "weights", "top_down_weight", "max_change", "ramp", "floor")
+    fields = {k: params[k] for k in keys if k in params}
+    if params.get("target"):
+        fields["target"] = params["target"]
+    return parse_rules(fields)
+
+
+def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.DataFrame,
+               quotas: pd.DataFrame, forecast: pd.Series, pipeline: pd.Series, month: str) -> pd.DataFrame:
+    """One row per rep active next period: the figures a quota proposal is built from."""
+    nxt = pd.Period(month, freq="M") + 1
+    start, end = nxt.start_time, (nxt + 1).start_time
+    active = reps[(pd.to_datetime(reps["hire_date"]).fillna(start) < end)
+                  & ~(pd.to_datetime(reps["end_date"]) < start)].set_index("rep_id")
+    out = active[["name", "team"]].copy()
+    if accounts is not None and accounts["potential"].notna().any():
+        out["potential"] = accounts.groupby("owner_rep_id")["potential"].sum().reindex(out.index).fillna(0)
+    else:
+        out["potential"] = 0.0
+    year = sales[sales["month"] > pd.Period(month, freq="M").start_time - pd.DateOffset(months=12)]
+    out["history"] = year.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+    out["forecast"] = forecast.reindex(out.index).fillna(0.0)
+    out["pipeline"] = pipeline.reindex(out.index).fillna(0.0)
+    current = quotas[pd.to_datetime(quotas["month"]) == pd.Period(month, freq="M").start_time]
+    out["last_quota"] = current.set_index("rep_id")["quota"].reindex(out.index)
+    hire = pd.to_datetime(active["hire_date"])
+    out["tenure_months"] = ((start - hire).dt.days / 30.44).fillna(120.0)
+    return out
+
+
+def base_revenue(sales: pd.DataFrame, month: str) -> float:
+    """Revenue of the month a year before the next period: what the growth target applies to."""
+    last_year = (pd.Period(month, freq="M") + 1 - 12).start_time
+    return float(sales.loc[sales["month"] == last_year, "revenue"].sum())
+
+
+def what_if(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> None:
+    """Sliders that recompute the proposal live in JupyterLab."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    from salesnb import display as show
+
+    sliders = {
+        "growth": w.FloatSlider(value=rules.growth, min=-0.3, max=0.5, step=0.01, description="growth"),
+        "top_down_weight": w.FloatSlider(value=rules.top_down_weight, min=0, max=1, step=0.05,
+                                         description="top-down"),
+        "max_change": w.FloatSlider(value=rules.max_change, min=0, max=1, step=0.05,
+                                    description="max change"),
+        "over_assignment": w.FloatSlider(value=rules.over_assignment, min=0, max=0.3, step=0.01,
+                                         description="over-assign"),
+    }
+    out = w.Output()
+
+    def redraw(_=None) -> None:
+        changed = rules.model_copy(update={k: s.value for k, s in sliders.items()})
+        proposal = propose(inputs, changed, base)
+        with out:
+            out.clear_output(wait=True)
+            show.say(proposal_sentence(proposal, changed))
+            display(show.table(proposal[["name", "team", "last_quota", "quota", "change_vs_last"]],
+                               money_cols=("last_quota", "quota"), change_cols=("change_vs_last",)))
+
+    for s in sliders.values():
+        s.observe(redraw, names="value")
+    redraw()
+    display(w.VBox([w.HBox(list(sliders.values())[:2]), w.HBox(list(sliders.values())[2:]), out]))

@@ -1,0 +1,114 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesnb import compensation, quotas
+from salesnb.errors import ParameterError
+
+
+def _inputs():
+    return pd.DataFrame({
+        "name": ["a", "b", "c", "new"], "team": "t",
+        "potential": [100.0, 100.0, 200.0, 100.0], "history": [100.0, 100.0, 200.0, 0.0],
+        "forecast": [10.0, 10.0, 20.0, 5.0], "pipeline": [0.0, 30.0, 0.0, 0.0],
+        "last_quota": [100.0, 100.0, 200.0, np.nan], "tenure_months": [40, 40, 40, 1.0],
+    }, index=["A", "B", "C", "N"])
+
+
+def test_ramp_share_by_tenure():
+    t = pd.Series([0.5, 3.0, 5.9, 6.0, 40.0])
+    assert quotas.ramp_share(t, [(0, 0.25), (3, 0.5), (6, 1.0)]).tolist() == [0.25, 0.5, 0.5, 1.0, 1.0]
+
+
+def test_allocate_respects_bounds_and_keeps_the_total():
+    w = pd.Series([1.0, 1.0, 2.0], index=list("xyz"))
+    upper = pd.Series([80.0, np.inf, np.inf], index=w.index)
+    out = quotas.allocate(400.0, w, pd.Series(0.0, index=w.index), upper)
+    # x capped at 80; 320 left split 1:2 between y and z
+    assert out.tolist() == pytest.approx([80, 320 / 3, 640 / 3])
+    assert out.sum() == pytest.approx(400)
+
+
+def test_proposal_meets_target_plus_over_assignment_under_the_rules():
+    rules = quotas.QuotaRules(growth=0.1, over_assignment=0.05, top_down_weight=1.0, max_change=0.5,
+                              weights={"potential": 0.5, "history": 0.5, "forecast": 0.0})
+    p = quotas.propose(_inputs(), rules, base=400.0)
+    assert p.attrs["target"] == pytest.approx(440)
+    assert p["quota"].sum() == pytest.approx(440 * 1.05)
+    # shares: potential 100/500 and history 100/400 -> A: (0.2 + 0.25) / 2 = 0.225 of 462
+    assert p.loc["A", "top_down"] == pytest.approx(0.225 * 462)
+    # the new hire gets at most 25% of its blend; the rest is spread over the others
+    assert p.loc["N", "quota"] == pytest.approx(p.loc["N", "blend"] * 0.25)
+    assert ((p["quota"] <= p["last_quota"] * 1.5 + 1e-6) | p["last_quota"].isna()).all()
+
+
+def test_max_change_caps_and_the_shortfall_is_said():
+    rules = quotas.QuotaRules(growth=1.0, over_assignment=0.0, max_change=0.1, top_down_weight=1.0)
+    p = quotas.propose(_inputs().drop(index="N"), rules, base=400.0)
+    assert p["quota"].tolist() == pytest.approx([110, 110, 220])  # every rep capped at +10%
+    assert "did not allow the planned total" in quotas.proposal_sentence(p, rules)
+
+
+def test_absolute_target_and_bottom_up():
+    rules = quotas.QuotaRules(target=1000.0, over_assignment=0.0, top_down_weight=0.0, max_change=10)
+    p = quotas.propose(_inputs().drop(index="N"), rules, base=1.0)
+    assert p["bottom_up"].tolist() == [10, 30, 20]  # forecast, or weighted pipeline when larger
+    assert p["quota"].tolist() == pytest.approx([1000 / 6, 500, 1000 / 3])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"weights": {"potential": 0.5, "history": 0.4, "forecast": 0.2}}, "sum to 1"),
+    ({"target": -5.0}, "target: Input should be greater than or equal to 0"),
+    ({"weights": {"potentiel": 1.0}}, "unknown weight"),
+    ({"top_down_weight": 1.5}, "top_down_weight"),
+    ({"ramp": [[0, 1.5]]}, "ramp shares"),
+])
+def test_bad_quota_parameters(params, message):
+    with pytest.raises(ParameterError, match=message):
+        quotas.parse_rules(params)
+
+
+def test_gini_fairness_and_pacing():
+    assert quotas.gini(pd.Series([1.0, 1.0, 1.0])) == 0
+    assert quotas.gini(pd.Series([0.0, 0.0, 3.0])) == pytest.approx(2 / 3)
+    att = pd.DataFrame({"rep_id": ["A", "B", "C"], "team": "t", "quota": [100.0, 200.0, 300.0],
+                        "attainment": [0.8, 1.0, 1.2]})
+    f = quotas.fairness(att, pd.Series({"A": 1.0, "B": 2.0, "C": 3.0}))
+    assert f.loc["t", "at_or_above_quota"] == pytest.approx(2 / 3)
+    assert f.loc["t", "quota_potential_correlation"] == pytest.approx(1.0)
+    sales = pd.DataFrame({"month": pd.Timestamp("2026-02-01"), "revenue": [10.0, 30.0],
+                          "order_date": pd.to_datetime(["2026-02-07", "2026-02-28"])})
+    pace = quotas.pacing(sales, "2026-02")
+    assert pace.loc[7, "cumulative_share"] == 0.25 and pace.loc[7, "linear"] == 0.25
+    assert pace.loc[27, "cumulative_share"] == 0.25 and pace.loc[28, "cumulative_share"] == 1
+
+
+PLAN = compensation.CommissionPlan(ote=10000, base_share=0.6, rate=1.0, threshold=0.5, decelerator=0.5,
+                                   decelerator_below=0.8, accelerator=2.0, cap=2.0)
+
+
+@pytest.mark.parametrize("attainment, expected", [
+    (0.49, 0.0), (0.5, 0.25), (0.79, 0.395), (0.8, 0.8), (1.0, 1.0), (1.01, 1.02), (1.2, 1.4),
+    (1.5, 2.0), (3.0, 2.0)])
+def test_payout_multiple_hand_worked(attainment, expected):
+    assert compensation.multiple(attainment, PLAN) == pytest.approx(expected)
+
+
+def test_payouts_and_cost_of_sales():
+    att = pd.DataFrame({"actual": [100000.0, 120000.0], "attainment": [1.0, 1.2]}, index=["A", "B"])
+    p = compensation.payouts(att, PLAN)
+    # variable target 4,000: A 4,000 (exactly 100%: no accelerator), B 1.4 x 4,000 = 5,600
+    assert p["variable_pay"].tolist() == pytest.approx([4000, 5600])
+    assert p["total_pay"].tolist() == pytest.approx([10000, 11600])
+    assert p.loc["B", "cost_of_sales"] == pytest.approx(11600 / 120000)
+    c = compensation.curve(PLAN, up_to=2.0, points=5)
+    assert c["variable_multiple"].tolist() == pytest.approx([0, 0.25, 1.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"rate": 1.5, "cap": 1.2}, "cap \\(1.2\\) is below the rate paid at 100% \\(1.5\\)"),
+    ({"base_share": 1.5}, "base_share"), ({"threshold": 0.9, "decelerator_below": 0.8}, "threshold"),
+    ({"bonus": 3}, "bonus")])
+def test_bad_commission_plan(params, message):
+    with pytest.raises(ParameterError, match=message):
+        compensation.parse_plan(params)
