@@ -175,3 +175,30 @@ def payout_chart(curve: pd.DataFrame, title: str) -> plt.Figure:
     ax.set(title=title, xlabel="attainment", ylabel="× variable target")
     fig.tight_layout()
     return fig
+
+
+def gauge(share: float, title: str) -> plt.Figure:
+    """A half-circle gauge of progress toward a target (full at 100%)."""
+    fig, ax = plt.subplots(figsize=(5, 3), subplot_kw={"aspect": "equal"})
+    done = min(max(share, 0.0), 1.0)
+    ax.pie([done, 1 - done, 1.0], colors=[PALETTE[2], "#e5e5e5", "white"], startangle=180,
+           counterclock=False, wedgeprops={"width": 0.35})
+    ax.text(0, -0.15, f"{share:.0%}", ha="center", va="center", fontsize=22, fontweight="bold")
+    ax.set_ylim(-0.4, 1.1)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def enps_chart(surveys: pd.DataFrame, title: str) -> plt.Figure:
+    """eNPS over time per team, only for the groups large enough to show."""
+    fig, ax = plt.subplots()
+    shown = surveys[surveys["shown"]]
+    for i, (team, g) in enumerate(shown.groupby("team")):
+        ax.plot(g["survey_date"], g["enps"], marker="o", ms=3, label=str(team), color=PALETTE[i % len(PALETTE)])
+    ax.axhline(0, color="#333", lw=0.8)
+    ax.set(title=title, xlabel="", ylabel="eNPS", ylim=(-100, 100))
+    if len(shown):
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -283,3 +283,30 @@ def test_bad_quota_parameters_stop_before_any_kernel(demo_project, capsys, param
     assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "-p", param) == 2
     assert message in capsys.readouterr().err
     assert not (demo_project / "outputs").exists()
+
+
+def test_team_of_four_respondents_shows_no_enps_anywhere(project):
+    # team a: 5 respondents, eNPS +20; team b: 4 respondents, eNPS -50 (must never show)
+    pd.DataFrame({"response_id": [f"r{i}" for i in range(9)], "survey_date": "2026-10-15",
+                  "team": ["a"] * 5 + ["b"] * 4, "question_id": "enps",
+                  "score": [10, 9, 8, 7, 0, 10, 0, 0, 0]}).to_csv(project / "data" / "survey_answers.csv",
+                                                                   index=False)
+    assert _run(project, "--notebook", "09_team_pulse", "--team", "all") == 0
+    assert _run(project, "--notebook", "09_team_pulse", "--team", "b") == 0
+    month = project / "outputs" / "2026-10"
+    for team in ("all", "b"):
+        text = _text((month / team / "09_team_pulse.html").read_text())
+        assert "-50" not in text
+        assert "hidden: too few respondents" in text
+    everyone = _text((month / "all" / "09_team_pulse.html").read_text())
+    assert "20 -46 86 all" in everyone  # team a: eNPS and its 95% interval
+    assert "all 2026-10-15 9" in everyone and "-11 -68 46 b 2026-10-15 n/a n/a n/a n/a n/a hidden" in everyone
+
+
+def test_scorecards_render_without_survey_visit_or_activity_tables(project):
+    assert _run(project, "--notebook", "06_performance", "--team", "all") == 0
+    text = _text((project / "outputs" / "2026-10" / "all" / "06_performance.html").read_text())
+    assert "Not in this workspace: quotas, activities, visits, opportunities" in text
+    assert "No quotas table: attainment, and so the accountability flags, cannot be computed." in text
+    assert "The challenge 'October meetings' counts meeting, which needs the activities table" in text
+    assert "revenue_growth effectiveness revenue vs the same months a year before" in text.replace("_", "_")

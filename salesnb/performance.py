@@ -1,0 +1,232 @@
+"""Rep scorecards (relevance, efficiency, effectiveness), accountability flags, and team challenges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from salesnb.errors import ParameterError
+
+INDICATORS = {  # name: (axis, definition, higher is better)
+    "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),
+    "visits_on_a_accounts": ("relevance", "share of visits made to class-A accounts", True),
+    "revenue_per_visit": ("efficiency", "revenue ÷ field visits", True),
+    "revenue_per_activity_hour": ("efficiency", "revenue ÷ hours of logged activity", True),
+    "revenue_per_euro_of_cost": ("efficiency", "revenue ÷ the rep's cost over the period", True),
+    "cost_of_sales": ("efficiency", "the rep's cost ÷ revenue", False),
+    "attainment": ("effectiveness", "revenue ÷ quota over the period", True),
+    "win_rate": ("effectiveness", "deals won ÷ deals closed in the period", True),
+    "revenue_growth": ("effectiveness", "revenue vs the same months a year before", True),
+}
+
+
+def window(month: str, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end (exclusive) of the `months` months ending with `month`."""
+    end = (pd.Period(month, freq="M") + 1).start_time
+    return end - pd.DateOffset(months=months), end
+
+
+def _between(df: pd.DataFrame, col: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    d = pd.to_datetime(df[col])
+    return df[(d >= start) & (d < end)]
+
+
+def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
+              classes: pd.Series | None = None, activities: pd.DataFrame | None = None,
+              visits: pd.DataFrame | None = None, quotas: pd.DataFrame | None = None,
+              opportunities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per rep, one column per indicator the data allows (see INDICATORS)."""
+    start, end = window(month, months)
+    still_here = ~(pd.to_datetime(reps["end_date"]) < start) if "end_date" in reps else True
+    out = reps[still_here].set_index("rep_id")[["name", "team"]].copy()
+    now = _between(sales, "order_date", start, end)
+    revenue = now.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+    out["revenue"] = revenue
+    if activities is not None and classes is not None:
+        acts = _between(activities, "activity_date", start, end)
+        on_a = acts["account_id"].map(classes).eq("A")
+        out["activity_on_a_accounts"] = on_a.groupby(acts["rep_id"]).mean()
+    if visits is not None:
+        vis = _between(visits, "visit_date", start, end)
+        n_visits = vis.groupby("rep_id").size().reindex(out.index)
+        out["revenue_per_visit"] = revenue / n_visits.where(n_visits > 0)
+        if classes is not None:
+            out["visits_on_a_accounts"] = vis["account_id"].map(classes).eq("A").groupby(vis["rep_id"]).mean()
+    if activities is not None and activities["duration_min"].notna().any():
+        hours = _between(activities, "activity_date", start, end).groupby("rep_id")["duration_min"].sum() / 60
+        out["revenue_per_activity_hour"] = revenue / hours.reindex(out.index).where(lambda h: h > 0)
+    if "annual_cost" in reps and reps["annual_cost"].notna().any():
+        cost = reps.set_index("rep_id")["annual_cost"] * months / 12
+        out["revenue_per_euro_of_cost"] = revenue / cost.where(cost > 0)
+        out["cost_of_sales"] = cost / revenue.where(revenue > 0)
+    if quotas is not None and len(quotas):
+        q = _between(quotas, "month", start, end).groupby("rep_id")["quota"].sum().reindex(out.index)
+        out["attainment"] = revenue / q.where(q > 0)
+    if opportunities is not None:
+        closed = _between(opportunities[opportunities["stage"].isin(["won", "lost"])], "close_date", start, end)
+        out["win_rate"] = closed["stage"].eq("won").groupby(closed["rep_id"]).mean()
+    before = _between(sales, "order_date", start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
+    prior = before.groupby("rep_id")["revenue"].sum().reindex(out.index)
+    out["revenue_growth"] = revenue / prior.where(prior > 0) - 1
+    return out
+
+
+def positions(card: pd.DataFrame) -> pd.DataFrame:
+    """Long table: each rep's value per indicator, the team median, and the rep's rank in the team."""
+    rows = []
+    for name in [c for c in INDICATORS if c in card.columns]:
+        axis, definition, higher = INDICATORS[name]
+        median = card.groupby("team")[name].transform("median")
+        rank = card.groupby("team")[name].rank(ascending=not higher, method="min")
+        size = card.groupby("team")[name].transform("count")
+        rows.append(pd.DataFrame({"rep": card["name"], "team": card["team"], "axis": axis,
+                                  "indicator": name, "definition": definition, "value": card[name],
+                                  "team_median": median, "rank": rank, "of": size}))
+    return pd.concat(rows).reset_index(names="rep_id") if rows else pd.DataFrame()
+
+
+class AccountabilityRule(BaseModel):
+    """Sustained underperformance: attainment under `threshold` in `k` of the last `n` months."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.75, gt=0)
+    k: int = Field(4, ge=1)
+    n: int = Field(6, ge=1)
+    ramp_months: int = Field(6, ge=0, description="reps with less tenure are not judged")
+    low_activity: float = Field(0.75, gt=0, description="activity under this share of the team median")
+
+    def describe(self) -> str:
+        return (f"A rep is flagged when attainment was under {self.threshold:.0%} in at least {self.k} "
+                f"of the last {self.n} months. Reps with under {self.ramp_months} months of tenure at "
+                f"the start of those months are still ramping and are not judged. The cause is *low "
+                f"activity* when their activities per month are under {self.low_activity:.0%} of their "
+                f"team's median, otherwise *low conversion* (they work, but it does not turn into sales).")
+
+
+def parse_rule(params: dict) -> AccountabilityRule:
+    """An accountability rule from parameters."""
+    try:
+        rule = AccountabilityRule(**params)
+    except ValidationError as exc:
+        raise ParameterError(f"Invalid accountability rule: {exc.errors()[0]['loc']}: "
+                             f"{exc.errors()[0]['msg']}") from None
+    if rule.k > rule.n:
+        raise ParameterError(f"Invalid accountability rule: k ({rule.k}) is larger than n ({rule.n}).")
+    return rule
+
+
+def flags(monthly: pd.DataFrame, reps: pd.DataFrame, activity_per_month: pd.Series | None,
+          month: str, rule: AccountabilityRule) -> pd.DataFrame:
+    """Per rep: months under threshold, the attainment trail, ramping or not, flag and cause."""
+    start, end = window(month, rule.n)
+    m = monthly[(monthly["month"] >= start) & (monthly["month"] < end)]
+    pivot = m.pivot_table(index="rep_id", columns="month", values="attainment")
+    info = reps.set_index("rep_id")
+    out = pd.DataFrame(index=pivot.index)
+    out["name"] = info["name"].reindex(out.index)
+    out["team"] = info["team"].reindex(out.index)
+    out["months_under"] = (pivot < rule.threshold).sum(axis=1)
+    out["median_attainment"] = pivot.median(axis=1)
+    out["trail"] = [" ".join("n/a" if pd.isna(v) else f"{v:.0%}" for v in row) for row in pivot.to_numpy()]
+    hire = pd.to_datetime(info["hire_date"]).reindex(out.index)
+    out["ramping"] = ((start - hire).dt.days / 30.44 < rule.ramp_months).fillna(False)
+    out["flagged"] = (out["months_under"] >= rule.k) & ~out["ramping"]
+    if activity_per_month is not None:
+        act = activity_per_month.reindex(out.index)
+        out["activity_vs_team"] = act / act.groupby(out["team"]).transform("median")
+        cause = np.where(out["activity_vs_team"] < rule.low_activity, "low activity", "low conversion")
+    else:
+        out["activity_vs_team"] = np.nan
+        cause = "unknown (no activities table)"
+    out["cause"] = np.where(out["flagged"], cause, "")
+    return out.sort_values(["flagged", "months_under"], ascending=False)
+
+
+class Challenge(BaseModel):
+    """A team challenge: a metric over a period, a collective target, per team or per person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    metric: str
+    start: str
+    end: str
+    target: float = Field(gt=0)
+    reward: str = ""
+
+
+CHALLENGE_METRICS = ("revenue", "orders", "call", "meeting", "proposal", "quote", "contract", "visits")
+
+
+def parse_challenge(params: dict) -> Challenge:
+    """A challenge from parameters, with its metric checked."""
+    try:
+        c = Challenge(**params)
+    except ValidationError as exc:
+        raise ParameterError(f"Invalid challenge: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    if c.metric not in CHALLENGE_METRICS:
+        raise ParameterError(f"Challenge metric '{c.metric}' is unknown; use one of "
+                             f"{', '.join(CHALLENGE_METRICS)}.")
+    return c
+
+
+def leaderboard(challenge: Challenge, reps: pd.DataFrame, sales: pd.DataFrame,
+                activities: pd.DataFrame | None, visits: pd.DataFrame | None) -> pd.DataFrame:
+    """Each rep's score on the challenge metric over its period, best first."""
+    start, end = pd.Timestamp(challenge.start), pd.Timestamp(challenge.end) + pd.Timedelta(days=1)
+    if challenge.metric in ("revenue", "orders"):
+        s = _between(sales, "order_date", start, end)
+        score = (s.groupby("rep_id")["revenue"].sum() if challenge.metric == "revenue"
+                 else s.groupby("rep_id")["order_id"].nunique())
+    elif challenge.metric == "visits":
+        if visits is None:
+            raise ParameterError("The challenge counts visits but the workspace has no visits table.")
+        score = _between(visits, "visit_date", start, end).groupby("rep_id").size()
+    else:
+        if activities is None:
+            raise ParameterError("The challenge counts activities but the workspace has no activities table.")
+        a = _between(activities, "activity_date", start, end)
+        score = a[a["type"] == challenge.metric].groupby("rep_id").size()
+    board = reps.set_index("rep_id")[["name", "team"]].assign(score=score).fillna({"score": 0})
+    board = board.sort_values("score", ascending=False)
+    board.insert(0, "rank", board["score"].rank(ascending=False, method="min").astype(int))
+    return board
+
+
+def progress(board: pd.DataFrame, challenge: Challenge) -> float:
+    """Collective progress toward the challenge target (1.0 = reached)."""
+    return float(board["score"].sum() / challenge.target)
+
+
+def challenge_missing(challenge: Challenge, tables: set[str]) -> str:
+    """Why the challenge cannot be scored on this workspace ('' when it can)."""
+    need = ("order_lines" if challenge.metric in ("revenue", "orders")
+            else "visits" if challenge.metric == "visits" else "activities")
+    return "" if need in tables else (f"The challenge '{challenge.name}' counts {challenge.metric}, "
+                                      f"which needs the {need} table: it is skipped.")
+
+
+def definitions(card: pd.DataFrame) -> pd.DataFrame:
+    """The indicators present, with their axis and definition."""
+    rows = [{"indicator": k, "axis": v[0], "definition": v[1], "better": "higher" if v[2] else "lower"}
+            for k, v in INDICATORS.items() if k in card.columns]
+    return pd.DataFrame(rows).set_index("indicator")
+
+
+def team_medians(card: pd.DataFrame) -> pd.DataFrame:
+    """Median of each indicator per team."""
+    cols = ["revenue", *[c for c in INDICATORS if c in card.columns]]
+    return card.groupby("team")[cols].median()
+
+
+def flag_sentence(flagged: pd.DataFrame) -> str:
+    """How many reps are flagged, why, and how many were not judged."""
+    f = flagged[flagged["flagged"]]
+    causes = f["cause"].value_counts()
+    text = f"{len(f)} of {len(flagged)} reps flagged"
+    if len(f):
+        text += " (" + ", ".join(f"{n} {c}" for c, n in causes.items()) + ")"
+    ramping = int(flagged["ramping"].sum())
+    return text + (f"; {ramping} still ramping, not judged." if ramping else ".")

@@ -1,0 +1,118 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesnb import accuracy, performance, pulse, quotas
+from salesnb.errors import ParameterError
+
+REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["t", "t"],
+                     "annual_cost": [120000.0, 60000.0], "hire_date": pd.to_datetime(["2020-01-01"] * 2),
+                     "end_date": pd.NaT})
+
+
+def test_scorecard_hand_worked():
+    sales = pd.DataFrame({
+        "rep_id": ["R1", "R1", "R2", "R1"], "account_id": ["A", "B", "B", "A"],
+        "order_date": pd.to_datetime(["2026-09-10", "2026-10-05", "2026-10-20", "2025-09-15"]),
+        "revenue": [1000.0, 2000.0, 500.0, 1500.0], "order_id": ["1", "2", "3", "4"]})
+    acts = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R2"], "account_id": ["A", "A", "B", "B"],
+                         "activity_date": pd.to_datetime(["2026-09-01", "2026-10-01", "2026-10-02",
+                                                          "2026-10-03"]),
+                         "duration_min": [60.0, 60.0, 60.0, 30.0], "type": "call"})
+    visits = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "account_id": ["A", "B", "B"],
+                           "visit_date": pd.to_datetime(["2026-09-02", "2026-10-02", "2026-10-03"])})
+    q = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2"], "month": pd.to_datetime(["2026-09-01", "2026-10-01"] * 2),
+                      "quota": [1500.0, 1500.0, 500.0, 500.0]})
+    opps = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "stage": ["won", "lost", "won"],
+                         "close_date": pd.to_datetime(["2026-09-05", "2026-10-06", "2026-10-07"])})
+    classes = pd.Series({"A": "A", "B": "C"})
+    card = performance.scorecard(REPS, sales, "2026-10", 2, classes, acts, visits, q, opps)
+    r1 = card.loc["R1"]
+    # R1 over Sep-Oct 2026: revenue 3000, 2 visits, 3 hours, cost 120000 x 2/12 = 20000
+    assert r1["revenue"] == 3000 and r1["revenue_per_visit"] == 1500
+    assert r1["activity_on_a_accounts"] == pytest.approx(2 / 3) and r1["visits_on_a_accounts"] == 0.5
+    assert r1["revenue_per_activity_hour"] == 1000
+    assert r1["revenue_per_euro_of_cost"] == pytest.approx(0.15) and r1["cost_of_sales"] == pytest.approx(20 / 3)
+    assert r1["attainment"] == 1.0 and r1["win_rate"] == 0.5 and r1["revenue_growth"] == 1.0
+    assert np.isnan(card.loc["R2", "revenue_growth"])
+    pos = performance.positions(card).set_index(["rep_id", "indicator"])
+    # cost of sales: lower is better; Bo's 10000 / 500 = 20 ranks below Ana's 20000 / 3000
+    assert pos.loc[("R2", "cost_of_sales"), "value"] == pytest.approx(20.0)
+    assert (pos.loc[("R1", "cost_of_sales"), "rank"], pos.loc[("R2", "cost_of_sales"), "rank"]) == (1, 2)
+    assert pos.loc[("R1", "cost_of_sales"), "team_median"] == pytest.approx((20 / 3 + 20) / 2)
+
+
+def test_flags_rule_ramp_and_cause():
+    months = pd.date_range("2026-05-01", periods=6, freq="MS")
+    rows = []
+    for rep, att in (("low", [0.5] * 6), ("ok", [1.0, 0.7, 1.0, 0.7, 1.0, 0.7]), ("new", [0.1] * 6),
+                     ("lazy", [0.6] * 4 + [1.0] * 2)):
+        rows += [{"rep_id": rep, "month": m, "attainment": a} for m, a in zip(months, att, strict=True)]
+    reps = pd.DataFrame({"rep_id": ["low", "ok", "new", "lazy"], "name": list("abcd"), "team": "t",
+                         "hire_date": pd.to_datetime(["2020-01-01", "2020-01-01", "2026-03-01", "2020-01-01"])})
+    activity = pd.Series({"low": 100.0, "ok": 100.0, "new": 10.0, "lazy": 40.0})
+    f = performance.flags(pd.DataFrame(rows), reps, activity, "2026-10", performance.AccountabilityRule())
+    assert f.loc["low", "flagged"] and f.loc["low", "cause"] == "low conversion"
+    assert f.loc["lazy", "flagged"] and f.loc["lazy", "cause"] == "low activity"
+    assert not f.loc["ok", "flagged"] and f.loc["ok", "months_under"] == 3
+    assert f.loc["new", "ramping"] and not f.loc["new", "flagged"]
+    assert f.loc["low", "trail"] == "50% 50% 50% 50% 50% 50%"
+    assert performance.flag_sentence(f) == (
+        "2 of 4 reps flagged (1 low conversion, 1 low activity); 1 still ramping, not judged.")
+    with pytest.raises(ParameterError, match="k \\(7\\) is larger than n \\(6\\)"):
+        performance.parse_rule({"k": 7, "n": 6})
+
+
+def test_demo_underperformers_recovered_without_ramping_hires(demo_dir):
+    from salesnb.workspace import Workspace
+    m = json.loads((demo_dir / "manifest.json").read_text())
+    ws = Workspace(demo_dir / "workspace.duckdb")
+    sales = ws.sales("all", m["end_month"], 23)
+    monthly = quotas.attainment(accuracy.actuals_by_rep(sales), ws.read("quotas"))
+    acts = ws.read("activities")
+    reps = ws.read("reps")
+    ws.close()
+    start, end = performance.window(m["end_month"], 6)
+    per_month = acts[(acts["activity_date"] >= start) & (acts["activity_date"] < end)].groupby("rep_id").size()
+    f = performance.flags(monthly, reps, per_month, m["end_month"], performance.AccountabilityRule())
+    found = set(f.index[f["flagged"]])
+    truth = set(m["underperformers"])
+    assert len(found & truth) / len(found) >= 0.8 and len(found & truth) / len(truth) >= 0.8
+    assert not found & set(m["new_hires"])
+    causes = {r: c.replace(" ", "_") for r, c in f.loc[list(found & truth), "cause"].items()}
+    assert causes == {r: m["underperformers"][r] for r in causes}
+
+
+def test_challenge_leaderboard_and_progress():
+    c = performance.parse_challenge({"name": "Calls", "metric": "call", "start": "2026-10-01",
+                                     "end": "2026-10-31", "target": 4})
+    acts = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2", "R2"], "type": ["call", "call", "call", "meeting", "call"],
+                         "activity_date": pd.to_datetime(["2026-10-01", "2026-10-31", "2026-10-15", "2026-10-15",
+                                                          "2026-11-01"])})
+    board = performance.leaderboard(c, REPS, pd.DataFrame(columns=["order_date"]), acts, None)
+    assert board["score"].to_dict() == {"R1": 2, "R2": 1} and board["rank"].tolist() == [1, 2]
+    assert performance.progress(board, c) == 0.75
+    assert "needs the activities table" in performance.challenge_missing(c, {"order_lines"})
+    with pytest.raises(ParameterError, match="metric 'likes' is unknown"):
+        performance.parse_challenge({"name": "x", "metric": "likes", "start": "2026-01-01",
+                                     "end": "2026-01-31", "target": 1})
+
+
+def test_enps_interval_response_rate_and_hiding():
+    low, high = pulse.enps_interval(pd.Series([10, 9, 8, 7, 0]))
+    # p = 0.4, d = 0.2: 20 ± 1.96 x sqrt((0.6 - 0.04) / 5) x 100
+    assert (low, high) == pytest.approx((20 - 65.59, 20 + 65.59), abs=0.01)
+    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(9)], "survey_date": pd.Timestamp("2026-10-15"),
+                            "team": ["a"] * 5 + ["b"] * 4, "question_id": "enps",
+                            "score": [10, 9, 8, 7, 0, 10, 0, 0, 0]})
+    reps = pd.DataFrame({"rep_id": [f"x{i}" for i in range(12)], "team": ["a"] * 8 + ["b"] * 4,
+                         "hire_date": pd.Timestamp("2020-01-01"), "end_date": pd.NaT})
+    s = pulse.survey_table(answers, reps, 5).set_index("team")
+    assert s.loc["a", "enps"] == pytest.approx(20) and s.loc["a", "response_rate"] == 5 / 8
+    assert np.isnan(s.loc["b", "enps"]) and not s.loc["b", "shown"]
+    shown = pulse.shown_table(pulse.survey_table(answers, reps, 5))
+    assert shown.loc["b"].isna().drop("note", axis=1).all(axis=None)
+    assert "0–10 scale" in pulse.scale_note(answers)
+    assert "1–10" in pulse.scale_note(answers.assign(score=answers["score"].clip(lower=1)))
