@@ -28,6 +28,7 @@ bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_dedup.py
+	$(BIN)/python benchmarks/bench_routes.py
 
 lint: $(BIN)/salesnb ## Lint with ruff
 	$(BIN)/ruff check salesnb tests benchmarks

@@ -202,3 +202,34 @@ def enps_chart(surveys: pd.DataFrame, title: str) -> plt.Figure:
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str) -> plt.Figure:
+    """Each day's route from the rep's base (no map tiles: coordinates to scale)."""
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for i, ((rep, date), day) in enumerate(week.sort_values("stop").groupby(["rep_id", "date"])):
+        b = bases.loc[rep]
+        lat = [b["base_lat"], *day["lat"], b["base_lat"]]
+        lon = [b["base_lon"], *day["lon"], b["base_lon"]]
+        ax.plot(lon, lat, marker="o", ms=4, color=PALETTE[i % len(PALETTE)],
+                label=f"{rep} {date:%a %d}")
+    ax.scatter(bases["base_lon"], bases["base_lat"], marker="s", s=60, color="black", zorder=3, label="base")
+    ax.set_aspect(1 / np.cos(np.radians(week["lat"].mean() if len(week) else 46)))
+    ax.set(title=title, xlabel="longitude", ylabel="latitude")
+    ax.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str) -> plt.Figure:
+    """Accounts coloured by owner, with each rep's base."""
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for i, (rep, g) in enumerate(plan.dropna(subset=["lat", "lon"]).groupby("owner_rep_id")):
+        ax.scatter(g["lon"], g["lat"], s=6, color=PALETTE[i % len(PALETTE)], alpha=0.6)
+        if rep in bases.index:
+            ax.scatter(bases.at[rep, "base_lon"], bases.at[rep, "base_lat"], marker="s", s=50,
+                       color=PALETTE[i % len(PALETTE)], edgecolor="black", zorder=3)
+    ax.set_aspect(1 / np.cos(np.radians(plan["lat"].mean() if plan["lat"].notna().any() else 46)))
+    ax.set(title=title, xlabel="longitude", ylabel="latitude")
+    fig.tight_layout()
+    return fig

@@ -176,6 +176,15 @@ def report_links(reports: list) -> None:
     display(HTML(f"<ul>{items}</ul>"))
 
 
+def calendar_links(reps: list[str], output_dir: str) -> None:
+    """Links to each rep's calendar file."""
+    if not output_dir:
+        say("(Run through `salesnb run` to export the calendar files.)")
+        return
+    links = " · ".join(f'<a href="visits_{html.escape(r)}.ics">{html.escape(r)}</a>' for r in reps)
+    display(HTML(f"<p>Calendars: {links}</p>"))
+
+
 def missing_note(ws: Workspace, domain: str) -> None:
     """Say which optional tables are absent and what that leaves out."""
     lacking = ws.missing(domain)["optional"]

@@ -310,3 +310,21 @@ def test_scorecards_render_without_survey_visit_or_activity_tables(project):
     assert "No quotas table: attainment, and so the accountability flags, cannot be computed." in text
     assert "The challenge 'October meetings' counts meeting, which needs the activities table" in text
     assert "revenue_growth effectiveness revenue vs the same months a year before" in text.replace("_", "_")
+
+
+def test_field_tours_report_lists_unroutable_accounts_and_exports_calendars(project):
+    accounts = project / "data" / "accounts.csv"
+    df = pd.read_csv(accounts, dtype=str)
+    df["lat"], df["lon"] = ["48.85", None], ["2.35", None]
+    df.to_csv(accounts, index=False)
+    reps = project / "data" / "reps.csv"
+    df = pd.read_csv(reps, dtype=str)
+    df["base_lat"], df["base_lon"] = "48.80", "2.30"
+    df.to_csv(reps, index=False)
+    assert _run(project, "--notebook", "08_field_tours", "--team", "all") == 0
+    folder = project / "outputs" / "2026-10" / "all"
+    text = _text((folder / "08_field_tours.html").read_text())
+    assert "1 accounts cannot be routed (no coordinates): Zeta (A2)." in text
+    from icalendar import Calendar
+    events = Calendar.from_ical((folder / "visits_R1.ics").read_bytes()).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == ["Visit Acme"]

@@ -1,0 +1,333 @@
+"""Field organisation: visit policy and capacity, cost per visit, weekly routes, territory balance, calendars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from salesnb.errors import ParameterError
+
+WEEKS_PER_YEAR = 47  # working weeks
+
+
+class VisitPolicy(BaseModel):
+    """Visit frequencies and field capacity (defaults from the source article)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visits_per_year: dict[str, float] = Field(
+        default_factory=lambda: {"A": 12, "B": 6, "C": 2, "prospect": 1})
+    working_days: float = Field(220, gt=0)
+    field_share: float = Field(0.5, gt=0, le=1, description="share of time in the field (at most 50%)")
+    visits_per_day: float = Field(3, gt=0, description="about 1h30 a meeting plus travel")
+    rep_cost: float = Field(85000, gt=0, description="yearly cost of a rep when the data has none")
+    cost_per_km: float = Field(0.6, ge=0)
+    road_factor: float = Field(1.3, ge=1, description="road km per straight-line km")
+    speed_kmh: float = Field(60, gt=0)
+    meeting_minutes: float = Field(90, gt=0)
+
+    @property
+    def capacity(self) -> float:
+        """Visits a rep can make in a year."""
+        return self.working_days * self.field_share * self.visits_per_day
+
+    @property
+    def days_per_week(self) -> int:
+        return max(1, int(np.floor(5 * self.field_share + 0.5)))
+
+
+def parse_policy(params: dict) -> VisitPolicy:
+    """A visit policy from parameters."""
+    try:
+        return VisitPolicy(**params)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ParameterError(f"Invalid visit policy: {'.'.join(map(str, e['loc']))}: {e['msg']}") from None
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
+
+
+def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
+                 policy: VisitPolicy) -> pd.DataFrame:
+    """Each owned account with its class, visits per year, and distance from its rep's base."""
+    a = accounts[accounts["owner_rep_id"].notna()].copy()
+    a["class"] = np.where(a["status"] == "prospect", "prospect", a["account_id"].map(classes).fillna("C"))
+    a["visits_per_year"] = a["class"].map(policy.visits_per_year).fillna(0.0)
+    base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
+    b = base.reindex(a["owner_rep_id"]).to_numpy()
+    a["km_from_base"] = haversine_km(b[:, 0], b[:, 1], a["lat"].to_numpy(), a["lon"].to_numpy()) * policy.road_factor
+    a["routable"] = a[["lat", "lon"]].notna().all(axis=1) & ~np.isnan(b).any(axis=1)
+    return a
+
+
+def capacity_table(plan: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
+                   under: float = 0.7) -> pd.DataFrame:
+    """Per rep: accounts by class, visits required by the policy, capacity, load and status."""
+    per = plan.pivot_table(index="owner_rep_id", columns="class", values="account_id", aggfunc="count",
+                           fill_value=0)
+    per["required_visits"] = plan.groupby("owner_rep_id")["visits_per_year"].sum()
+    per["capacity"] = policy.capacity
+    per["load"] = per["required_visits"] / per["capacity"]
+    per["status"] = np.where(per["load"] > 1, "over capacity", np.where(per["load"] < under, "under capacity", "ok"))
+    names = reps.set_index("rep_id")[["name", "team"]]
+    return names.join(per, how="inner").rename_axis("rep_id")
+
+
+def staffing(table: pd.DataFrame, policy: VisitPolicy) -> dict[str, float]:
+    """Full-time reps the policy needs vs the reps there are, and the yearly cost of the difference."""
+    needed = float(table["required_visits"].sum() / policy.capacity)
+    have = float(len(table))
+    return {"reps_needed": needed, "reps_now": have, "difference": needed - have,
+            "yearly_cost_of_difference": (needed - have) * policy.rep_cost}
+
+
+def staffing_sentence(s: dict[str, float]) -> str:
+    """The hire-or-not answer in one sentence."""
+    verb = "more" if s["difference"] > 0 else "fewer"
+    return (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
+            f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about EUR "
+            f"{abs(s['yearly_cost_of_difference']):,.0f} a year.")
+
+
+def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,
+                    policy: VisitPolicy) -> pd.DataFrame:
+    """Per account: cost of one visit (rep time + travel) against the revenue a visit stands for."""
+    cost = reps.set_index("rep_id")["annual_cost"] if "annual_cost" in reps else pd.Series(dtype=float)
+    yearly = plan["owner_rep_id"].map(cost).fillna(policy.rep_cost)
+    out = plan[["account_id", "name", "owner_rep_id", "class", "visits_per_year", "km_from_base"]].copy()
+    out["time_cost"] = yearly / policy.capacity
+    out["travel_cost"] = 2 * plan["km_from_base"].fillna(0) * policy.cost_per_km
+    out["cost_per_visit"] = out["time_cost"] + out["travel_cost"]
+    out["revenue_12m"] = plan["account_id"].map(revenue).fillna(0.0)
+    out["revenue_per_visit"] = out["revenue_12m"] / out["visits_per_year"].where(out["visits_per_year"] > 0)
+    judged = plan["class"] != "prospect"
+    out["costs_more_than_it_brings"] = (out["cost_per_visit"] > out["revenue_per_visit"]) & judged
+    return out
+
+
+def by_class(economics: pd.DataFrame) -> pd.DataFrame:
+    """Average cost and revenue per visit, per account class."""
+    g = economics.groupby("class")
+    return pd.DataFrame({"accounts": g.size(), "visits_per_year": g["visits_per_year"].sum(),
+                         "cost_per_visit": g["cost_per_visit"].mean(),
+                         "revenue_per_visit": g["revenue_per_visit"].mean(),
+                         "accounts_costing_more": g["costs_more_than_it_brings"].sum()})
+
+
+def route(base: tuple[float, float], stops: pd.DataFrame,
+          road_factor: float = 1.3) -> tuple[list[int], float, float]:
+    """Shortest round trip from the base through every stop (OR-Tools): stop positions, km, and the km
+    of visiting the stops in the order given (never shorter)."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    lat = np.r_[base[0], stops["lat"].to_numpy(dtype=float)]
+    lon = np.r_[base[1], stops["lon"].to_numpy(dtype=float)]
+    meters = np.rint(haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+                     * road_factor * 1000).astype(np.int64)
+    naive = list(range(len(stops)))
+    if len(stops) <= 2:
+        km = tour_km(meters, naive)
+        return naive, km, km
+    manager = pywrapcp.RoutingIndexManager(len(lat), 1, 0)
+    model = pywrapcp.RoutingModel(manager)
+    callback = model.RegisterTransitCallback(
+        lambda i, j: int(meters[manager.IndexToNode(i), manager.IndexToNode(j)]))
+    model.SetArcCostEvaluatorOfAllVehicles(callback)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    solution = model.SolveWithParameters(params)
+    order, index = [], model.Start(0)
+    while not model.IsEnd(index := solution.Value(model.NextVar(index))):
+        order.append(manager.IndexToNode(index) - 1)
+    km, naive_km = tour_km(meters, order), tour_km(meters, naive)
+    return (order, km, naive_km) if km <= naive_km else (naive, naive_km, naive_km)
+
+
+def tour_km(meters: np.ndarray, order: list[int]) -> float:
+    """Length of base → stops in `order` → base, in km."""
+    nodes = [0, *[i + 1 for i in order], 0]
+    return float(sum(meters[a, b] for a, b in zip(nodes[:-1], nodes[1:], strict=True)) / 1000)
+
+
+def week_plan(plan: pd.DataFrame, reps: pd.DataFrame, last_visit: pd.Series, week_start: pd.Timestamp,
+              policy: VisitPolicy) -> pd.DataFrame:
+    """The visits due in a week per rep, split into field days by direction from the base, each routed."""
+    rows = []
+    per_week = int(policy.days_per_week * policy.visits_per_day)
+    base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
+    for rep, mine in plan[plan["routable"] & (plan["visits_per_year"] > 0)].groupby("owner_rep_id"):
+        interval_days = 365 / mine["visits_per_year"]
+        last = pd.to_datetime(last_visit.reindex(mine["account_id"].to_numpy()).to_numpy())
+        since = pd.Series((week_start - last).days, index=mine.index).fillna(365 * 2)
+        due = mine.assign(due=since / interval_days).sort_values(["due", "account_id"], ascending=[False, True])
+        week = due.head(per_week)
+        b = base.loc[rep].to_numpy(dtype=float)
+        angle = np.arctan2(week["lat"] - b[0], week["lon"] - b[1])
+        week = week.assign(angle=angle).sort_values(["angle", "account_id"])
+        for day, positions in enumerate(np.array_split(np.arange(len(week)), policy.days_per_week)):
+            if len(positions) == 0:
+                continue
+            chunk = week.iloc[positions].sort_values(["due", "account_id"], ascending=[False, True])
+            order, km, naive = route((b[0], b[1]), chunk, policy.road_factor)
+            date = week_start + pd.Timedelta(days=[0, 1, 3, 2, 4][day % 5])
+            for stop, i in enumerate(order):
+                r = chunk.iloc[i]
+                rows.append({"rep_id": rep, "date": date, "stop": stop + 1, "account_id": r["account_id"],
+                             "name": r["name"], "class": r["class"], "lat": r["lat"], "lon": r["lon"],
+                             "visits_per_year": r["visits_per_year"], "day_km": km, "naive_km": naive})
+    return pd.DataFrame(rows)
+
+
+def route_summary(week: pd.DataFrame, policy: VisitPolicy) -> pd.DataFrame:
+    """Per rep and day: stops, km, driving hours, and the km saved vs the naive order."""
+    g = week.groupby(["rep_id", "date"])
+    out = pd.DataFrame({"stops": g.size(), "km": g["day_km"].first(), "naive_km": g["naive_km"].first()})
+    out["driving_hours"] = out["km"] / policy.speed_kmh
+    out["day_hours"] = out["driving_hours"] + out["stops"] * policy.meeting_minutes / 60
+    out["km_saved"] = out["naive_km"] - out["km"]
+    return out.rename(index=lambda d: f"{d:%a %Y-%m-%d}", level="date")
+
+
+def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
+            max_moves: int = 500) -> pd.DataFrame:
+    """Account moves that bring each rep's required visits within `tolerance` of the team mean.
+
+    Each move takes, from the most loaded rep, the account that is nearest to an under-loaded rep of the
+    same team (relative to its current base), so accounts stay near their rep.
+    """
+    base = reps.set_index("rep_id")[["base_lat", "base_lon", "team"]]
+    load = plan.groupby("owner_rep_id")["visits_per_year"].sum()
+    owner = plan.set_index("account_id")["owner_rep_id"].copy()
+    acc = plan.set_index("account_id")
+    moves = []
+    for _ in range(max_moves):
+        team_of = base["team"].reindex(load.index)
+        mean = load.groupby(team_of).transform("mean")
+        over = load[load > mean * (1 + tolerance)]
+        if over.empty:
+            break
+        giver = (over / mean[over.index]).idxmax()
+        team = team_of[giver]
+        takers = load[(team_of == team) & (load < mean * (1 - tolerance / 2))].index
+        if takers.empty:
+            break
+        mine = acc.loc[owner[owner == giver].index]
+        mine = mine[mine["routable"] & (mine["visits_per_year"] > 0)]
+        if mine.empty:
+            break
+        g = base.loc[giver, ["base_lat", "base_lon"]].to_numpy(dtype=float)
+        here = haversine_km(g[0], g[1], mine["lat"], mine["lon"])
+        best = None
+        for taker in takers:
+            t = base.loc[taker, ["base_lat", "base_lon"]].to_numpy(dtype=float)
+            there = haversine_km(t[0], t[1], mine["lat"], mine["lon"])
+            extra = pd.Series(np.asarray(there) - np.asarray(here), index=mine.index)
+            cand = extra.idxmin()
+            if best is None or extra[cand] < best[2]:
+                best = (taker, cand, extra[cand], float(np.asarray(there)[mine.index.get_loc(cand)]))
+        taker, account, _, km_new = best
+        visits = acc.at[account, "visits_per_year"]
+        if load[giver] - visits < load[taker]:
+            break
+        owner[account] = taker
+        load[giver] -= visits
+        load[taker] += visits
+        moves.append({"account_id": account, "name": acc.at[account, "name"], "from_rep": giver,
+                      "to_rep": taker, "visits_per_year": visits,
+                      "km_from_old_base": float(haversine_km(g[0], g[1], acc.at[account, "lat"],
+                                                             acc.at[account, "lon"])),
+                      "km_from_new_base": km_new})
+    return pd.DataFrame(moves, columns=["account_id", "name", "from_rep", "to_rep", "visits_per_year",
+                                        "km_from_old_base", "km_from_new_base"])
+
+
+def apply_moves(plan: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:
+    """The account plan after reassignments."""
+    out = plan.copy()
+    out.loc[out["account_id"].isin(moves["account_id"]), "owner_rep_id"] = \
+        out["account_id"].map(moves.set_index("account_id")["to_rep"])
+    return out
+
+
+def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """Per rep: accounts, required visits, potential, A accounts and straight-line travel load."""
+    base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
+    b = base.reindex(plan["owner_rep_id"]).to_numpy()
+    km = haversine_km(b[:, 0], b[:, 1], plan["lat"].to_numpy(), plan["lon"].to_numpy())
+    p = plan.assign(km=km)
+    g = p.groupby("owner_rep_id")
+    return pd.DataFrame({"accounts": g.size(), "a_accounts": g["class"].apply(lambda c: (c == "A").sum()),
+                         "required_visits": g["visits_per_year"].sum(), "potential": g["potential"].sum(),
+                         "travel_km": (p["km"] * p["visits_per_year"] * 2).groupby(p["owner_rep_id"]).sum()})
+
+
+def calendar(week: pd.DataFrame, rep_name: str, start_hour: int = 9, policy: VisitPolicy | None = None) -> bytes:
+    """An iCalendar file of a rep's planned visits, each recurring at its policy interval."""
+    from icalendar import Calendar, Event
+
+    policy = policy or VisitPolicy()
+    cal = Calendar()
+    cal.add("prodid", "-//salesnb//field tours//EN")
+    cal.add("version", "2.0")
+    for r in week.sort_values(["date", "stop"]).to_dict("records"):
+        start = r["date"] + pd.Timedelta(hours=start_hour) + (r["stop"] - 1) * pd.Timedelta(hours=2)
+        event = Event()
+        event.add("uid", f"{r['rep_id']}-{r['account_id']}@salesnb")
+        event.add("summary", f"Visit {r['name']}")
+        event.add("dtstart", start.to_pydatetime())
+        event.add("dtend", (start + pd.Timedelta(minutes=policy.meeting_minutes)).to_pydatetime())
+        event.add("dtstamp", r["date"].to_pydatetime())
+        event.add("location", f"{r['lat']:.5f},{r['lon']:.5f}")
+        event.add("description", f"{rep_name}: class {r['class']} account, {r['visits_per_year']:g} visits a year")
+        event.add("rrule", {"freq": "weekly", "interval": max(1, int(round(52 / r["visits_per_year"])))})
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def next_monday(month: str) -> pd.Timestamp:
+    """The first Monday after the month: the week the tours are planned for."""
+    end = (pd.Period(month, freq="M") + 1).start_time
+    return end + pd.Timedelta(days=(7 - end.weekday()) % 7)
+
+
+def unroutable_sentence(plan: pd.DataFrame) -> str:
+    """Accounts that cannot be routed (no coordinates), named rather than dropped."""
+    bad = plan[~plan["routable"]]
+    if bad.empty:
+        return "Every owned account has coordinates and can be routed."
+    names = ", ".join(f"{n} ({i})" for i, n in zip(bad["account_id"].head(10), bad["name"].head(10), strict=True))
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return f"{len(bad)} accounts cannot be routed (no coordinates): {names}{more}."
+
+
+def route_sentence(summary: pd.DataFrame, week_start: pd.Timestamp) -> str:
+    """The week's driving in one sentence."""
+    if summary.empty:
+        return "No visit is due next week."
+    saved = summary["km_saved"].sum()
+    return (f"Week of {week_start:%Y-%m-%d}: {int(summary['stops'].sum())} visits on {len(summary)} rep-days, "
+            f"{summary['km'].sum():,.0f} km; the optimised order saves {saved:,.0f} km "
+            f"({saved / summary['naive_km'].sum():.0%}) against visiting in order of urgency.")
+
+
+def export_calendars(week: pd.DataFrame, reps: pd.DataFrame, output_dir: str, policy: VisitPolicy) -> list[str]:
+    """Write one .ics per rep into `output_dir`; return the file names."""
+    from pathlib import Path
+
+    if not output_dir:
+        return []
+    names = reps.set_index("rep_id")["name"]
+    files = []
+    for rep, g in week.groupby("rep_id"):
+        path = Path(output_dir) / f"visits_{rep}.ics"
+        path.write_bytes(calendar(g, names.get(rep, rep), policy=policy))
+        files.append(path.name)
+    return files

@@ -1,0 +1,96 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesnb import field
+from salesnb.errors import ParameterError
+
+POLICY = field.VisitPolicy(visits_per_year={"A": 12, "B": 6, "C": 2, "prospect": 1}, working_days=200,
+                           field_share=0.5, visits_per_day=3, rep_cost=90000, cost_per_km=0.5, road_factor=1.0)
+REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": "t",
+                     "base_lat": [48.0, 48.0], "base_lon": [2.0, 3.0], "annual_cost": [60000.0, None],
+                     "end_date": pd.NaT})
+
+
+def _accounts():
+    return pd.DataFrame({
+        "account_id": ["A1", "A2", "A3", "P1", "X"], "name": ["a1", "a2", "a3", "p1", "nowhere"],
+        "status": ["customer", "customer", "customer", "prospect", "customer"],
+        "owner_rep_id": ["R1", "R1", "R2", "R1", "R2"], "potential": [10.0, 20.0, 30.0, 40.0, 0.0],
+        "lat": [48.1, 48.0, 48.0, 48.2, None], "lon": [2.0, 2.1, 3.1, 2.0, None]})
+
+
+def test_capacity_arithmetic_hand_worked():
+    assert POLICY.capacity == 200 * 0.5 * 3 == 300
+    plan = field.account_plan(_accounts(), pd.Series({"A1": "A", "A2": "B", "A3": "A"}), REPS, POLICY)
+    cap = field.capacity_table(plan, REPS, POLICY)
+    # R1: A1 (12) + A2 (6) + P1 (1) = 19 visits; R2: A3 (12) + X (class C: 2) = 14
+    assert cap.loc["R1", "required_visits"] == 19 and cap.loc["R2", "required_visits"] == 14
+    assert cap.loc["R1", "load"] == pytest.approx(19 / 300) and cap.loc["R1", "status"] == "under capacity"
+    s = field.staffing(cap, POLICY)
+    assert s["reps_needed"] == pytest.approx(33 / 300) and s["yearly_cost_of_difference"] == pytest.approx(
+        (33 / 300 - 2) * 90000)
+    assert "cannot be routed (no coordinates): nowhere (X)" in field.unroutable_sentence(plan)
+
+
+def test_visit_economics_hand_worked():
+    plan = field.account_plan(_accounts(), pd.Series({"A1": "A", "A2": "B", "A3": "A"}), REPS, POLICY)
+    eco = field.visit_economics(plan, REPS, pd.Series({"A1": 12000.0, "A2": 600.0}), POLICY).set_index("account_id")
+    km = field.haversine_km(48.0, 2.0, 48.1, 2.0)
+    # A1: time 60000 / 300 = 200, travel 2 x km x 0.5; revenue per visit 12000 / 12 = 1000
+    assert eco.loc["A1", "cost_per_visit"] == pytest.approx(200 + km)
+    assert eco.loc["A1", "revenue_per_visit"] == 1000 and not eco.loc["A1", "costs_more_than_it_brings"]
+    assert eco.loc["A2", "revenue_per_visit"] == 100 and eco.loc["A2", "costs_more_than_it_brings"]
+    assert eco.loc["A3", "time_cost"] == 300  # no cost in the data: the policy's 90000
+    assert not eco.loc["P1", "costs_more_than_it_brings"]  # prospects are not judged on revenue
+
+
+def test_route_is_never_longer_than_the_naive_order_and_finds_the_obvious_tour():
+    rng = np.random.default_rng(0)
+    for n in (3, 8, 15):
+        stops = pd.DataFrame({"lat": 48 + rng.normal(0, 0.3, n), "lon": 2 + rng.normal(0, 0.3, n)})
+        order, km, naive = field.route((48.0, 2.0), stops)
+        assert sorted(order) == list(range(n)) and km <= naive + 1e-9
+    # four corners of a square visited crosswise: the solver goes round the square
+    square = pd.DataFrame({"lat": [48.0, 49.0, 48.0, 49.0], "lon": [2.1, 3.0, 3.0, 2.1]})
+    order, km, naive = field.route((48.0, 2.0), square, road_factor=1.0)
+    assert km < naive
+    assert order in ([0, 2, 1, 3], [3, 1, 2, 0])
+
+
+def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
+    from icalendar import Calendar
+
+    plan = field.account_plan(_accounts(), pd.Series({"A1": "A", "A2": "B", "A3": "A"}), REPS, POLICY)
+    last = pd.Series({"A1": pd.Timestamp("2026-10-01"), "A2": pd.Timestamp("2026-06-01"),
+                      "P1": pd.Timestamp("2026-10-30")})
+    policy = POLICY.model_copy(update={"visits_per_day": 1, "field_share": 0.4})  # 2 days x 1 visit
+    week = field.week_plan(plan, REPS, last, pd.Timestamp("2026-11-02"), policy)
+    r1 = week[week["rep_id"] == "R1"]
+    # due = days since last visit / interval: A2 154/60.8 = 2.5, A1 32/30.4 = 1.05, P1 3/365
+    assert set(r1["account_id"]) == {"A1", "A2"}
+    assert "X" not in set(week["account_id"])  # no coordinates: not routed
+    ics = field.calendar(r1, "Ana", policy=policy)
+    events = Calendar.from_ical(ics).walk("VEVENT")
+    got = {(str(e["uid"]), e.decoded("dtstart").date().isoformat(), dict(e["rrule"])["INTERVAL"][0]) for e in events}
+    want = {(f"R1-{a}@salesnb", d.date().isoformat(), int(round(52 / v)))
+            for a, d, v in zip(r1["account_id"], r1["date"], r1["visits_per_year"], strict=True)}
+    assert got == want and len(events) == 2
+
+
+def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["a", "b"], "team": "t",
+                         "base_lat": [48.0, 48.0], "base_lon": [2.0, 3.0]})
+    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "name": "x", "status": "customer",
+                             "owner_rep_id": ["R1"] * 5 + ["R2"], "potential": 1.0,
+                             "lat": 48.0, "lon": [2.0, 2.1, 2.5, 2.8, 2.9, 3.0]})
+    plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
+    moves = field.balance(plan, reps, tolerance=0.2)
+    assert moves["account_id"].tolist() == ["A4", "A3"]  # the two nearest to R2's base
+    after = field.territory_table(field.apply_moves(plan, moves), reps)
+    assert after["required_visits"].tolist() == [36, 36]
+
+
+def test_bad_policy():
+    with pytest.raises(ParameterError, match="field_share"):
+        field.parse_policy({"field_share": 1.5})
