@@ -64,12 +64,53 @@ def _run(args: argparse.Namespace) -> int:
     results = run_jobs(jobs, settings.workers, progress=not args.quiet)
     for index in publish_index(results):
         print(f"Index: {index}")
-    failed = [r for r in results if r["status"] != "ok"]
+    failed = [r for r in results if r["status"] == "failed"]
+    for r in results:
+        if r["status"] == "skipped":
+            print(f"SKIPPED {r['month']} {r['team']} {r['notebook']}: {r['message']}")
     for r in failed:
         print(f"FAILED {r['month']} {r['team']} {r['notebook']}: {r['message']} "
               f"(error notebook: {Path(r['report']).with_suffix('.error.ipynb')})", file=sys.stderr)
-    print(f"{len(results) - len(failed)} report(s) written, {len(failed)} failed.")
+    written = sum(r["status"] == "ok" for r in results)
+    print(f"{written} report(s) written, {len(failed)} failed, {len(results) - written - len(failed)} skipped.")
     return 1 if failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    import pandas as pd
+
+    from salesnb.mapping import convert, dry_run, load_mapping, write_folder
+    from salesnb.workspace import load_folder
+
+    mapping = load_mapping(Path(args.mapping))
+    tables, reports = convert(mapping, Path(args.source_dir))
+    if args.dry_run:
+        with pd.option_context("display.max_colwidth", 200, "display.width", 200):
+            for table, row in dry_run(tables, reports).iterrows():
+                print(f"{table} ({row['file']}): {row['rows_read']} rows read, {row['rows_kept']} kept")
+                print(f"  problems: {row['problems']}")
+                print(f"  source columns not used: {row['unmapped_columns']}")
+                print(f"  values without a mapping: {row['unmapped_values']}")
+        print("Dry run: nothing written.")
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=out))
+    try:
+        write_folder(tables, staging)
+        counts = load_folder(staging, out / "workspace.duckdb")
+        for table in tables:
+            (staging / f"{table}.csv").replace(out / f"{table}.csv")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for table, n in counts.items():
+        print(f"  {table:<22} {n:>10,} rows")
+    print(f"Imported into {out} (workspace {out / 'workspace.duckdb'}). "
+          f"Run reports with: salesnb run --data {out} --plan params/plans/demo.yaml")
+    return 0
 
 
 def _contract(args: argparse.Namespace) -> int:
@@ -113,6 +154,13 @@ def parser() -> argparse.ArgumentParser:
                    help="a notebook parameter, e.g. -p top_n=5")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_run)
+
+    i = sub.add_parser("import", help="turn a CRM export into a data folder and workspace with a mapping")
+    i.add_argument("source_dir", help="folder of the CRM's export files")
+    i.add_argument("--mapping", required=True, help="YAML mapping (see params/mappings/)")
+    i.add_argument("--out", default="data/imported", help="data folder to write (default data/imported)")
+    i.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
+    i.set_defaults(func=_import)
 
     c = sub.add_parser("contract", help="print the input data contract as Markdown")
     c.set_defaults(func=_contract)

@@ -59,7 +59,7 @@ def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
     """Each owned account with its class, visits per year, and distance from its rep's base."""
     a = accounts[accounts["owner_rep_id"].notna()].copy()
     a["class"] = np.where(a["status"] == "prospect", "prospect", a["account_id"].map(classes).fillna("C"))
-    a["visits_per_year"] = a["class"].map(policy.visits_per_year).fillna(0.0)
+    a["visits_per_year"] = pd.to_numeric(a["class"].map(policy.visits_per_year), errors="coerce").fillna(0.0)
     base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
     b = base.reindex(a["owner_rep_id"]).to_numpy()
     a["km_from_base"] = haversine_km(b[:, 0], b[:, 1], a["lat"].to_numpy(), a["lon"].to_numpy()) * policy.road_factor
@@ -70,14 +70,15 @@ def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
 def capacity_table(plan: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
                    under: float = 0.7) -> pd.DataFrame:
     """Per rep: accounts by class, visits required by the policy, capacity, load and status."""
-    per = plan.pivot_table(index="owner_rep_id", columns="class", values="account_id", aggfunc="count",
-                           fill_value=0)
-    per["required_visits"] = plan.groupby("owner_rep_id")["visits_per_year"].sum()
+    per = pd.crosstab(plan["owner_rep_id"], plan["class"]).reindex(
+        columns=[*policy.visits_per_year], fill_value=0)
+    per["required_visits"] = plan.groupby("owner_rep_id")["visits_per_year"].sum().astype(float)
+    per = per.reindex(reps["rep_id"], fill_value=0)
     per["capacity"] = policy.capacity
     per["load"] = per["required_visits"] / per["capacity"]
     per["status"] = np.where(per["load"] > 1, "over capacity", np.where(per["load"] < under, "under capacity", "ok"))
     names = reps.set_index("rep_id")[["name", "team"]]
-    return names.join(per, how="inner").rename_axis("rep_id")
+    return names.join(per).rename_axis("rep_id")
 
 
 def staffing(table: pd.DataFrame, policy: VisitPolicy) -> dict[str, float]:
@@ -183,7 +184,8 @@ def week_plan(plan: pd.DataFrame, reps: pd.DataFrame, last_visit: pd.Series, wee
                 rows.append({"rep_id": rep, "date": date, "stop": stop + 1, "account_id": r["account_id"],
                              "name": r["name"], "class": r["class"], "lat": r["lat"], "lon": r["lon"],
                              "visits_per_year": r["visits_per_year"], "day_km": km, "naive_km": naive})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["rep_id", "date", "stop", "account_id", "name", "class", "lat", "lon",
+                                       "visits_per_year", "day_km", "naive_km"])
 
 
 def route_summary(week: pd.DataFrame, policy: VisitPolicy) -> pd.DataFrame:

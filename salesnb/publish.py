@@ -74,7 +74,7 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
     runs = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     for r in results:
         runs[f"{r['team']}/{r['notebook']}"] = {
-            k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds")
+            k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds", "without")
         } | {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
     return runs
@@ -98,7 +98,12 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
             name = run.get("title", run["notebook"])
             link = (f'<a href="{esc(base)}.html">{esc(name)}</a>' if report.exists() else esc(name))
             if run["status"] == "ok":
-                status = '<span class="ok">ok</span>'
+                without = run.get("without")
+                status = '<span class="ok">ok</span>' + (
+                    f' <span class="note">without {esc(without)}: analyses needing them are skipped</span>'
+                    if without else "")
+            elif run["status"] == "skipped":
+                status = f'<span class="note">{esc(run["message"])}</span>'
             else:
                 kept = " An earlier good report is kept." if report.exists() else ""
                 status = (f'<span class="failed">failed</span> {esc(run["message"])}{kept} '
@@ -106,7 +111,7 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
             team_label = "whole organisation" if run["team"] == "all" else run["team"]
             rows.append(f"<tr><td>{esc(team_label)}</td><td>{link}</td><td>{status}</td>"
                         f"<td>{esc(run['finished'])}</td></tr>")
-    failed = sum(r["status"] != "ok" for r in runs.values())
+    failed = sum(r["status"] == "failed" for r in runs.values())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>salesnb reports — {esc(month)}</title>
 <style>
@@ -114,6 +119,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; }}
 .ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
+.note {{ color: #666; font-size: .85rem; }}
 </style></head><body>
 <h1>Sales reports — {esc(month)}</h1>
 <p>{len(runs)} report(s), {failed} failed.</p>

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -35,6 +36,8 @@ class Job:
     parameters: dict[str, Any]
     cell_timeout: int
     cwd: str
+    skipped: str = ""
+    without: str = ""
 
     @property
     def report(self) -> Path:
@@ -51,6 +54,15 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
     import papermill
 
     return papermill.inspect_notebook(str(path))
+
+
+def notebook_domain(path: Path) -> str | None:
+    """The contract domain a notebook declares with `ws.require("...")`."""
+    import nbformat
+
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    found = re.search(r'ws\.require\("(\w+)"\)', code)
+    return found.group(1) if found else None
 
 
 def notebook_title(path: Path) -> str:
@@ -103,7 +115,14 @@ def plan_jobs(
     ws = Workspace(settings.workspace_path)
     try:
         known = ws.teams() if "reps" in ws.tables() else []
-        first, last = ws.first_month(), ws.last_month()
+        have = ws.tables()
+        dated = ("order_lines", None) if "order_lines" in have else ("opportunities", "created_date")
+        first, last = ws.first_month(*dated), ws.last_month(*dated)
+        lacking = {}
+        for nb in plan.notebooks:
+            source = settings.notebooks_dir / f"{nb}.ipynb"
+            domain = notebook_domain(source) if source.exists() else None
+            lacking[nb] = ws.missing(domain) if domain else {"required": [], "optional": []}
     finally:
         ws.close()
     unsafe = [t for t in known if "/" in t or "\\" in t or t.startswith(".") or not t.strip()]
@@ -125,7 +144,7 @@ def plan_jobs(
     for month in plan.months:
         month = last if check_month(month) == LATEST else month
         if last is None:
-            raise ParameterError("The workspace holds no order line, so no month can be reported.")
+            raise ParameterError("The workspace holds no order line nor opportunity, so no month can be reported.")
         if not first <= month <= last:
             raise ParameterError(
                 f"Month {month} has no data: order lines cover {first} to {last}."
@@ -159,8 +178,12 @@ def plan_jobs(
                 if "reports" in declared:
                     params["reports"] = [[other, notebook_title(settings.notebooks_dir / f"{other}.ipynb")]
                                          for other in plan.notebooks if other != nb]
+                need = lacking[nb]
+                skipped = (f"skipped: needs {', '.join(need['required'])}, not in the data"
+                           if need["required"] else "")
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
-                                team_settings.cell_timeout, str(settings.notebooks_dir)))
+                                team_settings.cell_timeout, str(settings.notebooks_dir), skipped,
+                                ", ".join(need["optional"])))
     return settings, jobs
 
 
@@ -215,6 +238,9 @@ def run_job(job: Job) -> dict:
 
     from salesnb.publish import atomic_write, is_complete, to_html
 
+    if job.skipped:
+        return {**asdict(job), "title": notebook_title(Path(job.source)), "status": "skipped",
+                "message": job.skipped, "seconds": 0.0, "report": str(job.report)}
     started = time.perf_counter()
     report = job.report
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -166,20 +166,20 @@ class Workspace:
         """Every team named in the reps table."""
         return [r[0] for r in self.con.execute("SELECT DISTINCT team FROM reps ORDER BY 1").fetchall()]
 
-    def _month(self, func: str, table: str) -> str | None:
+    def _month(self, func: str, table: str, column: str | None = None) -> str | None:
         if table not in self.tables():
             return None
-        col = TABLES[table].date_column
+        col = column or TABLES[table].date_column
         row = self.con.execute(f'SELECT {func}("{col}") FROM "{table}"').fetchone()
         return None if row[0] is None else pd.Timestamp(row[0]).strftime("%Y-%m")
 
-    def first_month(self, table: str = "order_lines") -> str | None:
+    def first_month(self, table: str = "order_lines", column: str | None = None) -> str | None:
         """The earliest month (YYYY-MM) with rows in a dated table."""
-        return self._month("min", table)
+        return self._month("min", table, column)
 
-    def last_month(self, table: str = "order_lines") -> str | None:
+    def last_month(self, table: str = "order_lines", column: str | None = None) -> str | None:
         """The latest month (YYYY-MM) with rows in a dated table."""
-        return self._month("max", table)
+        return self._month("max", table, column)
 
     def read(self, table: str, team: str = ALL) -> pd.DataFrame:
         """A whole table, restricted to one team (or every team with 'all')."""
