@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from salesnb.errors import ParameterError
+from salesnb.params import parse
 
 
 class CommissionPlan(BaseModel):
@@ -43,11 +43,7 @@ class CommissionPlan(BaseModel):
 
 def parse_plan(params: dict) -> CommissionPlan:
     """A commission plan from parameters, with one clear message for every problem."""
-    try:
-        return CommissionPlan(**params)
-    except ValidationError as exc:
-        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'plan'}: {e['msg']}" for e in exc.errors()]
-        raise ParameterError("Invalid commission plan: " + "; ".join(parts)) from None
+    return parse(CommissionPlan, params, "commission plan")
 
 
 def multiple(attainment: np.ndarray | pd.Series | float, plan: CommissionPlan) -> np.ndarray:

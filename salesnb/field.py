@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from salesnb.errors import ParameterError
+from salesnb.params import parse
 
 WEEKS_PER_YEAR = 47  # working weeks
 
@@ -39,11 +39,7 @@ class VisitPolicy(BaseModel):
 
 def parse_policy(params: dict) -> VisitPolicy:
     """A visit policy from parameters."""
-    try:
-        return VisitPolicy(**params)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        raise ParameterError(f"Invalid visit policy: {'.'.join(map(str, e['loc']))}: {e['msg']}") from None
+    return parse(VisitPolicy, params, "visit policy")
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:

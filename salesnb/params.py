@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from salesnb.errors import ParameterError
 
+M = TypeVar("M", bound=BaseModel)
 PARAMS_DIR = Path("params")
 LATEST = "latest"
 EACH_TEAM = "*"
@@ -87,8 +88,18 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _explain(exc: ValidationError, source: str) -> ParameterError:
-    parts = [f"'{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()]
     return ParameterError(f"{source}: invalid parameters: " + "; ".join(parts))
+
+
+def parse(model: type[M], data: object, source: str) -> M:
+    """A validated parameter object, or one ParameterError naming every problem."""
+    if not isinstance(data, dict):
+        raise ParameterError(f"{source}: expected a mapping of names to values, got {data!r}.")
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
 
 
 def load_settings(
@@ -100,10 +111,7 @@ def load_settings(
     if team and team_file.exists():
         data = merge(data, read_yaml(team_file))
     data = merge(data, {k: v for k, v in (overrides or {}).items() if v is not None})
-    try:
-        settings = Settings(**data)
-    except ValidationError as exc:
-        raise _explain(exc, str(params_dir / "defaults.yaml")) from None
+    settings = parse(Settings, data, str(params_dir / "defaults.yaml"))
     base = params_dir.resolve().parent
     for name in ("data_dir", "workspace", "outputs", "notebooks_dir"):
         value = getattr(settings, name)
@@ -114,7 +122,4 @@ def load_settings(
 
 def load_plan(path: Path) -> Plan:
     """A batch plan from YAML."""
-    try:
-        return Plan(**read_yaml(path))
-    except ValidationError as exc:
-        raise _explain(exc, str(path)) from None
+    return parse(Plan, read_yaml(path), str(path))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.errors import ParameterError
+from salesnb.params import parse
 
 INDICATORS = {  # name: (axis, definition, higher is better)
     "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),
@@ -107,11 +108,7 @@ class AccountabilityRule(BaseModel):
 
 def parse_rule(params: dict) -> AccountabilityRule:
     """An accountability rule from parameters."""
-    try:
-        rule = AccountabilityRule(**params)
-    except ValidationError as exc:
-        raise ParameterError(f"Invalid accountability rule: {exc.errors()[0]['loc']}: "
-                             f"{exc.errors()[0]['msg']}") from None
+    rule = parse(AccountabilityRule, params, "accountability rule")
     if rule.k > rule.n:
         raise ParameterError(f"Invalid accountability rule: k ({rule.k}) is larger than n ({rule.n}).")
     return rule
@@ -162,10 +159,7 @@ CHALLENGE_METRICS = ("revenue", "orders", "call", "meeting", "proposal", "quote"
 
 def parse_challenge(params: dict) -> Challenge:
     """A challenge from parameters, with its metric checked."""
-    try:
-        c = Challenge(**params)
-    except ValidationError as exc:
-        raise ParameterError(f"Invalid challenge: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    c = parse(Challenge, params, "challenge")
     if c.metric not in CHALLENGE_METRICS:
         raise ParameterError(f"Challenge metric '{c.metric}' is unknown; use one of "
                              f"{', '.join(CHALLENGE_METRICS)}.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from salesnb.errors import ParameterError
+from salesnb.params import parse
 
 
 class QuotaRules(BaseModel):
@@ -46,11 +46,7 @@ class QuotaRules(BaseModel):
 
 def parse_rules(params: dict) -> QuotaRules:
     """Quota rules from parameters, with one clear message for every problem."""
-    try:
-        return QuotaRules(**params)
-    except ValidationError as exc:
-        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in exc.errors()]
-        raise ParameterError("Invalid quota parameters: " + "; ".join(parts)) from None
+    return parse(QuotaRules, params, "quota rules")
 
 
 def ramp_share(tenure_months: pd.Series, ramp: list[tuple[float, float]]) -> pd.Series:

@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.errors import ParameterError
+from salesnb.params import parse
 
 
 class Criterion(BaseModel):
@@ -32,12 +33,7 @@ class Criterion(BaseModel):
 
 def parse_scale(criteria: list[dict[str, Any]]) -> list[Criterion]:
     """A points scale from parameters, with a clear error naming the faulty criterion."""
-    from pydantic import ValidationError
-
-    try:
-        return [Criterion(**c) for c in criteria]
-    except (ValidationError, TypeError) as exc:
-        raise ParameterError(f"Invalid points scale: {exc}") from None
+    return [parse(Criterion, c, f"points scale, criterion {i + 1}") for i, c in enumerate(criteria)]
 
 
 def abc_classes(revenue: pd.Series, a_share: float = 0.8, b_share: float = 0.95) -> pd.DataFrame:

@@ -61,3 +61,11 @@ def test_recovers_planted_sandbaggers_and_over_optimists(demo_dir):
         precision = len(found & truth) / len(found)
         recall = len(found & truth) / len(truth)
         assert precision >= 0.8 and recall >= 0.8, (label, found, truth)
+
+
+def test_accuracy_trend_per_month():
+    err = _errors([("a", 1, 120, 100), ("b", 1, 70, 100), ("a", 2, 100, 100), ("b", 2, 100, 0)])
+    t = A.accuracy_trend(err)
+    # January: |20| + |-30| over 200 actual; bias (190 - 200) / 200. February: rep b sold nothing, left out
+    assert t["wape"].tolist() == pytest.approx([0.25, 0.0])
+    assert t["bias"].tolist() == pytest.approx([-0.05, 0.0])

@@ -27,7 +27,7 @@ def test_team_file_overrides_defaults(project):
 
 def test_unknown_setting_is_refused(project):
     (project / "params" / "defaults.yaml").write_text("data_dir: data\nworkerz: 2\n")
-    with pytest.raises(ParameterError, match="'workerz': Extra inputs are not permitted"):
+    with pytest.raises(ParameterError, match="workerz: Extra inputs are not permitted"):
         load_settings(project / "params")
 
 
