@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 BENCHMARK = {"top performers": 0.60, "others": 0.20}  # share of reps forecasting well (seed 000)
-CLASSES = ("accurate", "sandbagging", "over_optimistic", "erratic", "too_few_months")
 
 
 @dataclass(frozen=True)

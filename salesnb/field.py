@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.params import parse
 
-WEEKS_PER_YEAR = 47  # working weeks
-
 
 class VisitPolicy(BaseModel):
     """Visit frequencies and field capacity (defaults from the source article)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-PERIODS = ("month", "previous_month", "last_year")
 METRICS = ("revenue", "margin", "margin_pct", "orders", "units", "lines")
 
 

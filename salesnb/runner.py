@@ -114,8 +114,8 @@ def plan_jobs(
         ensure_loaded(settings.data_dir, settings.workspace_path)
     ws = Workspace(settings.workspace_path)
     try:
-        known = ws.teams() if "reps" in ws.tables() else []
         have = ws.tables()
+        known = ws.teams() if "reps" in have else []
         dated = ("order_lines", None) if "order_lines" in have else ("opportunities", "created_date")
         first, last = ws.first_month(*dated), ws.last_month(*dated)
         lacking = {}
