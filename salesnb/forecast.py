@@ -88,6 +88,7 @@ def baseline(history: np.ndarray, horizon: int, model: str, window: int = 3) -> 
 
 def prophet_forecast(history: pd.Series, horizon: int, settings: ForecastSettings) -> pd.DataFrame:
     """Prophet with yearly seasonality and a working-days regressor; yhat, lower, upper."""
+    logging.getLogger("prophet.plot").disabled = True  # "plotly failed": we draw with matplotlib
     from prophet import Prophet
 
     for name in ("cmdstanpy", "prophet"):
