@@ -29,7 +29,7 @@ def money(x: float) -> str:
 
 
 def percent(x: float) -> str:
-    """Signed-free percentage with one decimal."""
+    """Percentage with one decimal."""
     return "n/a" if pd.isna(x) else f"{x:.1%}"
 
 
