@@ -29,6 +29,7 @@ class Settings(BaseModel):
     notebooks_dir: Path = Field(Path("notebooks"), description="Where the report notebooks are.")
     workers: int = Field(0, ge=0, description="Notebooks run at once; 0 = one per core.")
     cell_timeout: int = Field(600, gt=0, description="Seconds a notebook cell may run.")
+    notebook_timeout: int = Field(1800, gt=0, description="Seconds a whole report may run.")
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra parameters per notebook, by notebook name."
     )

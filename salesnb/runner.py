@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
@@ -38,6 +41,7 @@ class Job:
     cwd: str
     skipped: str = ""
     without: str = ""
+    notebook_timeout: int = 1800
 
     @property
     def report(self) -> Path:
@@ -183,17 +187,21 @@ def plan_jobs(
                            if need["required"] else "")
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
                                 team_settings.cell_timeout, str(settings.notebooks_dir), skipped,
-                                ", ".join(need["optional"])))
+                                ", ".join(need["optional"]), team_settings.notebook_timeout))
     return settings, jobs
 
 
-def _ipc_kernel_manager(socket_dir: str) -> type:
-    """A kernel manager on local sockets: no TCP ports to race for between parallel kernels."""
+def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
+    """A kernel manager on local sockets (no TCP ports to race for); records each manager it makes."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            started.append(self)
 
         @default("ip")
         def _default_ip(self) -> str:
@@ -202,25 +210,47 @@ def _ipc_kernel_manager(socket_dir: str) -> type:
     return IPCKernelManager
 
 
+class NotebookTimeout(Exception):
+    """A report ran longer than its wall-clock limit."""
+
+
+def _kill(managers: list, expired: threading.Event) -> None:
+    expired.set()
+    for km in managers:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def _execute(job: Job, staging: Path) -> None:
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
 
     for attempt in range(1, KERNEL_START_TRIES + 1):
         socket_dir = tempfile.mkdtemp(prefix="salesnb-kernel-")
+        managers: list = []
+        expired = threading.Event()
+        watchdog = threading.Timer(job.notebook_timeout, _kill, (managers, expired))
+        watchdog.start()
         try:
             papermill.execute_notebook(
                 job.source, str(staging), parameters=job.parameters, kernel_name="python3",
                 progress_bar=False, execution_timeout=job.cell_timeout, cwd=job.cwd,
-                kernel_manager_class=_ipc_kernel_manager(socket_dir),
+                kernel_manager_class=_ipc_kernel_manager(socket_dir, managers),
             )
             return
-        except (RuntimeError, TimeoutError) as exc:
+        except Exception as exc:
+            if expired.is_set():
+                raise NotebookTimeout(f"stopped after {job.notebook_timeout} s (notebook_timeout)") from None
+            if not isinstance(exc, (RuntimeError, TimeoutError)):
+                raise
             started = staging.exists() and _ran_any_cell(staging)
             if started or attempt == KERNEL_START_TRIES or isinstance(exc, NoSuchKernel):
                 raise
             time.sleep(0.5 * attempt)
         finally:
+            watchdog.cancel()
             shutil.rmtree(socket_dir, ignore_errors=True)
 
 

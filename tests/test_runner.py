@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -328,3 +329,19 @@ def test_field_tours_report_lists_unroutable_accounts_and_exports_calendars(proj
     from icalendar import Calendar
     events = Calendar.from_ical((folder / "visits_R1.ics").read_bytes()).walk("VEVENT")
     assert [str(e["summary"]) for e in events] == ["Visit Acme"]
+
+
+def test_a_report_past_its_wall_clock_limit_is_stopped(project):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    nbformat.write(nb, project / "notebooks" / "98_slow.ipynb")
+    defaults = project / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text() + "notebook_timeout: 4\n")
+    started = time.perf_counter()
+    assert _run(project, "--notebook", "98_slow", "--team", "a") == 1
+    assert time.perf_counter() - started < 40
+    runs = json.loads((project / "outputs" / "2026-10" / "runs.json").read_text())
+    assert runs["a/98_slow"]["message"] == "NotebookTimeout: stopped after 4 s (notebook_timeout)"
