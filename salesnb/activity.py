@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from salesnb.schema import ACTIVITY_TYPES
+from salesnb.workspace import between
 
 COLUMNS = (*ACTIVITY_TYPES, "total")
 
 
 def in_period(activities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Activities dated in [start, end)."""
-    date = pd.to_datetime(activities["activity_date"])
-    return activities[(date >= start) & (date < end)]
+    return between(activities, "activity_date", start, end)
 
 
 def counts(activities: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesnb.field import haversine_km
 from salesnb.schema import TABLES
 
 END_MONTH = "2026-10"
@@ -92,13 +93,6 @@ def _phone(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _reformat_phone(phone: str) -> str:
     return "+33 " + phone[1:] if phone.startswith("0") else phone
-
-
-def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
 
 
 def _reps(rng: np.random.Generator, months: pd.DatetimeIndex) -> tuple[pd.DataFrame, dict]:
@@ -435,7 +429,7 @@ def _visits(rng, activities, accounts, reps) -> pd.DataFrame:
     meet = meet[rng.random(len(meet)) < 0.7]
     a = accounts.set_index("account_id").loc[meet["account_id"]]
     r = reps.set_index("rep_id").loc[meet["rep_id"]]
-    km = 2 * 1.3 * _haversine_km(r["base_lat"].to_numpy(), r["base_lon"].to_numpy(),
+    km = 2 * 1.3 * haversine_km(r["base_lat"].to_numpy(), r["base_lon"].to_numpy(),
                                  a["lat"].to_numpy(), a["lon"].to_numpy())
     return pd.DataFrame({
         "visit_id": [f"V{i + 1:06d}" for i in range(len(meet))],

@@ -7,14 +7,14 @@ import pandas as pd
 
 from salesnb.pipeline import STAGE_RANK, reached_rank
 from salesnb.schema import OPEN_STAGES
+from salesnb.workspace import between
 
 STEPS = [(a, b) for a, b in zip(OPEN_STAGES, [*OPEN_STAGES[1:], "won"], strict=True)]
 
 
 def closed_between(opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Deals won or lost with a close date in [start, end)."""
-    close = pd.to_datetime(opportunities["close_date"])
-    return opportunities[opportunities["stage"].isin(["won", "lost"]) & (close >= start) & (close < end)]
+    return between(opportunities[opportunities["stage"].isin(["won", "lost"])], "close_date", start, end)
 
 
 def conversion(closed: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:

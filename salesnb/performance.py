@@ -7,7 +7,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.errors import ParameterError
+from salesnb.funnel import closed_between
 from salesnb.params import parse
+from salesnb.workspace import between
 
 INDICATORS = {  # name: (axis, definition, higher is better)
     "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),
@@ -28,11 +30,6 @@ def window(month: str, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return end - pd.DateOffset(months=months), end
 
 
-def _between(df: pd.DataFrame, col: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    d = pd.to_datetime(df[col])
-    return df[(d >= start) & (d < end)]
-
-
 def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
               classes: pd.Series | None = None, activities: pd.DataFrame | None = None,
               visits: pd.DataFrame | None = None, quotas: pd.DataFrame | None = None,
@@ -41,33 +38,33 @@ def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
     start, end = window(month, months)
     still_here = ~(pd.to_datetime(reps["end_date"]) < start) if "end_date" in reps else True
     out = reps[still_here].set_index("rep_id")[["name", "team"]].copy()
-    now = _between(sales, "order_date", start, end)
+    now = between(sales, "order_date", start, end)
     revenue = now.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
     out["revenue"] = revenue
     if activities is not None and classes is not None:
-        acts = _between(activities, "activity_date", start, end)
+        acts = between(activities, "activity_date", start, end)
         on_a = acts["account_id"].map(classes).eq("A")
         out["activity_on_a_accounts"] = on_a.groupby(acts["rep_id"]).mean()
     if visits is not None:
-        vis = _between(visits, "visit_date", start, end)
+        vis = between(visits, "visit_date", start, end)
         n_visits = vis.groupby("rep_id").size().reindex(out.index)
         out["revenue_per_visit"] = revenue / n_visits.where(n_visits > 0)
         if classes is not None:
             out["visits_on_a_accounts"] = vis["account_id"].map(classes).eq("A").groupby(vis["rep_id"]).mean()
     if activities is not None and activities["duration_min"].notna().any():
-        hours = _between(activities, "activity_date", start, end).groupby("rep_id")["duration_min"].sum() / 60
+        hours = between(activities, "activity_date", start, end).groupby("rep_id")["duration_min"].sum() / 60
         out["revenue_per_activity_hour"] = revenue / hours.reindex(out.index).where(lambda h: h > 0)
     if "annual_cost" in reps and reps["annual_cost"].notna().any():
         cost = reps.set_index("rep_id")["annual_cost"] * months / 12
         out["revenue_per_euro_of_cost"] = revenue / cost.where(cost > 0)
         out["cost_of_sales"] = cost / revenue.where(revenue > 0)
     if quotas is not None and len(quotas):
-        q = _between(quotas, "month", start, end).groupby("rep_id")["quota"].sum().reindex(out.index)
+        q = between(quotas, "month", start, end).groupby("rep_id")["quota"].sum().reindex(out.index)
         out["attainment"] = revenue / q.where(q > 0)
     if opportunities is not None:
-        closed = _between(opportunities[opportunities["stage"].isin(["won", "lost"])], "close_date", start, end)
+        closed = closed_between(opportunities, start, end)
         out["win_rate"] = closed["stage"].eq("won").groupby(closed["rep_id"]).mean()
-    before = _between(sales, "order_date", start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
+    before = between(sales, "order_date", start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
     prior = before.groupby("rep_id")["revenue"].sum().reindex(out.index)
     out["revenue_growth"] = revenue / prior.where(prior > 0) - 1
     return out
@@ -112,6 +109,12 @@ def parse_rule(params: dict) -> AccountabilityRule:
     if rule.k > rule.n:
         raise ParameterError(f"Invalid accountability rule: k ({rule.k}) is larger than n ({rule.n}).")
     return rule
+
+
+def activity_per_month(activities: pd.DataFrame, month: str, months: int) -> pd.Series:
+    """Activities logged per rep and month over the `months` months ending with `month`."""
+    start, end = window(month, months)
+    return between(activities, "activity_date", start, end).groupby("rep_id").size() / months
 
 
 def flags(monthly: pd.DataFrame, reps: pd.DataFrame, activity_per_month: pd.Series | None,
@@ -171,17 +174,17 @@ def leaderboard(challenge: Challenge, reps: pd.DataFrame, sales: pd.DataFrame,
     """Each rep's score on the challenge metric over its period, best first."""
     start, end = pd.Timestamp(challenge.start), pd.Timestamp(challenge.end) + pd.Timedelta(days=1)
     if challenge.metric in ("revenue", "orders"):
-        s = _between(sales, "order_date", start, end)
+        s = between(sales, "order_date", start, end)
         score = (s.groupby("rep_id")["revenue"].sum() if challenge.metric == "revenue"
                  else s.groupby("rep_id")["order_id"].nunique())
     elif challenge.metric == "visits":
         if visits is None:
             raise ParameterError("The challenge counts visits but the workspace has no visits table.")
-        score = _between(visits, "visit_date", start, end).groupby("rep_id").size()
+        score = between(visits, "visit_date", start, end).groupby("rep_id").size()
     else:
         if activities is None:
             raise ParameterError("The challenge counts activities but the workspace has no activities table.")
-        a = _between(activities, "activity_date", start, end)
+        a = between(activities, "activity_date", start, end)
         score = a[a["type"] == challenge.metric].groupby("rep_id").size()
     board = reps.set_index("rep_id")[["name", "team"]].assign(score=score).fillna({"score": 0})
     board = board.sort_values("score", ascending=False)

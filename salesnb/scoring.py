@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.errors import ParameterError
 from salesnb.params import parse
+from salesnb.workspace import between
 
 
 class Criterion(BaseModel):
@@ -77,15 +78,14 @@ def features(accounts: pd.DataFrame, sales: pd.DataFrame | None, opportunities: 
                                             "city", "employees", "potential"]].copy()
     year_ago = as_of - pd.DateOffset(months=12)
     if sales is not None:
-        recent = sales[(sales["order_date"] >= year_ago) & (sales["order_date"] < as_of)]
+        recent = between(sales, "order_date", year_ago, as_of)
         out["revenue_12m"] = recent.groupby("account_id")["revenue"].sum().reindex(out.index).fillna(0.0)
     if opportunities is not None:
         open_ = opportunities[opportunities["stage"].isin(
             ["prospecting", "qualification", "proposal", "negotiation"])]
         out["open_pipeline"] = open_.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
     if activities is not None:
-        recent = activities[(activities["activity_date"] >= as_of - pd.Timedelta(days=90))
-                            & (activities["activity_date"] < as_of)]
+        recent = between(activities, "activity_date", as_of - pd.Timedelta(days=90), as_of)
         out["activities_90d"] = recent.groupby("account_id").size().reindex(out.index).fillna(0)
     return out
 

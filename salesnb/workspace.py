@@ -126,6 +126,12 @@ def month_bounds(month: str, months_back: int = 0) -> tuple[pd.Timestamp, pd.Tim
     return (end - months_back).start_time, (end + 1).start_time
 
 
+def between(df: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose `column` date falls in [start, end)."""
+    date = pd.to_datetime(df[column])
+    return df[(date >= start) & (date < end)]
+
+
 class Workspace:
     """Read-only access to a workspace file, filtered by team and period."""
 

@@ -94,3 +94,12 @@ def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
 def test_bad_policy():
     with pytest.raises(ParameterError, match="field_share"):
         field.parse_policy({"field_share": 1.5})
+
+
+def test_route_summary_hours_and_saving():
+    week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-02"), "stop": [1, 2],
+                         "day_km": 120.0, "naive_km": 150.0})
+    s = field.route_summary(week, POLICY)
+    row = s.loc[("R1", "Mon 2026-11-02")]
+    # 120 km at 60 km/h = 2 h driving, plus 2 meetings of 90 minutes
+    assert (row["stops"], row["driving_hours"], row["day_hours"], row["km_saved"]) == (2, 2.0, 5.0, 30.0)

@@ -71,3 +71,11 @@ def test_activity_counts_weeks_and_chain():
     chain = activity.chain(acts, closed)
     assert chain.loc["total", "activities"] == 3  # W1 meeting, L1 proposal, W2 contract
     assert chain.loc["total", "per_closed_deal"] == 0.75 and chain.loc["total", "per_win"] == 1.5
+
+
+def test_activities_per_rep_per_week():
+    acts = pd.DataFrame({"activity_id": ["1", "2", "3"], "rep_id": ["R1", "R1", "R2"],
+                         "type": ["call", "call", "meeting"]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["t", "t"]})
+    t = activity.per_rep_week(acts, reps, weeks=2)
+    assert t.loc["R1", "call"] == 1.0 and t.loc["R2", "meeting"] == 0.5 and t.loc["R1", "total"] == 1.0

@@ -74,8 +74,7 @@ def test_demo_underperformers_recovered_without_ramping_hires(demo_dir):
     acts = ws.read("activities")
     reps = ws.read("reps")
     ws.close()
-    start, end = performance.window(m["end_month"], 6)
-    per_month = acts[(acts["activity_date"] >= start) & (acts["activity_date"] < end)].groupby("rep_id").size()
+    per_month = performance.activity_per_month(acts, m["end_month"], 6)
     f = performance.flags(monthly, reps, per_month, m["end_month"], performance.AccountabilityRule())
     found = set(f.index[f["flagged"]])
     truth = set(m["underperformers"])
@@ -116,3 +115,23 @@ def test_enps_interval_response_rate_and_hiding():
     assert shown.loc["b"].isna().drop("note", axis=1).all(axis=None)
     assert "0–10 scale" in pulse.scale_note(answers)
     assert "1–10" in pulse.scale_note(answers.assign(score=answers["score"].clip(lower=1)))
+
+
+def test_question_means_and_climate_vs_results():
+    teams = ["a"] * 5 + ["b"]
+    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(6)] * 2, "team": teams * 2,
+                            "question_id": ["enps"] * 6 + ["q1"] * 6, "survey_date": pd.Timestamp("2026-10-15"),
+                            "score": [10, 9, 8, 7, 0, 5, 1, 2, 3, 4, 5, 9]})
+    means = pulse.question_means(answers, 5)
+    assert means.loc["a", "enps"] == pytest.approx(34 / 5) and means.loc["a", "q1"] == 3
+    assert means.loc["b"].isna().all()
+    reps = pd.DataFrame({"rep_id": ["x", "y", "z", "w"], "team": "a", "hire_date": pd.Timestamp("2020-01-01"),
+                         "end_date": pd.to_datetime([None, "2026-12-01", "2027-06-01", "2026-01-01"])})
+    surveys = pulse.survey_table(answers, reps, 5)
+    att = pd.DataFrame({"team": "a", "month": pd.Timestamp("2026-10-01"), "actual": [90.0, 60.0],
+                        "quota": [100.0, 100.0]})
+    c = pulse.climate_vs_results(surveys, att, reps, horizon_months=6).set_index("team")
+    # 3 reps still there on the survey date (w left before); y leaves within 6 months, z after
+    assert c.loc["a", "attainment"] == pytest.approx(0.75)
+    assert c.loc["a", "attrition_next_months"] == pytest.approx(1 / 3)
+    assert c.loc["a", "enps"] == pytest.approx(20) and "b" not in c.index

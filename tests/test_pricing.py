@@ -95,3 +95,9 @@ def test_demo_breaches_match_the_manifest_exactly(demo_dir):
     assert sorted(found["line_id"]) == sorted(m["discount_breaches"])
     per_rep = lines.assign(rep_id=lines["rep_id"]).groupby("rep_id")["breach"].sum()
     assert set(per_rep.nlargest(2).index) == set(m["heavy_discounters"])
+
+
+def test_order_size_bands_use_the_whole_order():
+    bands = pricing.order_size_band(_lines())
+    # O1 = 1000 + 1000 = 2000 gross; O2 = 500; O3 = 1000
+    assert bands.astype(str).tolist() == ["1,000–5,000", "1,000–5,000", "0–1,000", "1,000–5,000"]
