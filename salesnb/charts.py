@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from salesnb import money
+
 PALETTE = ["#1f4e79", "#e07b39", "#3a9d7a", "#b23a48", "#7b6fa8", "#8c8c8c"]
 
 
@@ -19,9 +21,16 @@ def apply_theme() -> None:
     })
 
 
-def _euros(ax: plt.Axes, axis: str = "y") -> None:
-    fmt = mticker.FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:.0f}k")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+def _short(v: float) -> str:
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    return f"{v / 1e3:.0f}k" if abs(v) >= 1e4 else f"{v / 1e3:.1f}k" if abs(v) >= 1e3 else f"{v:.0f}"
+
+
+def _amounts(ax: plt.Axes, axis: str = "y") -> None:
+    """Amount ticks (k, M) and the currency as the axis label."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(lambda v, _: _short(v)))
+    (ax.set_ylabel if axis == "y" else ax.set_xlabel)(money.current().label)
 
 
 def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
@@ -31,8 +40,8 @@ def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
     ax.bar(x - 0.2, trend["revenue"].to_numpy(), 0.4, label="revenue", color=PALETTE[0])
     ax.bar(x + 0.2, trend["margin"].to_numpy(), 0.4, label="margin", color=PALETTE[1])
     ax.set_xticks(x, [m.strftime("%Y-%m") for m in trend.index], rotation=90)
-    ax.set(title=title, xlabel="", ylabel="EUR")
-    _euros(ax)
+    ax.set(title=title, xlabel="")
+    _amounts(ax)
     ax.legend()
     fig.tight_layout()
     return fig
@@ -43,8 +52,8 @@ def ranked_bars(table: pd.DataFrame, value: str, title: str, top: int = 15) -> p
     data = table[value].head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(data) + 1)))
     ax.barh([str(i) for i in data.index], data.to_numpy(), color=PALETTE[0])
-    ax.set(title=title, xlabel="EUR", ylabel="")
-    _euros(ax, "x")
+    ax.set(title=title, ylabel="")
+    _amounts(ax, "x")
     fig.tight_layout()
     return fig
 
@@ -59,8 +68,8 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
     if forecast["lower"].notna().all():
         ax.fill_between(forecast.index, forecast["lower"], forecast["upper"], color=PALETTE[1],
                         alpha=0.2, label="interval")
-    ax.set(title=title, xlabel="", ylabel="EUR")
-    _euros(ax)
+    ax.set(title=title, xlabel="")
+    _amounts(ax)
     ax.legend()
     fig.tight_layout()
     return fig
@@ -83,8 +92,8 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
             colors.append(PALETTE[2] if value >= 0 else PALETTE[3])
             level += value
     ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
-    ax.set(title=title, xlabel="", ylabel="EUR")
-    _euros(ax)
+    ax.set(title=title, xlabel="")
+    _amounts(ax)
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
@@ -97,8 +106,8 @@ def plan_vs_actual_chart(gap: pd.DataFrame, title: str) -> plt.Figure:
                               ("quota", PALETTE[5], ":")):
         if gap[col].notna().any():
             ax.plot(gap.index, gap[col], color=color, ls=style, marker="o", ms=3, label=col)
-    ax.set(title=title, xlabel="", ylabel="EUR")
-    _euros(ax)
+    ax.set(title=title, xlabel="")
+    _amounts(ax)
     ax.legend()
     fig.tight_layout()
     return fig

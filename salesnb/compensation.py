@@ -19,7 +19,7 @@ class CommissionPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ote: float = Field(7000.0, gt=0, description="monthly on-target earnings per rep, EUR")
+    ote: float = Field(7000.0, gt=0, description="monthly on-target earnings per rep, in the data's currency")
     base_share: float = Field(0.6, ge=0, le=1, description="share of OTE paid as base salary")
     rate: float = Field(1.0, gt=0, description="variable multiple per unit of attainment up to 100%")
     threshold: float = Field(0.5, ge=0, le=1, description="no variable below this attainment")

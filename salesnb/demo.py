@@ -557,4 +557,5 @@ def generate(out: str | Path, seed: int = 42, scale: float = 1.0, end_month: str
                 "rows": {**{k: len(v) for k, v in tables.items()}, "order_lines": n_lines},
                 **truth}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
+    (out / "dataset.yaml").write_text("currency: EUR\ncountry: FR\n", encoding="utf-8")
     return manifest

@@ -9,6 +9,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from salesnb.money import fmt as fmt_money
+from salesnb.money import use as use_currency
+from salesnb.scope import Scope, make_scope
 from salesnb.workspace import Workspace
 
 COMPLETE_MARKER = "salesnb: report complete"
@@ -24,8 +27,8 @@ def label(name: object) -> str:
 
 
 def money(x: float) -> str:
-    """EUR amount with thousands separators."""
-    return "n/a" if pd.isna(x) else f"EUR {x:,.0f}"
+    """An amount in the report's currency, with thousands separators."""
+    return "n/a" if pd.isna(x) else fmt_money(x)
 
 
 def percent(x: float) -> str:
@@ -191,6 +194,21 @@ def missing_note(ws: Workspace, domain: str) -> None:
     if lacking:
         say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "
             f"{'it' if len(lacking) == 1 else 'them'} are skipped.")
+
+
+def open_report(workspace: str, team: str, month: str, domain: str, currency: str = "",
+                country: str = "") -> tuple[Workspace, Scope]:
+    """Open a report: the workspace, its scope, the theme, a header line and what the data lack."""
+    from salesnb import charts
+
+    charts.apply_theme()
+    ws = Workspace(workspace)
+    ws.require(domain)
+    scope = make_scope(ws, team, month, currency, country)
+    use_currency(scope.currency)
+    say(scope.header())
+    missing_note(ws, domain)
+    return ws, scope
 
 
 def complete() -> None:

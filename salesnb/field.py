@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from salesnb import money
 from salesnb.params import parse
 
 
@@ -87,8 +88,8 @@ def staffing_sentence(s: dict[str, float]) -> str:
     """The hire-or-not answer in one sentence."""
     verb = "more" if s["difference"] > 0 else "fewer"
     return (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
-            f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about EUR "
-            f"{abs(s['yearly_cost_of_difference']):,.0f} a year.")
+            f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about "
+            f"{money.fmt(abs(s['yearly_cost_of_difference']))} a year.")
 
 
 def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,

@@ -30,6 +30,10 @@ class Settings(BaseModel):
     workers: int = Field(0, ge=0, description="Notebooks run at once; 0 = one per core.")
     cell_timeout: int = Field(600, gt=0, description="Seconds a notebook cell may run.")
     notebook_timeout: int = Field(1800, gt=0, description="Seconds a whole report may run.")
+    currency: str = Field("", pattern=r"^([A-Z]{3})?$",
+                          description="ISO 4217 code amounts are in; empty: the data folder's dataset.yaml.")
+    country: str = Field("", pattern=r"^([A-Z]{2})?$",
+                         description="ISO 3166 country whose public holidays count; empty: dataset.yaml's.")
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra parameters per notebook, by notebook name."
     )

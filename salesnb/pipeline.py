@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesnb import money
 from salesnb.schema import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
@@ -187,5 +188,5 @@ def risk_sentence(risky: pd.DataFrame) -> str:
     if not total:
         return "Nothing is called commit in this window."
     at_risk = risky.loc[risky["risky"], "amount"].sum()
-    return (f"{at_risk / total:.0%} of the commit (EUR {at_risk:,.0f} of EUR {total:,.0f}, "
+    return (f"{at_risk / total:.0%} of the commit ({money.fmt(at_risk)} of {money.fmt(total)}, "
             f"{int(risky['risky'].sum())} of {len(risky)} deals) sits on risky deals.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesnb import money
 from salesnb.errors import ParameterError
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
@@ -113,7 +114,7 @@ def period_end_discounting(lines: pd.DataFrame, last_days: int = 5) -> pd.DataFr
 
 
 def waterfall(lines: pd.DataFrame) -> pd.Series:
-    """List price → invoice price → pocket price, in EUR, over the lines given."""
+    """List price → invoice price → pocket price, over the lines given."""
     gross = lines["gross_revenue"].sum()
     discount = gross - lines["revenue"].sum()
     rebate = lines["rebate"].fillna(0).sum()
@@ -159,4 +160,4 @@ def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
             f"{respect_share:.0%} of their lines within them); benchmark: "
             f"{BENCHMARK['top performers']:.0%} in top-performing companies, "
             f"{BENCHMARK['others']:.0%} in others. Revenue lost beyond guideline: "
-            f"EUR {per_rep['amount_lost'].sum():,.0f}.")
+            f"{money.fmt(per_rep['amount_lost'].sum())}.")

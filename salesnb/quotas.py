@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from salesnb import money
 from salesnb.params import parse
 
 
@@ -119,9 +120,9 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
 def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     """Target, total of quotas and over-assignment in one sentence."""
     target, total = proposal.attrs["target"], proposal.attrs["total"]
-    how = (f"set at EUR {target:,.0f}" if rules.target is not None
-           else f"EUR {proposal.attrs['base']:,.0f} × (1 {rules.growth:+.1%})")
-    text = (f"Target {how} = EUR {target:,.0f}; quotas add up to EUR {total:,.0f}, an over-assignment "
+    how = (f"set at {money.fmt(target)}" if rules.target is not None
+           else f"{money.fmt(proposal.attrs['base'])} × (1 {rules.growth:+.1%})")
+    text = (f"Target {how} = {money.fmt(target)}; quotas add up to {money.fmt(total)}, an over-assignment "
             f"of {total / target - 1:+.1%} (planned {rules.over_assignment:+.1%}).")
     if abs(total - target * (1 + rules.over_assignment)) > 1:
         text += " The rules (caps, floors, ramp) did not allow the planned total."

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-METRICS = ("revenue", "margin", "margin_pct", "orders", "units", "lines")
+from salesnb import money
+
+METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
+CREDIT_METRICS = ("returns", "credit_lines")
 
 
 def periods(month: str) -> dict[str, pd.Timestamp]:
@@ -24,16 +27,26 @@ def change(current: float, before: float) -> float:
 def _totals(df: pd.DataFrame) -> dict[str, float]:
     revenue = float(df["revenue"].sum())
     margin = float(df["margin"].sum(min_count=1)) if df["margin"].notna().any() else float("nan")
-    return {"revenue": revenue, "margin": margin,
+    credit = df["quantity"] < 0
+    return {"revenue": revenue, "returns": float(df.loc[credit, "revenue"].sum()), "margin": margin,
             "margin_pct": margin / revenue if revenue else float("nan"),
-            "orders": float(df["order_id"].nunique()), "units": float(df["quantity"].sum()),
-            "lines": float(len(df))}
+            "orders": float(df.loc[~credit, "order_id"].nunique()),
+            "units": float(df["quantity"].sum()), "lines": float((~credit).sum()),
+            "credit_lines": float(credit.sum())}
 
 
-def summary(sales: pd.DataFrame, month: str) -> pd.DataFrame:
-    """Headline metrics for the month, last month and last year, with the changes."""
+def summary(sales: pd.DataFrame, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
+    """Headline metrics for the month, last month and last year, with the changes.
+
+    A comparison month before `covered_from` (the first month the data cover) is left empty, not zero.
+    """
     cols = {name: _totals(sales[sales["month"] == start]) for name, start in periods(month).items()}
     out = pd.DataFrame(cols).loc[list(METRICS)]
+    for name, start in periods(month).items():
+        if covered_from is not None and start.to_period("M") < covered_from:
+            out[name] = float("nan")
+    if not (sales["quantity"] < 0).any():
+        out = out.drop(list(CREDIT_METRICS))
     out["vs_previous_month"] = [change(a, b) for a, b in zip(out["month"], out["previous_month"],
                                                              strict=True)]
     out["vs_last_year"] = [change(a, b) for a, b in zip(out["month"], out["last_year"], strict=True)]
@@ -75,16 +88,22 @@ def trend(sales: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def headline(table: pd.DataFrame, team: str, month: str) -> str:
-    """One sentence a manager reads first: revenue, margin and the two changes."""
+def headline(table: pd.DataFrame, who: str, month: str, partial_until: pd.Timestamp | None = None) -> str:
+    """One sentence a manager reads first: net revenue, margin and the changes the data support."""
     row = table.loc["revenue"]
-    who = "the whole organisation" if team == "all" else f"team {team}"
-
-    def pct(x: float) -> str:
-        return "n/a" if pd.isna(x) else f"{x:+.1%}"
-
     margin = table.loc["margin_pct", "month"]
     margin_txt = "" if pd.isna(margin) else f", at a {margin:.1%} margin"
-    return (f"In {month}, {who} invoiced EUR {row['month']:,.0f}{margin_txt}: "
-            f"{pct(row['vs_previous_month'])} vs the previous month and "
-            f"{pct(row['vs_last_year'])} vs the same month last year.")
+    when = f"In {month} (a partial month: data up to {partial_until:%d %B})" if partial_until else f"In {month}"
+    returns = (f" after {money.fmt(-table.loc['returns', 'month'])} of returns and cancellations"
+               if "returns" in table.index and table.loc["returns", "month"] else "")
+    text = f"{when}, {who} invoiced {money.fmt(row['month'])} net{returns}{margin_txt}"
+    compared = []
+    for col, base, name in (("vs_previous_month", "previous_month", "the previous month"),
+                            ("vs_last_year", "last_year", "the same month last year")):
+        if pd.isna(row[base]):
+            compared.append(f"no comparison with {name} (the data do not cover it)")
+        elif partial_until:
+            compared.append(f"{row[col]:+.1%} vs {name}, a full month, so not like for like")
+        elif pd.notna(row[col]):
+            compared.append(f"{row[col]:+.1%} vs {name}")
+    return text + (": " + " and ".join(compared) if compared else "") + "."

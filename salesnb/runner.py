@@ -20,9 +20,12 @@ from typing import Any
 from salesnb.checks import CHECKS
 from salesnb.errors import ParameterError
 from salesnb.params import EACH_TEAM, LATEST, Plan, Settings, check_month, load_settings
+from salesnb.schema import DOMAINS
+from salesnb.scope import activity_dates, latest_month
 from salesnb.workspace import ALL, Workspace, ensure_loaded
 
 COMMON = ("workspace", "team", "month")
+SCOPE_FACTS = ("currency", "country")
 KERNEL_START_TRIES = 3
 TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool}
 
@@ -119,14 +122,15 @@ def plan_jobs(
     ws = Workspace(settings.workspace_path)
     try:
         have = ws.tables()
-        known = ws.teams() if "reps" in have else []
-        dated = ("order_lines", None) if "order_lines" in have else ("opportunities", "created_date")
-        first, last = ws.first_month(*dated), ws.last_month(*dated)
-        lacking = {}
+        known = ws.teams()
+        first, last = activity_dates(ws)
+        lacking, empty = {}, {}
         for nb in plan.notebooks:
             source = settings.notebooks_dir / f"{nb}.ipynb"
             domain = notebook_domain(source) if source.exists() else None
             lacking[nb] = ws.missing(domain) if domain else {"required": [], "optional": []}
+            required = [t for t in DOMAINS[domain]["required"] if t in have] if domain else []
+            empty[nb] = {team: [t for t in required if ws.count(t, team) == 0] for team in known}
     finally:
         ws.close()
     unsafe = [t for t in known if "/" in t or "\\" in t or t.startswith(".") or not t.strip()]
@@ -144,14 +148,15 @@ def plan_jobs(
                 f"Unknown team '{team}': the workspace's reps table has teams "
                 f"{', '.join(known) or '(none)'}; use one of them or '{ALL}'."
             )
+    if last is None:
+        raise ParameterError("The workspace holds no order line nor opportunity, so no month can be reported.")
+    first_month, last_month = first.strftime("%Y-%m"), last.strftime("%Y-%m")
     months = []
     for month in plan.months:
-        month = last if check_month(month) == LATEST else month
-        if last is None:
-            raise ParameterError("The workspace holds no order line nor opportunity, so no month can be reported.")
-        if not first <= month <= last:
+        month = latest_month(last) if check_month(month) == LATEST else month
+        if not first_month <= month <= last_month:
             raise ParameterError(
-                f"Month {month} has no data: order lines cover {first} to {last}."
+                f"Month {month} has no data: the data cover {first:%Y-%m-%d} to {last:%Y-%m-%d}."
             )
         months.append(month)
     jobs = []
@@ -175,6 +180,9 @@ def plan_jobs(
             for month in dict.fromkeys(months):
                 params = {"workspace": str(settings.workspace_path), "team": team,
                           "month": month} | given
+                for name in SCOPE_FACTS:
+                    if name in declared and getattr(team_settings, name):
+                        params[name] = getattr(team_settings, name)
                 if "output_dir" in declared:
                     params["output_dir"] = ""  # set to the staging folder when the job runs
                 if "interactive" in declared:
@@ -185,6 +193,8 @@ def plan_jobs(
                 need = lacking[nb]
                 skipped = (f"skipped: needs {', '.join(need['required'])}, not in the data"
                            if need["required"] else "")
+                if not skipped and empty[nb].get(team):
+                    skipped = f"skipped: no data for this team ({', '.join(empty[nb][team])} hold no row of it)"
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
                                 team_settings.cell_timeout, str(settings.notebooks_dir), skipped,
                                 ", ".join(need["optional"]), team_settings.notebook_timeout))

@@ -4,25 +4,49 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
 from salesnb.errors import EmptyPeriodError, InputError
 from salesnb.schema import DOMAINS, KINDS, TABLES
 from salesnb.validate import check_references, find_inputs, read_chunks, validate_frame
 
 ALL = "all"
+DATASET = "dataset.yaml"
 META = "_salesnb_meta"
 REFERENCED = {"reps": "rep_id", "accounts": "account_id", "products": "product_id",
               "opportunities": "opportunity_id"}
 
 
-def fingerprint(files: dict[str, Path]) -> str:
-    """A digest of the input files' names, sizes and modification times."""
+def fingerprint(files: dict[str, Path], folder: Path | None = None) -> str:
+    """A digest of the input files' names, sizes and modification times (and of dataset.yaml)."""
     parts = [(t, p.name, p.stat().st_size, p.stat().st_mtime_ns) for t, p in sorted(files.items())]
+    if folder is not None and (folder / DATASET).exists():
+        parts.append(("dataset", (folder / DATASET).read_text(encoding="utf-8")))
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def dataset_facts(folder: Path) -> dict[str, str]:
+    """What a data folder's dataset.yaml says about its data: currency (ISO 4217) and country (ISO 3166)."""
+    path = Path(folder) / DATASET
+    if not path.exists():
+        return {}
+    try:
+        facts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(facts, dict) or set(facts) - {"currency", "country"}:
+        raise InputError(f"{path}: expected only the keys currency and country, got {facts!r}.")
+    out = {k: str(v).strip().upper() for k, v in facts.items() if v}
+    if "currency" in out and not re.fullmatch(r"[A-Z]{3}", out["currency"]):
+        raise InputError(f"{path}: currency {out['currency']!r} is not an ISO 4217 code such as EUR, USD, GBP.")
+    if "country" in out and not re.fullmatch(r"[A-Z]{2}", out["country"]):
+        raise InputError(f"{path}: country {out['country']!r} is not an ISO 3166 code such as FR, US, GB.")
+    return out
 
 
 def _ddl(table: str) -> str:
@@ -48,6 +72,7 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
     """Validate every input file of a folder and load it into the workspace, all or nothing."""
     folder, workspace = Path(folder), Path(workspace)
     files = find_inputs(folder)
+    facts = dataset_facts(folder)
     existed = workspace.exists()
     workspace.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(workspace))
@@ -90,8 +115,8 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
         con.execute(f'CREATE OR REPLACE TABLE "{META}" (key VARCHAR, value VARCHAR)')
         con.executemany(
             f'INSERT INTO "{META}" VALUES (?, ?)',
-            [("fingerprint", fingerprint(files)), ("source", str(folder.resolve())),
-             ("files", json.dumps({t: p.name for t, p in files.items()}))],
+            [("fingerprint", fingerprint(files, folder)), ("source", str(folder.resolve())),
+             ("files", json.dumps({t: p.name for t, p in files.items()})), *facts.items()],
         )
         con.commit()
     except BaseException:
@@ -112,7 +137,7 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
         try:
             with duckdb.connect(str(workspace), read_only=True) as con:
                 row = con.execute(f"SELECT value FROM \"{META}\" WHERE key = 'fingerprint'").fetchone()
-            if row and row[0] == fingerprint(files):
+            if row and row[0] == fingerprint(files, Path(folder)):
                 return False
         except duckdb.Error:
             pass
@@ -169,68 +194,109 @@ class Workspace:
             )
 
     def teams(self) -> list[str]:
-        """Every team named in the reps table."""
-        return [r[0] for r in self.con.execute("SELECT DISTINCT team FROM reps ORDER BY 1").fetchall()]
+        """Every team named in the reps table or, for lines without a rep, in the order lines."""
+        have = self.tables()
+        parts = ["SELECT team FROM reps"] if "reps" in have else []
+        if "order_lines" in have:
+            parts.append("SELECT team FROM order_lines WHERE rep_id IS NULL AND team IS NOT NULL")
+        if not parts:
+            return []
+        sql = f"SELECT DISTINCT team FROM ({' UNION '.join(parts)}) WHERE team IS NOT NULL ORDER BY 1"
+        return [r[0] for r in self.con.execute(sql).fetchall()]
 
-    def _month(self, func: str, table: str, column: str | None = None) -> str | None:
+    def meta(self) -> dict[str, str]:
+        """What the data folder declared about itself (currency, country) and where it came from."""
+        rows = self.con.execute(f'SELECT key, value FROM "{META}"').fetchall()
+        return dict(rows)
+
+    def _date(self, func: str, table: str, column: str | None) -> pd.Timestamp | None:
         if table not in self.tables():
             return None
         col = column or TABLES[table].date_column
         row = self.con.execute(f'SELECT {func}("{col}") FROM "{table}"').fetchone()
-        return None if row[0] is None else pd.Timestamp(row[0]).strftime("%Y-%m")
+        return None if row[0] is None else pd.Timestamp(row[0])
+
+    def first_date(self, table: str = "order_lines", column: str | None = None) -> pd.Timestamp | None:
+        """The earliest date with rows in a dated table."""
+        return self._date("min", table, column)
+
+    def last_date(self, table: str = "order_lines", column: str | None = None) -> pd.Timestamp | None:
+        """The latest date with rows in a dated table."""
+        return self._date("max", table, column)
 
     def first_month(self, table: str = "order_lines", column: str | None = None) -> str | None:
         """The earliest month (YYYY-MM) with rows in a dated table."""
-        return self._month("min", table, column)
+        first = self.first_date(table, column)
+        return None if first is None else first.strftime("%Y-%m")
 
     def last_month(self, table: str = "order_lines", column: str | None = None) -> str | None:
         """The latest month (YYYY-MM) with rows in a dated table."""
-        return self._month("max", table, column)
+        last = self.last_date(table, column)
+        return None if last is None else last.strftime("%Y-%m")
+
+    def _team_reps(self) -> str:
+        return "(SELECT rep_id FROM reps WHERE team = $team)" if "reps" in self.tables() else "(SELECT NULL)"
+
+    def _where(self, table: str, team: str) -> str:
+        cols = TABLES[table].columns
+        team_reps = self._team_reps()
+        if team == ALL or not ({"team", "rep_id", "owner_rep_id", "opportunity_id", "account_id"}
+                               & set(cols)):
+            return "TRUE"
+        if "team" in cols and "rep_id" in cols:
+            return f"(rep_id IN {team_reps} OR (rep_id IS NULL AND team = $team))"
+        if "team" in cols:
+            return "team = $team"
+        if "rep_id" in cols:
+            return f"rep_id IN {team_reps}"
+        if "owner_rep_id" in cols:
+            return f"owner_rep_id IN {team_reps}"
+        if "opportunity_id" in cols:
+            return f"opportunity_id IN (SELECT opportunity_id FROM opportunities WHERE rep_id IN {team_reps})"
+        return f"account_id IN (SELECT account_id FROM accounts WHERE owner_rep_id IN {team_reps})"
+
+    def _query(self, select: str, table: str, team: str) -> duckdb.DuckDBPyConnection:
+        where = self._where(table, team)
+        return self.con.execute(f'SELECT {select} FROM "{table}" WHERE {where}',
+                                {"team": team} if "$team" in where else {})
 
     def read(self, table: str, team: str = ALL) -> pd.DataFrame:
         """A whole table, restricted to one team (or every team with 'all')."""
-        cols = TABLES[table].columns
-        team_reps = "(SELECT rep_id FROM reps WHERE team = $team)"
-        if team == ALL or not ({"team", "rep_id", "owner_rep_id", "opportunity_id", "account_id"}
-                               & set(cols)):
-            return self.con.execute(f'SELECT * FROM "{table}"').df()
-        if "team" in cols:
-            where = "team = $team"
-        elif "rep_id" in cols:
-            where = f"rep_id IN {team_reps}"
-        elif "owner_rep_id" in cols:
-            where = f"owner_rep_id IN {team_reps}"
-        elif "opportunity_id" in cols:
-            where = ("opportunity_id IN (SELECT opportunity_id FROM opportunities "
-                     f"WHERE rep_id IN {team_reps})")
-        else:
-            where = f"account_id IN (SELECT account_id FROM accounts WHERE owner_rep_id IN {team_reps})"
-        return self.con.execute(f'SELECT * FROM "{table}" WHERE {where}', {"team": team}).df()
+        return self._query("*", table, team).df()
+
+    def count(self, table: str, team: str = ALL) -> int:
+        """Rows of a table that belong to a team."""
+        return self._query("count(*)", table, team).fetchone()[0] if table in self.tables() else 0
 
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
         start, end = month_bounds(month, months_back)
-        has_accounts = "accounts" in self.tables()
-        segment = "a.segment" if has_accounts else "CAST(NULL AS VARCHAR)"
-        join = "LEFT JOIN accounts a ON a.account_id = o.account_id" if has_accounts else ""
+        have = self.tables()
+        segment = "a.segment" if "accounts" in have else "CAST(NULL AS VARCHAR)"
+        join = "LEFT JOIN accounts a ON a.account_id = o.account_id" if "accounts" in have else ""
+        rep = ("r.name", "r.region", "coalesce(r.team, o.team)") if "reps" in have else (
+            "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)", "o.team")
+        reps = "LEFT JOIN reps r ON r.rep_id = o.rep_id" if "reps" in have else ""
         df = self.con.execute(
             f"""
+            SELECT * FROM (
             SELECT o.line_id, o.order_id, o.order_date,
                    CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-                   o.account_id, o.rep_id, r.name AS rep, r.team, r.region,
+                   o.account_id, o.rep_id, {rep[0]} AS rep, {rep[2]} AS team, {rep[1]} AS region,
                    o.product_id, p.name AS product, p.family, {segment} AS segment,
-                   o.quantity, o.list_price, o.discount, o.rebate, o.freight,
+                   o.quantity, o.list_price, o.discount, o.rebate, o.freight, o.quantity < 0 AS credit,
                    o.quantity * o.list_price AS gross_revenue,
                    o.quantity * o.list_price * (1 - o.discount) AS revenue,
                    o.quantity * coalesce(o.unit_cost, p.unit_cost) AS cost
             FROM order_lines o
-            JOIN reps r ON r.rep_id = o.rep_id
+            {reps}
             JOIN products p ON p.product_id = o.product_id
             {join}
-            WHERE (? = '{ALL}' OR r.team = ?) AND o.order_date >= ? AND o.order_date < ?
-            ORDER BY o.order_date, o.line_id
+            WHERE o.order_date >= ? AND o.order_date < ?)
+            WHERE ? = '{ALL}' OR team = ?
+            ORDER BY order_date, line_id
             """,
-            [team, team, start.date(), end.date()],
+            [start.date(), end.date(), team, team],
         ).df()
         df["month"] = pd.to_datetime(df["month"])
         df["margin"] = df["revenue"] - df["cost"]

@@ -48,6 +48,7 @@ def write_tiny(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in TINY.items():
         df.to_csv(folder / f"{name}.csv", index=False)
+    (folder / "dataset.yaml").write_text("currency: EUR\n", encoding="utf-8")
     return folder
 
 

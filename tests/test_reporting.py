@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 
 from salesnb import reporting
@@ -59,7 +60,36 @@ def test_change_has_no_base_to_compare_with():
 
 def test_headline_names_team_and_changes(tiny_ws):
     s = reporting.summary(tiny_ws.sales_for("a", "2026-10", 24), "2026-10")
-    text = reporting.headline(s, "a", "2026-10")
-    assert "team a invoiced EUR 240" in text
+    text = reporting.headline(s, "team a", "2026-10")
+    assert "team a invoiced 240 net" in text
     assert "+166.7% vs the previous month" in text
     assert "+20.0% vs the same month last year" in text
+
+
+def test_comparisons_before_the_data_start_are_empty_not_growth(tiny_ws):
+    sales = tiny_ws.sales_for("a", "2026-10", 24)
+    s = reporting.summary(sales, "2026-10", covered_from=pd.Period("2025-11", freq="M"))
+    assert s.loc["revenue", "month"] == 240 and s.loc["revenue", "previous_month"] == 90
+    assert pd.isna(s.loc["revenue", "last_year"]) and pd.isna(s.loc["revenue", "vs_last_year"])
+    text = reporting.headline(s, "team a", "2026-10")
+    assert "no comparison with the same month last year (the data do not cover it)" in text
+    assert "+166.7% vs the previous month" in text
+
+
+def test_partial_month_is_said_and_not_compared_like_for_like(tiny_ws):
+    s = reporting.summary(tiny_ws.sales_for("a", "2026-10", 24), "2026-10")
+    text = reporting.headline(s, "team a", "2026-10", pd.Timestamp("2026-10-09"))
+    assert "In 2026-10 (a partial month: data up to 09 October)" in text
+    assert "+166.7% vs the previous month, a full month, so not like for like" in text
+
+
+def test_credit_lines_net_off_revenue_and_are_counted_apart():
+    sales = pd.DataFrame({"month": pd.to_datetime(["2026-10-01"] * 3), "order_id": ["O1", "O2", "C3"],
+                          "quantity": [2.0, 1.0, -1.0], "revenue": [200.0, 50.0, -100.0],
+                          "margin": [80.0, 20.0, -40.0]})
+    s = reporting.summary(sales, "2026-10")
+    assert s.loc["revenue", "month"] == 150 and s.loc["returns", "month"] == -100
+    assert s.loc["lines", "month"] == 2 and s.loc["credit_lines", "month"] == 1
+    assert s.loc["orders", "month"] == 2 and s.loc["units", "month"] == 2
+    assert "after 100 of returns and cancellations" in reporting.headline(s, "team a", "2026-10")
+    assert "returns" not in reporting.summary(sales[sales["quantity"] > 0], "2026-10").index

@@ -52,14 +52,16 @@ def test_missing_column_lists_columns_found(tiny_dir):
     assert "order_lines.csv: required column 'discount' is missing (columns found: line_id" in msg
 
 
-def test_negative_quantity_and_unknown_product_both_reported(tiny_dir):
+def test_negative_price_and_unknown_product_both_reported(tiny_dir):
     def bad(df):
-        df.loc[0, "quantity"] = "-1"
+        df.loc[0, "list_price"] = "-1"
+        df.loc[1, "quantity"] = "-2"  # a credit line (a return) is valid
         df.loc[5, "product_id"] = "P9"
         return df
     _edit(tiny_dir, "order_lines", bad)
     msg = _load_error(tiny_dir)
-    assert "column 'quantity' has 1 value negative (row 2)" in msg
+    assert "column 'list_price' has 1 value negative (row 2)" in msg
+    assert "quantity" not in msg
     assert "column 'product_id' has 1 value not found in products (row 7): e.g. 'P9'" in msg
 
 
@@ -75,12 +77,12 @@ def test_duplicate_ids_and_unknown_allowed_value(tiny_dir):
 def test_bad_dates_and_empty_required_values(tiny_dir):
     def bad(df):
         df.loc[0, "order_date"] = "2026-13-01"
-        df.loc[1, "rep_id"] = None
+        df.loc[1, "order_id"] = None
         return df
     _edit(tiny_dir, "order_lines", bad)
     msg = _load_error(tiny_dir)
     assert "column 'order_date' has 1 value that cannot be read as a date (YYYY-MM-DD) (row 2)" in msg
-    assert "column 'rep_id' has 1 value empty (row 3)" in msg
+    assert "column 'order_id' has 1 value empty (row 3)" in msg
 
 
 def test_failed_load_keeps_the_previous_workspace_intact(tiny_dir):
