@@ -113,6 +113,20 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_shape(args: argparse.Namespace) -> int:
+    from salesnb.shapes import SHAPES, write_shape
+
+    out = write_shape(args.shape, Path(args.out), seed=args.seed, rows=args.rows, excel=args.excel)
+    mapping = SHAPES[args.shape].mapping
+    try:
+        mapping = mapping.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    print(f"{SHAPES[args.shape].doc}: written to {out} (ground truth in {out / 'truth.json'}). Import it with:")
+    print(f"  salesnb import --mapping {mapping} --out data/{args.shape} --keep-going {out}")
+    return 0
+
+
 def _contract(args: argparse.Namespace) -> int:
     from salesnb.schema import contract_markdown
 
@@ -161,6 +175,14 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--out", default="data/imported", help="data folder to write (default data/imported)")
     i.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
     i.set_defaults(func=_import)
+
+    x = sub.add_parser("export-shape", help="write a raw CRM/ERP export of a well-known shape, to try imports")
+    x.add_argument("shape", choices=("orders_only", "pipeline_only", "ecommerce"))
+    x.add_argument("--out", required=True, help="folder to write the export files into")
+    x.add_argument("--seed", type=int, default=42)
+    x.add_argument("--rows", type=int, help="lines (orders_only, ecommerce) or deals (pipeline_only)")
+    x.add_argument("--excel", action="store_true", help="ecommerce: write .xlsx instead of .parquet")
+    x.set_defaults(func=_export_shape)
 
     c = sub.add_parser("contract", help="print the input data contract as Markdown")
     c.set_defaults(func=_contract)
