@@ -372,7 +372,8 @@ def _maven_truth(deals: pd.DataFrame, teams: pd.DataFrame, accounts: pd.DataFram
     """What the deal export holds and what the import should keep and reject."""
     stage = deals["deal_stage"]
     open_ = stage.isin(["Engaging", "Prospecting"])
-    unengaged = int(deals["engage_date"].isna().sum())
+    engaged = deals["engage_date"].notna()
+    unengaged = int((~engaged).sum())
     return {
         "deals": len(deals), "deals_by_stage": stage.value_counts().sort_index().to_dict(),
         "deals_without_account": int(deals["account"].isna().sum()),
@@ -387,7 +388,9 @@ def _maven_truth(deals: pd.DataFrame, teams: pd.DataFrame, accounts: pd.DataFram
         "accounts": len(accounts), "products": len(products),
         "first_date": PIPELINE_FIRST, "last_date": PIPELINE_LAST,
         "imported": {"reps": len(teams), "accounts": len(accounts), "products": len(products),
-                     "opportunities": len(deals) - unengaged},
+                     "opportunities": len(deals) - unengaged,
+                     "opportunities_without_account": int((deals["account"].isna() & engaged).sum()),
+                     "open_opportunities": int((open_ & engaged).sum())},
         "rejected": {"opportunities": unengaged},
     }
 
