@@ -21,7 +21,7 @@ class ForecastSettings:
 
     horizon: int = 3
     backtest_months: int = 12
-    country: str = "FR"
+    country: str = ""
     interval: float = 0.8
     min_train: int = 18
     ma_window: int = 3
@@ -57,6 +57,14 @@ def monthly_totals(sales: pd.DataFrame, by: str | None, last_month: str) -> pd.D
         return agg.reindex(months, fill_value=0).rename_axis("month")
     full = pd.MultiIndex.from_product([sorted(sales[by].unique()), months], names=[by, "month"])
     return agg.reindex(full, fill_value=0)
+
+
+def holidays_sentence(country: str) -> str:
+    """Which public holidays the working-days count uses."""
+    if not country:
+        return ("Working days count Monday to Friday only: no holiday country is stated (set `country` "
+                "in dataset.yaml or the parameters).")
+    return f"Working days count Monday to Friday less the public holidays of {country} (python-holidays)."
 
 
 def working_days(months: pd.DatetimeIndex, country: str) -> np.ndarray:

@@ -35,9 +35,10 @@ class Scope:
         """True when the data stop before the month's last business day."""
         return self.data_end is not None and is_partial(self.month, self.data_end)
 
-    def covers(self, month: pd.Period) -> bool:
-        """Whether the data reach back to the whole of `month` (comparisons with earlier months are void)."""
-        return self.data_start is not None and month >= first_full_month(self.data_start)
+    @property
+    def first_full_month(self) -> pd.Period | None:
+        """The first month the data cover in full: comparisons with earlier months are void."""
+        return None if self.data_start is None else first_full_month(self.data_start)
 
     def header(self) -> str:
         """The line under a report's title: who, when, in what currency, and what the month covers."""
