@@ -77,37 +77,23 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-
-    import pandas as pd
-
-    from salesnb.mapping import convert, dry_run, load_mapping, write_folder
-    from salesnb.workspace import load_folder
+    from salesnb.errors import InputError
+    from salesnb.mapping import load_mapping, prepare, refusal, summary, write_import
 
     mapping = load_mapping(Path(args.mapping))
-    tables, reports = convert(mapping, Path(args.source_dir))
+    items = prepare(mapping, Path(args.source_dir))
+    refused = not args.keep_going and any(item.problems for item in items.values())
+    for line in summary(items, dry_run=args.dry_run, refused=refused):
+        print(line)
+    if refused:
+        raise InputError(refusal(items, dry_run=args.dry_run))
     if args.dry_run:
-        with pd.option_context("display.max_colwidth", 200, "display.width", 200):
-            for table, row in dry_run(tables, reports).iterrows():
-                print(f"{table} ({row['file']}): {row['rows_read']} rows read, {row['rows_kept']} kept")
-                print(f"  problems: {row['problems']}")
-                print(f"  source columns not used: {row['unmapped_columns']}")
-                print(f"  values without a mapping: {row['unmapped_values']}")
         print("Dry run: nothing written.")
         return 0
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=out))
-    try:
-        write_folder(tables, staging)
-        counts = load_folder(staging, out / "workspace.duckdb")
-        for table in tables:
-            (staging / f"{table}.csv").replace(out / f"{table}.csv")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for table, n in counts.items():
-        print(f"  {table:<22} {n:>10,} rows")
+    write_import(items, mapping, out)
+    if any(len(item.rejects) for item in items.values()):
+        print(f"Rejected rows, with their reasons, in {out / 'rejects'}/.")
     print(f"Imported into {out} (workspace {out / 'workspace.duckdb'}). "
           f"Run reports with: salesnb run --data {out} --plan params/plans/demo.yaml")
     return 0
@@ -174,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--mapping", required=True, help="YAML mapping (see params/mappings/)")
     i.add_argument("--out", default="data/imported", help="data folder to write (default data/imported)")
     i.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
+    i.add_argument("--keep-going", action="store_true",
+                   help="import the valid rows; write the rejected ones, with reasons, to OUT/rejects/")
     i.set_defaults(func=_import)
 
     x = sub.add_parser("export-shape", help="write a raw CRM/ERP export of a well-known shape, to try imports")

@@ -104,12 +104,15 @@ def test_dry_run_reports_problems_and_unmapped_values_without_writing(tmp_path, 
     _odoo_sample(tmp_path / "odoo")
     path = tmp_path / "odoo" / "crm.lead.csv"
     path.write_bytes(path.read_bytes().replace(b";Won;", b";Signed;"))
-    assert _import(tmp_path / "odoo", "odoo.yaml", tmp_path / "out", "--dry-run") == 0
-    out = capsys.readouterr().out
-    assert "opportunities (crm.lead.csv): 3 rows read, 3 kept" in out
-    assert "values without a mapping: stage: Signed" in out
-    assert "column 'stage' has 1 value not among the allowed values" in out
-    assert "source columns not used: Opportunity" in out
+    assert _import(tmp_path / "odoo", "odoo.yaml", tmp_path / "out", "--dry-run") == 2
+    captured = capsys.readouterr()
+    assert "opportunities (crm.lead.csv): 3 read, 0 filtered out, 1 rejected, 2 valid" in captured.out
+    assert "reps (crm.lead.csv): 3 read, 0 filtered out, 1 merged (distinct), 0 rejected, 2 valid" in captured.out
+    assert "values without a mapping: stage: Signed" in captured.out
+    assert "source columns not used: Opportunity" in captured.out
+    assert ("Dry run: the import would be refused (1 problem;" in captured.err
+            and "column 'stage' has 1 value not among the allowed values (prospecting, qualification, proposal, "
+                "negotiation, won, lost) (row 3): e.g. 'Signed'" in captured.err)
     assert not (tmp_path / "out").exists()
 
 
@@ -152,7 +155,7 @@ def test_whole_batch_runs_on_an_opportunities_only_export(tmp_path):
     code = main(["run", "--params", str(tmp_path / "params"), "--quiet", "--plan",
                  str(root / "params" / "plans" / "demo.yaml")])
     assert code == 0
-    month = tmp_path / "outputs" / "2026-10"
+    month = next((tmp_path / "outputs").glob("*/index.html")).parent  # latest complete month
     index = (month / "index.html").read_text()
     assert "skipped: needs order_lines, not in the data" in index
     assert "skipped: needs survey_answers, not in the data" in index
