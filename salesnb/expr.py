@@ -299,14 +299,15 @@ class _Eval:
                               f"e.g. {self.expr.part(node)} == 'yes'")
 
     def compare(self, node: ast.Compare) -> pd.Series:
-        """Chained comparisons, as numbers when either side is a number, else as text."""
+        """Chained comparisons, as numbers when either side is a number, else as text; an empty value
+        equals nothing, so it is != everything."""
         left = self.value(node.left)
         out = pd.Series(True, index=self.frame.index)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.value(right_node)
             numeric = any(is_numeric_dtype(x) and not is_bool_dtype(x) for x in (left, right))
             a, b = (self.as_number(left), self.as_number(right)) if numeric else (_text(left), _text(right))
-            out &= COMPARISONS[type(op)](a, b).fillna(False).astype(bool)
+            out &= COMPARISONS[type(op)](a, b).fillna(isinstance(op, ast.NotEq)).astype(bool)
             left = right
         return out
 
