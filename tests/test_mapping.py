@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from salesnb.cli import main
 from salesnb.errors import ParameterError
@@ -130,7 +131,7 @@ def test_template_and_shipped_mappings_are_valid():
     ({"columns": {"colour": "Stage"}}, "'colour' is not a column of the contract table"),
 ])
 def test_bad_mapping_gets_a_clear_error(tmp_path, capsys, edit, message):
-    import yaml
+
     _odoo_sample(tmp_path / "odoo")
     mapping = yaml.safe_load((MAPPINGS / "odoo.yaml").read_text())
     mapping["tables"]["opportunities"].update(edit)
@@ -164,3 +165,124 @@ def test_whole_batch_runs_on_an_opportunities_only_export(tmp_path):
     assert "without contacts" in index
     text = (month / "all" / "10_activity_pipeline.html").read_text()
     assert "No activities table: activity KPIs" in text
+
+
+def _write_yaml(path: Path, data: dict) -> Path:
+
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+SHOP = {
+    "name": "Shop", "currency": "gbp", "country": "GB",
+    "tables": {
+        "reps": {"file": "reps.csv", "columns": {"rep_id": "Rep", "name": "Rep", "team": "Team", "region": "Region"}},
+        "products": {"file": "products.csv",
+                     "columns": {"product_id": "SKU", "name": "Name", "family": "Family", "list_price": "Price"}},
+        "order_lines": {
+            "file": "lines.csv", "where": "Note != 'test'",
+            "columns": {"line_id": "Line", "order_id": "Invoice", "order_date": "Date", "rep_id": "Rep",
+                        "product_id": "SKU", "list_price": "Price", "discount": "Disc"},
+            "derived": {"quantity": "if_else(startswith(Invoice, 'C'), -abs(Qty), Qty)"},
+            "defaults": {"discount": 0}},
+    },
+}
+
+
+def _shop(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "reps.csv").write_text("Rep,Team,Region\nR1,East,E\nR2,,W\n")
+    (folder / "products.csv").write_text("SKU,Name,Family,Price\nP1,Pen,Office,10\n")
+    (folder / "lines.csv").write_text(
+        "Line,Invoice,Date,Rep,SKU,Qty,Price,Disc,Note\n"
+        "L1,I1,2026-01-05,R1,P1,2,10,0.1,ok\n"        # row 2: imported
+        "L2,C1,2026-01-06,R1,P1,1,10,,\n"            # row 3: credit line, discount from the default
+        "L3,I2,2026-01-07,R1,P1,5,10,0,test\n"       # row 4: filtered out
+        "L4,I3,2026-01-08,R2,P1,1,10,0,ok\n"         # row 5: its rep (reps row 3) is rejected
+        "L5,I4,notadate,R1,P1,1,10,-0.5,ok\n"        # row 6: bad date and discount
+        "L6,I5,2026-01-09,R9,P1,1,10,0,ok\n"         # row 7: unknown rep
+        "L7,I6,2026-01-10,R1,P1,(3),10,0,ok\n")      # row 8: accounting negative
+    return _write_yaml(folder.parent / "shop.yaml", SHOP)
+
+
+def _shop_import(tmp_path: Path, *extra: str) -> int:
+    mapping = _shop(tmp_path / "shop")
+    return main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(tmp_path / "shop"),
+                 *extra])
+
+
+SHOP_COUNTS = ["reps (reps.csv): 2 read, 0 filtered out, 1 rejected, 1 {}",
+               "products (products.csv): 1 read, 0 filtered out, 0 rejected, 1 {}",
+               "order_lines (lines.csv): 7 read, 1 filtered out, 3 rejected, 3 {}"]
+SHOP_PROBLEMS = [
+    "reps (reps.csv): column 'team' has 1 value empty (row 3)",
+    "order_lines (lines.csv): column 'discount' has 1 value outside 0..1 (row 6)",
+    "order_lines (lines.csv): column 'order_date' has 1 value that cannot be read as a date (YYYY-MM-DD) (row 6): "
+    "e.g. 'notadate'",
+    "order_lines (lines.csv): column 'rep_id' has 1 value not found in reps (row 7): e.g. 'R9'",
+    "order_lines (lines.csv): column 'rep_id' has 1 value pointing to rejected rows of reps (row 5): e.g. 'R2'"]
+
+
+def test_without_keep_going_the_import_refuses_every_problem_at_once_and_writes_nothing(tmp_path, capsys):
+    assert _shop_import(tmp_path) == 2
+    captured = capsys.readouterr()
+    for line in SHOP_COUNTS:
+        assert line.format("valid") in captured.out
+    assert "Import refused, nothing written (5 problems;" in captured.err
+    for problem in SHOP_PROBLEMS:
+        assert f"- {problem}\n" in captured.err + "\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_keep_going_imports_valid_rows_and_lists_rejects_with_source_rows(tmp_path, capsys):
+    assert _shop_import(tmp_path, "--keep-going") == 0
+    out = capsys.readouterr().out
+    for line in SHOP_COUNTS:
+        assert line.format("imported") in out
+    for problem in SHOP_PROBLEMS:
+        assert f"  rejected: {problem}" in out
+    ws = tmp_path / "out" / "workspace.duckdb"
+    assert _rows(ws, "SELECT line_id, quantity, discount, order_date::VARCHAR FROM order_lines ORDER BY 1") == [
+        ("L1", 2.0, 0.1, "2026-01-05"), ("L2", -1.0, 0.0, "2026-01-06"), ("L7", -3.0, 0.0, "2026-01-10")]
+    assert _rows(ws, "SELECT rep_id, team FROM reps") == [("R1", "East")]
+    lines = pd.read_csv(tmp_path / "out" / "rejects" / "order_lines.csv", dtype=str)
+    assert lines[["source_file", "source_row", "reason", "Line", "Date", "Disc"]].values.tolist() == [
+        ["lines.csv", "5", "rep_id: 'R2' points to a rejected row of reps", "L4", "2026-01-08", "0"],
+        ["lines.csv", "6", "order_date: 'notadate' is not a date (YYYY-MM-DD); discount: -0.5 is outside 0..1",
+         "L5", "notadate", "-0.5"],
+        ["lines.csv", "7", "rep_id: 'R9' not found in reps", "L6", "2026-01-09", "0"]]
+    reps = pd.read_csv(tmp_path / "out" / "rejects" / "reps.csv", dtype=str, keep_default_na=False)
+    assert reps.values.tolist() == [["reps.csv", "3", "team: empty", "R2", "", "W"]]
+    assert not (tmp_path / "out" / "rejects" / "products.csv").exists()
+    assert yaml.safe_load((tmp_path / "out" / "dataset.yaml").read_text()) == {"currency": "GBP", "country": "GB"}
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.csv")) == ["order_lines.csv", "products.csv",
+                                                                         "reps.csv"]
+
+
+def test_dry_run_agrees_with_the_import(tmp_path, capsys):
+    assert _shop_import(tmp_path, "--dry-run") == 2
+    captured = capsys.readouterr()
+    assert "Dry run: the import would be refused (5 problems;" in captured.err
+    for problem in SHOP_PROBLEMS:
+        assert problem in captured.err
+    for line in SHOP_COUNTS:
+        assert line.format("valid") in captured.out
+    assert _shop_import(tmp_path, "--dry-run", "--keep-going") == 0
+    out = capsys.readouterr().out
+    for line in SHOP_COUNTS:
+        assert line.format("would be imported") in out
+    for problem in SHOP_PROBLEMS:
+        assert f"  rejected: {problem}" in out
+    assert "Dry run: nothing written." in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_clean_dry_run_exits_0_and_the_import_matches_it(tmp_path, capsys):
+    _odoo_sample(tmp_path / "odoo")
+    assert _import(tmp_path / "odoo", "odoo.yaml", tmp_path / "out", "--dry-run") == 0
+    dry = capsys.readouterr().out
+    assert "opportunities (crm.lead.csv): 3 read, 0 filtered out, 0 rejected, 3 would be imported" in dry
+    assert not (tmp_path / "out").exists()
+    assert _import(tmp_path / "odoo", "odoo.yaml", tmp_path / "out") == 0
+    assert "opportunities (crm.lead.csv): 3 read, 0 filtered out, 0 rejected, 3 imported" in capsys.readouterr().out
+    assert not (tmp_path / "out" / "dataset.yaml").exists()  # the Odoo mapping names no currency or country
