@@ -226,13 +226,15 @@ def read_source(path: Path, encoding: str = "utf-8", delimiter: str | None = Non
     if kind is None:
         raise InputError(f"{path.name}: file type {suffix or '(none)'} is not supported ({SUPPORTED}).")
     try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ParameterError(f"{path.name}: unknown encoding '{encoding}' (utf-8, latin-1 and cp1252 "
+                             "are common).") from None
+    try:
         frame = _read(path, kind, encoding, delimiter, sheet)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path.name}: cannot be read as {encoding} ({exc.reason} at byte {exc.start}); "
                          "set `encoding` in the mapping (latin-1 and cp1252 are common).") from None
-    except LookupError:
-        raise ParameterError(f"{path.name}: unknown encoding '{encoding}' (utf-8, latin-1 and cp1252 "
-                             "are common).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: the file is empty (no header row).") from None
     except ImportError:

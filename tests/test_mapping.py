@@ -286,3 +286,234 @@ def test_a_clean_dry_run_exits_0_and_the_import_matches_it(tmp_path, capsys):
     assert _import(tmp_path / "odoo", "odoo.yaml", tmp_path / "out") == 0
     assert "opportunities (crm.lead.csv): 3 read, 0 filtered out, 0 rejected, 3 imported" in capsys.readouterr().out
     assert not (tmp_path / "out" / "dataset.yaml").exists()  # the Odoo mapping names no currency or country
+
+
+PAYLOADS = [
+    "@pd.io.common.os.system('touch {marker}')",
+    "__import__('os').system('touch {marker}')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "glob.os.system('touch {marker}')",
+    "Qty.__class__",
+    "(lambda: __import__('os').system('touch {marker}'))()",
+    "f\"{{__import__('os').system('touch {marker}')}}\"",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("where", ["derived", "where"])
+@pytest.mark.parametrize("dry", [False, True])
+def test_expressions_cannot_run_code(tmp_path, capsys, payload, where, dry):
+    marker = tmp_path / "owned"
+    text = payload.format(marker=marker)
+    mapping = _shop(tmp_path / "shop")
+    data = yaml.safe_load(mapping.read_text())
+    if where == "derived":
+        data["tables"]["order_lines"]["derived"]["quantity"] = text
+    else:
+        data["tables"]["order_lines"]["where"] = text
+    _write_yaml(mapping, data)
+    code = main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(tmp_path / "shop"),
+                 *(["--dry-run"] if dry else [])])
+    err = capsys.readouterr().err
+    what = "the expression for 'quantity'" if where == "derived" else "the row filter (where)"
+    assert code == 2 and f"{mapping}: order_lines: {what} " in err and "is not allowed" in err
+    assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+def test_an_expression_error_names_mapping_table_column_and_part(tmp_path, capsys):
+    mapping = _shop(tmp_path / "shop")
+    data = yaml.safe_load(mapping.read_text())
+    data["tables"]["order_lines"]["derived"]["quantity"] = "Qty * `Unit Cost`.real"
+    _write_yaml(mapping, data)
+    assert main(["import", "--mapping", str(mapping), str(tmp_path / "shop")]) == 2
+    assert (f"{mapping}: order_lines: the expression for 'quantity' 'Qty * `Unit Cost`.real' is not allowed: "
+            "attribute access (a.b) is not allowed in '`Unit Cost`.real'.") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("/etc/passwd", "file pattern '/etc/passwd' must be a name inside the export folder, not an absolute path"),
+    ("../secret.csv", "file pattern '../secret.csv' must stay inside the export folder (no '..')"),
+    ("sub/../../secret.csv", "file pattern 'sub/../../secret.csv' must stay inside the export folder"),
+    ("C:\\data\\reps.csv", "file pattern 'C:\\data\\reps.csv' must be a name inside the export folder"),
+    ("link.csv", "reps: file pattern 'link.csv' matches link.csv, a link to a file outside the export folder"),
+])
+def test_file_patterns_stay_inside_the_export_folder(tmp_path, capsys, pattern, message):
+    mapping = _shop(tmp_path / "shop")
+    (tmp_path / "secret.csv").write_text("Rep,Team,Region\nX,Y,Z\n")
+    (tmp_path / "shop" / "link.csv").symlink_to(tmp_path / "secret.csv")
+    data = yaml.safe_load(mapping.read_text())
+    data["tables"]["reps"]["file"] = pattern
+    _write_yaml(mapping, data)
+    for extra in ([], ["--dry-run"]):
+        code = main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(tmp_path / "shop"),
+                     *extra])
+        assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_where_defaults_and_catch_all_values(tmp_path):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "users.csv").write_text("Owner\nAna\n")
+    (src / "deals.csv").write_text(
+        "Id,Owner,Stage,Amount,Created,Close,Kind,Account\n"
+        "D1,Ana,Won,100,2026-01-02,2026-02-01,deal,\n"
+        "D2,Ana,Signed,200,2026-01-03,,deal,\n"        # "*" → prospecting; close date empty (allowed)
+        "D3,Ana,Lost,,2026-01-04,2026-02-03,deal,\n"    # amount from the default
+        "D4,Ana,Won,50,2026-01-05,2026-02-04,test,\n"   # filtered out
+        "D5,Ana,,70,2026-01-06,2026-02-05,deal,\n")     # empty stage: the default, not "*"
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {
+        "reps": {"file": "users.csv", "columns": {"rep_id": "Owner", "name": "Owner"},
+                 "constants": {"team": "sales", "region": "all"}},
+        "opportunities": {
+            "file": "deals.csv", "where": "Kind != 'test'",
+            "columns": {"opportunity_id": "Id", "rep_id": "Owner", "stage": "Stage", "amount": "Amount",
+                        "created_date": "Created", "close_date": "Close", "account_id": "Account"},
+            "values": {"stage": {"Won": "won", "Lost": "lost", "*": "prospecting"}},
+            "defaults": {"amount": 0, "stage": "qualification"}}}})
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(src)]) == 0
+    assert _rows(tmp_path / "out" / "workspace.duckdb",
+                 "SELECT opportunity_id, stage, amount, close_date::VARCHAR FROM opportunities ORDER BY 1") == [
+        ("D1", "won", 100.0, "2026-02-01"), ("D2", "prospecting", 200.0, None), ("D3", "lost", 0.0, "2026-02-03"),
+        ("D5", "qualification", 70.0, "2026-02-05")]
+
+
+def test_row_numbers_after_where_are_the_users_rows(tmp_path, capsys):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "products.csv").write_text("SKU,Name,Family,Price,Keep\nP1,a,f,1,no\nP2,b,f,2,no\nP3,c,f,x,yes\n")
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+        "file": "products.csv", "where": "Keep == 'yes'",
+        "columns": {"product_id": "SKU", "name": "Name", "family": "Family", "list_price": "Price"}}}})
+    assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
+    captured = capsys.readouterr()
+    assert "products (products.csv): 3 read, 2 filtered out, 1 rejected, 0 valid" in captured.out
+    assert "column 'list_price' has 1 value that cannot be read as a number (row 4): e.g. 'x'" in captured.err
+
+
+def test_lookups_take_a_column_from_another_file(tmp_path):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "items.csv").write_text("SKU,Name,Price\nP1,Pen,1.5\nP2,Ink,3\nP3,Pad,2\n")
+    (src / "families.txt").write_bytes("Code;Famille\nP1;Écriture\nP2;Écriture\nP9;Autre\n".encode("latin-1"))
+    lookup = {"file": "families.txt", "key": "Code", "on": "SKU", "value": "Famille", "encoding": "latin-1",
+              "delimiter": ";"}
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+        "file": "items.csv", "columns": {"product_id": "SKU", "name": "Name", "list_price": "Price"},
+        "lookups": {"family": lookup}, "defaults": {"family": "Other"}}}})
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(src)]) == 0
+    assert _rows(tmp_path / "out" / "workspace.duckdb", "SELECT product_id, family, list_price FROM products "
+                 "ORDER BY 1") == [("P1", "Écriture", 1.5), ("P2", "Écriture", 3.0), ("P3", "Other", 2.0)]
+
+
+def test_a_lookup_key_twice_is_an_error_naming_file_and_rows(tmp_path, capsys):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "items.csv").write_text("SKU,Name,Price\nP1,Pen,1.5\n")
+    (src / "families.csv").write_text("Code,Family\nP1,A\nP2,B\nP1,C\n")
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+        "file": "items.csv", "columns": {"product_id": "SKU", "name": "Name", "list_price": "Price"},
+        "lookups": {"family": {"file": "families.csv", "key": "Code", "on": "SKU", "value": "Family"}}}}})
+    assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
+    assert ("families.csv: lookup key column 'Code' has values that appear more than once (rows 2, 4): e.g. 'P1'"
+            in capsys.readouterr().err)
+
+
+def _products(tmp_path: Path, file: str, **table) -> tuple[Path, Path]:
+    src = tmp_path / "crm"
+    src.mkdir(exist_ok=True)
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+        "file": file, "columns": {"product_id": "SKU", "name": "Name", "family": "Family", "list_price": "Price"},
+        **table}}})
+    return src, mapping
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx", ".tsv"])
+def test_parquet_excel_and_tsv_exports(tmp_path, suffix):
+    src, mapping = _products(tmp_path, f"items{suffix}")
+    frame = pd.DataFrame({"SKU": [101, 102], "Name": ["Pen", "Ink"], "Family": ["Office", None],
+                          "Price": [1.5, 3.0]})
+    if suffix == ".parquet":
+        frame.to_parquet(src / "items.parquet")
+    elif suffix == ".xlsx":
+        frame.to_excel(src / "items.xlsx", index=False)
+    else:
+        frame.to_csv(src / "items.tsv", sep="\t", index=False)
+    data = yaml.safe_load(mapping.read_text())
+    data["tables"]["products"]["defaults"] = {"family": "Other"}
+    _write_yaml(mapping, data)
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(src)]) == 0
+    assert _rows(tmp_path / "out" / "workspace.duckdb", "SELECT * EXCLUDE (unit_cost, max_discount) FROM products "
+                 "ORDER BY 1") == [("101", "Pen", "Office", 1.5), ("102", "Ink", "Other", 3.0)]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("items.json", b"{}", "items.json: file type .json is not supported (csv, txt, tsv, xlsx, xls, parquet)."),
+    ("items.xlsx", b"not a zip", "items.xlsx: cannot be read as an Excel workbook: ValueError: Excel file format"),
+    ("items.xlsx", None, "items.xlsx: cannot be read as an Excel workbook"),
+    ("items.parquet", b"PAR1 nope", "items.parquet: cannot be read as a Parquet file"),
+    ("items.csv", "SKU,Name\nPé,x\n".encode("latin-1"), "items.csv: cannot be read as utf-8 ("),
+    ("items.csv", b"", "items.csv: the file is empty (no header row)."),
+])
+def test_unreadable_files_get_a_clean_message(tmp_path, capsys, name, content, message):
+    import zipfile
+
+    src, mapping = _products(tmp_path, name)
+    if content is None:
+        with zipfile.ZipFile(src / name, "w") as z:
+            z.writestr("hello.txt", "a zip posing as a workbook")
+    else:
+        (src / name).write_bytes(content)
+    assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    if name.endswith(".json"):
+        assert "encoding" not in err
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({"encoding": "utf-9"}, "products: unknown encoding 'utf-9' (utf-8, latin-1 and cp1252 are common)"),
+    ({"lookups": {"family": {"file": "f.csv", "key": "K", "on": "SKU", "value": "V", "encoding": "klingon"}}},
+     "products: unknown encoding 'klingon'"),
+    ({"lookups": {"family": {"file": "/tmp/f.csv", "key": "K", "on": "SKU", "value": "V"}}},
+     "products: 'family' is given in both columns and lookups; keep one; products: file pattern '/tmp/f.csv' must "
+     "be a name inside the export folder"),
+    ({"defaults": {"colour": "red"}}, "products: 'colour' is not a column of the contract table"),
+    ({"where": "Price >"}, "products: the row filter (where) 'Price >' is not allowed: not a valid expression"),
+])
+def test_mapping_mistakes_are_caught_before_reading(tmp_path, edit, message):
+    _, mapping = _products(tmp_path, "items.csv", **edit)
+    with pytest.raises(ParameterError) as exc:
+        load_mapping(mapping)
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("currency", "dollars", "currency must be a 3-letter ISO code such as USD, GBP, EUR, not 'dollars'"),
+    ("country", "GBR", "country must be a 2-letter ISO code such as US, GB, FR, not 'GBR'"),
+])
+def test_currency_and_country_must_be_iso_codes(tmp_path, field, value, message):
+    _, mapping = _products(tmp_path, "items.csv")
+    data = yaml.safe_load(mapping.read_text()) | {field: value}
+    _write_yaml(mapping, data)
+    with pytest.raises(ParameterError, match=message):
+        load_mapping(mapping)
+
+
+def test_dataset_yaml_holds_only_what_the_mapping_gives(tmp_path):
+    src, mapping = _products(tmp_path, "items.csv")
+    (src / "items.csv").write_text("SKU,Name,Family,Price\nP1,Pen,Office,1\n")
+    _write_yaml(mapping, yaml.safe_load(mapping.read_text()) | {"country": "fr"})
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(src)]) == 0
+    assert yaml.safe_load((tmp_path / "out" / "dataset.yaml").read_text()) == {"country": "FR"}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("12.50", 12.5), ("-3", -3.0), ("(12.50)", -12.5), ("12.50-", -12.5), ("\u22127", -7.0), ("$1,234.50", 1234.5),
+    ("(1,234.50 €)", -1234.5), ("35%", 35.0),
+])
+def test_numbers_keep_their_sign(raw, expected):
+    from salesnb.mapping import TableMapping, _number
+
+    text = _number(pd.Series([raw]), TableMapping(file="x.csv", thousands=","))
+    assert float(text.iloc[0]) == expected
