@@ -319,17 +319,18 @@ def _lookup(read: _Reader, source: pd.DataFrame, table: str, col: str, lk: Looku
     return source[lk.on].astype("string").str.strip().map(table_of).astype(object)
 
 
-def _expression_error(mapping: Mapping, table: str, col: str, text: str, exc: Exception,
-                      file: str, columns: list[str]) -> ParameterError:
-    """A failed expression, named by mapping file, table, contract column and the part that failed."""
-    hint = f" (columns of {file}: {', '.join(columns)})" if "unknown column" in str(exc) else ""
-    return ParameterError(f"{mapping._path}: {table}: {_what(col)} {text!r} failed: {exc}{hint}.")
-
-
 def _missing_columns(m: TableMapping, source: pd.DataFrame) -> list[str]:
-    """Source columns the mapping names that the file does not have."""
+    """Source columns the mapping names that the file does not have, per place they are named."""
+    have = set(source.columns)
     wanted = [*m.columns.values(), *(lk.on for lk in m.lookups.values())]
-    return sorted(set(wanted) - set(source.columns))
+    out = [f"mapped column(s) {', '.join(map(repr, missing))} not in the file"
+           for missing in [sorted(set(wanted) - have)] if missing]
+    for col, text in _expressions(m).items():
+        template = col != "where" and expr.is_template(text)
+        used = set(expr.template_fields(text)) - {expr.ROW} if template else expr.parse(text).columns
+        if used - have:
+            out.append(f"{_what(col)} {text!r} uses unknown column(s) {', '.join(map(repr, sorted(used - have)))}")
+    return out
 
 
 def _compute(mapping: Mapping, table: str, col: str, text: str, source: pd.DataFrame, file: str,
@@ -341,7 +342,7 @@ def _compute(mapping: Mapping, table: str, col: str, text: str, source: pd.DataF
         parsed = expr.parse(text)
         return expr.condition(parsed, source, number) if col == "where" else expr.evaluate(parsed, source, number)
     except expr.ExpressionError as exc:
-        raise _expression_error(mapping, table, col, text, exc, file, list(source.columns)) from None
+        raise ParameterError(f"{mapping._path}: {table}: {_what(col)} {text!r} failed on {file}: {exc}.") from None
 
 
 def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
@@ -350,8 +351,8 @@ def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
     path, source = read(m.file, table, m.encoding, m.delimiter, m.sheet)
     missing = _missing_columns(m, source)
     if missing:
-        raise ParameterError(f"{mapping._path}: {table}: mapped column(s) {', '.join(map(repr, missing))} not in "
-                             f"the file {path.name} (columns: {', '.join(source.columns)}).")
+        raise ParameterError(f"{mapping._path}: {table}: " + "; ".join(missing) +
+                             f" (columns of {path.name}: {', '.join(source.columns)}).")
 
     def number(s: pd.Series) -> pd.Series:
         return pd.to_numeric(_number(s, m), errors="coerce").astype("float64")

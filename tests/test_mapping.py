@@ -517,3 +517,20 @@ def test_numbers_keep_their_sign(raw, expected):
 
     text = _number(pd.Series([raw]), TableMapping(file="x.csv", thousands=","))
     assert float(text.iloc[0]) == expected
+
+
+def test_all_unknown_columns_of_a_table_are_named_at_once(tmp_path, capsys):
+    src, mapping = _products(tmp_path, "items.csv", where="Keep == 'y'", derived={"unit_cost": "Cost * 2"})
+    (src / "items.csv").write_text("SKU,Name,Price\nP1,Pen,1\n")
+    assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
+    assert (f"{mapping}: products: mapped column(s) 'Family' not in the file; the row filter (where) \"Keep == 'y'\" "
+            "uses unknown column(s) 'Keep'; the expression for 'unit_cost' 'Cost * 2' uses unknown column(s) 'Cost' "
+            "(columns of items.csv: SKU, Name, Price).") in capsys.readouterr().err
+
+
+def test_an_expression_failing_on_the_data_names_where_it_failed(tmp_path, capsys):
+    src, mapping = _products(tmp_path, "items.csv", where="Name")
+    (src / "items.csv").write_text("SKU,Name,Family,Price\nP1,Pen,Office,1\n")
+    assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
+    assert (f"{mapping}: products: the row filter (where) 'Name' failed on items.csv: 'Name' is text, not a "
+            "condition; compare it, e.g. Name == 'yes'.") in capsys.readouterr().err
