@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from salesnb import expr
 from salesnb.errors import InputError, ParameterError
@@ -43,6 +43,14 @@ class Lookup(BaseModel):
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_key(cls, data: Any) -> Any:
+        """YAML reads an unquoted `on:` key as True; take it back as 'on'."""
+        if isinstance(data, dict) and True in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
 
 
 class TableMapping(BaseModel):

@@ -534,3 +534,29 @@ def test_an_expression_failing_on_the_data_names_where_it_failed(tmp_path, capsy
     assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 2
     assert (f"{mapping}: products: the row filter (where) 'Name' failed on items.csv: 'Name' is text, not a "
             "condition; compare it, e.g. Name == 'yes'.") in capsys.readouterr().err
+
+
+def test_the_template_runs_as_documented(tmp_path):
+    src = tmp_path / "export"
+    src.mkdir()
+    (src / "deals.csv").write_text(
+        "Deal ID,Company ID,Owner,Stage,Amount,Created,Close date,Pipeline,Net amount,List amount\n"
+        "D1,C1,Ana,Won,1000,05/01/2026,20/02/2026,Sales,75,100\n"
+        "D2,C1,Ana,Stalled,,06/01/2026,,Sales,80,80\n"
+        "D3,C2,Ana,Lost,10,07/01/2026,08/01/2026,Partners,1,1\n")
+    (src / "deal_products.csv").write_text("Deal;Product\nD1;P1\n")
+    (src / "users.csv").write_text("Owner,Team\nAna,East\n")
+    lines = pd.DataFrame({"Line": [1, 2], "InvoiceNo": ["536365", "C536379"],
+                          "InvoiceDate": ["2026-01-05", "2026-01-06"], "StockCode": ["P1", "P1"],
+                          "UnitPrice": [2.5, 2.5], "Country": ["United Kingdom", "France"], "Quantity": [6, 2]})
+    with pd.ExcelWriter(src / "invoices.xlsx") as writer:
+        lines.to_excel(writer, sheet_name="Lines", index=False)
+    assert _import(src, "template.yaml", tmp_path / "out") == 0
+    ws = tmp_path / "out" / "workspace.duckdb"
+    assert _rows(ws, "SELECT opportunity_id, stage, amount, discount, product_id, close_date::VARCHAR, "
+                     "forecast_category FROM opportunities ORDER BY 1") == [
+        ("D1", "won", 1000.0, 0.25, "P1", "2026-02-20", "pipeline"),
+        ("D2", "prospecting", 0.0, 0.0, None, None, "pipeline")]
+    assert _rows(ws, "SELECT line_id, order_id, quantity, team FROM order_lines ORDER BY 1") == [
+        ("1", "536365", 6.0, "United Kingdom"), ("2", "C536379", -2.0, "France")]
+    assert yaml.safe_load((tmp_path / "out" / "dataset.yaml").read_text()) == {"currency": "EUR", "country": "FR"}
