@@ -223,7 +223,7 @@ def condition(expr: Expression, frame: pd.DataFrame, number: Number = _to_number
     return _Eval(expr, frame, number).truth(evaluate(expr, frame, number), expr.tree)
 
 
-def _blank(s: pd.Series) -> pd.Series:
+def blank(s: pd.Series) -> pd.Series:
     """True where a value is missing or only spaces."""
     text = s.astype("string").str.strip()
     return (s.isna() | (text == "")).fillna(True).astype(bool)
@@ -340,8 +340,8 @@ class _Eval:
         """The first value that is not blank, left to right."""
         first, *rest = self.alike(args)
         for value in rest:
-            first = first.where(~_blank(first), value)
-        return first.where(~_blank(first), None) if first.dtype == object else first
+            first = first.where(~blank(first), value)
+        return first.where(~blank(first), None) if first.dtype == object else first
 
     def concat(self, args: list[ast.expr]) -> pd.Series:
         """Values joined as text; empty values count as ''."""
@@ -365,7 +365,7 @@ FUNCTIONS: dict[str, tuple[Callable[[_Eval, list[ast.expr]], pd.Series], int, in
     "startswith": (lambda e, a: e.text_test(a, "startswith"), 2, 2),
     "endswith": (lambda e, a: e.text_test(a, "endswith"), 2, 2),
     "contains": (lambda e, a: e.text_test(a, "contains"), 2, 2),
-    "isblank": (lambda e, a: _blank(e.value(a[0])), 1, 1),
+    "isblank": (lambda e, a: blank(e.value(a[0])), 1, 1),
     "number": (lambda e, a: e.num(a[0]), 1, 1),
     "concat": (_Eval.concat, 1, None),
 }

@@ -111,6 +111,7 @@ class Mapping(BaseModel):
 
 
 def _key(value: Any) -> Any:
+    """A YAML number as the text it was written as."""
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
@@ -174,7 +175,7 @@ def _table_problems(table: str, m: TableMapping) -> list[str]:
         problem = _pattern_problem(pattern)
         if problem:
             out.append(problem)
-    for encoding in {m.encoding, *(lk.encoding for lk in m.lookups.values() if lk.encoding)}:
+    for encoding in dict.fromkeys([m.encoding, *(lk.encoding for lk in m.lookups.values() if lk.encoding)]):
         try:
             codecs.lookup(encoding)
         except LookupError:
@@ -194,6 +195,7 @@ def _expressions(m: TableMapping) -> dict[str, str]:
 
 
 def _what(col: str) -> str:
+    """How messages name an expression of the mapping."""
     return "the row filter (where)" if col == "where" else f"the expression for '{col}'"
 
 
@@ -278,10 +280,6 @@ def _number(series: pd.Series, m: TableMapping) -> pd.Series:
     return text.str.replace(r"^(\d[\d.]*)-$", r"-\1", regex=True)
 
 
-def _blank(series: pd.Series) -> pd.Series:
-    return (series.isna() | (series.astype("string").str.strip() == "")).fillna(True).astype(bool)
-
-
 def _map_values(raw: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, list[str]]:
     """Source values translated; '*' catches every value not listed; also the values left as they were."""
     text = raw.astype("string").str.strip().replace("", pd.NA)
@@ -300,6 +298,7 @@ class _Reader:
 
     def __call__(self, pattern: str, table: str, encoding: str, delimiter: str | None,
                  sheet: str | int) -> tuple[Path, pd.DataFrame]:
+        """The file a pattern names, and its rows."""
         path = _source_file(self.folder, pattern, table)
         key = (path, encoding, delimiter, sheet)
         if key not in self.cache:
@@ -363,6 +362,7 @@ def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
                              f" (columns of {path.name}: {', '.join(source.columns)}).")
 
     def number(s: pd.Series) -> pd.Series:
+        """Text as numbers, with this table's separators."""
         return pd.to_numeric(_number(s, m), errors="coerce").astype("float64")
 
     rows_read = len(source)
@@ -384,11 +384,11 @@ def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
             unmapped_values[col] = unknown
     _parse_types(out, spec.fields, set(m.columns) | set(m.lookups), m)
     for col, value in m.defaults.items():
-        out[col] = out[col].astype(object).where(~_blank(out[col]), value) if col in out else value
+        out[col] = out[col].astype(object).where(~expr.blank(out[col]), value) if col in out else value
     kept = len(out)
     if m.distinct:
         key = spec.columns[0]
-        out = out[~_blank(out[key])].drop_duplicates(subset=key)
+        out = out[~expr.blank(out[key])].drop_duplicates(subset=key)
     return TableImport(table, path.name, source, out[[c for c in spec.columns if c in out.columns]], rows_read,
                        filtered=rows_read - len(source), merged=kept - len(out), distinct=m.distinct,
                        unmapped_columns=sorted(set(source.columns) - set(m.columns.values())),
