@@ -326,17 +326,23 @@ def _lookup(read: _Reader, source: pd.DataFrame, table: str, col: str, lk: Looku
     return source[lk.on].astype("string").str.strip().map(table_of).astype(object)
 
 
-def _missing_columns(m: TableMapping, source: pd.DataFrame) -> list[str]:
-    """Source columns the mapping names that the file does not have, per place they are named."""
-    have = set(source.columns)
-    wanted = [*m.columns.values(), *(lk.on for lk in m.lookups.values())]
-    out = [f"mapped column(s) {', '.join(map(repr, missing))} not in the file"
-           for missing in [sorted(set(wanted) - have)] if missing]
+def _reads(m: TableMapping) -> dict[str, set[str]]:
+    """The source columns each part of a table's mapping reads ('' for mapped columns and lookup keys)."""
+    out = {"": set(m.columns.values()) | {lk.on for lk in m.lookups.values()}}
     for col, text in _expressions(m).items():
         template = col != "where" and expr.is_template(text)
-        used = set(expr.template_fields(text)) - {expr.ROW} if template else expr.parse(text).columns
-        if used - have:
-            out.append(f"{_what(col)} {text!r} uses unknown column(s) {', '.join(map(repr, sorted(used - have)))}")
+        out[col] = set(expr.template_fields(text)) - {expr.ROW} if template else expr.parse(text).columns
+    return out
+
+
+def _missing_columns(m: TableMapping, source: pd.DataFrame) -> list[str]:
+    """Source columns the mapping names that the file does not have, per place they are named."""
+    out = []
+    for col, used in _reads(m).items():
+        missing = ", ".join(map(repr, sorted(used - set(source.columns))))
+        if missing:
+            out.append(f"{_what(col)} {_expressions(m)[col]!r} uses unknown column(s) {missing}" if col else
+                       f"mapped column(s) {missing} not in the file")
     return out
 
 
@@ -391,7 +397,7 @@ def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
         out = out[~expr.blank(out[key])].drop_duplicates(subset=key)
     return TableImport(table, path.name, source, out[[c for c in spec.columns if c in out.columns]], rows_read,
                        filtered=rows_read - len(source), merged=kept - len(out), distinct=m.distinct,
-                       unmapped_columns=sorted(set(source.columns) - set(m.columns.values())),
+                       unmapped_columns=sorted(set(source.columns) - set().union(*_reads(m).values())),
                        unmapped_values=unmapped_values)
 
 

@@ -273,6 +273,7 @@ def test_dry_run_agrees_with_the_import(tmp_path, capsys):
         assert line.format("would be imported") in out
     for problem in SHOP_PROBLEMS:
         assert f"  rejected: {problem}" in out
+    assert out.count("  source columns not used: none\n") == 3  # Qty and Note are read by expressions
     assert "Dry run: nothing written." in out
     assert not (tmp_path / "out").exists()
 
