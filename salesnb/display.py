@@ -51,6 +51,13 @@ def say(text: str) -> None:
     display(HTML(f"<p>{html.escape(text)}</p>"))
 
 
+def supported(missing: str) -> bool:
+    """True when a claim's inputs are there; else say what is missing (from `claims`) and return False."""
+    if missing:
+        say(missing)
+    return not missing
+
+
 def markdown(text: str) -> None:
     """Show Markdown written by salesnb itself (never data from the CRM)."""
     display(Markdown(text))

@@ -81,7 +81,8 @@ def kpis(ws: Workspace, team: str, month: str, min_respondents: int = 5,
         as_of, _ = pipeline.period(month, 1)
         problems = quality.issues(accounts, contacts, opps, as_of)
         records = quality.owned_records(accounts, contacts, opps)
-        values["hygiene"] = (100 * (1 - problems["id"].nunique() / records["id"].nunique()), np.nan)
+        if records["id"].nunique():
+            values["hygiene"] = (100 * (1 - problems["id"].nunique() / records["id"].nunique()), np.nan)
     if "survey_answers" in have:
         answers = ws.read("survey_answers", team)
         answers = answers.assign(team="all") if team == "all" else answers

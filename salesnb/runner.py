@@ -64,11 +64,11 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
 
 
 def notebook_domain(path: Path) -> str | None:
-    """The contract domain a notebook declares with `ws.require("...")`."""
+    """The contract domain a notebook opens with `show.open_report(..., "<domain>", ...)`."""
     import nbformat
 
     code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    found = re.search(r'ws\.require\("(\w+)"\)', code)
+    found = re.search(r'open_report\(workspace, team, month, "(\w+)"', code)
     return found.group(1) if found else None
 
 

@@ -267,13 +267,13 @@ TABLES: dict[str, Table] = {
 }
 
 DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
-    "reporting": {"required": ("order_lines", "reps", "products"), "optional": ("accounts",)},
+    "reporting": {"required": ("order_lines", "products"), "optional": ("reps", "accounts")},
     "data_quality": {"required": ("accounts",), "optional": ("contacts", "opportunities", "reps")},
     "forecast": {
-        "required": ("order_lines", "reps"),
-        "optional": ("opportunities", "opportunity_history", "forecast_submissions", "quotas"),
+        "required": ("order_lines", "products"),
+        "optional": ("reps", "opportunities", "opportunity_history", "forecast_submissions", "quotas"),
     },
-    "pricing": {"required": ("order_lines", "products", "reps"), "optional": ("opportunities",)},
+    "pricing": {"required": ("order_lines", "products"), "optional": ("reps", "opportunities")},
     "quotas": {"required": ("quotas", "order_lines", "reps"), "optional": ("opportunities",)},
     "performance": {
         "required": ("reps", "order_lines"),
@@ -284,8 +284,8 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
     "team_pulse": {"required": ("survey_answers", "reps"), "optional": ("quotas", "order_lines")},
     "activity_pipeline": {"required": ("opportunities", "reps"),
                           "optional": ("activities", "opportunity_history", "quotas")},
-    "overview": {"required": ("order_lines", "reps", "products"),
-                 "optional": ("quotas", "forecast_submissions", "opportunities", "opportunity_history",
+    "overview": {"required": ("order_lines", "products"),
+                 "optional": ("reps", "quotas", "forecast_submissions", "opportunities", "opportunity_history",
                               "accounts", "contacts", "survey_answers")},
 }
 
