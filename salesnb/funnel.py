@@ -42,16 +42,18 @@ def time_in_stage(history: pd.DataFrame, opportunity_ids: pd.Index | None = None
 
 
 def process_kpis(opportunities: pd.DataFrame, closed: pd.DataFrame) -> dict[str, float]:
-    """Win rate, average won deal, cycle length (won deals) and sales velocity over closed deals."""
+    """Win rate, mean won deal, cycle length of won deals (median, and the mean velocity uses) and sales
+    velocity (open deals × win rate × mean won deal ÷ mean cycle) over closed deals."""
     won = closed[closed["stage"] == "won"]
     win_rate = len(won) / len(closed) if len(closed) else np.nan
-    deal = float(won["amount"].mean()) if len(won) else np.nan
-    cycle = float((pd.to_datetime(won["close_date"]) - pd.to_datetime(won["created_date"])).dt.days.mean()) \
-        if len(won) else np.nan
+    deal = float(won["amount"].mean()) if won["amount"].notna().any() else np.nan
+    days = (pd.to_datetime(won["close_date"]) - pd.to_datetime(won["created_date"])).dt.days
+    cycle = float(days.mean()) if days.notna().any() else np.nan
     open_deals = int(opportunities["stage"].isin(OPEN_STAGES).sum())
     velocity = open_deals * win_rate * deal / cycle if cycle and cycle > 0 else np.nan
     return {"open_opportunities": open_deals, "closed_deals": len(closed), "win_rate": win_rate,
-            "average_won_deal": deal, "cycle_days": cycle, "velocity_per_day": velocity,
+            "mean_won_deal": deal, "median_cycle_days": float(days.median()) if days.notna().any() else np.nan,
+            "mean_cycle_days": cycle, "velocity_per_day": velocity,
             "velocity_per_month": velocity * 30 if velocity == velocity else np.nan}
 
 
@@ -67,6 +69,15 @@ def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
     step = recent["conversion"].idxmin()
     return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
             "the lowest of any step.")
+
+
+def open_by_stage(opportunities: pd.DataFrame) -> pd.DataFrame:
+    """Open deals by their current stage: how many, with how much amount (where known)."""
+    open_ = opportunities[opportunities["stage"].isin(OPEN_STAGES)]
+    g = open_.groupby("stage")
+    out = pd.DataFrame({"open_deals": g.size(), "with_amount": g["amount"].count(),
+                        "amount": g["amount"].sum(min_count=1)})
+    return out.reindex(list(OPEN_STAGES)).fillna({"open_deals": 0, "with_amount": 0}).rename_axis("current_stage")
 
 
 def kpi_table(opportunities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:

@@ -33,8 +33,9 @@ def test_process_kpis_and_velocity_hand_worked():
     closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
     k = funnel.process_kpis(OPPS, closed)
     # won: W1 60 days, W2 50 days -> cycle 55; win rate 2/4; average won deal 200; 1 open deal
-    assert (k["win_rate"], k["average_won_deal"], k["cycle_days"], k["open_opportunities"]) == (
+    assert (k["win_rate"], k["mean_won_deal"], k["median_cycle_days"], k["open_opportunities"]) == (
         0.5, 200.0, 55.0, 1)
+    assert k["mean_cycle_days"] == 55.0
     assert k["velocity_per_day"] == pytest.approx(1 * 0.5 * 200 / 55)
     assert k["velocity_per_month"] == pytest.approx(30 * 100 / 55)
 
@@ -79,3 +80,12 @@ def test_activities_per_rep_per_week():
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["t", "t"]})
     t = activity.per_rep_week(acts, reps, weeks=2)
     assert t.loc["R1", "call"] == 1.0 and t.loc["R2", "meeting"] == 0.5 and t.loc["R1", "total"] == 1.0
+
+
+def test_open_deals_by_current_stage_count_deals_without_amount():
+    opps = pd.DataFrame({"stage": ["prospecting", "prospecting", "proposal", "won"],
+                         "amount": [None, 100.0, 50.0, 900.0]})
+    t = funnel.open_by_stage(opps)
+    assert t.loc["prospecting"].tolist() == [2, 1, 100.0]
+    assert t.loc["proposal"].tolist() == [1, 1, 50.0]
+    assert t.loc["qualification", "open_deals"] == 0 and pd.isna(t.loc["qualification", "amount"])
