@@ -124,13 +124,14 @@ def plan_jobs(
         have = ws.tables()
         known = ws.teams()
         first, last = activity_dates(ws)
-        lacking, empty = {}, {}
+        lacking, empty, domains = {}, {}, {}
         for nb in plan.notebooks:
             source = settings.notebooks_dir / f"{nb}.ipynb"
-            domain = notebook_domain(source) if source.exists() else None
+            domain = domains[nb] = notebook_domain(source) if source.exists() else None
             lacking[nb] = ws.missing(domain) if domain else {"required": [], "optional": []}
             required = [t for t in DOMAINS[domain]["required"] if t in have] if domain else []
             empty[nb] = {team: [t for t in required if ws.count(t, team) == 0] for team in known}
+        sold = {team: ws.months_with_rows("order_lines", team) for team in [*known, ALL]}
     finally:
         ws.close()
     unsafe = [t for t in known if "/" in t or "\\" in t or t.startswith(".") or not t.strip()]
@@ -195,6 +196,9 @@ def plan_jobs(
                            if need["required"] else "")
                 if not skipped and empty[nb].get(team):
                     skipped = f"skipped: no data for this team ({', '.join(empty[nb][team])} hold no row of it)"
+                needs_sales = domains[nb] and "order_lines" in DOMAINS[domains[nb]]["required"]
+                if not skipped and needs_sales and month not in sold[team]:
+                    skipped = f"skipped: no order line for this team in {month}"
                 jobs.append(Job(nb, team, month, str(source), str(settings.outputs), params,
                                 team_settings.cell_timeout, str(settings.notebooks_dir), skipped,
                                 ", ".join(need["optional"]), team_settings.notebook_timeout))
@@ -322,24 +326,42 @@ def run_job(job: Job) -> dict:
             "seconds": round(time.perf_counter() - started, 2), "report": str(report)}
 
 
-def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
-    """Run jobs on a pool of processes (one per core by default), with a progress bar."""
-    from tqdm import tqdm
-
-    workers = min(workers or os.cpu_count() or 1, len(jobs)) or 1
+def _pool_run(jobs: list[Job], workers: int, bar) -> list[dict]:
+    if not jobs:
+        return []
     results = []
-    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
-    if workers == 1:
+    if min(workers, len(jobs)) == 1:
         for job in jobs:
             results.append(run_job(job))
             bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = [pool.submit(run_job, job) for job in jobs]
-            for future in as_completed(futures):
-                results.append(future.result())
-                bar.update()
+        return results
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        futures = [pool.submit(run_job, job) for job in jobs]
+        for future in as_completed(futures):
+            results.append(future.result())
+            bar.update()
+    return results
+
+
+def with_written_links(job: Job, results: list[dict]) -> Job:
+    """A summary job whose links point only to the reports of its team and month that were written."""
+    written = {r["notebook"] for r in results
+               if r["team"] == job.team and r["month"] == job.month and r["status"] == "ok"}
+    links = [pair for pair in job.parameters["reports"] if pair[0] in written]
+    return replace(job, parameters=job.parameters | {"reports": links})
+
+
+def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
+    """Run jobs on a pool of processes (one per core by default), with a progress bar; reports that link to
+    others (the overview) run last, linking only to what was written."""
+    from tqdm import tqdm
+
+    workers = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
+    summaries = [j for j in jobs if "reports" in j.parameters]
+    results = _pool_run([j for j in jobs if "reports" not in j.parameters], workers, bar)
+    results += _pool_run([with_written_links(j, results) for j in summaries], workers, bar)
     bar.close()
     return sorted(results, key=lambda r: (r["month"], r["team"], r["notebook"]))
 

@@ -268,6 +268,13 @@ class Workspace:
         """Rows of a table that belong to a team."""
         return self._query("count(*)", table, team).fetchone()[0] if table in self.tables() else 0
 
+    def months_with_rows(self, table: str, team: str = ALL) -> set[str]:
+        """The months (YYYY-MM) in which a dated table has rows of a team."""
+        if table not in self.tables():
+            return set()
+        col = TABLES[table].date_column
+        return {r[0] for r in self._query(f"DISTINCT strftime(\"{col}\", '%Y-%m')", table, team).fetchall()}
+
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
         start, end = month_bounds(month, months_back)
