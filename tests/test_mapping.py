@@ -561,3 +561,15 @@ def test_the_template_runs_as_documented(tmp_path):
     assert _rows(ws, "SELECT line_id, order_id, quantity, team FROM order_lines ORDER BY 1") == [
         ("1", "536365", 6.0, "United Kingdom"), ("2", "C536379", -2.0, "France")]
     assert yaml.safe_load((tmp_path / "out" / "dataset.yaml").read_text()) == {"currency": "EUR", "country": "FR"}
+
+
+def test_a_second_import_replaces_the_reject_files(tmp_path, capsys):
+    assert _shop_import(tmp_path, "--keep-going") == 0
+    (tmp_path / "shop" / "reps.csv").write_text("Rep,Team,Region\nR1,East,E\nR2,West,W\n")
+    assert main(["import", "--mapping", str(tmp_path / "shop.yaml"), "--out", str(tmp_path / "out"),
+                 "--keep-going", str(tmp_path / "shop")]) == 0
+    assert "order_lines (lines.csv): 7 read, 1 filtered out, 2 rejected, 4 imported" in capsys.readouterr().out
+    assert not (tmp_path / "out" / "rejects" / "reps.csv").exists()
+    rejects = pd.read_csv(tmp_path / "out" / "rejects" / "order_lines.csv", dtype=str)
+    assert rejects["source_row"].tolist() == ["6", "7"]
+    assert _rows(tmp_path / "out" / "workspace.duckdb", "SELECT count(*) FROM order_lines") == [(4,)]
