@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -29,6 +30,8 @@ SUPPORTED = "csv, txt, tsv, xlsx, xls, parquet"
 KIND_NAMES = {"csv": "a CSV file", "excel": "an Excel workbook", "parquet": "a Parquet file"}
 CATCH_ALL = "*"
 META_COLUMNS = ["source_file", "source_row", "reason"]
+
+CURRENCY_SIGNS = re.escape("".join(c for c in map(chr, range(0x3000)) if unicodedata.category(c) == "Sc"))
 
 
 class Lookup(BaseModel):
@@ -91,7 +94,7 @@ class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = ""
-    currency: str | None = Field(None, description="ISO 4217 code, e.g. USD, GBP, EUR")
+    currency: str | None = Field(None, description="ISO 4217 code of the amounts")
     country: str | None = Field(None, description="ISO 3166 alpha-2 code for holidays, e.g. US, GB, FR")
     tables: dict[str, TableMapping]
     _path: str = PrivateAttr("")
@@ -105,8 +108,8 @@ class Mapping(BaseModel):
         size = 3 if info.field_name == "currency" else 2
         code = str(value).strip().upper()
         if not re.fullmatch(f"[A-Z]{{{size}}}", code):
-            eg = "USD, GBP, EUR" if size == 3 else "US, GB, FR"
-            raise ValueError(f"{info.field_name} must be a {size}-letter ISO code such as {eg}, not {value!r}")
+            norm = "ISO 4217" if size == 3 else "ISO 3166"
+            raise ValueError(f"{info.field_name} must be a {size}-letter {norm} code, not {value!r}")
         return code
 
 
@@ -269,13 +272,13 @@ def _read(path: Path, kind: str, encoding: str, delimiter: str | None, sheet: st
 
 
 def _number(series: pd.Series, m: TableMapping) -> pd.Series:
-    """Numbers written the export's way as plain text: '1 234,50 €' → '1234.50', '(12.50)' → '-12.50'."""
+    """Numbers written the export's way as plain text: '1 234,50' → '1234.50', '(12.50)' → '-12.50'."""
     text = series.astype("string").str.strip().str.replace("\u2212", "-", regex=False)
     if m.thousands:
         text = text.str.replace(m.thousands, "", regex=False)
     if m.decimal != ".":
         text = text.str.replace(m.decimal, ".", regex=False)
-    text = text.str.replace(r"[%€$£¥\s]", "", regex=True)
+    text = text.str.replace(f"[%{CURRENCY_SIGNS}\\s]", "", regex=True)
     text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
     return text.str.replace(r"^(\d[\d.]*)-$", r"-\1", regex=True)
 

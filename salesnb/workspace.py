@@ -43,9 +43,9 @@ def dataset_facts(folder: Path) -> dict[str, str]:
         raise InputError(f"{path}: expected only the keys currency and country, got {facts!r}.")
     out = {k: str(v).strip().upper() for k, v in facts.items() if v}
     if "currency" in out and not re.fullmatch(r"[A-Z]{3}", out["currency"]):
-        raise InputError(f"{path}: currency {out['currency']!r} is not an ISO 4217 code such as EUR, USD, GBP.")
+        raise InputError(f"{path}: currency {out['currency']!r} is not a three-letter ISO 4217 code.")
     if "country" in out and not re.fullmatch(r"[A-Z]{2}", out["country"]):
-        raise InputError(f"{path}: country {out['country']!r} is not an ISO 3166 code such as FR, US, GB.")
+        raise InputError(f"{path}: country {out['country']!r} is not a two-letter ISO 3166 code.")
     return out
 
 
