@@ -490,8 +490,8 @@ def test_mapping_mistakes_are_caught_before_reading(tmp_path, edit, message):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("currency", "dollars", "currency must be a 3-letter ISO code such as USD, GBP, EUR, not 'dollars'"),
-    ("country", "GBR", "country must be a 2-letter ISO code such as US, GB, FR, not 'GBR'"),
+    ("currency", "dollars", "currency must be a 3-letter ISO 4217 code, not 'dollars'"),
+    ("country", "GBR", "country must be a 2-letter ISO 3166 code, not 'GBR'"),
 ])
 def test_currency_and_country_must_be_iso_codes(tmp_path, field, value, message):
     _, mapping = _products(tmp_path, "items.csv")

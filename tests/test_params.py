@@ -58,8 +58,8 @@ def test_unknown_team_lists_known_ones(project):
 
 
 def test_month_outside_data(project):
-    with pytest.raises(ParameterError, match="Month 2027-01 has no data: order lines cover "
-                                             "2025-10 to 2026-10"):
+    with pytest.raises(ParameterError, match="Month 2027-01 has no data: the data cover "
+                                             "2025-10-15 to 2026-10-31"):
         _jobs(project, months=["2027-01"])
 
 

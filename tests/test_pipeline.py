@@ -82,4 +82,4 @@ def test_risky_commit_flags():
     assert r.loc["P", "pushes"] == 3 and r.loc["P", "pushed_twice"]
     assert r.loc["S", "stale"] and not r.loc["S", "pushed_twice"]
     assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
-    assert P.risk_sentence(r) == "54% of the commit (EUR 35 of EUR 65, 3 of 4 deals) sits on risky deals."
+    assert P.risk_sentence(r) == "54% of the commit (35 of 65, 3 of 4 deals) sits on risky deals."
