@@ -213,9 +213,10 @@ def definitions(card: pd.DataFrame) -> pd.DataFrame:
 
 
 def team_medians(card: pd.DataFrame) -> pd.DataFrame:
-    """Median of each indicator per team."""
+    """Median rep of each team: every indicator's median across the team's reps (not the team's total)."""
     cols = ["revenue", *[c for c in INDICATORS if c in card.columns]]
-    return card.groupby("team")[cols].median()
+    out = card.groupby("team")[cols].median()
+    return out.rename(columns=lambda c: f"median_rep_{c}").rename_axis("team (median rep)")
 
 
 def flag_sentence(flagged: pd.DataFrame) -> str:

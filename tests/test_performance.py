@@ -135,3 +135,10 @@ def test_question_means_and_climate_vs_results():
     assert c.loc["a", "attainment"] == pytest.approx(0.75)
     assert c.loc["a", "attrition_next_months"] == pytest.approx(1 / 3)
     assert c.loc["a", "enps"] == pytest.approx(20) and "b" not in c.index
+
+
+def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():
+    card = pd.DataFrame({"team": ["a", "a", "a", "b"], "revenue": [10.0, 40.0, 100.0, 7.0]})
+    m = performance.team_medians(card)
+    assert m.index.name == "team (median rep)"
+    assert m["median_rep_revenue"].to_dict() == {"a": 40.0, "b": 7.0}
