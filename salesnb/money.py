@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-UNSTATED = "currency not stated"
-
 
 @dataclass(frozen=True)
 class Currency:

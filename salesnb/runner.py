@@ -146,7 +146,7 @@ def plan_jobs(
             teams.append(team)
         else:
             raise ParameterError(
-                f"Unknown team '{team}': the workspace's reps table has teams "
+                f"Unknown team '{team}': the data have teams "
                 f"{', '.join(known) or '(none)'}; use one of them or '{ALL}'."
             )
     if last is None:

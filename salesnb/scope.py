@@ -72,18 +72,15 @@ def first_full_month(data_start: pd.Timestamp) -> pd.Period:
     return month if data_start.normalize() <= first_business_day else month + 1
 
 
-def latest_month(data_end: pd.Timestamp, allow_partial: bool = False) -> str:
-    """The last complete month of the data (or the last month, partial or not, when allowed)."""
+def latest_month(data_end: pd.Timestamp) -> str:
+    """The last complete month of the data."""
     month = data_end.to_period("M")
-    if is_partial(month, data_end) and not allow_partial:
-        month -= 1
-    return str(month)
+    return str(month - 1 if is_partial(month, data_end) else month)
 
 
-def make_scope(ws: Workspace, team: str, month: str, currency: str = "", country: str = "",
-               locale: str = "en") -> Scope:
+def make_scope(ws: Workspace, team: str, month: str, currency: str = "", country: str = "") -> Scope:
     """The scope of a report: parameters first, then what the data folder declared."""
     facts = ws.meta()
     start, end = activity_dates(ws)
-    return Scope(team, pd.Period(month, freq="M"), money.currency(currency or facts.get("currency"), locale),
+    return Scope(team, pd.Period(month, freq="M"), money.currency(currency or facts.get("currency")),
                  (country or facts.get("country") or None), start, end)
