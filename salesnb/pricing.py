@@ -153,6 +153,11 @@ def agility(opportunities: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
                          "median_days_quote_to_win": g["quote_to_win"].median()})
 
 
+def leakage_sentence(lines: pd.DataFrame) -> str:
+    """Revenue given away beyond guideline over the lines given."""
+    return f"Revenue lost beyond guideline over the period: {money.fmt(lines['amount_lost'].sum())}."
+
+
 def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
     """The share of reps respecting guidelines, beside the benchmark."""
     share = share_respecting(per_rep)

@@ -101,3 +101,8 @@ def test_order_size_bands_use_the_whole_order():
     bands = pricing.order_size_band(_lines())
     # O1 = 1000 + 1000 = 2000 gross; O2 = 500; O3 = 1000
     assert bands.astype(str).tolist() == ["1,000–5,000", "1,000–5,000", "0–1,000", "1,000–5,000"]
+
+
+def test_leakage_sentence_sums_the_amount_lost():
+    lines = pd.DataFrame({"amount_lost": [12.0, 0.0, 30.4]})
+    assert pricing.leakage_sentence(lines) == "Revenue lost beyond guideline over the period: 42."
