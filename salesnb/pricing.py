@@ -109,27 +109,48 @@ def period_end_discounting(lines: pd.DataFrame, last_days: int = 5) -> pd.DataFr
     late = (quarter_end - date).dt.days < last_days
     label = np.where(late, f"last {last_days} days of a quarter", "rest of the time")
     out = discount_distribution(lines.assign(when=label), "when")
-    out["breach_rate"] = lines["breach"].groupby(label).mean()
+    if lines["max_discount"].notna().any():
+        out["breach_rate"] = lines["breach"].groupby(label).mean()
     return out
 
 
-def waterfall(lines: pd.DataFrame) -> pd.Series:
-    """List price → invoice price → pocket price, over the lines given."""
+POCKET_COSTS = {"rebate": "rebates", "freight": "freight"}
+
+
+def pocket_costs(lines: pd.DataFrame) -> list[str]:
+    """The costs after invoice (rebates, freight) the data hold at all: an absent step is not a zero."""
+    return [col for col in POCKET_COSTS if lines[col].notna().any()]
+
+
+def waterfall(lines: pd.DataFrame, costs: list[str] | None = None) -> pd.Series:
+    """List price → invoice price → pocket price (when the data hold costs after invoice), over the lines given."""
+    costs = pocket_costs(lines) if costs is None else costs
     gross = lines["gross_revenue"].sum()
-    discount = gross - lines["revenue"].sum()
-    rebate = lines["rebate"].fillna(0).sum()
-    freight = lines["freight"].fillna(0).sum()
-    return pd.Series({"list price": gross, "discount": -discount, "invoice price": gross - discount,
-                      "rebates": -rebate, "freight": -freight,
-                      "pocket price": gross - discount - rebate - freight})
+    invoice = lines["revenue"].sum()
+    steps = {"list price": gross, "discount": invoice - gross, "invoice price": invoice}
+    steps |= {POCKET_COSTS[col]: -lines[col].fillna(0).sum() for col in costs}
+    if costs:
+        steps["pocket price"] = invoice + sum(steps[POCKET_COSTS[col]] for col in costs)
+    return pd.Series(steps)
 
 
 def waterfall_table(lines: pd.DataFrame, by: str) -> pd.DataFrame:
     """The waterfall per group, with pocket price as a share of list price."""
-    rows = {key: waterfall(g) for key, g in lines.groupby(by)}
-    out = pd.DataFrame(rows).T
-    out["pocket_share"] = out["pocket price"] / out["list price"]
+    costs = pocket_costs(lines)
+    out = pd.DataFrame({key: waterfall(g, costs) for key, g in lines.groupby(by)}).T
+    if costs:
+        out["pocket_share"] = out["pocket price"] / out["list price"]
     return out
+
+
+def waterfall_note(lines: pd.DataFrame) -> str:
+    """What the waterfall cannot show because the data lack it."""
+    absent = [POCKET_COSTS[col] for col in POCKET_COSTS if col not in pocket_costs(lines)]
+    if not absent:
+        return ""
+    return (f"No {' and no '.join(absent)} in the order lines, so "
+            + ("the waterfall stops at invoice price." if len(absent) == len(POCKET_COSTS)
+               else f"pocket price leaves {' and '.join(absent)} out."))
 
 
 def leakage_trend(lines: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

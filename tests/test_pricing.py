@@ -106,3 +106,21 @@ def test_order_size_bands_use_the_whole_order():
 def test_leakage_sentence_sums_the_amount_lost():
     lines = pd.DataFrame({"amount_lost": [12.0, 0.0, 30.4]})
     assert pricing.leakage_sentence(lines) == "Revenue lost beyond guideline over the period: 42."
+
+
+def test_waterfall_without_costs_after_invoice_stops_at_invoice_price():
+    lines = _lines().assign(rebate=None, freight=None)
+    w = pricing.waterfall(lines)
+    assert list(w.index) == ["list price", "discount", "invoice price"]
+    assert w["invoice price"] == 2625 and w["discount"] == -875
+    assert "pocket_share" not in pricing.waterfall_table(lines, "team")
+    assert pricing.waterfall_note(lines) == ("No rebates and no freight in the order lines, so the waterfall "
+                                             "stops at invoice price.")
+    assert pricing.waterfall_note(_lines()) == ""
+    only_freight = pricing.waterfall(_lines().assign(rebate=None))
+    assert only_freight["pocket price"] == 2625 - 35 and "rebates" not in only_freight
+
+
+def test_no_breach_rate_without_guidelines():
+    lines = pricing.with_guidelines(_lines(), PRODUCTS.assign(max_discount=None))
+    assert "breach_rate" not in pricing.period_end_discounting(lines)
