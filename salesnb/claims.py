@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesnb.schema import OPEN_STAGES
+
 
 def _has(df: pd.DataFrame | None, column: str) -> bool:
     return df is not None and column in df and bool(df[column].notna().any())
@@ -55,11 +57,13 @@ def stage_history(history: pd.DataFrame | None) -> str:
             "through. Shown instead: closed deals won and lost, and open deals by their current stage.")
 
 
-def amounts(opps: pd.DataFrame | None) -> str:
-    """Deal sizes, weighted pipeline and velocity need deal amounts."""
-    if _has(opps, "amount"):
+def open_amounts(opps: pd.DataFrame | None) -> str:
+    """Pipeline value and coverage need open deals with an amount and an expected close date."""
+    open_ = None if opps is None else opps[opps["stage"].isin(OPEN_STAGES)]
+    if _has(open_, "amount") and _has(open_, "close_date"):
         return ""
-    return "No deal has an amount, so deal size, pipeline value, coverage and velocity cannot be computed."
+    return ("No open deal has both an amount and an expected close date, so pipeline value and coverage of the "
+            "next months cannot be computed.")
 
 
 def team_column(sales: pd.DataFrame | None) -> str:

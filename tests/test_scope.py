@@ -66,6 +66,9 @@ def test_each_claim_names_what_it_lacks_and_is_silent_when_the_input_is_there():
     assert "No product carries a price guideline" in claims.guidelines(products)
     assert claims.guidelines(products, {"F1": {"*": 0.2}}) == ""
     assert "No stage history" in claims.stage_history(None) and claims.stage_history(pd.DataFrame({"a": [1]})) == ""
-    assert "No deal has an amount" in claims.amounts(pd.DataFrame({"amount": [None]}))
+    opps = pd.DataFrame({"stage": ["won", "qualification"], "amount": [100.0, None],
+                         "close_date": pd.to_datetime(["2026-10-01", "2026-12-01"])})
+    assert "No open deal has both an amount and an expected close date" in claims.open_amounts(opps)
+    assert claims.open_amounts(opps.assign(amount=[100.0, 50.0])) == ""
     assert "name no rep" in claims.team_column(pd.DataFrame({"rep": [None]}))
     assert "class C" in claims.revenue(pd.DataFrame({"account_id": [None]}))
