@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import multiprocessing
 import os
 import re
@@ -125,12 +126,13 @@ def plan_jobs(
         known = ws.teams()
         first, last = activity_dates(ws)
         lacking, empty, domains = {}, {}, {}
+        count = functools.cache(ws.count)
         for nb in plan.notebooks:
             source = settings.notebooks_dir / f"{nb}.ipynb"
             domain = domains[nb] = notebook_domain(source) if source.exists() else None
             lacking[nb] = ws.missing(domain) if domain else {"required": [], "optional": []}
             required = [t for t in DOMAINS[domain]["required"] if t in have] if domain else []
-            empty[nb] = {team: [t for t in required if ws.count(t, team) == 0] for team in known}
+            empty[nb] = {team: [t for t in required if count(t, team) == 0] for team in known}
         sold = {team: ws.months_with_rows("order_lines", team) for team in [*known, ALL]}
     finally:
         ws.close()
