@@ -16,6 +16,7 @@ from salesnb.workspace import Workspace
 
 COMPLETE_MARKER = "salesnb: report complete"
 COMPLETE_TAG = "salesnb-complete"
+FIGURES_MIME = "application/vnd.salesnb.figures+json"
 LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
           "revenue_last_year": "revenue same month last year"}
@@ -46,8 +47,21 @@ def count(x: float) -> str:
     return "n/a" if pd.isna(x) else f"{x:,.0f}"
 
 
+def record(kind: str, value: object) -> None:
+    """Keep a figure in the executed notebook (not in its HTML), for the golden and consistency tests."""
+    display({FIGURES_MIME: {"kind": kind, "value": value}}, raw=True)
+
+
+def digest(df: pd.DataFrame) -> dict:
+    """A table's shape, columns and the sum of each numeric column."""
+    numeric = df.select_dtypes("number")
+    return {"rows": len(df), "columns": [str(c) for c in df.columns],
+            "sums": {str(c): float(numeric[c].sum()) for c in numeric.columns}}
+
+
 def say(text: str) -> None:
     """Show a sentence built from data, escaped so names from the CRM stay text."""
+    record("sentence", text)
     display(HTML(f"<p>{html.escape(text)}</p>"))
 
 
@@ -74,6 +88,7 @@ def table(
     label_rows: bool = False,
 ) -> pd.io.formats.style.Styler:
     """A table formatted for a manager, every cell and label HTML-escaped."""
+    record("table", digest(df))
     shown = (df.head(rows) if rows else df).copy()
     if isinstance(shown.index, pd.DatetimeIndex):
         shown.index = shown.index.strftime("%Y-%m" if (shown.index.day == 1).all() else "%Y-%m-%d")
@@ -90,6 +105,7 @@ def table(
 
 def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
     """The headline summary, each row formatted by the kind of metric it holds."""
+    record("table", digest(summary))
     kinds = {"revenue": money, "margin": money, "margin_pct": percent}
     cells = summary.copy().astype(object)
     for metric in summary.index:
@@ -160,6 +176,7 @@ def _tile_change(unit: str, value: float, previous: float) -> str:
 
 def tiles(kpis: pd.DataFrame) -> None:
     """KPI tiles: value, change vs last month, and a traffic-light border."""
+    record("kpis", {r.label: [None if pd.isna(r.value) else float(r.value), r.status] for r in kpis.itertuples()})
     cells = []
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]

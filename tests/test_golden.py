@@ -1,0 +1,68 @@
+"""Every figure the demo reports show (sentences, table sums, KPI tiles) for the organisation and one team,
+compared with a golden copy taken before a change: refactors must not move a number."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from salesnb.cli import main
+from salesnb.display import FIGURES_MIME
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "demo_figures.json"
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+TEAMS = ["all", "north"]
+MONTH = "2026-10"
+
+pytestmark = pytest.mark.notebook
+
+
+def figures(executed: Path) -> list[dict]:
+    """The figures a report recorded, in the order it showed them."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    return [out["data"][FIGURES_MIME] for cell in nb["cells"] for out in cell.get("outputs", [])
+            if FIGURES_MIME in out.get("data", {})]
+
+
+@pytest.fixture(scope="module")
+def demo_figures(demo_dir, tmp_path_factory) -> dict[str, list[dict]]:
+    base = tmp_path_factory.mktemp("golden")
+    plan = base / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"notebooks": NOTEBOOKS, "teams": TEAMS, "months": [MONTH]}))
+    assert main(["run", "--params", str(ROOT / "params"), "--data", str(demo_dir), "--outputs",
+                 str(base / "out"), "--plan", str(plan), "--workers", "2", "--quiet"]) == 0
+    return {f"{team}/{nb}": figures(base / "out" / MONTH / team / f"{nb}.ipynb")
+            for team in TEAMS for nb in NOTEBOOKS}
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def test_demo_figures_match_the_golden_copy(demo_figures):
+    if os.environ.get("SALESNB_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(demo_figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert golden.keys() == demo_figures.keys()
+    for report, expected in golden.items():
+        got = demo_figures[report]
+        assert len(got) == len(expected), report
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            assert same(g, e), f"{report} figure {i}: {g} != {e}"
+
+
+def test_every_report_records_figures(demo_figures):
+    assert all(len(f) >= 3 for f in demo_figures.values()), {k: len(v) for k, v in demo_figures.items()}
