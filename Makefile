@@ -14,7 +14,7 @@ $(BIN)/salesnb: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-$(DEMO)/workspace.duckdb: $(BIN)/salesnb salesnb/demo.py salesnb/schema.py
+$(DEMO)/workspace.duckdb: $(BIN)/salesnb salesnb/data/demo.py salesnb/data/schema.py
 	$(BIN)/salesnb demo --out $(DEMO)
 
 report: $(DEMO)/workspace.duckdb ## Install, generate the demo data, and produce every demo report

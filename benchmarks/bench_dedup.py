@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from salesnb import dedup
-from salesnb.demo import END_MONTH, MONTHS, _accounts, _months, _reps
+from salesnb.data.demo import END_MONTH, MONTHS, _accounts, _months, _reps
+from salesnb.domains import dedup
 
 
 def main(n: int) -> None:

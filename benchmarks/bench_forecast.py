@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from salesnb import forecast as F
-from salesnb.demo import END_MONTH, generate
-from salesnb.workspace import Workspace, load_folder
+from salesnb.data.demo import END_MONTH, generate
+from salesnb.data.workspace import Workspace, load_folder
+from salesnb.domains import forecast as F
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from salesnb.field import route
+from salesnb.domains.field import route
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from salesnb.demo import generate
-from salesnb.workspace import load_folder
+from salesnb.data.demo import generate
+from salesnb.data.workspace import load_folder
 
 
 def peak_gib() -> float:

@@ -1,6 +1,6 @@
 """salesnb: sales-operations analytics workbook helpers."""
 
-from salesnb.errors import InputError, ParameterError, SalesnbError
+from salesnb.core.errors import InputError, ParameterError, SalesnbError
 
 __all__ = ["InputError", "ParameterError", "SalesnbError"]
 __version__ = "0.1.0"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from salesnb.demo import generate
-from salesnb.workspace import Workspace, load_folder
+from salesnb.data.demo import generate
+from salesnb.data.workspace import Workspace, load_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

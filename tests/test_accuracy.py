@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from salesnb import accuracy as A
+from salesnb.domains import accuracy as A
 
 
 def _errors(rows):
@@ -48,7 +48,7 @@ def test_latest_submission_counts_and_plan_gap():
 
 
 def test_recovers_planted_sandbaggers_and_over_optimists(demo_dir):
-    from salesnb.workspace import Workspace
+    from salesnb.data.workspace import Workspace
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
     errors = A.rep_errors(ws.read("forecast_submissions"),

@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from salesnb import dedup
+from salesnb.domains import dedup
 
 
 @pytest.mark.parametrize("raw, clean", [

@@ -4,8 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from salesnb.demo import generate
-from salesnb.workspace import Workspace
+from salesnb.data.demo import generate
+from salesnb.data.workspace import Workspace
 
 
 def _digest(folder) -> str:

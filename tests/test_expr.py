@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from salesnb.expr import ExpressionError, condition, evaluate, fill, is_template, parse
+from salesnb.data.expr import ExpressionError, condition, evaluate, fill, is_template, parse
 
 
 @pytest.fixture

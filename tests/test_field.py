@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesnb import field
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
+from salesnb.domains import field
 
 POLICY = field.VisitPolicy(visits_per_year={"A": 12, "B": 6, "C": 2, "prospect": 1}, working_days=200,
                            field_share=0.5, visits_per_day=3, rep_cost=90000, cost_per_km=0.5, road_factor=1.0)

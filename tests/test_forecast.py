@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesnb import forecast as F
+from salesnb.domains import forecast as F
 
 
 def _series(values, start="2023-01-01"):
@@ -84,7 +84,7 @@ def test_working_days_know_french_holidays():
 
 
 def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(demo_dir):
-    from salesnb.workspace import Workspace
+    from salesnb.data.workspace import Workspace
     ws = Workspace(demo_dir / "workspace.duckdb")
     m = json.loads((demo_dir / "manifest.json").read_text())
     sales = ws.sales("all", m["end_month"], 120)

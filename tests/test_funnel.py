@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from salesnb import activity, funnel
+from salesnb.domains import activity, funnel
 
 OPPS = pd.DataFrame({
     "opportunity_id": ["W1", "W2", "L1", "L2", "O1"],

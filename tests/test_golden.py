@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesnb.cli import main
-from salesnb.display import FIGURES_MIME
+from salesnb.report.display import FIGURES_MIME
+from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "demo_figures.json"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from salesnb.cli import main
-from salesnb.errors import ParameterError
-from salesnb.mapping import load_mapping
+from salesnb.core.errors import ParameterError
+from salesnb.data.mapping import load_mapping
+from salesnb.run.cli import main
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "params" / "mappings"
 
@@ -514,7 +514,7 @@ def test_dataset_yaml_holds_only_what_the_mapping_gives(tmp_path):
     ("(1,234.50 €)", -1234.5), ("35%", 35.0),
 ])
 def test_numbers_keep_their_sign(raw, expected):
-    from salesnb.mapping import TableMapping, _number
+    from salesnb.data.mapping import TableMapping, _number
 
     text = _number(pd.Series([raw]), TableMapping(file="x.csv", thousands=","))
     assert float(text.iloc[0]) == expected

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from salesnb import money
+from salesnb.core import money
 
 ROOT = Path(__file__).resolve().parents[1]
 # The demo and the export shapes generate data: their currency is a fact of that data, written to dataset.yaml.

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from salesnb import overview, pulse
+from salesnb.domains import overview, pulse
 
 TH = {"attainment": {"good": 1.0, "warn": 0.9}, "forecast_gap": {"good": 0.05, "warn": 0.1}}
 

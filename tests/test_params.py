@@ -1,8 +1,8 @@
 import pytest
 
-from salesnb.errors import ParameterError
-from salesnb.params import Plan, check_month, load_plan, load_settings, merge
-from salesnb.runner import plan_jobs
+from salesnb.core.errors import ParameterError
+from salesnb.run.params import Plan, check_month, load_plan, load_settings, merge
+from salesnb.run.runner import plan_jobs
 
 
 def test_merge_is_deep_and_override_wins():

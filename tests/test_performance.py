@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesnb import accuracy, performance, pulse, quotas
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
+from salesnb.domains import accuracy, performance, pulse, quotas
 
 REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"], "team": ["t", "t"],
                      "annual_cost": [120000.0, 60000.0], "hire_date": pd.to_datetime(["2020-01-01"] * 2),
@@ -66,7 +66,7 @@ def test_flags_rule_ramp_and_cause():
 
 
 def test_demo_underperformers_recovered_without_ramping_hires(demo_dir):
-    from salesnb.workspace import Workspace
+    from salesnb.data.workspace import Workspace
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
     sales = ws.sales("all", m["end_month"], 23)

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from salesnb import pipeline as P
+from salesnb.domains import pipeline as P
 
 D0, D1, END = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01")
 

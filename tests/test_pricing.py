@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from salesnb import pricing
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
+from salesnb.domains import pricing
 
 PRODUCTS = pd.DataFrame({"product_id": ["P1", "P2"], "max_discount": [0.10, 0.20]})
 
@@ -86,7 +86,7 @@ def test_discount_vs_win_rate_and_agility():
 
 
 def test_demo_breaches_match_the_manifest_exactly(demo_dir):
-    from salesnb.workspace import Workspace
+    from salesnb.data.workspace import Workspace
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
     lines = pricing.with_guidelines(ws.sales("all", m["end_month"], 35), ws.read("products"))

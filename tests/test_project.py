@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesnb.schema import contract_markdown
+from salesnb.data.schema import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from salesnb import quality
+from salesnb.domains import quality
 
 AS_OF = pd.Timestamp("2026-11-01")
 
@@ -82,7 +82,7 @@ def test_fix_list_has_owner_names_and_merge_tasks():
 
 
 def test_demo_planted_problems_are_found_exactly(demo_dir):
-    from salesnb.workspace import Workspace
+    from salesnb.data.workspace import Workspace
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
     problems = quality.issues(ws.read("accounts"), ws.read("contacts"), ws.read("opportunities"),

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesnb import compensation, quotas
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
+from salesnb.domains import compensation, quotas
 
 
 def _inputs():

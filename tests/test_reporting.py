@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from salesnb import reporting
+from salesnb.domains import reporting
 
 
 def test_summary_matches_hand_worked_figures(tiny_ws):

@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from salesnb.cli import main
+from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

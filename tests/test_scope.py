@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from salesnb import claims
-from salesnb.scope import first_full_month, is_partial, latest_month, make_scope
-from salesnb.workspace import Workspace, load_folder
+from salesnb.core.scope import first_full_month, is_partial, latest_month, make_scope
+from salesnb.data.workspace import Workspace, load_folder
+from salesnb.report import claims
 
 
 @pytest.mark.parametrize(("month", "end", "partial"), [

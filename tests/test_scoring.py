@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from salesnb import scoring
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
+from salesnb.domains import scoring
 
 
 def test_abc_classes_hand_worked():

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesnb.cli import main
-from salesnb.shapes import SHAPES, write_shape
+from salesnb.data.shapes import SHAPES, write_shape
+from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))

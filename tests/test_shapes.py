@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salesnb.cli import main
-from salesnb.errors import ParameterError
-from salesnb.shapes import SHAPES, write_shape
+from salesnb.core.errors import ParameterError
+from salesnb.data.shapes import SHAPES, write_shape
+from salesnb.run.cli import main
 
 SIZES = {"orders_only": 600, "pipeline_only": 400, "ecommerce": 3000}
 

@@ -2,8 +2,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salesnb.errors import EmptyPeriodError, InputError
-from salesnb.workspace import Workspace, ensure_loaded, load_folder
+from salesnb.core.errors import EmptyPeriodError, InputError
+from salesnb.data.workspace import Workspace, ensure_loaded, load_folder
 
 
 def _edit(folder, table, fn):
@@ -125,7 +125,7 @@ def test_parquet_and_excel_inputs_load_like_csv(tiny_dir, tmp_path):
 
 
 def test_chunked_reading_numbers_rows_across_chunks(tiny_dir, monkeypatch):
-    from salesnb import workspace
+    from salesnb.data import workspace
     real = workspace.read_chunks
     monkeypatch.setattr(workspace, "read_chunks", lambda p: real(p, 4))
     _edit(tiny_dir, "order_lines",

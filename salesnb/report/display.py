@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from salesnb.money import fmt as fmt_money
-from salesnb.money import use as use_currency
-from salesnb.scope import Scope, make_scope
-from salesnb.workspace import Workspace
+from salesnb.core.money import fmt as fmt_money
+from salesnb.core.money import use as use_currency
+from salesnb.core.scope import Scope, make_scope
+from salesnb.data.workspace import Workspace
 
 COMPLETE_MARKER = "salesnb: report complete"
 COMPLETE_TAG = "salesnb-complete"
@@ -223,7 +223,7 @@ def missing_note(ws: Workspace, domain: str) -> None:
 def open_report(workspace: str, team: str, month: str, domain: str, currency: str = "",
                 country: str = "") -> tuple[Workspace, Scope]:
     """Open a report: the workspace, its scope, the theme, a header line and what the data lack."""
-    from salesnb import charts
+    from salesnb.report import charts
 
     charts.apply_theme()
     ws = Workspace(workspace)

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import yaml
 
-from salesnb.errors import EmptyPeriodError, InputError
-from salesnb.schema import DOMAINS, KINDS, TABLES
-from salesnb.validate import check_references, find_inputs, read_chunks, validate_frame
+from salesnb.core.errors import EmptyPeriodError, InputError
+from salesnb.data.schema import DOMAINS, KINDS, TABLES
+from salesnb.data.validate import check_references, find_inputs, read_chunks, validate_frame
 
 ALL = "all"
 DATASET = "dataset.yaml"

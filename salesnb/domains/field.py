@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from salesnb import money
-from salesnb.params import parse
+from salesnb.core import money
+from salesnb.run.params import parse
 
 
 class VisitPolicy(BaseModel):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb.schema import ACTIVITY_TYPES
-from salesnb.workspace import between
+from salesnb.data.schema import ACTIVITY_TYPES
+from salesnb.data.workspace import between
 
 COLUMNS = (*ACTIVITY_TYPES, "total")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb import money
-from salesnb.schema import OPEN_STAGES
+from salesnb.core import money
+from salesnb.data.schema import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
 CATEGORY_ORDER = ("commit", "best_case", "pipeline", "omitted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from salesnb import compensation, quotas, scoring
+from salesnb.domains import compensation, quotas, scoring
 
 
 def _quotas(params: dict) -> None:

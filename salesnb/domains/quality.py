@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesnb.schema import OPEN_STAGES
+from salesnb.data.schema import OPEN_STAGES
 
 
 @dataclass(frozen=True)

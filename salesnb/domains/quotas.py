@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from salesnb import money
-from salesnb.params import parse
+from salesnb.core import money
+from salesnb.run.params import parse
 
 
 class QuotaRules(BaseModel):
@@ -218,7 +218,7 @@ def what_if(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> None:
     import ipywidgets as w
     from IPython.display import display
 
-    from salesnb import display as show
+    from salesnb.report import display as show
 
     sliders = {
         "growth": w.FloatSlider(value=rules.growth, min=-0.3, max=0.5, step=0.01, description="growth"),

@@ -20,10 +20,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from salesnb import expr
-from salesnb.errors import InputError, ParameterError
-from salesnb.schema import KINDS, TABLES, pandera_schema
-from salesnb.validate import _examples, _rows, problems
+from salesnb.data import expr
+from salesnb.core.errors import InputError, ParameterError
+from salesnb.data.schema import KINDS, TABLES, pandera_schema
+from salesnb.data.validate import _examples, _rows, problems
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
 SUPPORTED = "csv, txt, tsv, xlsx, xls, parquet"
@@ -567,7 +567,7 @@ def refusal(items: dict[str, TableImport], dry_run: bool) -> str:
 
 def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> dict[str, int]:
     """Write the valid rows as contract files plus the workspace, the rejected rows, and dataset.yaml."""
-    from salesnb.workspace import load_folder
+    from salesnb.data.workspace import load_folder
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=out))

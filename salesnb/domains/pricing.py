@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb import money
-from salesnb.errors import ParameterError
+from salesnb.core import money
+from salesnb.core.errors import ParameterError
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)

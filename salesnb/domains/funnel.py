@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb.pipeline import STAGE_RANK, reached_rank
-from salesnb.schema import OPEN_STAGES
-from salesnb.workspace import between
+from salesnb.data.schema import OPEN_STAGES
+from salesnb.data.workspace import between
+from salesnb.domains.pipeline import STAGE_RANK, reached_rank
 
 STEPS = [(a, b) for a, b in zip(OPEN_STAGES, [*OPEN_STAGES[1:], "won"], strict=True)]
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from salesnb.errors import ParameterError
+from salesnb.core.errors import ParameterError
 
 M = TypeVar("M", bound=BaseModel)
 PARAMS_DIR = Path("params")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from salesnb.errors import ParameterError
-from salesnb.params import parse
-from salesnb.workspace import between
+from salesnb.core.errors import ParameterError
+from salesnb.data.workspace import between
+from salesnb.run.params import parse
 
 
 class Criterion(BaseModel):

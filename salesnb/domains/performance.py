@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from salesnb.errors import ParameterError
-from salesnb.funnel import closed_between
-from salesnb.params import parse
-from salesnb.workspace import between
+from salesnb.core.errors import ParameterError
+from salesnb.data.workspace import between
+from salesnb.domains.funnel import closed_between
+from salesnb.run.params import parse
 
 INDICATORS = {  # name: (axis, definition, higher is better)
     "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb.schema import OPEN_STAGES
+from salesnb.data.schema import OPEN_STAGES
 
 
 def _has(df: pd.DataFrame | None, column: str) -> bool:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesnb.field import haversine_km
-from salesnb.schema import TABLES
+from salesnb.domains.field import haversine_km
+from salesnb.data.schema import TABLES
 
 END_MONTH = "2026-10"
 MONTHS = 36

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from salesnb.checks import CHECKS
-from salesnb.errors import ParameterError
-from salesnb.params import EACH_TEAM, LATEST, Plan, Settings, check_month, load_settings
-from salesnb.schema import DOMAINS
-from salesnb.scope import activity_dates, latest_month
-from salesnb.workspace import ALL, Workspace, ensure_loaded
+from salesnb.core.errors import ParameterError
+from salesnb.core.scope import activity_dates, latest_month
+from salesnb.data.schema import DOMAINS
+from salesnb.data.workspace import ALL, Workspace, ensure_loaded
+from salesnb.run.checks import CHECKS
+from salesnb.run.params import EACH_TEAM, LATEST, Plan, Settings, check_month, load_settings
 
 COMMON = ("workspace", "team", "month")
 SCOPE_FACTS = ("currency", "country")
@@ -282,7 +282,7 @@ def run_job(job: Job) -> dict:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from salesnb.publish import atomic_write, is_complete, to_html
+    from salesnb.report.publish import atomic_write, is_complete, to_html
 
     if job.skipped:
         return {**asdict(job), "title": notebook_title(Path(job.source)), "status": "skipped",
@@ -370,7 +370,7 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
 
 def publish_index(results: list[dict]) -> list[Path]:
     """Update each month's run record and index page; return the index paths."""
-    from salesnb.publish import record_runs, write_index
+    from salesnb.report.publish import record_runs, write_index
 
     paths = []
     by_month: dict[tuple[str, str], list[dict]] = {}

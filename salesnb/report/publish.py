@@ -14,7 +14,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from salesnb.display import COMPLETE_MARKER, COMPLETE_TAG
+from salesnb.report.display import COMPLETE_MARKER, COMPLETE_TAG
 
 RUNS_FILE = "runs.json"
 TEMPLATES = Path(__file__).parent / "templates"

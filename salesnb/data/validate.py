@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesnb.errors import InputError
-from salesnb.schema import KINDS, TABLES, pandera_schema
+from salesnb.core.errors import InputError
+from salesnb.data.schema import KINDS, TABLES, pandera_schema
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 CHUNK_ROWS = 1_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb import money
+from salesnb.core import money
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")

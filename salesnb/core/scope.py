@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from salesnb import money
-from salesnb.workspace import ALL, Workspace
+from salesnb.core import money
+from salesnb.data.workspace import ALL, Workspace
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from salesnb.errors import SalesnbError
-from salesnb.params import PARAMS_DIR, Plan, load_plan
+from salesnb.core.errors import SalesnbError
+from salesnb.run.params import PARAMS_DIR, Plan, load_plan
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from salesnb.demo import generate
-    from salesnb.workspace import load_folder
+    from salesnb.data.demo import generate
+    from salesnb.data.workspace import load_folder
 
     out = Path(args.out)
     manifest = generate(out, seed=args.seed, scale=args.scale, order_format=args.format)
@@ -27,7 +27,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from salesnb.workspace import load_folder
+    from salesnb.data.workspace import load_folder
 
     folder = Path(args.data_dir)
     workspace = Path(args.workspace) if args.workspace else folder / "workspace.duckdb"
@@ -49,7 +49,7 @@ def _extra(pairs: list[str]) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from salesnb.runner import plan_jobs, publish_index, run_jobs
+    from salesnb.run.runner import plan_jobs, publish_index, run_jobs
 
     if args.plan:
         plan = load_plan(Path(args.plan))
@@ -77,8 +77,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from salesnb.errors import InputError
-    from salesnb.mapping import load_mapping, prepare, refusal, summary, write_import
+    from salesnb.core.errors import InputError
+    from salesnb.data.mapping import load_mapping, prepare, refusal, summary, write_import
 
     mapping = load_mapping(Path(args.mapping))
     items = prepare(mapping, Path(args.source_dir))
@@ -100,7 +100,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export_shape(args: argparse.Namespace) -> int:
-    from salesnb.shapes import SHAPES, write_shape
+    from salesnb.data.shapes import SHAPES, write_shape
 
     out = write_shape(args.shape, Path(args.out), seed=args.seed, rows=args.rows, excel=args.excel)
     mapping = SHAPES[args.shape].mapping
@@ -114,7 +114,7 @@ def _export_shape(args: argparse.Namespace) -> int:
 
 
 def _contract(args: argparse.Namespace) -> int:
-    from salesnb.schema import contract_markdown
+    from salesnb.data.schema import contract_markdown
 
     print(contract_markdown(), end="")
     return 0

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from salesnb import money
+from salesnb.core import money
 
 PALETTE = ["#1f4e79", "#e07b39", "#3a9d7a", "#b23a48", "#7b6fa8", "#8c8c8c"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb import accuracy, funnel, pipeline, pulse, quality, reporting
-from salesnb.workspace import Workspace
+from salesnb.data.workspace import Workspace
+from salesnb.domains import accuracy, funnel, pipeline, pulse, quality, reporting
 
 # metric: (label, unit, higher is better)
 METRICS = {

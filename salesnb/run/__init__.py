@@ -1,0 +1,1 @@
+"""Runs: parameters, the batch plan, executing notebooks, the command line."""
