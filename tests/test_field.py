@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from salesnb.core.errors import ParameterError
+from salesnb.core.geo import haversine_km
 from salesnb.domains import field
 
 POLICY = field.VisitPolicy(visits_per_year={"A": 12, "B": 6, "C": 2, "prospect": 1}, working_days=200,
@@ -36,7 +37,7 @@ def test_capacity_arithmetic_hand_worked():
 def test_visit_economics_hand_worked():
     plan = field.account_plan(_accounts(), pd.Series({"A1": "A", "A2": "B", "A3": "A"}), REPS, POLICY)
     eco = field.visit_economics(plan, REPS, pd.Series({"A1": 12000.0, "A2": 600.0}), POLICY).set_index("account_id")
-    km = field.haversine_km(48.0, 2.0, 48.1, 2.0)
+    km = haversine_km(48.0, 2.0, 48.1, 2.0)
     # A1: time 60000 / 300 = 200, travel 2 x km x 0.5; revenue per visit 12000 / 12 = 1000
     assert eco.loc["A1", "cost_per_visit"] == pytest.approx(200 + km)
     assert eco.loc["A1", "revenue_per_visit"] == 1000 and not eco.loc["A1", "costs_more_than_it_brings"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesnb.report.display import FIGURES_MIME
+from salesnb.report.marker import FIGURES_MIME
 from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,7 +28,8 @@ def test_enps_hand_worked_and_anonymity():
 
 
 def test_kpis_on_the_tiny_workspace(tiny_ws):
-    table = overview.kpis(tiny_ws, "all", "2026-10", thresholds=TH)
+    frames = {arg: tiny_ws.read(t) if t in tiny_ws.tables() else None for arg, t in overview.INPUTS.items()}
+    table = overview.kpis("2026-10", tiny_ws.sales("all", "2026-10", 12), **frames, thresholds=TH)
     assert list(table.index) == ["revenue", "margin_pct", "hygiene"]
     assert table.at["revenue", "value"] == 390 and table.at["revenue", "previous"] == 290
     assert table.at["hygiene", "value"] == 100  # two clean accounts

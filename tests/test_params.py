@@ -2,7 +2,7 @@ import pytest
 
 from salesnb.core.errors import ParameterError
 from salesnb.run.params import Plan, check_month, load_plan, load_settings, merge
-from salesnb.run.runner import plan_jobs
+from salesnb.run.plan import plan_jobs
 
 
 def test_merge_is_deep_and_override_wins():
@@ -72,8 +72,15 @@ def test_missing_data_path(project):
 def test_unknown_or_mistyped_notebook_parameter(project):
     with pytest.raises(ParameterError, match="has no parameter\\(s\\) top_m"):
         plan_jobs(Plan(notebooks=["02_reporting"]), project / "params", extra={"top_m": 3})
-    with pytest.raises(ParameterError, match="'top_n' must be int, got 'ten'"):
+    with pytest.raises(ParameterError, match="Notebook 02_reporting: invalid parameters: top_n: Input should be "
+                                             "a valid integer"):
         plan_jobs(Plan(notebooks=["02_reporting"]), project / "params", extra={"top_n": "ten"})
+
+
+@pytest.mark.parametrize("name", ["team", "month", "workspace"])
+def test_scope_cannot_be_overridden_as_a_report_parameter(project, name):
+    with pytest.raises(ParameterError, match=f"{name} cannot be set as a report parameter: use --team"):
+        plan_jobs(Plan(notebooks=["02_reporting"], teams=["a"]), project / "params", extra={name: "b"})
 
 
 def test_unknown_notebook(project):

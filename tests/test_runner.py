@@ -12,11 +12,16 @@ import nbformat
 import pandas as pd
 import pytest
 
+from salesnb.report.registry import REPORTS, Report, ReportParams
 from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.notebook
+
+
+def _register(monkeypatch, name: str) -> None:
+    monkeypatch.setitem(REPORTS, name, Report(name, name, "reporting", ReportParams))
 
 
 def _failing_notebook(path, message="planted failure"):
@@ -38,7 +43,8 @@ def _run(project, *args):
     return main(["run", "--params", str(project / "params"), "--quiet", *args])
 
 
-def test_batch_writes_every_report_and_marks_the_failure(project, capsys):
+def test_batch_writes_every_report_and_marks_the_failure(project, capsys, monkeypatch):
+    _register(monkeypatch, "99_fail")
     _failing_notebook(project / "notebooks" / "99_fail.ipynb")
     plan = project / "plan.yaml"
     plan.write_text('notebooks: [02_reporting, 99_fail]\nteams: ["*", all]\nmonths: [latest]\n')
@@ -332,7 +338,8 @@ def test_field_tours_report_lists_unroutable_accounts_and_exports_calendars(proj
     assert [str(e["summary"]) for e in events] == ["Visit Acme"]
 
 
-def test_a_report_past_its_wall_clock_limit_is_stopped(project):
+def test_a_report_past_its_wall_clock_limit_is_stopped(project, monkeypatch):
+    _register(monkeypatch, "98_slow")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')

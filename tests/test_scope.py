@@ -3,9 +3,10 @@
 import pandas as pd
 import pytest
 
-from salesnb.core.scope import first_full_month, is_partial, latest_month, make_scope
+from salesnb.core.scope import first_full_month, is_partial, latest_month
 from salesnb.data.workspace import Workspace, load_folder
 from salesnb.report import claims
+from salesnb.report.opening import make_scope
 
 
 @pytest.mark.parametrize(("month", "end", "partial"), [

@@ -1,66 +1,73 @@
-"""What a report is about: team, month, currency, holiday country, and how much of the month the data covers."""
+"""What a report is about (team, month, currency, holiday country, data coverage) and every date window."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.data.workspace import ALL, Workspace
+from salesnb.core.errors import ParameterError
+
+ALL = "all"
+LATEST = "latest"
+EACH_TEAM = "*"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+Month = str | pd.Period
 
 
-@dataclass(frozen=True)
-class Scope:
-    """A team (or the organisation) and a month, with the facts every figure of the report depends on."""
-
-    team: str
-    month: pd.Period
-    currency: money.Currency
-    country: str | None
-    data_start: pd.Timestamp | None
-    data_end: pd.Timestamp | None
-
-    @property
-    def is_org(self) -> bool:
-        return self.team == ALL
-
-    @property
-    def who(self) -> str:
-        """The scope as a sentence names it."""
-        return "the whole organisation" if self.is_org else f"team {self.team}"
-
-    @property
-    def partial(self) -> bool:
-        """True when the data stop before the month's last business day."""
-        return self.data_end is not None and is_partial(self.month, self.data_end)
-
-    @property
-    def first_full_month(self) -> pd.Period | None:
-        """The first month the data cover in full: comparisons with earlier months are void."""
-        return None if self.data_start is None else first_full_month(self.data_start)
-
-    def header(self) -> str:
-        """The line under a report's title: who, when, in what currency, and what the month covers."""
-        parts = [self.who[0].upper() + self.who[1:], self.month.strftime("%B %Y")]
-        parts.append(f"amounts in {self.currency.code}" if self.currency.code else
-                     "amounts without currency (none stated in dataset.yaml or the parameters)")
-        if self.partial:
-            parts.append(f"partial month: data up to {self.data_end:%d %B %Y}")
-        return " · ".join(parts) + "."
+def check_month(month: str) -> str:
+    """Return the month if it is YYYY-MM or 'latest', else raise ParameterError."""
+    if month != LATEST and not MONTH_RE.match(str(month)):
+        raise ParameterError(f"Month '{month}' is malformed: write it as YYYY-MM (e.g. 2026-10) "
+                             f"or '{LATEST}'.")
+    return month
 
 
-def activity_dates(ws: Workspace) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last date of the data's activity: order lines, else opportunities opened."""
-    table, column = ("order_lines", None) if "order_lines" in ws.tables() else ("opportunities", "created_date")
-    if table not in ws.tables():
-        return None, None
-    first = ws.first_date(table, column)
-    return first, ws.last_date(table, column)
+def as_month(month: Month) -> pd.Period:
+    """A month as a monthly period (a period passes through; text must be YYYY-MM)."""
+    if isinstance(month, pd.Period):
+        return month.asfreq("M")
+    return pd.Period(check_month(str(month)), freq="M")
 
 
-def is_partial(month: pd.Period, data_end: pd.Timestamp) -> bool:
+def month_start(month: Month, ahead: int = 0) -> pd.Timestamp:
+    """First day of the month `ahead` months after `month`."""
+    return (as_month(month) + ahead).start_time
+
+
+def month_window(month: Month, ahead: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end (exclusive) of the month `ahead` months after `month`."""
+    return month_start(month, ahead), month_start(month, ahead + 1)
+
+
+def trailing_window(month: Month, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end (exclusive) of the `months` months ending with `month`."""
+    return month_start(month, 1 - months), month_start(month, 1)
+
+
+def comparison_starts(month: Month) -> dict[str, pd.Timestamp]:
+    """First day of the month, of the month before, and of the same month a year before."""
+    return {"month": month_start(month), "previous_month": month_start(month, -1),
+            "last_year": month_start(month, -12)}
+
+
+def next_monday(month: Month) -> pd.Timestamp:
+    """The first Monday after the month: the week field tours are planned for."""
+    end = month_start(month, 1)
+    return end + pd.Timedelta(days=(7 - end.weekday()) % 7)
+
+
+def between(df: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose `column` date falls in [start, end)."""
+    date = pd.to_datetime(df[column])
+    return df[(date >= start) & (date < end)]
+
+
+def is_partial(month: Month, data_end: pd.Timestamp) -> bool:
     """True when the data end inside `month`, before its last business day."""
+    month = as_month(month)
     last_business_day = pd.offsets.BDay().rollback(pd.Timestamp(month.end_time.date()))
     return data_end.to_period("M") == month and data_end.normalize() < last_business_day
 
@@ -78,9 +85,51 @@ def latest_month(data_end: pd.Timestamp) -> str:
     return str(month - 1 if is_partial(month, data_end) else month)
 
 
-def make_scope(ws: Workspace, team: str, month: str, currency: str = "", country: str = "") -> Scope:
-    """The scope of a report: parameters first, then what the data folder declared."""
-    facts = ws.meta()
-    start, end = activity_dates(ws)
-    return Scope(team, pd.Period(month, freq="M"), money.currency(currency or facts.get("currency")),
-                 (country or facts.get("country") or None), start, end)
+def is_org(team: str) -> bool:
+    """True for the whole organisation rather than one team."""
+    return team == ALL
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A team (or the organisation) and a month, with the facts every figure of the report depends on."""
+
+    team: str
+    month: pd.Period
+    currency: money.Currency
+    country: str | None
+    data_start: pd.Timestamp | None
+    data_end: pd.Timestamp | None
+
+    @property
+    def is_org(self) -> bool:
+        return is_org(self.team)
+
+    @property
+    def who(self) -> str:
+        """The scope as a sentence names it."""
+        return "the whole organisation" if self.is_org else f"team {self.team}"
+
+    @property
+    def partial(self) -> bool:
+        """True when the data stop before the month's last business day."""
+        return self.data_end is not None and is_partial(self.month, self.data_end)
+
+    @property
+    def partial_until(self) -> pd.Timestamp | None:
+        """The data's last day when the month is partial, else None."""
+        return self.data_end if self.partial else None
+
+    @property
+    def first_full_month(self) -> pd.Period | None:
+        """The first month the data cover in full: comparisons with earlier months are void."""
+        return None if self.data_start is None else first_full_month(self.data_start)
+
+    def header(self) -> str:
+        """The line under a report's title: who, when, in what currency, and what the month covers."""
+        parts = [self.who[0].upper() + self.who[1:], self.month.strftime("%B %Y")]
+        parts.append(f"amounts in {self.currency.code}" if self.currency.code else
+                     "amounts without currency (none stated in dataset.yaml or the parameters)")
+        if self.partial:
+            parts.append(f"partial month: data up to {self.data_end:%d %B %Y}")
+        return " · ".join(parts) + "."

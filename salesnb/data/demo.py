@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesnb.domains.field import haversine_km
+from salesnb.core.geo import haversine_km
 from salesnb.data.schema import TABLES
 
 END_MONTH = "2026-10"

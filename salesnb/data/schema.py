@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from salesnb.core.vocabulary import (  # noqa: F401 - part of the contract's vocabulary
+    ACCOUNT_STATUSES, ACTIVITY_TYPES, FORECAST_CATEGORIES, OPEN_STAGES, SEGMENTS, STAGES)
+
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
-STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won", "lost")
-OPEN_STAGES = STAGES[:4]
-ACTIVITY_TYPES = ("call", "meeting", "email", "proposal", "quote", "contract")
-FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
-SEGMENTS = ("enterprise", "mid_market", "smb")
-ACCOUNT_STATUSES = ("customer", "prospect")
 
 KINDS = {
     "str": ("str", "VARCHAR", "text"),

@@ -12,10 +12,10 @@ import pandas as pd
 import yaml
 
 from salesnb.core.errors import EmptyPeriodError, InputError
+from salesnb.core.scope import ALL, month_start, trailing_window
 from salesnb.data.schema import DOMAINS, KINDS, TABLES
 from salesnb.data.validate import check_references, find_inputs, read_chunks, validate_frame
 
-ALL = "all"
 DATASET = "dataset.yaml"
 META = "_salesnb_meta"
 REFERENCED = {"reps": "rep_id", "accounts": "account_id", "products": "product_id",
@@ -145,18 +145,6 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
     return True
 
 
-def month_bounds(month: str, months_back: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First day of the period starting `months_back` months before `month`, and the day after it."""
-    end = pd.Period(month, freq="M")
-    return (end - months_back).start_time, (end + 1).start_time
-
-
-def between(df: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Rows whose `column` date falls in [start, end)."""
-    date = pd.to_datetime(df[column])
-    return df[(date >= start) & (date < end)]
-
-
 class Workspace:
     """Read-only access to a workspace file, filtered by team and period."""
 
@@ -234,6 +222,14 @@ class Workspace:
         last = self.last_date(table, column)
         return None if last is None else last.strftime("%Y-%m")
 
+    def activity_dates(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last date of the data's activity: order lines, else opportunities opened."""
+        have = self.tables()
+        table, column = ("order_lines", None) if "order_lines" in have else ("opportunities", "created_date")
+        if table not in have:
+            return None, None
+        return self.first_date(table, column), self.last_date(table, column)
+
     def _team_reps(self) -> str:
         return "(SELECT rep_id FROM reps WHERE team = $team)" if "reps" in self.tables() else "(SELECT NULL)"
 
@@ -277,7 +273,7 @@ class Workspace:
 
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
-        start, end = month_bounds(month, months_back)
+        start, end = trailing_window(month, months_back + 1)
         have = self.tables()
         segment = "a.segment" if "accounts" in have else "CAST(NULL AS VARCHAR)"
         join = "LEFT JOIN accounts a ON a.account_id = o.account_id" if "accounts" in have else ""
@@ -312,7 +308,7 @@ class Workspace:
     def sales_for(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Like `sales`, but raise EmptyPeriodError if the month itself has no order line."""
         df = self.sales(team, month, months_back)
-        if not (df["month"] == pd.Period(month, freq="M").start_time).any():
+        if not (df["month"] == month_start(month)).any():
             raise EmptyPeriodError(
                 f"No order line for team '{team}' in {month} in workspace '{self.path.name}'."
             )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesnb.core.scope import month_start
+
 BENCHMARK = {"top performers": 0.60, "others": 0.20}  # share of reps forecasting well (seed 000)
 
 
@@ -46,8 +48,7 @@ def rep_errors(submissions: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame
 
 def classify(errors: pd.DataFrame, last_month: str, rule: AccuracyRule = AccuracyRule()) -> pd.DataFrame:
     """One row per rep: months judged, median bias, WAPE, share under/over, and the class."""
-    end = pd.Period(last_month, freq="M").start_time
-    start = end - pd.DateOffset(months=rule.months - 1)
+    start, end = month_start(last_month, 1 - rule.months), month_start(last_month)
     window = errors[(errors["month"] >= start) & (errors["month"] <= end) & (errors["actual"] > 0)]
     rows = []
     for rep, g in window.groupby("rep_id"):
@@ -90,8 +91,7 @@ def accuracy_trend(errors: pd.DataFrame) -> pd.DataFrame:
 def plan_gap(errors: pd.DataFrame, quotas: pd.DataFrame | None, last_month: str,
              months: int = 12) -> pd.DataFrame:
     """Per past month: forecast called, actual, quota, and the gaps between them."""
-    end = pd.Period(last_month, freq="M").start_time
-    start = end - pd.DateOffset(months=months - 1)
+    start, end = month_start(last_month, 1 - months), month_start(last_month)
     df = errors[(errors["month"] >= start) & (errors["month"] <= end)]
     out = df.groupby("month")[["forecast", "actual"]].sum()
     if quotas is not None and len(quotas):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb.data.schema import ACTIVITY_TYPES
-from salesnb.data.workspace import between
+from salesnb.core.scope import between
+from salesnb.core.vocabulary import ACTIVITY_TYPES
 
 COLUMNS = (*ACTIVITY_TYPES, "total")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from salesnb.run.params import parse
+from salesnb.core.models import parse
 
 
 class CommissionPlan(BaseModel):

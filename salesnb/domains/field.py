@@ -7,7 +7,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.core import money
-from salesnb.run.params import parse
+from salesnb.core.geo import haversine_km
+from salesnb.core.models import parse
 
 
 class VisitPolicy(BaseModel):
@@ -39,14 +40,6 @@ class VisitPolicy(BaseModel):
 def parse_policy(params: dict) -> VisitPolicy:
     """A visit policy from parameters."""
     return parse(VisitPolicy, params, "visit policy")
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
 
 
 def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
@@ -289,12 +282,6 @@ def calendar(week: pd.DataFrame, rep_name: str, start_hour: int = 9, policy: Vis
     return cal.to_ical()
 
 
-def next_monday(month: str) -> pd.Timestamp:
-    """The first Monday after the month: the week the tours are planned for."""
-    end = (pd.Period(month, freq="M") + 1).start_time
-    return end + pd.Timedelta(days=(7 - end.weekday()) % 7)
-
-
 def unroutable_sentence(plan: pd.DataFrame) -> str:
     """Accounts that cannot be routed (no coordinates), named rather than dropped."""
     bad = plan[~plan["routable"]]
@@ -315,16 +302,7 @@ def route_sentence(summary: pd.DataFrame, week_start: pd.Timestamp) -> str:
             f"({saved / summary['naive_km'].sum():.0%}) against visiting in order of urgency.")
 
 
-def export_calendars(week: pd.DataFrame, reps: pd.DataFrame, output_dir: str, policy: VisitPolicy) -> list[str]:
-    """Write one .ics per rep into `output_dir`; return the file names."""
-    from pathlib import Path
-
-    if not output_dir:
-        return []
+def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy) -> dict[str, bytes]:
+    """One iCalendar file per rep with visits in the week, by file name."""
     names = reps.set_index("rep_id")["name"]
-    files = []
-    for rep, g in week.groupby("rep_id"):
-        path = Path(output_dir) / f"visits_{rep}.ics"
-        path.write_bytes(calendar(g, names.get(rep, rep), policy=policy))
-        files.append(path.name)
-    return files
+    return {f"visits_{rep}.ics": calendar(g, names.get(rep, rep), policy=policy) for rep, g in week.groupby("rep_id")}

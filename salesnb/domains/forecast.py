@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesnb.core.scope import is_org, month_start
+
 MODELS = ("prophet", "seasonal_naive", "naive", "moving_average")
 SEASON = 12
 
@@ -48,7 +50,7 @@ class SeriesForecast:
 
 def monthly_totals(sales: pd.DataFrame, by: str | None, last_month: str) -> pd.DataFrame:
     """Revenue and order count per month (every month to `last_month`, zeros filled) per series."""
-    end = pd.Period(last_month, freq="M").start_time
+    end = month_start(last_month)
     months = pd.date_range(sales["month"].min(), end, freq="MS")
     keys = ["month"] if by is None else [by, "month"]
     agg = sales[sales["month"] <= end].groupby(keys).agg(
@@ -268,7 +270,7 @@ def histories(sales: pd.DataFrame, team: str, month: str, value: str = "revenue"
     """The series a report forecasts: the team itself, or the organisation and each `by` group."""
     own = monthly_totals(sales, None, month)[value]
     out = {team: own}
-    if team == "all" or by != "team":
+    if is_org(team) or by != "team":
         per = monthly_totals(sales, by, month)[value]
         out |= {name: per.loc[name] for name in per.index.get_level_values(0).unique()}
     return out

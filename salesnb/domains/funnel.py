@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb.data.schema import OPEN_STAGES
-from salesnb.data.workspace import between
+from salesnb.core.scope import between
+from salesnb.core.vocabulary import OPEN_STAGES
 from salesnb.domains.pipeline import STAGE_RANK, reached_rank
 
 STEPS = [(a, b) for a, b in zip(OPEN_STAGES, [*OPEN_STAGES[1:], "won"], strict=True)]

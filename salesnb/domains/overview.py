@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb.data.workspace import Workspace
+from salesnb.core.scope import ALL, Month, as_month, month_start, month_window
 from salesnb.domains import accuracy, funnel, pipeline, pulse, quality, reporting
 
+# argument of `kpis`: the contract table it reads (each optional)
+INPUTS = {"quotas": "quotas", "submissions": "forecast_submissions", "opportunities": "opportunities",
+          "history": "opportunity_history", "accounts": "accounts", "contacts": "contacts",
+          "answers": "survey_answers"}
 # metric: (label, unit, higher is better)
 METRICS = {
     "revenue": ("Revenue", "money", True),
@@ -39,55 +43,47 @@ def _attainment(sales: pd.DataFrame, quotas: pd.DataFrame, month: pd.Timestamp) 
     return float(sales.loc[sales["month"] == month, "revenue"].sum() / quota) if quota else np.nan
 
 
-def _win_rate(opps: pd.DataFrame, month: str) -> float:
-    end = pd.Period(month, freq="M").end_time.normalize() + pd.Timedelta(days=1)
-    closed = funnel.closed_between(opps, end - pd.DateOffset(months=3), end)
+def _win_rate(opps: pd.DataFrame, month: Month) -> float:
+    _, end = month_window(month)
+    closed = funnel.closed_between(opps, month_start(month, -2), end)
     return float((closed["stage"] == "won").mean()) if len(closed) else np.nan
 
 
-def kpis(ws: Workspace, team: str, month: str, min_respondents: int = 5,
+def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
+         submissions: pd.DataFrame | None = None, opportunities: pd.DataFrame | None = None,
+         history: pd.DataFrame | None = None, accounts: pd.DataFrame | None = None,
+         contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
+         org: bool = True, min_respondents: int = 5,
          thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """Each headline KPI for the month and the month before, with its status."""
+    """Each headline KPI for the month and the month before, with its status; absent inputs give no row."""
     thresholds = thresholds or {}
-    have = ws.tables()
-    prev = (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
-    sales = ws.sales_for(team, month, months_back=12)
+    month = as_month(month)
+    prev = month - 1
     now, before = reporting.summary(sales, month), reporting.summary(sales, prev)
     values: dict[str, tuple[float, float]] = {
         "revenue": (now.at["revenue", "month"], before.at["revenue", "month"]),
         "margin_pct": (now.at["margin_pct", "month"], before.at["margin_pct", "month"]),
     }
-    quotas = ws.read("quotas", team) if "quotas" in have else None
     if quotas is not None:
-        values["attainment"] = tuple(_attainment(sales, quotas, pd.Period(m, freq="M").start_time)
-                                     for m in (month, prev))
-    if "forecast_submissions" in have:
-        errors = accuracy.rep_errors(ws.read("forecast_submissions", team),
-                                     accuracy.actuals_by_rep(sales))
+        values["attainment"] = tuple(_attainment(sales, quotas, month_start(m)) for m in (month, prev))
+    if submissions is not None:
+        errors = accuracy.rep_errors(submissions, accuracy.actuals_by_rep(sales))
         gap = accuracy.plan_gap(errors, None, month, months=2)["gap_vs_forecast_pct"]
-        values["forecast_gap"] = tuple(float(gap.get(pd.Period(m, freq="M").start_time, np.nan))
-                                       for m in (month, prev))
-    if "opportunities" in have:
-        opps = ws.read("opportunities", team)
-        history = ws.read("opportunity_history", team) if "opportunity_history" in have else None
-        rates = pipeline.stage_win_rates(opps, history)
-        cov = pipeline.coverage(opps, rates, quotas, month, periods=1)["pipeline_coverage"].iloc[0]
+        values["forecast_gap"] = tuple(float(gap.get(month_start(m), np.nan)) for m in (month, prev))
+    if opportunities is not None:
+        rates = pipeline.stage_win_rates(opportunities, history)
+        cov = pipeline.coverage(opportunities, rates, quotas, month, periods=1)["pipeline_coverage"].iloc[0]
         values["pipeline_coverage"] = (cov, np.nan)
-        values["win_rate"] = (_win_rate(opps, month), _win_rate(opps, prev))
-    accounts = ws.read("accounts", team) if "accounts" in have else None
+        values["win_rate"] = (_win_rate(opportunities, month), _win_rate(opportunities, prev))
     if accounts is not None:
-        contacts = ws.read("contacts", team) if "contacts" in have else None
-        opps = ws.read("opportunities", team) if "opportunities" in have else None
-        as_of, _ = pipeline.period(month, 1)
-        problems = quality.issues(accounts, contacts, opps, as_of)
-        records = quality.owned_records(accounts, contacts, opps)
+        problems = quality.issues(accounts, contacts, opportunities, month_start(month, 1))
+        records = quality.owned_records(accounts, contacts, opportunities)
         if records["id"].nunique():
             values["hygiene"] = (100 * (1 - problems["id"].nunique() / records["id"].nunique()), np.nan)
-    if "survey_answers" in have:
-        answers = ws.read("survey_answers", team)
-        answers = answers.assign(team="all") if team == "all" else answers
-        e = pulse.team_enps(answers[pd.to_datetime(answers["survey_date"])
-                                    < pd.Period(month, freq="M").end_time], min_respondents)
+    if answers is not None:
+        answers = answers.assign(team=ALL) if org else answers
+        _, end = month_window(month)
+        e = pulse.team_enps(answers[pd.to_datetime(answers["survey_date"]) < end], min_respondents)
         series = e["enps"].droplevel(0).sort_index() if len(e) else pd.Series(dtype=float)
         values["enps"] = (float(series.iloc[-1]) if len(series) else np.nan,
                           float(series.iloc[-2]) if len(series) > 1 else np.nan)

@@ -7,9 +7,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.core.errors import ParameterError
-from salesnb.data.workspace import between
+from salesnb.core.models import parse
+from salesnb.core.scope import between, trailing_window
 from salesnb.domains.funnel import closed_between
-from salesnb.run.params import parse
 
 INDICATORS = {  # name: (axis, definition, higher is better)
     "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),
@@ -24,18 +24,12 @@ INDICATORS = {  # name: (axis, definition, higher is better)
 }
 
 
-def window(month: str, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Start and end (exclusive) of the `months` months ending with `month`."""
-    end = (pd.Period(month, freq="M") + 1).start_time
-    return end - pd.DateOffset(months=months), end
-
-
 def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
               classes: pd.Series | None = None, activities: pd.DataFrame | None = None,
               visits: pd.DataFrame | None = None, quotas: pd.DataFrame | None = None,
               opportunities: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per rep, one column per indicator the data allows (see INDICATORS)."""
-    start, end = window(month, months)
+    start, end = trailing_window(month, months)
     still_here = ~(pd.to_datetime(reps["end_date"]) < start) if "end_date" in reps else True
     out = reps[still_here].set_index("rep_id")[["name", "team"]].copy()
     now = between(sales, "order_date", start, end)
@@ -113,14 +107,14 @@ def parse_rule(params: dict) -> AccountabilityRule:
 
 def activity_per_month(activities: pd.DataFrame, month: str, months: int) -> pd.Series:
     """Activities logged per rep and month over the `months` months ending with `month`."""
-    start, end = window(month, months)
+    start, end = trailing_window(month, months)
     return between(activities, "activity_date", start, end).groupby("rep_id").size() / months
 
 
 def flags(monthly: pd.DataFrame, reps: pd.DataFrame, activity_per_month: pd.Series | None,
           month: str, rule: AccountabilityRule) -> pd.DataFrame:
     """Per rep: months under threshold, the attainment trail, ramping or not, flag and cause."""
-    start, end = window(month, rule.n)
+    start, end = trailing_window(month, rule.n)
     m = monthly[(monthly["month"] >= start) & (monthly["month"] < end)]
     pivot = m.pivot_table(index="rep_id", columns="month", values="attainment")
     info = reps.set_index("rep_id")

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.data.schema import OPEN_STAGES
+from salesnb.core.scope import month_start, month_window
+from salesnb.core.vocabulary import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
 CATEGORY_ORDER = ("commit", "best_case", "pipeline", "omitted")
@@ -135,19 +136,12 @@ def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.T
 def snapshot_dates(history: pd.DataFrame, month: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The first snapshot of the month and the first one after it (None if fewer than two)."""
     dates = pd.to_datetime(pd.Series(history["snapshot_date"].unique())).sort_values()
-    start = pd.Period(month, freq="M").start_time
-    end = start + pd.DateOffset(months=1)
+    start, end = month_window(month)
     before = dates[(dates >= start) & (dates < end)]
     after = dates[dates >= end]
     if before.empty or after.empty:
         return None
     return before.iloc[0], after.iloc[0]
-
-
-def period(month: str, ahead: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Start and end (exclusive) of the month `ahead` months after `month`."""
-    p = pd.Period(month, freq="M") + ahead
-    return p.start_time, (p + 1).start_time
 
 
 def coverage(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
@@ -157,7 +151,7 @@ def coverage(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.Da
          if quotas is not None and len(quotas) else pd.Series(dtype=float))
     rows = []
     for ahead in range(1, periods + 1):
-        start, end = period(month, ahead)
+        start, end = month_window(month, ahead)
         wp = weighted_pipeline(opportunities, win_rates, start, end)
         quota = float(q.get(start, np.nan))
         by_cat = wp.groupby("forecast_category")["amount"].sum()
@@ -177,7 +171,7 @@ def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.Dat
     """Coverage for the next periods, beside the run-rate and the time-series forecast."""
     out = coverage(opportunities, win_rates, quotas, month, periods)
     out.insert(1, "run_rate", float(revenue.iloc[-3:].mean()))
-    starts = [pd.Period(m, freq="M").start_time for m in out.index]
+    starts = [month_start(m) for m in out.index]
     out.insert(2, "time_series_forecast", [float(forecast["yhat"].get(t, np.nan)) for t in starts])
     return out
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesnb.core.scope import is_org
+
 ENPS_QUESTION = "enps"
 MAX_QUESTIONS = 10
 
@@ -44,7 +46,7 @@ def survey_table(answers: pd.DataFrame, reps: pd.DataFrame, min_respondents: int
         when = pd.Timestamp(date)
         hired = pd.to_datetime(reps["hire_date"]).fillna(when) <= when
         left = pd.to_datetime(reps["end_date"]) < when
-        headcount = int(((reps["team"] == team) & hired & ~left).sum()) if team != "all" else \
+        headcount = int(((reps["team"] == team) & hired & ~left).sum()) if not is_org(team) else \
             int((hired & ~left).sum())
         n = g["response_id"].nunique()
         low, high = enps_interval(g["score"])

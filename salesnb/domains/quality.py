@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesnb.data.schema import OPEN_STAGES
+from salesnb.core.vocabulary import OPEN_STAGES
 
 
 @dataclass(frozen=True)

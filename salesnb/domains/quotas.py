@@ -7,7 +7,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from salesnb.core import money
-from salesnb.run.params import parse
+from salesnb.core.models import parse
+from salesnb.core.scope import as_month, month_start, month_window
 
 
 class QuotaRules(BaseModel):
@@ -165,9 +166,8 @@ def fairness(month_att: pd.DataFrame, potential: pd.Series) -> pd.DataFrame:
 
 def pacing(sales: pd.DataFrame, month: str) -> pd.DataFrame:
     """Cumulative share of the month's revenue by day, against a linear month."""
-    start = pd.Period(month, freq="M").start_time
-    m = sales[sales["month"] == start]
-    days = pd.Period(month, freq="M").days_in_month
+    m = sales[sales["month"] == month_start(month)]
+    days = as_month(month).days_in_month
     by_day = m.groupby(pd.to_datetime(m["order_date"]).dt.day)["revenue"].sum().reindex(
         range(1, days + 1), fill_value=0.0)
     total = by_day.sum()
@@ -187,8 +187,7 @@ def rules_from(params: dict) -> QuotaRules:
 def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.DataFrame,
                quotas: pd.DataFrame, forecast: pd.Series, pipeline: pd.Series, month: str) -> pd.DataFrame:
     """One row per rep active next period: the figures a quota proposal is built from."""
-    nxt = pd.Period(month, freq="M") + 1
-    start, end = nxt.start_time, (nxt + 1).start_time
+    start, end = month_window(month, 1)
     active = reps[(pd.to_datetime(reps["hire_date"]).fillna(start) < end)
                   & ~(pd.to_datetime(reps["end_date"]) < start)].set_index("rep_id")
     out = active[["name", "team"]].copy()
@@ -196,11 +195,11 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.Data
         out["potential"] = accounts.groupby("owner_rep_id")["potential"].sum().reindex(out.index).fillna(0)
     else:
         out["potential"] = 0.0
-    year = sales[sales["month"] > pd.Period(month, freq="M").start_time - pd.DateOffset(months=12)]
+    year = sales[sales["month"] >= month_start(month, -11)]
     out["history"] = year.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
     out["forecast"] = forecast.reindex(out.index).fillna(0.0)
     out["pipeline"] = pipeline.reindex(out.index).fillna(0.0)
-    current = quotas[pd.to_datetime(quotas["month"]) == pd.Period(month, freq="M").start_time]
+    current = quotas[pd.to_datetime(quotas["month"]) == month_start(month)]
     out["last_quota"] = current.set_index("rep_id")["quota"].reindex(out.index)
     hire = pd.to_datetime(active["hire_date"])
     out["tenure_months"] = ((start - hire).dt.days / 30.44).fillna(120.0)
@@ -209,38 +208,5 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.Data
 
 def base_revenue(sales: pd.DataFrame, month: str) -> float:
     """Revenue of the month a year before the next period: what the growth target applies to."""
-    last_year = (pd.Period(month, freq="M") + 1 - 12).start_time
+    last_year = month_start(month, 1 - 12)
     return float(sales.loc[sales["month"] == last_year, "revenue"].sum())
-
-
-def what_if(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> None:
-    """Sliders that recompute the proposal live in JupyterLab."""
-    import ipywidgets as w
-    from IPython.display import display
-
-    from salesnb.report import display as show
-
-    sliders = {
-        "growth": w.FloatSlider(value=rules.growth, min=-0.3, max=0.5, step=0.01, description="growth"),
-        "top_down_weight": w.FloatSlider(value=rules.top_down_weight, min=0, max=1, step=0.05,
-                                         description="top-down"),
-        "max_change": w.FloatSlider(value=rules.max_change, min=0, max=1, step=0.05,
-                                    description="max change"),
-        "over_assignment": w.FloatSlider(value=rules.over_assignment, min=0, max=0.3, step=0.01,
-                                         description="over-assign"),
-    }
-    out = w.Output()
-
-    def redraw(_=None) -> None:
-        changed = rules.model_copy(update={k: s.value for k, s in sliders.items()})
-        proposal = propose(inputs, changed, base)
-        with out:
-            out.clear_output(wait=True)
-            show.say(proposal_sentence(proposal, changed))
-            display(show.table(proposal[["name", "team", "last_quota", "quota", "change_vs_last"]],
-                               money_cols=("last_quota", "quota"), change_cols=("change_vs_last",)))
-
-    for s in sliders.values():
-        s.observe(redraw, names="value")
-    redraw()
-    display(w.VBox([w.HBox(list(sliders.values())[:2]), w.HBox(list(sliders.values())[2:]), out]))

@@ -5,16 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from salesnb.core import money
+from salesnb.core.scope import comparison_starts
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
-
-
-def periods(month: str) -> dict[str, pd.Timestamp]:
-    """First day of the month, of the month before, and of the same month a year before."""
-    p = pd.Period(month, freq="M")
-    return {"month": p.start_time, "previous_month": (p - 1).start_time,
-            "last_year": (p - 12).start_time}
 
 
 def change(current: float, before: float) -> float:
@@ -40,9 +34,9 @@ def summary(sales: pd.DataFrame, month: str, covered_from: pd.Period | None = No
 
     A comparison month before `covered_from` (the first month the data cover) is left empty, not zero.
     """
-    cols = {name: _totals(sales[sales["month"] == start]) for name, start in periods(month).items()}
+    cols = {name: _totals(sales[sales["month"] == start]) for name, start in comparison_starts(month).items()}
     out = pd.DataFrame(cols).loc[list(METRICS)]
-    for name, start in periods(month).items():
+    for name, start in comparison_starts(month).items():
         if covered_from is not None and start.to_period("M") < covered_from:
             out[name] = float("nan")
     if not (sales["quantity"] < 0).any():
@@ -59,7 +53,7 @@ def summary(sales: pd.DataFrame, month: str, covered_from: pd.Period | None = No
 
 def breakdown(sales: pd.DataFrame, month: str, by: str) -> pd.DataFrame:
     """Revenue, margin and volume per value of `by` for the month, with changes and share."""
-    p = periods(month)
+    p = comparison_starts(month)
     pick = sales[sales["month"].isin(list(p.values()))]
     table = pick.pivot_table(index=by, columns="month", values="revenue", aggfunc="sum",
                              fill_value=0.0, observed=True)

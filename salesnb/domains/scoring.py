@@ -9,8 +9,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.core.errors import ParameterError
-from salesnb.data.workspace import between
-from salesnb.run.params import parse
+from salesnb.core.models import parse
+from salesnb.core.scope import between
 
 
 class Criterion(BaseModel):

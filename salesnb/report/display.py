@@ -10,13 +10,8 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesnb.core.money import fmt as fmt_money
-from salesnb.core.money import use as use_currency
-from salesnb.core.scope import Scope, make_scope
-from salesnb.data.workspace import Workspace
+from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
 
-COMPLETE_MARKER = "salesnb: report complete"
-COMPLETE_TAG = "salesnb-complete"
-FIGURES_MIME = "application/vnd.salesnb.figures+json"
 LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
           "revenue_last_year": "revenue same month last year"}
@@ -138,6 +133,20 @@ def figure(fig: plt.Figure) -> None:
     plt.close(fig)
 
 
+def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
+    """Write calendar files beside the report and link to each."""
+    from pathlib import Path
+
+    if not output_dir:
+        say("(Run through `salesnb run` to export the calendar files.)")
+        return
+    for name, content in files.items():
+        (Path(output_dir) / name).write_bytes(content)
+    links = " · ".join(f'<a href="{html.escape(n)}">{html.escape(n[len("visits_"):-len(".ics")])}</a>'
+                       for n in sorted(files))
+    display(HTML(f"<p>Calendars: {links}</p>"))
+
+
 def export(df: pd.DataFrame, output_dir: str, name: str) -> None:
     """Write a table as CSV and Excel beside the report and show links to both."""
     from pathlib import Path
@@ -201,38 +210,6 @@ def report_links(reports: list) -> None:
     items = "".join(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a></li>'
                     for name, title in reports)
     display(HTML(f"<ul>{items}</ul>"))
-
-
-def calendar_links(reps: list[str], output_dir: str) -> None:
-    """Links to each rep's calendar file."""
-    if not output_dir:
-        say("(Run through `salesnb run` to export the calendar files.)")
-        return
-    links = " · ".join(f'<a href="visits_{html.escape(r)}.ics">{html.escape(r)}</a>' for r in reps)
-    display(HTML(f"<p>Calendars: {links}</p>"))
-
-
-def missing_note(ws: Workspace, domain: str) -> None:
-    """Say which optional tables are absent and what that leaves out."""
-    lacking = ws.missing(domain)["optional"]
-    if lacking:
-        say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "
-            f"{'it' if len(lacking) == 1 else 'them'} are skipped.")
-
-
-def open_report(workspace: str, team: str, month: str, domain: str, currency: str = "",
-                country: str = "") -> tuple[Workspace, Scope]:
-    """Open a report: the workspace, its scope, the theme, a header line and what the data lack."""
-    from salesnb.report import charts
-
-    charts.apply_theme()
-    ws = Workspace(workspace)
-    ws.require(domain)
-    scope = make_scope(ws, team, month, currency, country)
-    use_currency(scope.currency)
-    say(scope.header())
-    missing_note(ws, domain)
-    return ws, scope
 
 
 def complete() -> None:

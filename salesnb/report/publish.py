@@ -14,7 +14,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from salesnb.report.display import COMPLETE_MARKER, COMPLETE_TAG
+from salesnb.core.scope import is_org
+from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG
 
 RUNS_FILE = "runs.json"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,7 +82,7 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
 
 
 def _sort_key(team: str) -> tuple[int, str]:
-    return (0 if team == "all" else 1, team)
+    return (0 if is_org(team) else 1, team)
 
 
 def write_index(month_dir: Path, month: str, runs: dict) -> Path:
@@ -108,7 +109,7 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
                 kept = " An earlier good report is kept." if report.exists() else ""
                 status = (f'<span class="failed">failed</span> {esc(run["message"])}{kept} '
                           f'<a href="{esc(base)}.error.ipynb">error notebook</a>')
-            team_label = "whole organisation" if run["team"] == "all" else run["team"]
+            team_label = "whole organisation" if is_org(run["team"]) else run["team"]
             rows.append(f"<tr><td>{esc(team_label)}</td><td>{link}</td><td>{status}</td>"
                         f"<td>{esc(run['finished'])}</td></tr>")
     failed = sum(r["status"] == "failed" for r in runs.values())

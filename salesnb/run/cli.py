@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from salesnb.core.errors import SalesnbError
+from salesnb.core.scope import ALL
 from salesnb.run.params import PARAMS_DIR, Plan, load_plan
 
 
@@ -49,7 +50,8 @@ def _extra(pairs: list[str]) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from salesnb.run.runner import plan_jobs, publish_index, run_jobs
+    from salesnb.run.execute import publish_index, run_jobs
+    from salesnb.run.plan import plan_jobs
 
     if args.plan:
         plan = load_plan(Path(args.plan))
@@ -143,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run one report or a batch plan")
     r.add_argument("--plan", help="YAML plan: notebooks x teams x months")
     r.add_argument("--notebook", help="one notebook, e.g. 02_reporting")
-    r.add_argument("--team", default="all", help="team name, or 'all' (default)")
+    r.add_argument("--team", default=ALL, help="team name, or 'all' (default)")
     r.add_argument("--month", default="latest", help="YYYY-MM or 'latest' (default)")
     r.add_argument("--params", default=str(PARAMS_DIR), help="parameter folder (default params)")
     r.add_argument("--data", help="data folder (overrides data_dir)")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesnb.core.errors import ParameterError
+from salesnb.core.models import parse
+from salesnb.core.scope import EACH_TEAM, LATEST, check_month
 
-M = TypeVar("M", bound=BaseModel)
 PARAMS_DIR = Path("params")
-LATEST = "latest"
-EACH_TEAM = "*"
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class Settings(BaseModel):
@@ -60,14 +57,6 @@ class Plan(BaseModel):
         return months
 
 
-def check_month(month: str) -> str:
-    """Return the month if it is YYYY-MM or 'latest', else raise ParameterError."""
-    if month != LATEST and not MONTH_RE.match(str(month)):
-        raise ParameterError(f"Month '{month}' is malformed: write it as YYYY-MM (e.g. 2026-10) "
-                             f"or '{LATEST}'.")
-    return month
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from a file, with a clear error when absent or malformed."""
     if not path.exists():
@@ -90,21 +79,6 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _explain(exc: ValidationError, source: str) -> ParameterError:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()]
-    return ParameterError(f"{source}: invalid parameters: " + "; ".join(parts))
-
-
-def parse(model: type[M], data: object, source: str) -> M:
-    """A validated parameter object, or one ParameterError naming every problem."""
-    if not isinstance(data, dict):
-        raise ParameterError(f"{source}: expected a mapping of names to values, got {data!r}.")
-    try:
-        return model(**data)
-    except ValidationError as exc:
-        raise _explain(exc, source) from None
 
 
 def load_settings(

@@ -1,0 +1,77 @@
+"""Opening a report: the workspace, the scope, the theme, the header, and the team's tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from salesnb.core import money
+from salesnb.core.errors import ParameterError
+from salesnb.core.scope import ALL, Scope, as_month
+from salesnb.data.workspace import Workspace
+from salesnb.report import display
+from salesnb.report.registry import REPORTS
+
+
+def make_scope(ws: Workspace, team: str, month: str, currency: str = "", country: str = "") -> Scope:
+    """The scope of a report: parameters first, then what the data folder declared."""
+    if team != ALL and team not in ws.teams():
+        raise ParameterError(f"Unknown team '{team}': the data have teams "
+                             f"{', '.join(ws.teams()) or '(none)'}; use one of them or '{ALL}'.")
+    facts = ws.meta()
+    start, end = ws.activity_dates()
+    return Scope(team, as_month(month), money.currency(currency or facts.get("currency")),
+                 (country or facts.get("country") or None), start, end)
+
+
+@dataclass
+class ReportData:
+    """A report's workspace and scope; reads the scope's rows of each table once."""
+
+    ws: Workspace
+    scope: Scope
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def has(self, *tables: str) -> bool:
+        """True when the workspace holds every one of `tables`."""
+        return set(tables) <= self.ws.tables()
+
+    def read(self, table: str) -> pd.DataFrame:
+        """The scope's rows of a table the report's domain requires."""
+        if table not in self._frames:
+            self._frames[table] = self.ws.read(table, self.scope.team)
+        return self._frames[table]
+
+    def optional(self, table: str) -> pd.DataFrame | None:
+        """The scope's rows of a table, or None when the workspace does not hold it."""
+        return self.read(table) if self.has(table) else None
+
+    def optionals(self, names: dict[str, str]) -> dict[str, pd.DataFrame | None]:
+        """Optional tables by argument name ({argument: table})."""
+        return {arg: self.optional(table) for arg, table in names.items()}
+
+    def sales(self, months_back: int = 0, month_required: bool = True) -> pd.DataFrame:
+        """Order lines with revenue and margin, from `months_back` months before the month to its end
+        (an EmptyPeriodError when the month itself has none, unless not `month_required`)."""
+        read = self.ws.sales_for if month_required else self.ws.sales
+        return read(self.scope.team, str(self.scope.month), months_back)
+
+
+def open_report(report: str, workspace: str, team: str, month: str, currency: str = "",
+                country: str = "") -> ReportData:
+    """Open a registered report: theme, workspace, scope, header line, and what the data lack."""
+    from salesnb.report import charts
+
+    charts.apply_theme()
+    domain = REPORTS[report].domain
+    ws = Workspace(workspace)
+    ws.require(domain)
+    scope = make_scope(ws, team, month, currency, country)
+    money.use(scope.currency)
+    display.say(scope.header())
+    lacking = ws.missing(domain)["optional"]
+    if lacking:
+        display.say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "
+                    f"{'it' if len(lacking) == 1 else 'them'} are skipped.")
+    return ReportData(ws, scope)
