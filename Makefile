@@ -30,8 +30,9 @@ bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_dedup.py
 	$(BIN)/python benchmarks/bench_routes.py
 
-lint: $(BIN)/salesnb ## Lint with ruff
-	$(BIN)/ruff check salesnb tests benchmarks
+lint: $(BIN)/salesnb ## Lint with ruff (code, tests, benchmarks and notebook cells)
+	$(BIN)/ruff check salesnb tests benchmarks notebooks
+	$(BIN)/ruff format --check notebooks
 
 clean: ## Remove generated data and reports
 	rm -rf data outputs/*/ outputs/*.html

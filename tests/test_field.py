@@ -104,3 +104,9 @@ def test_route_summary_hours_and_saving():
     row = s.loc[("R1", "Mon 2026-11-02")]
     # 120 km at 60 km/h = 2 h driving, plus 2 meetings of 90 minutes
     assert (row["stops"], row["driving_hours"], row["day_hours"], row["km_saved"]) == (2, 2.0, 5.0, 30.0)
+
+
+def test_capacity_sentence_multiplies_days_field_share_and_visits():
+    policy = field.parse_policy({"working_days": 200, "field_share": 0.5, "visits_per_day": 3})
+    assert field.capacity_sentence(policy) == (
+        "A rep can make 300 visits a year (200 days × 50% in the field × 3 visits a day).")

@@ -142,3 +142,14 @@ def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():
     m = performance.team_medians(card)
     assert m.index.name == "team (median rep)"
     assert m["median_rep_revenue"].to_dict() == {"a": 40.0, "b": 7.0}
+
+
+def test_challenge_sentence_states_target_reward_and_progress():
+    from salesnb.domains import performance as perf
+
+    challenge = perf.parse_challenge({"name": "Q4 push", "metric": "meeting", "start": "2026-10-01",
+                                      "end": "2026-10-31", "target": 200, "reward": "a dinner"})
+    board = pd.DataFrame({"score": [60, 40]})
+    assert perf.challenge_sentence(challenge, board) == (
+        "Q4 push: meeting from 2026-10-01 to 2026-10-31, collective target 200, reward: a dinner. "
+        "Progress: 100 (50%).")

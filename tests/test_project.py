@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from salesnb.data.schema import contract_markdown
+from salesnb.report.registry import parameters_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,10 +60,16 @@ def test_readme_opens_with_the_two_setup_commands():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_parameter_doc_is_generated_from_the_registry():
+    assert parameters_markdown() in (ROOT / "docs" / "parameters.md").read_text()
+
+
 def test_code_passes_ruff():
     ruff = Path(sys.executable).parent / "ruff"
-    result = subprocess.run([ruff, "check", "salesnb", "tests", "benchmarks"], cwd=ROOT,
+    result = subprocess.run([ruff, "check", "salesnb", "tests", "benchmarks", "notebooks"], cwd=ROOT,
                             capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+    result = subprocess.run([ruff, "format", "--check", "notebooks"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 
 

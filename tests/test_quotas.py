@@ -112,3 +112,26 @@ def test_payouts_and_cost_of_sales():
 def test_bad_commission_plan(params, message):
     with pytest.raises(ParameterError, match=message):
         compensation.parse_plan(params)
+
+
+@pytest.fixture
+def in_euros():
+    from salesnb.core import money
+
+    before = money.current()
+    money.use(money.currency("EUR"))
+    yield
+    money.use(before)
+
+
+def test_sentences_of_the_quota_report(in_euros):
+    rules = quotas.parse_rules({"growth": 0.12})
+    assert quotas.rules_sentence(rules) == ("Parameters used: growth +12%, top-down weight 70%, max change 25%, "
+                                            "over-assignment 5%.")
+    pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
+    assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
+    paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
+    assert compensation.cost_sentence(paid, "2026-10") == (
+        "For 2026-10: €4,000 paid on €40,000 of revenue, a cost of sales of 10.0%.")
+    assert compensation.expected_sentence(paid) == (
+        "Expected pay €4,000 on €40,000 of forecast revenue: cost of sales 10.0%.")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salesnb.core import money
 from salesnb.core.models import parse
 
 
@@ -73,3 +74,17 @@ def curve(plan: CommissionPlan, up_to: float = 2.0, points: int = 201) -> pd.Dat
     return pd.DataFrame({"variable_multiple": m,
                          "total_pay": plan.ote * plan.base_share + plan.variable_target * m},
                         index=pd.Index(a, name="attainment"))
+
+
+def cost_sentence(paid: pd.DataFrame, month: object) -> str:
+    """What the plan paid in a month, on what revenue, and the cost of sales."""
+    total, revenue = paid["total_pay"].sum(), paid["actual"].sum()
+    return (f"For {month}: {money.fmt(total)} paid on {money.fmt(revenue)} of revenue, "
+            f"a cost of sales of {total / revenue:.1%}.")
+
+
+def expected_sentence(expected: pd.DataFrame) -> str:
+    """What the plan would pay if reps sell their forecast on the proposed quotas."""
+    total, revenue = expected["total_pay"].sum(), expected["actual"].sum()
+    return (f"Expected pay {money.fmt(total)} on {money.fmt(revenue)} of forecast revenue: "
+            f"cost of sales {total / revenue:.1%}.")

@@ -55,6 +55,12 @@ def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
     return a
 
 
+def capacity_sentence(policy: VisitPolicy) -> str:
+    """How many visits a rep can make in a year, and why."""
+    return (f"A rep can make {policy.capacity:,.0f} visits a year ({policy.working_days:g} days × "
+            f"{policy.field_share:.0%} in the field × {policy.visits_per_day:g} visits a day).")
+
+
 def capacity_table(plan: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
                    under: float = 0.7) -> pd.DataFrame:
     """Per rep: accounts by class, visits required by the policy, capacity, load and status."""

@@ -191,6 +191,14 @@ def progress(board: pd.DataFrame, challenge: Challenge) -> float:
     return float(board["score"].sum() / challenge.target)
 
 
+def challenge_sentence(challenge: Challenge, board: pd.DataFrame) -> str:
+    """The challenge, its target and reward, and how far the team has come."""
+    reward = f", reward: {challenge.reward}" if challenge.reward else ""
+    return (f"{challenge.name}: {challenge.metric} from {challenge.start} to {challenge.end}, collective target "
+            f"{challenge.target:,.0f}{reward}. Progress: {board['score'].sum():,.0f} "
+            f"({progress(board, challenge):.0%}).")
+
+
 def challenge_missing(challenge: Challenge, tables: set[str]) -> str:
     """Why the challenge cannot be scored on this workspace ('' when it can)."""
     need = ("order_lines" if challenge.metric in ("revenue", "orders")

@@ -210,3 +210,15 @@ def base_revenue(sales: pd.DataFrame, month: str) -> float:
     """Revenue of the month a year before the next period: what the growth target applies to."""
     last_year = month_start(month, 1 - 12)
     return float(sales.loc[sales["month"] == last_year, "revenue"].sum())
+
+
+def rules_sentence(rules: QuotaRules) -> str:
+    """The rules a batch report used, in one sentence."""
+    return (f"Parameters used: growth {rules.growth:+.0%}, top-down weight {rules.top_down_weight:.0%}, "
+            f"max change {rules.max_change:.0%}, over-assignment {rules.over_assignment:.0%}.")
+
+
+def pacing_sentence(pace: pd.DataFrame, day: int = 15) -> str:
+    """How much of the month's revenue was in by a given day, against a linear month."""
+    return (f"By day {day}, {pace.loc[day, 'cumulative_share']:.0%} of the month's revenue was in "
+            f"(linear: {pace.loc[day, 'linear']:.0%}).")

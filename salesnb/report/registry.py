@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salesnb.core.scope import ALL
 from salesnb.data.schema import DOMAINS
 from salesnb.domains import compensation, field, performance, quotas, scoring
 from salesnb.domains.overview import METRICS
@@ -210,3 +212,22 @@ REPORTS: dict[str, Report] = {r.name: r for r in [
     Report("09_team_pulse", "Team pulse", "team_pulse", TeamPulseParams),
     Report("10_activity_pipeline", "Activity and pipeline", "activity_pipeline", ActivityPipelineParams),
 ]}
+
+
+def parameters_markdown() -> str:
+    """Every report's parameters, with type, default and meaning, as Markdown."""
+    lines = []
+    for report in REPORTS.values():
+        defaults = report.params(workspace="", team=ALL, month="2026-10").model_dump(mode="json")
+        lines += [f"## {report.name}: {report.title}", "",
+                  f"Needs {', '.join(report.needs['required']) or 'no table'}; uses "
+                  f"{', '.join(report.needs['optional']) or 'no other table'} when present.", "",
+                  "| parameter | type | default | meaning |", "|---|---|---|---|"]
+        for name, info in report.params.model_fields.items():
+            if name in ("workspace", "team", "month") or name in ReportParams.model_fields:
+                continue
+            kind = getattr(info.annotation, "__name__", str(info.annotation)).replace("|", "or")
+            lines.append(f"| `{name}` | {kind} | `{json.dumps(defaults[name], ensure_ascii=False)}` | "
+                         f"{info.description or ''} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -122,6 +122,13 @@ def _contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _params(args: argparse.Namespace) -> int:
+    from salesnb.report.registry import parameters_markdown
+
+    print(parameters_markdown(), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     p = argparse.ArgumentParser(prog="salesnb", description=__doc__)
@@ -176,6 +183,9 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("contract", help="print the input data contract as Markdown")
     c.set_defaults(func=_contract)
+
+    pa = sub.add_parser("params", help="print every report's parameters (type, default, meaning) as Markdown")
+    pa.set_defaults(func=_params)
     return p
 
 
