@@ -73,3 +73,37 @@ def test_each_claim_names_what_it_lacks_and_is_silent_when_the_input_is_there():
     assert claims.open_amounts(opps.assign(amount=[100.0, 50.0])) == ""
     assert "name no rep" in claims.team_column(pd.DataFrame({"rep": [None]}))
     assert "class C" in claims.revenue(pd.DataFrame({"account_id": [None]}))
+
+
+def test_month_windows_hand_worked():
+    from salesnb.core import scope as s
+
+    oct26 = pd.Period("2026-10", freq="M")
+    assert s.as_month("2026-10") == oct26 and s.as_month(oct26) is not None
+    assert s.month_start("2026-10") == pd.Timestamp("2026-10-01")
+    assert s.month_start("2026-10", -11) == pd.Timestamp("2025-11-01")
+    assert s.month_window("2026-10", 1) == (pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01"))
+    assert s.trailing_window("2026-10", 3) == (pd.Timestamp("2026-08-01"), pd.Timestamp("2026-11-01"))
+    assert s.comparison_starts("2026-03") == {"month": pd.Timestamp("2026-03-01"),
+                                              "previous_month": pd.Timestamp("2026-02-01"),
+                                              "last_year": pd.Timestamp("2025-03-01")}
+    assert s.next_monday("2026-10") == pd.Timestamp("2026-11-02")  # 1 Nov 2026 is a Sunday
+    assert s.next_monday("2026-05") == pd.Timestamp("2026-06-01")  # 1 June 2026 is a Monday
+    df = pd.DataFrame({"d": ["2026-07-31", "2026-08-01", "2026-10-31", "2026-11-01"]})
+    assert list(s.between(df, "d", *s.trailing_window("2026-10", 3))["d"]) == ["2026-08-01", "2026-10-31"]
+
+
+@pytest.mark.parametrize("month", ["latest", "2026-13", "Oct 2026", ""])
+def test_a_report_month_must_be_a_month(month):
+    from salesnb.core.errors import ParameterError
+    from salesnb.core.scope import as_month
+
+    with pytest.raises(ParameterError, match="malformed: write it as YYYY-MM"):
+        as_month(month)
+
+
+def test_an_unknown_team_is_refused_when_a_report_opens(tiny_ws):
+    from salesnb.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="Unknown team 'c'.*teams a, b"):
+        make_scope(tiny_ws, "c", "2026-10")

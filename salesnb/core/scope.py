@@ -29,7 +29,9 @@ def as_month(month: Month) -> pd.Period:
     """A month as a monthly period (a period passes through; text must be YYYY-MM)."""
     if isinstance(month, pd.Period):
         return month.asfreq("M")
-    return pd.Period(check_month(str(month)), freq="M")
+    if not MONTH_RE.match(str(month)):
+        raise ParameterError(f"Month '{month}' is malformed: write it as YYYY-MM (e.g. 2026-10).")
+    return pd.Period(str(month), freq="M")
 
 
 def month_start(month: Month, ahead: int = 0) -> pd.Timestamp:

@@ -21,7 +21,7 @@ class ReportParams(BaseModel):
 
     workspace: str = Field(description="DuckDB workspace file.")
     team: str = Field(description="A team of the data, or 'all' for the whole organisation.")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Month reported, YYYY-MM.")
+    month: str = Field(description="Month reported, YYYY-MM (checked by the plan, parsed by open_report).")
     currency: str = Field("", pattern=r"^([A-Z]{3})?$", description="ISO 4217 code; empty: dataset.yaml's.")
     country: str = Field("", pattern=r"^([A-Z]{2})?$", description="ISO 3166 code; empty: dataset.yaml's.")
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import explain
-from salesnb.core.scope import ALL, EACH_TEAM, LATEST, check_month, latest_month
+from salesnb.core.scope import ALL, EACH_TEAM, LATEST, latest_month
 from salesnb.data.workspace import Workspace, ensure_loaded
 from salesnb.report.registry import REPORTS, Report
 from salesnb.run.params import Plan, Settings, load_settings
@@ -99,7 +99,7 @@ def _months(wanted: list[str], facts: DataFacts) -> list[str]:
         raise ParameterError("The workspace holds no order line nor opportunity, so no month can be reported.")
     months = []
     for month in wanted:
-        month = latest_month(facts.last) if check_month(month) == LATEST else month
+        month = latest_month(facts.last) if month == LATEST else month
         if not f"{facts.first:%Y-%m}" <= month <= f"{facts.last:%Y-%m}":
             raise ParameterError(f"Month {month} has no data: the data cover "
                                  f"{facts.first:%Y-%m-%d} to {facts.last:%Y-%m-%d}.")

@@ -1,0 +1,13 @@
+from salesnb.report.opening import ReportData, make_scope
+
+
+def test_report_data_reads_the_scope_rows_once_and_says_none_for_absent_tables(tiny_ws):
+    data = ReportData(tiny_ws, make_scope(tiny_ws, "a", "2026-10"))
+    assert data.has("reps", "order_lines") and not data.has("reps", "visits")
+    assert data.optional("visits") is None
+    reps = data.read("reps")
+    assert list(reps["rep_id"]) == ["R1"] and data.read("reps") is reps
+    assert data.optionals({"people": "reps", "trips": "visits"})["trips"] is None
+    # team a: L1 (2025-10, 200), L2 (2026-09, 90) and L4 (2026-10, 240)
+    assert data.sales(months_back=1)["revenue"].sum() == 90 + 240
+    assert data.sales(months_back=12)["revenue"].sum() == 200 + 90 + 240
