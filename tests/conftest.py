@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from salesnb.data.demo import generate
 from salesnb.data.workspace import Workspace, load_folder
+from salesnb.report.marker import FIGURES_MIME
+from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,3 +88,33 @@ def project(tmp_path: Path) -> Path:
         "cell_timeout: 120\nnotebooks:\n  02_reporting:\n    top_n: 5\n"
     )
     return tmp_path
+
+
+DEMO_TEAMS = ["all", "north"]
+DEMO_MONTH = "2026-10"
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def figures(executed: Path) -> list[dict]:
+    """The figures a report recorded, in the order it showed them."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    return [out["data"][FIGURES_MIME] for cell in nb["cells"] for out in cell.get("outputs", [])
+            if FIGURES_MIME in out.get("data", {})]
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_dir, tmp_path_factory) -> tuple[dict[str, list[dict]], Path]:
+    """Every demo report for the organisation and team north: the figures each recorded, and the outputs."""
+    base = tmp_path_factory.mktemp("golden")
+    plan = base / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"notebooks": NOTEBOOKS, "teams": DEMO_TEAMS, "months": [DEMO_MONTH]}))
+    assert main(["run", "--params", str(ROOT / "params"), "--data", str(demo_dir), "--outputs",
+                 str(base / "out"), "--plan", str(plan), "--workers", "2", "--quiet"]) == 0
+    figs = {f"{team}/{nb}": figures(base / "out" / DEMO_MONTH / team / f"{nb}.ipynb")
+            for team in DEMO_TEAMS for nb in NOTEBOOKS}
+    return figs, base / "out"
+
+
+@pytest.fixture
+def demo_figures(demo_run) -> dict[str, list[dict]]:
+    return demo_run[0]

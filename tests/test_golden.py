@@ -9,36 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
-
-from salesnb.report.marker import FIGURES_MIME
-from salesnb.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "demo_figures.json"
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
-TEAMS = ["all", "north"]
-MONTH = "2026-10"
 
 pytestmark = pytest.mark.notebook
-
-
-def figures(executed: Path) -> list[dict]:
-    """The figures a report recorded, in the order it showed them."""
-    nb = json.loads(executed.read_text(encoding="utf-8"))
-    return [out["data"][FIGURES_MIME] for cell in nb["cells"] for out in cell.get("outputs", [])
-            if FIGURES_MIME in out.get("data", {})]
-
-
-@pytest.fixture(scope="module")
-def demo_figures(demo_dir, tmp_path_factory) -> dict[str, list[dict]]:
-    base = tmp_path_factory.mktemp("golden")
-    plan = base / "plan.yaml"
-    plan.write_text(yaml.safe_dump({"notebooks": NOTEBOOKS, "teams": TEAMS, "months": [MONTH]}))
-    assert main(["run", "--params", str(ROOT / "params"), "--data", str(demo_dir), "--outputs",
-                 str(base / "out"), "--plan", str(plan), "--workers", "2", "--quiet"]) == 0
-    return {f"{team}/{nb}": figures(base / "out" / MONTH / team / f"{nb}.ipynb")
-            for team in TEAMS for nb in NOTEBOOKS}
 
 
 def same(a: object, b: object) -> bool:

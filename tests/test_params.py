@@ -93,3 +93,17 @@ def test_team_name_that_would_escape_the_report_folder(project):
     reps.write_text(reps.read_text().replace(",a,", ",../a,"))
     with pytest.raises(ParameterError, match="'../a' in the reps table cannot name a report folder"):
         _jobs(project)
+
+
+def test_a_team_file_cannot_change_a_figure_made_for_the_organisation(project):
+    (project / "params" / "teams").mkdir()
+    (project / "params" / "teams" / "a.yaml").write_text("notebooks:\n  05_quotas:\n    growth: 0.2\n")
+    with pytest.raises(ParameterError, match="params/teams/a.yaml sets growth for 05_quotas: it shapes a figure made "
+                                             "once for the whole organisation"):
+        plan_jobs(Plan(notebooks=["05_quotas"], teams=["a"]), project / "params")
+    (project / "params" / "teams" / "a.yaml").write_text("forecasting: {horizon: 6}\n")
+    with pytest.raises(ParameterError, match="sets forecasting for 03_forecast"):
+        plan_jobs(Plan(notebooks=["03_forecast"], teams=["*"]), project / "params")
+    settings, jobs = plan_jobs(Plan(notebooks=["03_forecast"], teams=["b"]), project / "params",
+                               extra={"forecasting": {"horizon": 6}})
+    assert jobs[0].parameters["forecasting"] == {"horizon": 6, "backtest_months": 12, "interval": 0.8}

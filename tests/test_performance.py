@@ -153,3 +153,11 @@ def test_challenge_sentence_states_target_reward_and_progress():
     assert perf.challenge_sentence(challenge, board) == (
         "Q4 push: meeting from 2026-10-01 to 2026-10-31, collective target 200, reward: a dinner. "
         "Progress: 100 (50%).")
+
+
+def test_a_team_contribution_to_a_collective_challenge():
+    from salesnb.domains import performance as perf
+
+    board = pd.DataFrame({"team": ["n", "s", "n"], "score": [50, 30, 20], "rank": [1, 2, 3]})
+    assert perf.contribution_sentence(board, "n") == (
+        "The challenge is collective: team n brought 70 (70% of it); its best rep ranks 1 of 3.")

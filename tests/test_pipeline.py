@@ -78,8 +78,32 @@ def test_risky_commit_flags():
                   ("S", "r", "a", "negotiation", 20, "2026-11-10", "commit", "p"),
                   ("OK", "r", "a", "negotiation", 30, "2026-11-10", "commit", "p"),
                   ("M", "r", "a", "negotiation", 5, "2026-11-10", "commit", None)])
-    r = P.risky_commit(hist, opps, D1, END, stale_days=60)
+    r = P.risky_commit(hist, opps, D1, pd.Timestamp("2026-11-01"), END, stale_days=60)
     assert r.loc["P", "pushes"] == 3 and r.loc["P", "pushed_twice"]
     assert r.loc["S", "stale"] and not r.loc["S", "pushed_twice"]
     assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
     assert P.risk_sentence(r) == "54% of the commit (35 of 65, 3 of 4 deals) sits on risky deals."
+
+
+def test_risky_commit_counts_only_deals_closing_in_the_period():
+    hist = pd.concat([_snap(D1, [("LATE", "negotiation", 10, "2026-10-20", "commit"),
+                                 ("NOV", "negotiation", 20, "2026-11-10", "commit")])])
+    opps = _opps([("LATE", "r", "a", "negotiation", 10, "2026-10-20", "commit", "p"),
+                  ("NOV", "r", "a", "negotiation", 20, "2026-11-10", "commit", "p")])
+    r = P.risky_commit(hist, opps, D1, pd.Timestamp("2026-11-01"), END)
+    assert list(r.index) == ["NOV"]  # an open deal whose close date has passed is overdue, not November's commit
+
+
+def test_pipeline_as_the_month_left_it():
+    hist = pd.concat([_snap(pd.Timestamp("2026-10-01"), [("A", "proposal", 10, "2026-11-10", "pipeline")]),
+                      _snap(pd.Timestamp("2026-11-01"), [("A", "negotiation", 12, "2026-11-20", "commit")]),
+                      _snap(pd.Timestamp("2026-12-01"), [("A", "won", 12, "2026-11-25", "closed")])])
+    opps = _opps([("A", "r1", "acc", "won", 12, "2026-11-25", "closed", "p"),
+                  ("B", "r2", "acc", "proposal", 5, "2026-11-30", "pipeline", "p")])
+    as_of = P.reference_snapshot(hist, "2026-10")
+    assert as_of == pd.Timestamp("2026-11-01") and P.reference_snapshot(hist, "2026-12") is None
+    state = P.state_at(opps, hist, as_of).set_index("opportunity_id")
+    assert list(state.index) == ["A"]  # B was not in the snapshot
+    assert state.loc["A", ["rep_id", "stage", "amount", "forecast_category"]].tolist() == ["r1", "negotiation", 12,
+                                                                                          "commit"]
+    assert pd.Timestamp(state.loc["A", "close_date"]) == pd.Timestamp("2026-11-20")

@@ -94,13 +94,13 @@ def test_payout_multiple_hand_worked(attainment, expected):
     assert compensation.multiple(attainment, PLAN) == pytest.approx(expected)
 
 
-def test_payouts_and_cost_of_sales():
+def test_payouts_and_pay_to_revenue():
     att = pd.DataFrame({"actual": [100000.0, 120000.0], "attainment": [1.0, 1.2]}, index=["A", "B"])
     p = compensation.payouts(att, PLAN)
     # variable target 4,000: A 4,000 (exactly 100%: no accelerator), B 1.4 x 4,000 = 5,600
     assert p["variable_pay"].tolist() == pytest.approx([4000, 5600])
     assert p["total_pay"].tolist() == pytest.approx([10000, 11600])
-    assert p.loc["B", "cost_of_sales"] == pytest.approx(11600 / 120000)
+    assert p.loc["B", "pay_to_revenue"] == pytest.approx(11600 / 120000)
     c = compensation.curve(PLAN, up_to=2.0, points=5)
     assert c["variable_multiple"].tolist() == pytest.approx([0, 0.25, 1.0, 2.0, 2.0])
 
@@ -132,6 +132,12 @@ def test_sentences_of_the_quota_report(in_euros):
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
     assert compensation.cost_sentence(paid, "2026-10") == (
-        "For 2026-10: €4,000 paid on €40,000 of revenue, a cost of sales of 10.0%.")
+        "For 2026-10: €4,000 paid on €40,000 of revenue, pay of 10.0% of revenue.")
     assert compensation.expected_sentence(paid) == (
-        "Expected pay €4,000 on €40,000 of forecast revenue: cost of sales 10.0%.")
+        "Expected pay €4,000 on €40,000 of forecast revenue: pay of 10.0% of revenue.")
+
+
+def test_team_part_of_the_organisation_proposal(in_euros):
+    proposal = pd.DataFrame({"team": ["n", "n", "s"], "quota": [100.0, 50.0, 250.0]})
+    assert quotas.team_part_sentence(proposal, "n") == (
+        "The proposal is made for the whole organisation; team n's 2 reps carry €150 of it (37.5%).")

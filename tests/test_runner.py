@@ -206,8 +206,8 @@ def test_names_from_the_crm_stay_text_in_a_real_browser(project, tmp_path):
     report = project / "outputs" / "2026-10" / "all" / "01_data_quality.html"
     html = report.read_text()
     assert "&lt;script&gt;document.title=" in html and "<script>document.title=" not in html
-    fixes = pd.read_csv(report.parent / "data_quality_fix_list.csv")
-    assert (report.parent / "data_quality_fix_list.xlsx").exists()
+    fixes = pd.read_csv(report.parent / "data_quality_fix_list_all.csv")
+    assert (report.parent / "data_quality_fix_list_all.xlsx").exists()
     assert fixes.loc[fixes["id"] == "A2", "name"].tolist() == [PAYLOAD]
     dom = _browser(report.as_uri(), tmp_path / "chrome", "--dump-dom").stdout
     assert "Customer and prospect data quality" in dom
@@ -223,7 +223,7 @@ def test_scoring_report_on_partial_data_skips_what_it_cannot_score(project):
             "activities_90d (needs activities).") in text
     # 12 months to 2026-10: Zeta 200 + 50 + 100 = 350 (first, A), Acme 90 + 240 = 330 (A: crosses 80%)
     assert "2 accounts (100% of customers) make 100% of revenue" in text
-    book = pd.read_csv(folder / "account_scores.csv")
+    book = pd.read_csv(folder / "account_scores_all.csv")
     assert book[["account_id", "revenue_12m", "class"]].values.tolist() == [["A2", 350.0, "A"],
                                                                            ["A1", 330.0, "A"]]
 
@@ -235,7 +235,7 @@ def test_pricing_report_exports_breaches_and_skips_what_is_missing(project):
     # tiny data: only L5 (50% off a product allowed 50%) is at the limit, nothing beyond it
     assert "100% of 2 reps respect the price guidelines" in text
     assert "No opportunities table: discount vs win rate is skipped." in text
-    assert pd.read_csv(folder / "pricing_breaches.csv").empty
+    assert pd.read_csv(folder / "pricing_breaches_all.csv").empty
 
 
 def test_activity_pipeline_report_without_activities(project):
@@ -267,18 +267,24 @@ def test_quota_proposals_match_two_growth_targets(demo_project, demo_dir):
     with duckdb.connect(str(demo_dir / "workspace.duckdb"), read_only=True) as con:
         base = con.execute(
             "SELECT sum(o.quantity * o.list_price * (1 - o.discount)) FROM order_lines o "
-            "JOIN reps r USING (rep_id) WHERE r.team = 'north' AND o.order_date >= DATE '2025-11-01' "
-            "AND o.order_date < DATE '2025-12-01'").fetchone()[0]
-    folder = demo_project / "outputs" / "2026-10" / "north"
+            "WHERE o.order_date >= DATE '2025-11-01' AND o.order_date < DATE '2025-12-01'").fetchone()[0]
+    months = demo_project / "outputs" / "2026-10"
     totals = {}
     for growth in (0.02, 0.12):
-        assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "--month", "2026-10",
+        assert _run(demo_project, "--notebook", "05_quotas", "--team", "all", "--month", "2026-10",
                     "-p", f"growth={growth}", "-p", "over_assignment=0.05") == 0
-        totals[growth] = pd.read_csv(folder / "quota_proposal_2026-11.csv")["quota"].sum()
+        totals[growth] = pd.read_csv(months / "all" / "quota_proposal_2026-11_all.csv")["quota"].sum()
         assert totals[growth] == pytest.approx(base * (1 + growth) * 1.05, rel=1e-9)
-    text = _text((folder / "05_quotas.html").read_text())
+    text = _text((months / "all" / "05_quotas.html").read_text())
     assert f"Target €{base:,.0f} × (1 +12.0%)" in text and "over-assignment of +5.0%" in text
     assert "Parameters used: growth +12%, top-down weight 70%" in text  # static, not sliders
+    # a team shows its part of the organisation's proposal: the same quota for the same rep
+    assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "--month", "2026-10",
+                "-p", "growth=0.12", "-p", "over_assignment=0.05") == 0
+    org = pd.read_csv(months / "all" / "quota_proposal_2026-11_all.csv").set_index("rep_id")["quota"]
+    north = pd.read_csv(months / "north" / "quota_proposal_2026-11_north.csv").set_index("rep_id")["quota"]
+    assert len(north) == 10 and (north - org.loc[north.index]).abs().max() < 1e-6
+    folder = months / "north"
     assert "widget-view" not in (folder / "05_quotas.ipynb").read_text()
 
 

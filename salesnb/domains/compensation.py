@@ -1,4 +1,4 @@
-"""Commission plans: payout per rep from attainment, cost of sales, and the payout curve."""
+"""Commission plans: payout per rep from attainment, pay as a share of revenue, and the payout curve."""
 
 from __future__ import annotations
 
@@ -57,13 +57,13 @@ def multiple(attainment: np.ndarray | pd.Series | float, plan: CommissionPlan) -
 
 
 def payouts(att: pd.DataFrame, plan: CommissionPlan) -> pd.DataFrame:
-    """Base, variable and total pay per row of attainment, with cost of sales."""
+    """Base, variable and total pay per row of attainment, with pay as a share of revenue."""
     out = att.copy()
     out["base_pay"] = plan.ote * plan.base_share
     out["variable_multiple"] = multiple(out["attainment"], plan)
     out["variable_pay"] = plan.variable_target * out["variable_multiple"]
     out["total_pay"] = out["base_pay"] + out["variable_pay"]
-    out["cost_of_sales"] = out["total_pay"] / out["actual"].where(out["actual"] > 0)
+    out["pay_to_revenue"] = out["total_pay"] / out["actual"].where(out["actual"] > 0)
     return out
 
 
@@ -77,14 +77,14 @@ def curve(plan: CommissionPlan, up_to: float = 2.0, points: int = 201) -> pd.Dat
 
 
 def cost_sentence(paid: pd.DataFrame, month: object) -> str:
-    """What the plan paid in a month, on what revenue, and the cost of sales."""
+    """What the plan paid in a month, on what revenue, and pay as a share of revenue."""
     total, revenue = paid["total_pay"].sum(), paid["actual"].sum()
     return (f"For {month}: {money.fmt(total)} paid on {money.fmt(revenue)} of revenue, "
-            f"a cost of sales of {total / revenue:.1%}.")
+            f"pay of {total / revenue:.1%} of revenue.")
 
 
 def expected_sentence(expected: pd.DataFrame) -> str:
     """What the plan would pay if reps sell their forecast on the proposed quotas."""
     total, revenue = expected["total_pay"].sum(), expected["actual"].sum()
     return (f"Expected pay {money.fmt(total)} on {money.fmt(revenue)} of forecast revenue: "
-            f"cost of sales {total / revenue:.1%}.")
+            f"pay of {total / revenue:.1%} of revenue.")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesnb.core import money
 from salesnb.core.scope import is_org, month_start
 
 MODELS = ("prophet", "seasonal_naive", "naive", "moving_average")
@@ -297,3 +298,17 @@ def coverage_sentence(r: SeriesForecast, interval: float) -> str:
             f"backtest months. The interval shown is instead taken from the backtest errors of the "
             f"{r.chosen.replace('_', ' ')} model; checked on each origin left out in turn, it "
             f"contained the actual value {r.calibrated_coverage:.0%} of the time.")
+
+
+def parts_sentence(results: dict[str, SeriesForecast], whole: str) -> str:
+    """How next month's forecasts of the parts (reps, teams) compare with the forecast of the whole."""
+    parts = [r for name, r in results.items() if name != whole]
+    if not parts or whole not in results:
+        return ""
+    own = float(results[whole].forecast["yhat"].iloc[0])
+    total = sum(float(r.forecast["yhat"].iloc[0]) for r in parts)
+    month = results[whole].forecast.index[0]
+    return (f"For {month:%Y-%m} the {len(parts)} series below {whole} add up to {money.fmt(total)}, "
+            f"{total / own - 1:+.1%} against its own forecast of {money.fmt(own)}: each series is forecast on its "
+            "own and the forecasts are not reconciled, so read the parts for their ranking and the whole for "
+            "its total.")

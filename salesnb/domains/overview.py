@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core.scope import ALL, Month, as_month, month_start, month_window
-from salesnb.domains import accuracy, funnel, pipeline, pulse, quality, reporting
+from salesnb.domains import accuracy, funnel, pulse, quality, reporting
 
 # argument of `kpis`: the contract table it reads (each optional)
 INPUTS = {"quotas": "quotas", "submissions": "forecast_submissions", "opportunities": "opportunities",
-          "history": "opportunity_history", "accounts": "accounts", "contacts": "contacts",
+          "accounts": "accounts", "contacts": "contacts",
           "answers": "survey_answers"}
 # metric: (label, unit, higher is better)
 METRICS = {
@@ -51,7 +51,7 @@ def _win_rate(opps: pd.DataFrame, month: Month) -> float:
 
 def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
          submissions: pd.DataFrame | None = None, opportunities: pd.DataFrame | None = None,
-         history: pd.DataFrame | None = None, accounts: pd.DataFrame | None = None,
+         coverage: float | None = None, accounts: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
          org: bool = True, min_respondents: int = 5,
          thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
@@ -70,10 +70,9 @@ def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
         errors = accuracy.rep_errors(submissions, accuracy.actuals_by_rep(sales))
         gap = accuracy.plan_gap(errors, None, month, months=2)["gap_vs_forecast_pct"]
         values["forecast_gap"] = tuple(float(gap.get(month_start(m), np.nan)) for m in (month, prev))
+    if coverage is not None:
+        values["pipeline_coverage"] = (coverage, np.nan)
     if opportunities is not None:
-        rates = pipeline.stage_win_rates(opportunities, history)
-        cov = pipeline.coverage(opportunities, rates, quotas, month, periods=1)["pipeline_coverage"].iloc[0]
-        values["pipeline_coverage"] = (cov, np.nan)
         values["win_rate"] = (_win_rate(opportunities, month), _win_rate(opportunities, prev))
     if accounts is not None:
         problems = quality.issues(accounts, contacts, opportunities, month_start(month, 1))

@@ -199,6 +199,15 @@ def challenge_sentence(challenge: Challenge, board: pd.DataFrame) -> str:
             f"({progress(board, challenge):.0%}).")
 
 
+def contribution_sentence(board: pd.DataFrame, team: str) -> str:
+    """A team's part of the organisation's challenge score, and its best rank."""
+    mine = board[board["team"] == team]
+    total = board["score"].sum()
+    share = f" ({mine['score'].sum() / total:.0%} of it)" if total else ""
+    best = f"; its best rep ranks {int(mine['rank'].min())} of {len(board)}" if len(mine) else ""
+    return f"The challenge is collective: team {team} brought {mine['score'].sum():,.0f}{share}{best}."
+
+
 def challenge_missing(challenge: Challenge, tables: set[str]) -> str:
     """Why the challenge cannot be scored on this workspace ('' when it can)."""
     need = ("order_lines" if challenge.metric in ("revenue", "orders")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.core.scope import month_start, month_window
+from salesnb.core.scope import Month, month_start, month_window
 from salesnb.core.vocabulary import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
@@ -110,11 +110,13 @@ def waterfall(changes: pd.DataFrame) -> pd.Series:
 
 
 def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.Timestamp,
-                 period_end: pd.Timestamp, stale_days: int = 60) -> pd.DataFrame:
-    """Commit deals closing before `period_end`, flagged: pushed twice or more, stale, missing fields."""
+                 period_start: pd.Timestamp, period_end: pd.Timestamp, stale_days: int = 60) -> pd.DataFrame:
+    """Commit deals closing in [period_start, period_end) as of a snapshot, flagged: pushed twice or more,
+    stale, missing fields."""
     h = history[history["snapshot_date"] <= as_of].sort_values(["opportunity_id", "snapshot_date"])
     snap = _snapshot(history, as_of, period_end)
-    commit = snap[snap["in_pipeline"] & snap["forecast_category"].eq("commit")].copy()
+    closes = pd.to_datetime(snap["close_date"]) >= period_start
+    commit = snap[snap["in_pipeline"] & closes & snap["forecast_category"].eq("commit")].copy()
     close = pd.to_datetime(h["close_date"])
     pushes = (close.groupby(h["opportunity_id"]).diff() > pd.Timedelta(0)).groupby(
         h["opportunity_id"]).sum()
@@ -131,6 +133,23 @@ def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.T
     commit["rep_id"] = opp["rep_id"].reindex(commit.index)
     return commit[["rep_id", "stage", "amount", "close_date", "pushes", "days_in_stage",
                    "pushed_twice", "stale", "missing_fields", "risky"]]
+
+
+def reference_snapshot(history: pd.DataFrame | None, month: Month) -> pd.Timestamp | None:
+    """The first snapshot on or after the month's end: the pipeline as the month left it (None if none)."""
+    if history is None or history.empty:
+        return None
+    dates = pd.to_datetime(history["snapshot_date"])
+    after = dates[dates >= month_start(month, 1)]
+    return after.min() if len(after) else None
+
+
+def state_at(opportunities: pd.DataFrame, history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The opportunities as the snapshot of `as_of` saw them: stage, amount, close date and forecast category
+    from the snapshot, the rest (rep, account, product, dates of quote) from the table."""
+    snap = history[pd.to_datetime(history["snapshot_date"]) == as_of].drop(columns="snapshot_date")
+    moving = [c for c in snap.columns if c != "opportunity_id"]
+    return opportunities.drop(columns=[c for c in moving if c in opportunities]).merge(snap, on="opportunity_id")
 
 
 def snapshot_dates(history: pd.DataFrame, month: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:

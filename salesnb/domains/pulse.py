@@ -110,3 +110,9 @@ def question_count_note(answers: pd.DataFrame) -> str:
     if worst > MAX_QUESTIONS:
         return f"A survey asked {worst} questions: pulse surveys work best with at most {MAX_QUESTIONS}."
     return f"Surveys asked at most {worst} questions (pulse surveys: {MAX_QUESTIONS} at most)."
+
+
+def latest_enps(surveys: pd.DataFrame, team: str) -> dict[str, float]:
+    """The team's eNPS in its latest survey (empty when that survey is hidden or there is none)."""
+    mine = surveys[surveys["team"] == team].sort_values("survey_date")
+    return {"latest": float(mine["enps"].iloc[-1])} if len(mine) and mine["shown"].iloc[-1] else {}

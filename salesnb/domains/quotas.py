@@ -222,3 +222,10 @@ def pacing_sentence(pace: pd.DataFrame, day: int = 15) -> str:
     """How much of the month's revenue was in by a given day, against a linear month."""
     return (f"By day {day}, {pace.loc[day, 'cumulative_share']:.0%} of the month's revenue was in "
             f"(linear: {pace.loc[day, 'linear']:.0%}).")
+
+
+def team_part_sentence(proposal: pd.DataFrame, team: str) -> str:
+    """A team's part of the organisation's proposal."""
+    mine = proposal[proposal["team"] == team]
+    return (f"The proposal is made for the whole organisation; team {team}'s {len(mine)} reps carry "
+            f"{money.fmt(mine['quota'].sum())} of it ({mine['quota'].sum() / proposal['quota'].sum():.1%}).")

@@ -37,6 +37,11 @@ def change(x: float) -> str:
     return "n/a" if pd.isna(x) else f"{x:+.1%}"
 
 
+def ratio(x: float) -> str:
+    """A multiple, such as pipeline ÷ quota (1.00× = covered once)."""
+    return "n/a" if pd.isna(x) else f"{x:.2f}×"
+
+
 def count(x: float) -> str:
     """Whole number with thousands separators."""
     return "n/a" if pd.isna(x) else f"{x:,.0f}"
@@ -47,11 +52,23 @@ def record(kind: str, value: object) -> None:
     display({FIGURES_MIME: {"kind": kind, "value": value}}, raw=True)
 
 
+def facts(name: str, values: dict | pd.Series) -> None:
+    """Record figures that other reports also show, by key (rep, team), for the consistency test."""
+    record("facts", {"name": name, "values": {str(k): None if pd.isna(v) else float(v)
+                                              for k, v in dict(values).items()}})
+
+
 def digest(df: pd.DataFrame) -> dict:
     """A table's shape, columns and the sum of each numeric column."""
     numeric = df.select_dtypes("number")
     return {"rows": len(df), "columns": [str(c) for c in df.columns],
             "sums": {str(c): float(numeric[c].sum()) for c in numeric.columns}}
+
+
+def nav() -> None:
+    """Links from a published report to its month's index and to the glossary."""
+    display(HTML('<p style="font-size:.85rem"><a href="../index.html">← all reports of this month</a> · '
+                 '<a href="../../glossary.html">glossary of figures</a></p>'))
 
 
 def say(text: str) -> None:
@@ -79,6 +96,7 @@ def table(
     change_cols: Iterable[str] = (),
     count_cols: Iterable[str] = (),
     decimal_cols: Iterable[str] = (),
+    ratio_cols: Iterable[str] = (),
     rows: int | None = None,
     label_rows: bool = False,
 ) -> pd.io.formats.style.Styler:
@@ -92,6 +110,7 @@ def table(
     formats = {c: money for c in money_cols} | {c: percent for c in percent_cols}
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
+    formats |= {c: ratio for c in ratio_cols}
     styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else None, escape="html", axis=0)
@@ -168,7 +187,7 @@ TILE_COLORS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#b23a48", "none":
 def _tile_value(unit: str, x: float) -> str:
     if pd.isna(x):
         return "n/a"
-    return {"money": money(x), "percent": percent(x), "change": change(x), "ratio": f"{x:.2f}×",
+    return {"money": money(x), "percent": percent(x), "change": change(x), "ratio": ratio(x),
             "score": f"{x:+.0f}" if unit == "score" and x < 0 else f"{x:.0f}"}[unit]
 
 

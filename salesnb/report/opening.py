@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -10,7 +11,8 @@ from salesnb.core import money
 from salesnb.core.errors import ParameterError
 from salesnb.core.scope import ALL, Scope, as_month
 from salesnb.data.workspace import Workspace
-from salesnb.report import display
+from salesnb.domains.forecast import ForecastSettings, SeriesForecast
+from salesnb.report import cache, display
 from salesnb.report.registry import REPORTS
 
 
@@ -51,6 +53,17 @@ class ReportData:
         """Optional tables by argument name ({argument: table})."""
         return {arg: self.optional(table) for arg, table in names.items()}
 
+    @property
+    def org(self) -> ReportData:
+        """The same workspace for the whole organisation: facts made for the organisation, shown per team."""
+        if self.scope.is_org:
+            return self
+        return ReportData(self.ws, dataclasses.replace(self.scope, team=ALL))
+
+    def forecasts(self, histories: dict[str, pd.Series], settings: ForecastSettings) -> dict[str, SeriesForecast]:
+        """Forecasts of these series, made once for this data and settings and reused by every report."""
+        return cache.forecasts(histories, settings, self.ws.path.with_suffix(".cache") / "forecasts")
+
     def sales(self, months_back: int = 0, month_required: bool = True) -> pd.DataFrame:
         """Order lines with revenue and margin, from `months_back` months before the month to its end
         (an EmptyPeriodError when the month itself has none, unless not `month_required`)."""
@@ -69,6 +82,7 @@ def open_report(report: str, workspace: str, team: str, month: str, currency: st
     ws.require(domain)
     scope = make_scope(ws, team, month, currency, country)
     money.use(scope.currency)
+    display.nav()
     display.say(scope.header())
     lacking = ws.missing(domain)["optional"]
     if lacking:

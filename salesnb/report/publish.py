@@ -15,19 +15,23 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from salesnb.core.scope import is_org
-from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG
+from salesnb.report.glossary import glossary_html
+from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG, FIGURES_MIME
 
 RUNS_FILE = "runs.json"
+GLOSSARY_FILE = "glossary.html"
+READABLE = 0o644  # published files are read by a web server or colleagues, like the reports
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 class DropStderr(Preprocessor):
-    """Leave warnings and logs out of the shared report (the executed notebook keeps them)."""
+    """Leave warnings, logs and recorded figures out of the shared report (the executed notebook keeps them)."""
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
-                            if not (o.output_type == "stream" and o.get("name") == "stderr")]
+                            if not (o.output_type == "stream" and o.get("name") == "stderr")
+                            and FIGURES_MIME not in o.get("data", {})]
         return cell, resources
 
 
@@ -63,6 +67,7 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, READABLE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -123,7 +128,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left;
 .note {{ color: #666; font-size: .85rem; }}
 </style></head><body>
 <h1>Sales reports — {esc(month)}</h1>
-<p>{len(runs)} report(s), {failed} failed.</p>
+<p>{len(runs)} report(s), {failed} failed. Every figure is defined in the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
 <table><thead><tr><th>team</th><th>report</th><th>status</th><th>last run</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
@@ -131,4 +136,5 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left;
 """
     path = month_dir / "index.html"
     atomic_write(path, page)
+    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html())
     return path

@@ -13,6 +13,24 @@ from salesnb.data.schema import DOMAINS
 from salesnb.domains import compensation, field, performance, quotas, scoring
 from salesnb.domains.overview import METRICS
 
+SHARED = {"shared": True}  # one value for every team: the fact it shapes is made once, for the organisation
+
+
+class ForecastChoice(BaseModel):
+    """How every forecast of a run is made (set once, under `forecasting:` in params/defaults.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    horizon: int = Field(3, ge=1, le=24, description="Months forecast ahead.")
+    backtest_months: int = Field(12, ge=1, description="Backtest origins (the last N months), never fitted on.")
+    interval: float = Field(0.8, gt=0, lt=1, description="Width of the forecast interval.")
+
+
+def shared(default: object = ..., **kwargs: object) -> object:
+    """A parameter a team file may not change: it shapes a fact made once for the organisation."""
+    if callable(default):
+        return Field(default_factory=default, json_schema_extra=SHARED, **kwargs)
+    return Field(default, json_schema_extra=SHARED, **kwargs)
+
 
 class ReportParams(BaseModel):
     """What every report takes: where the data are, the team, the month, the currency and holiday country."""
@@ -41,7 +59,7 @@ class Threshold(BaseModel):
 
 
 class OverviewParams(ReportParams):
-    min_respondents: int = Field(5, ge=1, description="eNPS is hidden for groups with fewer respondents.")
+    min_respondents: int = shared(5, ge=1, description="eNPS is hidden for groups with fewer respondents.")
     thresholds: dict[str, Threshold] = Field(
         default_factory=lambda: {
             "attainment": Threshold(good=1.0, warn=0.9), "forecast_gap": Threshold(good=0.05, warn=0.1),
@@ -72,9 +90,7 @@ class ReportingParams(ReportParams):
 
 
 class ForecastParams(ReportParams):
-    horizon: int = Field(3, ge=1, le=24, description="Months forecast ahead.")
-    backtest_months: int = Field(12, ge=1, description="Backtest origins (the last N months).")
-    interval: float = Field(0.8, gt=0, lt=1, description="Width of the forecast interval.")
+    forecasting: ForecastChoice = shared(ForecastChoice, description="How forecasts are made (set for the run).")
     rep_forecasts: bool = Field(True, description="Also forecast each rep of a team.")
     tolerance: float = Field(0.1, ge=0, description="Rep forecast error (WAPE) counted as accurate.")
 
@@ -90,18 +106,19 @@ class PricingParams(Exports):
 
 
 class QuotasParams(Exports):
-    growth: float = Field(0.05, description="Target: same month last year × (1 + growth).")
-    target: float = Field(0.0, ge=0, description="An absolute target instead (0: use growth).")
-    over_assignment: float = Field(0.05, description="Quotas add up to target × (1 + this).")
-    weights: dict[str, float] = Field(default_factory=lambda: {"potential": 0.4, "history": 0.4, "forecast": 0.2},
-                                      description="Top-down split; must sum to 1.")
-    top_down_weight: float = Field(0.7, description="Blend: share of top-down, the rest bottom-up.")
-    max_change: float = Field(0.25, description="Largest change vs the rep's current quota.")
-    ramp: list[tuple[int, float]] = Field(default_factory=lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
-                                          description="[months of tenure at least, share of a full quota].")
-    floor: float = Field(0.0, description="Smallest quota of a fully ramped rep.")
-    plan: dict[str, float] = Field(
-        default_factory=lambda: {"ote": 7000, "base_share": 0.6, "rate": 1.0, "threshold": 0.5,
+    forecasting: ForecastChoice = shared(ForecastChoice, description="How forecasts are made (set for the run).")
+    growth: float = shared(0.05, description="Target: same month last year × (1 + growth).")
+    target: float = shared(0.0, ge=0, description="An absolute target instead (0: use growth).")
+    over_assignment: float = shared(0.05, description="Quotas add up to target × (1 + this).")
+    weights: dict[str, float] = shared(lambda: {"potential": 0.4, "history": 0.4, "forecast": 0.2},
+                                       description="Top-down split; must sum to 1.")
+    top_down_weight: float = shared(0.7, description="Blend: share of top-down, the rest bottom-up.")
+    max_change: float = shared(0.25, description="Largest change vs the rep's current quota.")
+    ramp: list[tuple[int, float]] = shared(lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
+                                           description="[months of tenure at least, share of a full quota].")
+    floor: float = shared(0.0, description="Smallest quota of a fully ramped rep.")
+    plan: dict[str, float] = shared(
+        lambda: {"ote": 7000, "base_share": 0.6, "rate": 1.0, "threshold": 0.5,
                                  "decelerator": 0.5, "decelerator_below": 0.8, "accelerator": 2.0, "cap": 2.5},
         description="Commission plan (monthly).")
     interactive: bool = Field(True, description="Sliders to try other rules (off in batch reports).")
@@ -118,9 +135,9 @@ class PerformanceParams(ReportParams):
     rule: dict[str, float] = Field(
         default_factory=lambda: {"threshold": 0.75, "k": 4, "n": 6, "ramp_months": 6, "low_activity": 0.75},
         description="Accountability rule.")
-    challenge: dict[str, Any] = Field(
-        default_factory=lambda: {"name": "October meetings", "metric": "meeting", "start": "2026-10-01",
-                                 "end": "2026-10-31", "target": 900, "reward": "a team dinner"},
+    challenge: dict[str, Any] = shared(
+        lambda: {"name": "October meetings", "metric": "meeting", "start": "2026-10-01", "end": "2026-10-31",
+                 "target": 900, "reward": "a team dinner"},
         description="The team challenge.")
 
     @model_validator(mode="after")
@@ -170,7 +187,7 @@ class FieldToursParams(Exports):
 
 
 class TeamPulseParams(ReportParams):
-    min_respondents: int = Field(5, ge=1, description="Groups with fewer respondents are never shown.")
+    min_respondents: int = shared(5, ge=1, description="Groups with fewer respondents are never shown.")
     horizon_months: int = Field(6, ge=1, description="Departures counted in the months after each survey.")
 
 
@@ -192,6 +209,11 @@ class Report:
     def needs(self) -> dict[str, tuple[str, ...]]:
         """The tables the report requires and those it uses when present."""
         return {kind: tuple(DOMAINS[self.domain][kind]) for kind in ("required", "optional")}
+
+    @property
+    def shared(self) -> set[str]:
+        """Parameters with one value for every team (see `shared`)."""
+        return {n for n, f in self.params.model_fields.items() if (f.json_schema_extra or {}).get("shared")}
 
     @property
     def summary(self) -> bool:

@@ -31,6 +31,9 @@ class Settings(BaseModel):
                           description="ISO 4217 code amounts are in; empty: the data folder's dataset.yaml.")
     country: str = Field("", pattern=r"^([A-Z]{2})?$",
                          description="ISO 3166 country whose public holidays count; empty: dataset.yaml's.")
+    forecasting: dict[str, Any] = Field(
+        default_factory=dict, description="How every forecast of the run is made: horizon, backtest_months, interval."
+    )
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra parameters per notebook, by notebook name."
     )

@@ -123,7 +123,14 @@ def report_parameters(report: Report, given: dict[str, Any], scope: dict[str, st
         params = model(**(given | scope))
     except ValidationError as exc:
         raise explain(exc, f"Notebook {report.name}") from None
-    return params.model_dump(mode="json", exclude_unset=True)
+    return {k: v for k, v in params.model_dump(mode="json").items() if k in params.model_fields_set}
+
+
+def _given(report: Report, settings: Settings, extra: dict | None) -> dict[str, Any]:
+    given = settings.notebooks.get(report.name, {}) | (extra or {})
+    if settings.forecasting and "forecasting" in report.params.model_fields:
+        given = {"forecasting": settings.forecasting} | given
+    return given
 
 
 def _skip(report: Report, team: str, month: str, facts: DataFacts) -> str:
@@ -159,9 +166,17 @@ def plan_jobs(
     per_team = {team: load_settings(params_dir, team=team, overrides=overrides) for team in teams}
     jobs = []
     for report in reports:
+        base = _given(report, settings, extra)
         for team in teams:
             team_settings = per_team[team]
-            given = team_settings.notebooks.get(report.name, {}) | (extra or {})
+            given = _given(report, team_settings, extra)
+            changed = sorted(n for n in report.shared if given.get(n) != base.get(n))
+            if changed:
+                raise ParameterError(
+                    f"params/teams/{team}.yaml sets {', '.join(changed)} for {report.name}: "
+                    f"{'it shapes' if len(changed) == 1 else 'they shape'} a figure made once for the whole "
+                    "organisation and shown per team (a quota proposal, a forecast, an anonymity threshold), "
+                    "so set it in params/defaults.yaml.")
             given |= {k: getattr(team_settings, k) for k in ("currency", "country") if getattr(team_settings, k)}
             if "reports" in report.params.model_fields:
                 given["reports"] = [[r.name, r.title] for r in reports if r is not report]

@@ -1,0 +1,102 @@
+"""Figures more than one report shows, each made by one function, for the organisation, and shown per team:
+the same rep, team and month give the same number in every report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from salesnb.core.scope import ALL, month_window
+from salesnb.domains import forecast, performance, pipeline, quotas
+from salesnb.domains.forecast import ForecastSettings, SeriesForecast
+from salesnb.report.opening import ReportData
+
+HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
+
+
+def forecast_settings(forecasting: dict, data: ReportData) -> ForecastSettings:
+    """The run's forecast settings (params/defaults.yaml `forecasting:`), with the scope's holidays."""
+    return ForecastSettings(**forecasting, country=data.scope.country or "")
+
+
+def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
+    """The scope's own revenue forecast and, with `by`, one per team or rep, made once per run."""
+    sales = data.sales(months_back=HISTORY_MONTHS)
+    return data.forecasts(forecast.histories(sales, data.scope.team, data.scope.month, by=by), settings)
+
+
+def rep_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Series:
+    """Next month's revenue forecast of every rep of the organisation, by rep id."""
+    org = data.org
+    fc = team_forecasts(org, settings, by="rep_id")
+    fc.pop(ALL, None)
+    return pd.Series({rep: f.forecast["yhat"].iloc[0] for rep, f in fc.items()}, dtype=float)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Open deals as the month left them, the deals table, its snapshots and the stage win rates."""
+
+    open: pd.DataFrame
+    deals: pd.DataFrame
+    history: pd.DataFrame | None
+    as_of: pd.Timestamp | None
+    win_rates: pd.DataFrame
+
+    def sentence(self, month: pd.Period) -> str:
+        """Which state of the pipeline the figures describe."""
+        if self.as_of is None:
+            return ("Pipeline as in the export: no snapshot after the month, so deals are counted as they stand "
+                    "now, not as the month left them.")
+        return f"Pipeline as the snapshot of {self.as_of:%-d %B %Y} saw it (the first after {month.strftime('%B %Y')})."
+
+
+def pipeline_state(data: ReportData) -> Pipeline:
+    """The scope's pipeline at the month's end, weighted by stage win rates measured on the whole organisation."""
+    deals, history = data.read("opportunities"), data.optional("opportunity_history")
+    as_of = pipeline.reference_snapshot(history, data.scope.month)
+    open_ = deals if as_of is None else pipeline.state_at(deals, history, as_of)
+    org = data.org
+    rates = pipeline.stage_win_rates(org.read("opportunities"), org.optional("opportunity_history"))
+    return Pipeline(open_, deals, history, as_of, rates)
+
+
+def coverage(data: ReportData, periods: int = 2) -> pd.DataFrame:
+    """Quota, commit, best case, open and weighted pipeline and coverage for the next months."""
+    state = pipeline_state(data)
+    return pipeline.coverage(state.open, state.win_rates, data.optional("quotas"), data.scope.month, periods)
+
+
+def weighted_next_month(state: Pipeline, month: object) -> pd.Series:
+    """Weighted pipeline closing next month, by rep."""
+    start, end = month_window(month, 1)
+    return pipeline.weighted_pipeline(state.open, state.win_rates, start, end).groupby("rep_id")["weighted"].sum()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Next month's quota proposal for the organisation, the figures it was built from, and the base revenue."""
+
+    table: pd.DataFrame
+    inputs: pd.DataFrame
+    base: float
+
+
+def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: ForecastSettings) -> Proposal:
+    """The organisation's quota proposal for the month after the report's (every team shows its part of it)."""
+    org = data.org
+    sales = org.sales(months_back=HISTORY_MONTHS)
+    weighted = (weighted_next_month(pipeline_state(org), org.scope.month) if org.has("opportunities")
+                else pd.Series(dtype=float))
+    inputs = quotas.rep_inputs(org.read("reps"), org.optional("accounts"), sales, org.read("quotas"),
+                               rep_forecasts(org, settings), weighted, org.scope.month)
+    base = quotas.base_revenue(sales, org.scope.month)
+    return Proposal(quotas.propose(inputs, rules, base), inputs, base)
+
+
+def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.DataFrame:
+    """Every rep of the organisation on the challenge, best first: the target is collective."""
+    org = data.org
+    return performance.leaderboard(challenge, org.read("reps"), org.sales(months_back=23, month_required=False),
+                                   org.optional("activities"), org.optional("visits"))

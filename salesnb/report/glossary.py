@@ -1,0 +1,78 @@
+"""One name, one unit and one definition per figure, on a page every report links to."""
+
+from __future__ import annotations
+
+import html
+
+# name: (unit, definition, reports that show it)
+GLOSSARY: dict[str, tuple[str, str, str]] = {
+    "Revenue": ("amount", "Quantity × list price × (1 − discount) of the order lines invoiced in the month; credit "
+                "lines (negative quantities) are netted off.", "overview, reporting, forecast, pricing, quotas"),
+    "Margin": ("amount", "Revenue − quantity × unit cost.", "overview, reporting"),
+    "Margin rate": ("%", "Margin ÷ revenue; its change is in percentage points.", "overview, reporting"),
+    "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep) from the method with the "
+                 "smallest rolling-origin backtest error. Made once per run with the run's `forecasting` settings, "
+                 "so a rep's forecast is the same in every report.", "overview, forecast, quotas"),
+    "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", "forecast"),
+    "MASE": ("ratio", "Mean absolute error ÷ that of the seasonal naive method in the training months (below 1 "
+             "beats it).", "forecast"),
+    "Bias": ("% change", "(Total forecast − total actual) ÷ total actual; negative = under-forecast.",
+             "forecast"),
+    "Interval coverage": ("%", "Share of backtest actuals inside the stated interval (80% by default).",
+                          "forecast"),
+    "Actual vs forecast": ("% change", "(Actual revenue − what reps called) ÷ what they called.",
+                           "overview, forecast"),
+    "Commit": ("amount", "Open deals in forecast category commit expected to close next month, as the month left "
+               "them (the first pipeline snapshot after it; the export when there is none).",
+               "forecast, activity & pipeline"),
+    "Open pipeline": ("amount", "Open deals expected to close in a month, as the month left them.",
+                      "forecast, activity & pipeline"),
+    "Weighted pipeline": ("amount", "Open pipeline × the win rate measured on the organisation's closed deals at "
+                          "each stage (not the probability typed in the CRM).", "forecast, quotas, activity"),
+    "Pipeline coverage": ("× (multiple)", "Open pipeline closing next month ÷ next month's quota: 1.00× covers "
+                          "the quota once.", "overview, forecast, activity & pipeline"),
+    "Win rate": ("%", "Deals won ÷ deals closed (won or lost) in the window.", "overview, performance, activity"),
+    "Quota attainment": ("%", "Revenue ÷ quota for the month.", "overview, quotas, performance, team pulse"),
+    "Quota proposal": ("amount", "Next month's quota per rep, made once for the whole organisation (top-down, "
+                       "bottom-up, blended, then the rules); a team report shows its reps' part of it.", "quotas"),
+    "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.", "quotas"),
+    "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue.",
+                      "performance"),
+    "Revenue per unit of cost": ("ratio", "Revenue ÷ the rep's cost over the window.", "performance"),
+    "Challenge progress": ("%", "The whole organisation's score on the challenge metric ÷ its collective target; "
+                           "a team report shows the same figure and the team's part of the score.", "performance"),
+    "Guideline compliance": ("%", "Share of order lines whose discount is within the maximum allowed for the "
+                             "product (or the override of its family and segment).", "pricing"),
+    "Amount lost beyond guideline": ("amount", "List value × the discount given beyond the guideline.",
+                                     "pricing"),
+    "Pocket price": ("amount", "Invoice price − rebates − freight: what a sale really brings in.", "pricing"),
+    "Data hygiene": ("score 0–100", "Share of owned CRM records (accounts, contacts, opportunities) with no "
+                     "quality problem, × 100.", "overview, data quality"),
+    "eNPS": ("score −100 to +100", "% promoters (9–10) − % detractors (0–6, or 1–6 on a 1–10 scale) in a pulse "
+             "survey; never shown for a group with fewer respondents than the anonymity threshold.",
+             "overview, team pulse"),
+    "Response rate": ("%", "Respondents ÷ reps in the team on the survey date.", "team pulse"),
+    "Cost per visit": ("amount", "The rep's yearly cost ÷ visits a year, plus the round trip at the cost per km.",
+                       "field tours"),
+}
+
+
+def glossary_html() -> str:
+    """The glossary page."""
+    rows = "".join(f"<tr><th id=\"{html.escape(name.lower().replace(' ', '-'))}\">{html.escape(name)}</th>"
+                   f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{html.escape(where)}</td></tr>"
+                   for name, (unit, text, where) in sorted(GLOSSARY.items()))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>salesnb — glossary</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
+th {{ white-space: nowrap; }}
+</style></head><body>
+<h1>Glossary</h1>
+<p>Every figure the reports show, with its one name, its unit and how it is computed.</p>
+<table><thead><tr><th>figure</th><th>unit</th><th>definition</th><th>shown in</th></tr></thead>
+<tbody>{rows}</tbody></table>
+</body></html>
+"""

@@ -1,0 +1,68 @@
+"""One number per fact: the figures a demo run shows for the organisation and for team north, read back from
+the executed notebooks and exports, agree across reports and scopes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.notebook
+
+
+def facts(run: dict, report: str, name: str) -> dict[str, float]:
+    """The values a report recorded under `name` (merged when it recorded several)."""
+    out: dict[str, float] = {}
+    for f in run[report]:
+        if f["kind"] == "facts" and f["value"]["name"] == name:
+            out |= f["value"]["values"]
+    assert out, f"{report} recorded no {name}"
+    return out
+
+
+def test_a_reps_quota_is_the_same_in_the_team_and_the_organisation_report(demo_run):
+    figures, out = demo_run
+    org, north = facts(figures, "all/05_quotas", "quota"), facts(figures, "north/05_quotas", "quota")
+    assert len(north) == 10 and all(north[rep] == pytest.approx(org[rep], rel=1e-12) for rep in north)
+    exported = pd.read_csv(out / "2026-10" / "north" / "quota_proposal_2026-11_north.csv").set_index("rep_id")
+    assert exported["quota"].to_dict() == pytest.approx(north)
+
+
+def test_a_reps_forecast_is_the_same_in_the_forecast_and_the_quota_reports(demo_run):
+    figures, _ = demo_run
+    in_03 = facts(figures, "north/03_forecast", "forecast")
+    for report in ("north/05_quotas", "all/05_quotas"):
+        in_05 = facts(figures, report, "forecast")
+        shared = set(in_03) & set(in_05)
+        assert len(shared) >= 10
+        assert all(in_03[rep] == pytest.approx(in_05[rep], rel=1e-9) for rep in shared)
+
+
+def test_a_teams_forecast_is_the_same_in_its_report_and_the_organisation_report(demo_run):
+    figures, _ = demo_run
+    assert facts(figures, "north/03_forecast", "forecast")["north"] == pytest.approx(
+        facts(figures, "all/03_forecast", "forecast")["north"], rel=1e-9)
+
+
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_commit_and_coverage_agree_across_reports(demo_run, team):
+    figures, _ = demo_run
+    outlook = facts(figures, f"{team}/03_forecast", "pipeline")
+    assert facts(figures, f"{team}/03_forecast", "risky_commit")["commit"] == pytest.approx(outlook["commit"])
+    activity = facts(figures, f"{team}/10_activity_pipeline", "pipeline")
+    assert activity == pytest.approx(outlook)
+    kpi = facts(figures, f"{team}/00_overview", "kpi")
+    assert kpi["pipeline_coverage"] == pytest.approx(outlook["pipeline_coverage"])
+
+
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_enps_and_attainment_agree_between_the_overview_and_their_reports(demo_run, team):
+    figures, _ = demo_run
+    kpi = facts(figures, f"{team}/00_overview", "kpi")
+    assert kpi["enps"] == pytest.approx(facts(figures, f"{team}/09_team_pulse", "enps")["latest"])
+    assert kpi["attainment"] == pytest.approx(facts(figures, f"{team}/05_quotas", "attainment")["month"])
+
+
+def test_challenge_progress_is_one_figure_for_the_organisation(demo_run):
+    figures, _ = demo_run
+    assert facts(figures, "north/06_performance", "challenge") == pytest.approx(
+        facts(figures, "all/06_performance", "challenge"))
