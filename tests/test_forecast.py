@@ -107,3 +107,17 @@ def test_months_before_the_first_sale_do_not_count_as_history():
     assert r.forecast["yhat"].tolist() == [20.0, 20.0, 20.0]
     nothing = F.forecast_series("idle", _series([0] * 30), F.ForecastSettings())
     assert nothing.reason == "No sale yet: nothing to forecast from."
+
+
+def test_parts_sentence_compares_the_parts_with_the_whole():
+    from salesnb.domains.forecast import SeriesForecast, parts_sentence
+
+    def made(name, yhat):
+        fc = pd.DataFrame({"yhat": [yhat]}, index=pd.DatetimeIndex(["2026-11-01"]))
+        return SeriesForecast(name, pd.Series(dtype=float), pd.DataFrame(), "naive", "", fc)
+
+    results = {"north": made("north", 200.0), "R1": made("R1", 90.0), "R2": made("R2", 80.0)}
+    text = parts_sentence(results, "north")
+    assert text.startswith("For 2026-11 the 2 series below north add up to 170, -15.0% against its own forecast of 200")
+    assert "against its own forecast of 0" in parts_sentence(results | {"north": made("north", 0.0)}, "north")
+    assert parts_sentence({"north": made("north", 1.0)}, "north") == ""

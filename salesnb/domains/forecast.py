@@ -308,7 +308,8 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str) -> str:
     own = float(results[whole].forecast["yhat"].iloc[0])
     total = sum(float(r.forecast["yhat"].iloc[0]) for r in parts)
     month = results[whole].forecast.index[0]
+    gap = f"{total / own - 1:+.1%} against" if own else "against"
     return (f"For {month:%Y-%m} the {len(parts)} series below {whole} add up to {money.fmt(total)}, "
-            f"{total / own - 1:+.1%} against its own forecast of {money.fmt(own)}: each series is forecast on its "
+            f"{gap} its own forecast of {money.fmt(own)}: each series is forecast on its "
             "own and the forecasts are not reconciled, so read the parts for their ranking and the whole for "
             "its total.")
