@@ -73,10 +73,30 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
     assert "X" not in set(week["account_id"])  # no coordinates: not routed
     ics = field.calendar(r1, "Ana", policy=policy)
     events = Calendar.from_ical(ics).walk("VEVENT")
-    got = {(str(e["uid"]), e.decoded("dtstart").date().isoformat(), dict(e["rrule"])["INTERVAL"][0]) for e in events}
-    want = {(f"R1-{a}@salesnb", d.date().isoformat(), int(round(52 / v)))
+    got = {(str(e["uid"]), e.decoded("dtstart").date().isoformat(), dict(e["rrule"])["INTERVAL"][0],
+            dict(e["rrule"])["COUNT"][0]) for e in events}
+    want = {(f"R1-{a}@salesnb", d.date().isoformat(), int(round(52 / v)), int(round(v)))
             for a, d, v in zip(r1["account_id"], r1["date"], r1["visits_per_year"], strict=True)}
     assert got == want and len(events) == 2
+
+
+def test_visit_times_follow_the_route_from_the_base():
+    policy = field.VisitPolicy(speed_kmh=60, road_factor=1.0, meeting_minutes=60)
+    day = pd.Timestamp("2026-11-02")
+    # base (48.0, 2.0); stops 1 and 2 due north: 0.5° of latitude = 55.6 km = 55.6 minutes at 60 km/h
+    week = pd.DataFrame({"date": day, "stop": [2, 1], "account_id": ["B", "A"], "lat": [49.0, 48.5],
+                         "lon": [2.0, 2.0]})
+    t = field.visit_times(week, (48.0, 2.0), policy).set_index("account_id")
+    leg = haversine_km(48.0, 2.0, 48.5, 2.0) / 60  # hours
+    assert t.at["A", "start"] == (day + pd.Timedelta(hours=9 + leg)).floor("5min")
+    assert t.at["B", "start"] == (day + pd.Timedelta(hours=9 + leg + 1 + leg)).floor("5min")
+    assert t.at["B", "end"] - t.at["B", "start"] == pd.Timedelta(hours=1)
+
+
+def test_calendar_location_is_the_address():
+    accounts = pd.DataFrame({"account_id": ["A", "B"], "name": ["Acme", "Zeta"], "postcode": ["75001", None],
+                             "city": ["Paris", None]})
+    assert field.addresses(accounts).to_dict() == {"A": "Acme, 75001 Paris", "B": "Zeta"}
 
 
 def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():

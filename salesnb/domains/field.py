@@ -265,27 +265,61 @@ def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
                          "travel_km": (p["km"] * p["visits_per_year"] * 2).groupby(p["owner_rep_id"]).sum()})
 
 
-def calendar(week: pd.DataFrame, rep_name: str, start_hour: int = 9, policy: VisitPolicy | None = None) -> bytes:
-    """An iCalendar file of a rep's planned visits, each recurring at its policy interval."""
-    from icalendar import Calendar, Event
+def visit_times(week: pd.DataFrame, base: tuple[float, float] | None, policy: VisitPolicy,
+                start_hour: int = 9) -> pd.DataFrame:
+    """Start and end of each visit of a rep's week: from the base, in route order, driving between stops."""
+    rows = []
+    for _, day in week.sort_values(["date", "stop"]).groupby("date"):
+        clock, here = day["date"].iloc[0] + pd.Timedelta(hours=start_hour), base
+        for r in day.itertuples():
+            there = (r.lat, r.lon)
+            if here is not None and not np.isnan([*here, *there]).any():
+                km = float(haversine_km(here[0], here[1], there[0], there[1])) * policy.road_factor
+                clock += pd.Timedelta(hours=km / policy.speed_kmh)
+            end = clock + pd.Timedelta(minutes=policy.meeting_minutes)
+            rows.append({"account_id": r.account_id, "start": clock.floor("5min"), "end": end.floor("5min")})
+            clock, here = end, there
+    return pd.DataFrame(rows, columns=["account_id", "start", "end"])
+
+
+def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = None,
+             base: tuple[float, float] | None = None, addresses: pd.Series | None = None) -> bytes:
+    """An iCalendar file of a rep's planned visits: times that follow the route, each visit recurring at its
+    policy interval for one year (then it ends), at the account's address."""
+    from icalendar import Calendar, Event, vGeo
 
     policy = policy or VisitPolicy()
+    times = visit_times(week, base, policy).set_index("account_id")
     cal = Calendar()
     cal.add("prodid", "-//salesnb//field tours//EN")
     cal.add("version", "2.0")
     for r in week.sort_values(["date", "stop"]).to_dict("records"):
-        start = r["date"] + pd.Timedelta(hours=start_hour) + (r["stop"] - 1) * pd.Timedelta(hours=2)
         event = Event()
         event.add("uid", f"{r['rep_id']}-{r['account_id']}@salesnb")
         event.add("summary", f"Visit {r['name']}")
-        event.add("dtstart", start.to_pydatetime())
-        event.add("dtend", (start + pd.Timedelta(minutes=policy.meeting_minutes)).to_pydatetime())
+        event.add("dtstart", times.at[r["account_id"], "start"].to_pydatetime())
+        event.add("dtend", times.at[r["account_id"], "end"].to_pydatetime())
         event.add("dtstamp", r["date"].to_pydatetime())
-        event.add("location", f"{r['lat']:.5f},{r['lon']:.5f}")
+        where = addresses.get(r["account_id"]) if addresses is not None else None
+        event.add("location", where or r["name"])
+        if not np.isnan([r["lat"], r["lon"]]).any():
+            event.add("geo", vGeo((r["lat"], r["lon"])))
         event.add("description", f"{rep_name}: class {r['class']} account, {r['visits_per_year']:g} visits a year")
-        event.add("rrule", {"freq": "weekly", "interval": max(1, int(round(52 / r["visits_per_year"])))})
+        event.add("rrule", {"freq": "weekly", "interval": max(1, int(round(52 / r["visits_per_year"]))),
+                            "count": max(1, int(round(r["visits_per_year"])))})
         cal.add_component(event)
     return cal.to_ical()
+
+
+def addresses(accounts: pd.DataFrame) -> pd.Series:
+    """Each account's name, postcode and city, as a calendar's location."""
+    a = accounts.set_index("account_id")
+    place = pd.Series("", index=a.index)
+    for col in ("postcode", "city"):
+        if col in a:
+            place = (place + " " + a[col].fillna("").astype(str)).str.strip()
+    name = a["name"].astype(str)
+    return name.where(place.eq(""), name + ", " + place)
 
 
 def unroutable_sentence(plan: pd.DataFrame) -> str:
@@ -308,7 +342,12 @@ def route_sentence(summary: pd.DataFrame, week_start: pd.Timestamp) -> str:
             f"({saved / summary['naive_km'].sum():.0%}) against visiting in order of urgency.")
 
 
-def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy) -> dict[str, bytes]:
+def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
+              accounts: pd.DataFrame | None = None) -> dict[str, bytes]:
     """One iCalendar file per rep with visits in the week, by file name."""
-    names = reps.set_index("rep_id")["name"]
-    return {f"visits_{rep}.ics": calendar(g, names.get(rep, rep), policy=policy) for rep, g in week.groupby("rep_id")}
+    r = reps.set_index("rep_id")
+    where = addresses(accounts) if accounts is not None else None
+    return {f"visits_{rep}.ics": calendar(g, r["name"].get(rep, rep), policy,
+                                          (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None,
+                                          where)
+            for rep, g in week.groupby("rep_id")}

@@ -166,16 +166,20 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
     display(HTML(f"<p>Calendars: {links}</p>"))
 
 
-def export(df: pd.DataFrame, output_dir: str, name: str) -> None:
+def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[str] = (),
+           percent_cols: Iterable[str] = ()) -> None:
     """Write a table as CSV and Excel beside the report and show links to both."""
     from pathlib import Path
+
+    from salesnb.report import exports
 
     if not output_dir:
         say(f"(Run through `salesnb run` to export {name}.csv and {name}.xlsx.)")
         return
     folder = Path(output_dir)
-    df.to_csv(folder / f"{name}.csv", index=False)
-    df.to_excel(folder / f"{name}.xlsx", index=False)
+    exports.write_csv(df, folder / f"{name}.csv", percent_cols)
+    exports.write_xlsx(df, folder / f"{name}.xlsx", label(name).capitalize(), {c: label(c) for c in df.columns},
+                       money_cols, percent_cols)
     display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
                  f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
                  f"({len(df):,} rows)</p>"))

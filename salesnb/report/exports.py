@@ -1,0 +1,51 @@
+"""Files people open in Excel: CSV that Excel reads right, workbooks with named sheets, labels and formats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
+COUNT_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.00"
+
+
+def rounded(df: pd.DataFrame, percent_cols: Iterable[str] = ()) -> pd.DataFrame:
+    """Amounts and other decimals to cents, shares to a hundredth of a percent: no 1984.2359999999999."""
+    out = df.copy()
+    shares = set(percent_cols)
+    for col in out.columns[[pd.api.types.is_float_dtype(t) for t in out.dtypes]]:
+        out[col] = out[col].round(4 if col in shares else 2)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) -> None:
+    """UTF-8 with a byte-order mark, so Excel shows accents; rounded numbers."""
+    rounded(df, percent_cols).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
+               money_cols: Iterable[str] = (), percent_cols: Iterable[str] = ()) -> None:
+    """A workbook: a named sheet, readable headers, number formats, a frozen header row and a filter."""
+    from openpyxl.utils import get_column_letter
+
+    money, shares = set(money_cols), set(percent_cols)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        rounded(df, shares).rename(columns=labels).to_excel(writer, sheet_name=sheet[:31], index=False)
+        ws = writer.sheets[sheet[:31]]
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        for i, col in enumerate(df.columns, start=1):
+            letter = get_column_letter(i)
+            kind = df[col].dtype
+            fmt = (MONEY_FORMAT if col in money else PERCENT_FORMAT if col in shares
+                   else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind)
+                   else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind) else None)
+            if fmt:
+                for cell in ws[letter][1:]:
+                    cell.number_format = fmt
+            width = max([len(str(labels.get(col, col)))] + [len(str(v)) for v in df[col].head(200)])
+            ws.column_dimensions[letter].width = min(60, width + 2)

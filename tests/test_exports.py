@@ -1,0 +1,33 @@
+import csv
+
+import openpyxl
+import pandas as pd
+
+from salesnb.report import exports
+
+DF = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["François", "Zoë"], "amount_lost": [1984.2359999999999, 10.0],
+                   "discount": [0.123456, 0.5], "lines": [3, 40]})
+
+
+def test_csv_opens_in_excel_with_accents_and_rounded_numbers(tmp_path):
+    path = tmp_path / "x.csv"
+    exports.write_csv(DF, path, percent_cols=("discount",))
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to read UTF-8
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0] == {"rep_id": "R1", "name": "François", "amount_lost": "1984.24", "discount": "0.1235",
+                       "lines": "3"}
+
+
+def test_workbook_has_a_named_sheet_labels_formats_a_frozen_header_and_a_filter(tmp_path):
+    path = tmp_path / "x.xlsx"
+    labels = {"rep_id": "rep id", "name": "name", "amount_lost": "amount lost", "discount": "discount",
+              "lines": "lines"}
+    exports.write_xlsx(DF, path, "Pricing breaches north", labels, money_cols=("amount_lost",),
+                       percent_cols=("discount",))
+    ws = openpyxl.load_workbook(path)["Pricing breaches north"]
+    assert [c.value for c in ws[1]] == ["rep id", "name", "amount lost", "discount", "lines"]
+    assert ws["C2"].value == 1984.24 and ws["C2"].number_format == exports.MONEY_FORMAT
+    assert ws["D2"].value == 0.1235 and ws["D2"].number_format == exports.PERCENT_FORMAT
+    assert ws["E3"].number_format == exports.COUNT_FORMAT and ws["B2"].value == "François"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:E3"
