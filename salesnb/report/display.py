@@ -22,6 +22,12 @@ def label(name: object) -> str:
     return LABELS.get(str(name), str(name).replace("_", " "))
 
 
+def label_value(value: object) -> str:
+    """A row label from the data: words for snake_case codes, as is otherwise."""
+    text = str(value)
+    return text.replace("_", " ") if text.islower() and "_" in text else text
+
+
 def money(x: float) -> str:
     """An amount in the report's currency, with thousands separators."""
     return "n/a" if pd.isna(x) else fmt_money(x)
@@ -89,6 +95,17 @@ def markdown(text: str) -> None:
     display(Markdown(text))
 
 
+def _readable(values: pd.Series) -> pd.Series:
+    """Values as a reader writes them: yes/no for booleans, words for snake_case codes."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "yes", False: "no"})
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        codes = values.dropna().astype(str)
+        if len(codes) and codes.str.fullmatch(r"[a-z]+(_[a-z0-9]+)+").any():
+            return values.map(lambda v: v.replace("_", " ") if isinstance(v, str) else v)
+    return values
+
+
 def table(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
@@ -99,25 +116,49 @@ def table(
     ratio_cols: Iterable[str] = (),
     rows: int | None = None,
     label_rows: bool = False,
-) -> pd.io.formats.style.Styler:
-    """A table formatted for a manager, every cell and label HTML-escaped."""
+    complete_in: str = "",
+) -> None:
+    """Show a table formatted for a manager, every cell and label HTML-escaped: human labels and values, no row
+    numbers; a long table says how much of it is shown and where the rest is."""
     record("table", digest(df))
-    shown = (df.head(rows) if rows else df).copy()
+    _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
+            complete_in)
+
+
+def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
+            change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
+            ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
+            complete_in: str = "") -> None:
+    cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
+    shown = (df.head(rows) if cut else df).copy()
     if isinstance(shown.index, pd.DatetimeIndex):
         shown.index = shown.index.strftime("%Y-%m" if (shown.index.day == 1).all() else "%Y-%m-%d")
+    if not label_rows and any(n is not None for n in shown.index.names):
+        shown = shown.reset_index()
     for col in shown.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in shown.dtypes]]:
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+    for col in shown.columns:
+        shown[col] = _readable(shown[col])
     formats = {c: money for c in money_cols} | {c: percent for c in percent_cols}
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
     formats |= {c: ratio for c in ratio_cols}
     styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
-    styler = styler.format_index(label if label_rows else None, escape="html", axis=0)
-    return styler.format_index(label, escape="html", axis=1)
+    styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
+    styler = styler.format_index(label, escape="html", axis=1).hide(axis="index", names=True)
+    if isinstance(shown.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]
+    styler = styler.set_properties(subset=text, **{"text-align": "left"}).set_table_styles(
+        [{"selector": "th", "props": "text-align: left;"}, {"selector": "td", "props": "white-space: nowrap;"}])
+    display(styler)
+    if cut:
+        where = f"; all {len(df):,} are in {complete_in}" if complete_in else ""
+        say(f"The first {rows} of {len(df):,} rows{where}.")
 
 
-def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
+def metric_table(summary: pd.DataFrame) -> None:
     """The headline summary, each row formatted by the kind of metric it holds."""
     record("table", digest(summary))
     kinds = {"revenue": money, "margin": money, "margin_pct": percent}
@@ -133,10 +174,10 @@ def metric_table(summary: pd.DataFrame) -> pd.io.formats.style.Styler:
                 )
             else:
                 cells.loc[metric, col] = fmt(v)
-    return table(cells, label_rows=True)
+    _render(cells, label_rows=True)
 
 
-def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> pd.io.formats.style.Styler:
+def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> None:
     """A breakdown from `reporting.breakdown`, formatted."""
     return table(
         df, rows=rows,
@@ -148,6 +189,8 @@ def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> pd.io.formats.
 
 def figure(fig: plt.Figure) -> None:
     """Show a chart once, then free it."""
+    record("figure", next((t for t in (fig._suptitle and fig._suptitle.get_text(),
+                                       *(ax.get_title() for ax in fig.axes)) if t), ""))
     display(fig)
     plt.close(fig)
 

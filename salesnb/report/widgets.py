@@ -29,8 +29,8 @@ def what_if(inputs: pd.DataFrame, rules: quotas.QuotaRules, base: float) -> None
         with out:
             out.clear_output(wait=True)
             show.say(quotas.proposal_sentence(proposal, changed))
-            display(show.table(proposal[["name", "team", "last_quota", "quota", "change_vs_last"]],
-                               money_cols=("last_quota", "quota"), change_cols=("change_vs_last",)))
+            show.table(proposal[["name", "team", "last_quota", "quota", "change_vs_last"]],
+                       money_cols=("last_quota", "quota"), change_cols=("change_vs_last",))
 
     for s in sliders.values():
         s.observe(redraw, names="value")

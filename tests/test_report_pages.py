@@ -1,0 +1,28 @@
+"""What a report computes, it shows: every table and chart a demo report made is in its published page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.notebook
+
+
+def test_every_table_and_chart_a_report_made_is_in_its_page(demo_run):
+    figures, out = demo_run
+    for key, recorded in figures.items():
+        page = (out / "2026-10" / f"{key}.html").read_text(encoding="utf-8")
+        body = re.sub(r"<(style|script).*?</\1>", " ", page, flags=re.S)
+        tables = sum(f["kind"] == "table" for f in recorded)
+        charts = sum(f["kind"] == "figure" for f in recorded)
+        assert len(re.findall(r"<table\b", body)) == tables, f"{key}: {tables} tables made"
+        assert len(re.findall(r"<img\b", body)) == charts, f"{key}: {charts} charts made"
+
+
+def test_no_page_shows_row_numbers_index_names_or_python_values(demo_run):
+    _, out = demo_run
+    for page in sorted((out / "2026-10").glob("*/*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert "index_name" not in text, page.name
+        assert not re.search(r">\s*(True|False|None|nan|NaT)\s*<", text), page.name
