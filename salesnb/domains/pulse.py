@@ -116,3 +116,26 @@ def latest_enps(surveys: pd.DataFrame, team: str) -> dict[str, float]:
     """The team's eNPS in its latest survey (empty when that survey is hidden or there is none)."""
     mine = surveys[surveys["team"] == team].sort_values("survey_date")
     return {"latest": float(mine["enps"].iloc[-1])} if len(mine) and mine["shown"].iloc[-1] else {}
+
+
+def enps_sentence(answers: pd.DataFrame, min_respondents: int = 5) -> str:
+    """The latest eNPS with its respondents and interval, and whether its change since the survey before is
+    larger than that uncertainty ('' when the group is too small to show)."""
+    e = answers[answers["question_id"] == ENPS_QUESTION]
+    dates = sorted(e["survey_date"].unique())
+    if not dates:
+        return ""
+    last = e[e["survey_date"] == dates[-1]]
+    n = last["response_id"].nunique()
+    if n < min_respondents:
+        return ""
+    value, (low, high) = enps(last["score"]), enps_interval(last["score"])
+    text = (f"eNPS {value:+.0f} in the survey of {pd.Timestamp(dates[-1]):%d %B %Y} ({n} respondents; "
+            f"95% interval {low:+.0f} to {high:+.0f})")
+    before = e[e["survey_date"] == dates[-2]] if len(dates) > 1 else None
+    if before is None or before["response_id"].nunique() < min_respondents:
+        return text + "."
+    moved = value - enps(before["score"])
+    if abs(moved) <= (high - low) / 2:
+        return text + f": the change of {moved:+.0f} since the survey before is within that noise."
+    return text + f": it moved {moved:+.0f} since the survey before, more than the noise."

@@ -232,10 +232,9 @@ TILE_COLORS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#b23a48", "none":
 
 
 def _tile_value(unit: str, x: float) -> str:
-    if pd.isna(x):
-        return "n/a"
-    return {"money": money(x), "percent": percent(x), "change": change(x), "ratio": ratio(x),
-            "score": f"{x:+.0f}" if unit == "score" and x < 0 else f"{x:.0f}"}[unit]
+    from salesnb.domains.summary import format_value
+
+    return format_value(unit, x)
 
 
 def _tile_change(unit: str, value: float, previous: float) -> str:
@@ -281,3 +280,36 @@ def report_links(reports: list) -> None:
 def complete() -> None:
     """Mark the report as complete (the runner checks this, the HTML hides it)."""
     print(COMPLETE_MARKER)
+
+
+LIGHTS = {"green": "background-color:#e3f1e4", "amber": "background-color:#fff1c2",
+          "red": "background-color:#f6d5d9;font-weight:bold", "none": ""}
+
+
+def kpi_matrix(values: pd.DataFrame, status: pd.DataFrame, group: str) -> None:
+    """A group × KPI table, each cell coloured by its traffic light, so the group in trouble stands out."""
+    from salesnb.domains.overview import METRICS
+    from salesnb.domains.summary import format_value
+
+    record("table", digest(values))
+    cells = pd.DataFrame({m: [format_value(METRICS[m][1], x) for x in values[m]] for m in values.columns},
+                         index=values.index)
+    styler = cells.style.apply(lambda col: [LIGHTS[s] for s in status[col.name]], axis=0)
+    styler = styler.format_index(lambda m: METRICS[m][0], escape="html", axis=1)
+    styler = styler.format_index(escape="html", axis=0).hide(axis="index", names=True)
+    styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left;"},
+                                      {"selector": "td", "props": "white-space: nowrap; padding: .3rem .6rem;"}])
+    styler = styler.set_caption(html.escape(f"By {group}: green, amber and red against the thresholds; "
+                                            "a blank colour has no threshold."))
+    display(styler)
+
+
+def say_linked(text: str, report: str, reports: list) -> None:
+    """A sentence built from data, with a link to the report that explains it when that report was written."""
+    if not text:
+        return
+    titles = {name: title for name, title in reports}
+    link = (f' <a href="{html.escape(report)}.html">→ {html.escape(titles[report])}</a>'
+            if report in titles else "")
+    record("sentence", text)
+    display(HTML(f"<p>{html.escape(text)}{link}</p>"))

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import forecast, performance, pipeline, quotas
+from salesnb.domains import forecast, overview, performance, pipeline, quotas
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report.opening import ReportData
 
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
+EXPLAINED_IN = {"revenue": "02_reporting", "margin_pct": "02_reporting", "attainment": "05_quotas",
+                "forecast_gap": "03_forecast", "pipeline_coverage": "03_forecast", "win_rate": "10_activity_pipeline",
+                "hygiene": "01_data_quality", "enps": "09_team_pulse"}
 
 
 def forecast_settings(forecasting: dict, data: ReportData) -> ForecastSettings:
@@ -100,3 +103,40 @@ def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.Da
     org = data.org
     return performance.leaderboard(challenge, org.read("reps"), org.sales(months_back=23, month_required=False),
                                    org.optional("activities"), org.optional("visits"))
+
+
+def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | None = None) -> pd.DataFrame:
+    """The overview's KPIs for the scope, or for one of its reps (no eNPS: a rep is not a survey group)."""
+    frames = data.optionals(overview.INPUTS)
+    sales = data.sales(months_back=12)
+    state = pipeline_state(data) if data.has("opportunities") else None
+    if rep is not None:
+        sales = sales[sales["rep_id"] == rep]
+        owned = set() if frames["accounts"] is None else set(
+            frames["accounts"].loc[frames["accounts"]["owner_rep_id"] == rep, "account_id"])
+        frames = {arg: None if df is None or arg == "answers" else
+                  df[df["account_id"].isin(owned)] if arg == "contacts" else
+                  df[df["owner_rep_id"] == rep] if arg == "accounts" else df[df["rep_id"] == rep]
+                  for arg, df in frames.items()}
+    cover = None
+    if state is not None:
+        open_ = state.open if rep is None else state.open[state.open["rep_id"] == rep]
+        cover = pipeline.coverage(open_, state.win_rates, frames["quotas"], data.scope.month,
+                                  periods=1)["pipeline_coverage"].iloc[0]
+    return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
+                         min_respondents=min_respondents, thresholds=thresholds)
+
+
+def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status."""
+    if data.scope.is_org:
+        groups = {team: kpis(data.team(team), min_respondents, thresholds) for team in data.ws.teams()}
+    else:
+        reps = data.read("reps")
+        active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
+        groups = {name: kpis(data, min_respondents, thresholds, rep=rep)
+                  for rep, name in zip(active["rep_id"], active["name"], strict=True)}
+    values = pd.DataFrame({g: t["value"] for g, t in groups.items()}).T
+    status = pd.DataFrame({g: t["status"] for g, t in groups.items()}).T
+    order = [m for m in overview.METRICS if m in values.columns]
+    return values[order], status[order]

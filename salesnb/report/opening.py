@@ -56,9 +56,11 @@ class ReportData:
     @property
     def org(self) -> ReportData:
         """The same workspace for the whole organisation: facts made for the organisation, shown per team."""
-        if self.scope.is_org:
-            return self
-        return ReportData(self.ws, dataclasses.replace(self.scope, team=ALL))
+        return self if self.scope.is_org else self.team(ALL)
+
+    def team(self, team: str) -> ReportData:
+        """The same workspace for one team of the organisation."""
+        return ReportData(self.ws, dataclasses.replace(self.scope, team=team))
 
     def forecasts(self, histories: dict[str, pd.Series], settings: ForecastSettings) -> dict[str, SeriesForecast]:
         """Forecasts of these series, made once for this data and settings and reused by every report."""

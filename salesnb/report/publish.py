@@ -90,46 +90,54 @@ def _sort_key(team: str) -> tuple[int, str]:
     return (0 if is_org(team) else 1, team)
 
 
-def write_index(month_dir: Path, month: str, runs: dict) -> Path:
-    """The month's index page: every report, by team, with its status and links."""
+def _cell(month_dir: Path, run: dict) -> str:
+    """One report of one team in the index: a link when it was written, and its status."""
     esc = html.escape
-    teams: dict[str, list[dict]] = {}
-    for run in runs.values():
-        teams.setdefault(run["team"], []).append(run)
+    base = f"{run['team']}/{run['notebook']}"
+    written = (month_dir / f"{base}.html").exists()
+    if run["status"] == "ok":
+        without = run.get("without")
+        note = f'<div class="note">without {esc(without)}</div>' if without else ""
+        return f'<a class="ok" href="{esc(base)}.html" title="{esc(run["finished"])}">open</a>{note}'
+    if run["status"] == "skipped":
+        return f'<span class="note">{esc(run["message"].removeprefix("skipped: "))}</span>'
+    kept = f' <a href="{esc(base)}.html">earlier report</a>' if written else ""
+    return (f'<span class="failed">failed</span>{kept} <a href="{esc(base)}.error.ipynb">error notebook</a>'
+            f'<div class="note">{esc(run["message"])}</div>')
+
+
+def write_index(month_dir: Path, month: str, runs: dict) -> Path:
+    """The month's index page: a team × report matrix, a 'start here' link to each team's overview, and
+    every failure with its reason."""
+    esc = html.escape
+    teams = sorted({r["team"] for r in runs.values()}, key=_sort_key)
+    reports = sorted({(r["notebook"], r.get("title", r["notebook"])) for r in runs.values()})
+    head = "".join(f"<th>{esc(title)}</th>" for _, title in reports)
     rows = []
-    for team in sorted(teams, key=_sort_key):
-        for run in sorted(teams[team], key=lambda r: r["notebook"]):
-            base = f"{run['team']}/{run['notebook']}"
-            report = month_dir / f"{base}.html"
-            name = run.get("title", run["notebook"])
-            link = (f'<a href="{esc(base)}.html">{esc(name)}</a>' if report.exists() else esc(name))
-            if run["status"] == "ok":
-                without = run.get("without")
-                status = '<span class="ok">ok</span>' + (
-                    f' <span class="note">without {esc(without)}: analyses needing them are skipped</span>'
-                    if without else "")
-            elif run["status"] == "skipped":
-                status = f'<span class="note">{esc(run["message"])}</span>'
-            else:
-                kept = " An earlier good report is kept." if report.exists() else ""
-                status = (f'<span class="failed">failed</span> {esc(run["message"])}{kept} '
-                          f'<a href="{esc(base)}.error.ipynb">error notebook</a>')
-            team_label = "whole organisation" if is_org(run["team"]) else run["team"]
-            rows.append(f"<tr><td>{esc(team_label)}</td><td>{link}</td><td>{status}</td>"
-                        f"<td>{esc(run['finished'])}</td></tr>")
+    for team in teams:
+        label = "Whole organisation" if is_org(team) else team
+        start = (f' <a class="start" href="{esc(team)}/00_overview.html">start here</a>'
+                 if runs.get(f"{team}/00_overview", {}).get("status") == "ok" else "")
+        cells = "".join(f"<td>{_cell(month_dir, runs[f'{team}/{nb}']) if f'{team}/{nb}' in runs else ''}</td>"
+                        for nb, _ in reports)
+        rows.append(f"<tr><th>{esc(label)}{start}</th>{cells}</tr>")
     failed = sum(r["status"] == "failed" for r in runs.values())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>salesnb reports — {esc(month)}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; }}
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
+thead th {{ font-size: .85rem; max-width: 9rem; }}
 .ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
-.note {{ color: #666; font-size: .85rem; }}
+.note {{ color: #666; font-size: .8rem; max-width: 14rem; }}
+.start {{ display: inline-block; margin-left: .4rem; font-size: .8rem; padding: .1rem .4rem;
+          background: #1f4e79; color: #fff; border-radius: 3px; text-decoration: none; }}
 </style></head><body>
 <h1>Sales reports — {esc(month)}</h1>
-<p>{len(runs)} report(s), {failed} failed. Every figure is defined in the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
-<table><thead><tr><th>team</th><th>report</th><th>status</th><th>last run</th></tr></thead>
+<p>{len(runs)} report(s), {failed} failed. Start with a team's overview; every figure is defined in the
+<a href="../{GLOSSARY_FILE}">glossary</a>.</p>
+<table><thead><tr><th>team</th>{head}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

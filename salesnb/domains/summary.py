@@ -1,0 +1,100 @@
+"""The executive summary: quarter and year to date, what moved and who moved it, where to look, what is noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesnb.core import money
+from salesnb.core.scope import Month, as_month, month_start
+from salesnb.domains import overview, reporting
+
+
+def format_value(unit: str, x: float) -> str:
+    """A KPI value in its unit: amount, percentage, change, multiple or score."""
+    if pd.isna(x):
+        return "n/a"
+    return {"money": money.fmt(x), "percent": f"{x:.1%}", "change": f"{x:+.1%}", "ratio": f"{x:.2f}×",
+            "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}"}[unit]
+
+
+def to_date(sales: pd.DataFrame, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:
+    """Quarter and year to date: revenue, the same months a year before, the change, quota and attainment."""
+    month = as_month(month)
+    quarter_start = month.asfreq("Q").asfreq("M", "start")
+    year_start = month.asfreq("Y").asfreq("M", "start")
+    q = (quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
+         if quotas is not None and len(quotas) else None)
+    rows = {}
+    for name, first in (("quarter to date", quarter_start), ("year to date", year_start)):
+        start, end = month_start(first), month_start(month, 1)
+        now = sales.loc[(sales["month"] >= start) & (sales["month"] < end), "revenue"].sum()
+        before = sales.loc[(sales["month"] >= month_start(first, -12)) & (sales["month"] < month_start(month, -11)),
+                           "revenue"].sum()
+        covered = sales["month"].min() <= month_start(first, -12)
+        quota = q[(q.index >= start) & (q.index < end)].sum() if q is not None else np.nan
+        rows[name] = {"from": f"{start:%Y-%m}", "revenue": now,
+                      "last_year": before if covered else np.nan,
+                      "vs_last_year": reporting.change(now, before) if covered else np.nan,
+                      "quota": quota if quota else np.nan,
+                      "attainment": now / quota if quota else np.nan}
+    return pd.DataFrame(rows).T.astype({"revenue": float, "last_year": float, "vs_last_year": float,
+                                        "quota": float, "attainment": float})
+
+
+def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:
+    """The groups (teams or reps) whose revenue moved most since the previous month, largest first."""
+    delta = (breakdown["revenue"] - breakdown["revenue_previous_month"]).rename("change")
+    return delta.reindex(delta.abs().sort_values(ascending=False).index).head(n).to_frame()
+
+
+def moved_sentence(summary: pd.DataFrame, by_group: pd.DataFrame, who: str, month: Month) -> str:
+    """What moved in revenue since the previous month, and which groups moved it most."""
+    month = as_month(month).strftime("%B %Y")
+    now, before = summary.at["revenue", "month"], summary.at["revenue", "previous_month"]
+    if pd.isna(before) or not before:
+        return f"{who[0].upper()}{who[1:]} invoiced {money.fmt(now)} in {month}; there is no previous month to compare."
+    top = movers(by_group)
+    why = "; ".join(f"{name} {'+' if d >= 0 else '−'}{money.fmt(abs(d))}" for name, d in top["change"].items())
+    return (f"Revenue {money.fmt(now)} in {month}, {reporting.change(now, before):+.1%} on the previous month "
+            f"({'+' if now >= before else '−'}{money.fmt(abs(now - before))}); the largest moves: {why}.")
+
+
+def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """The red cells of a group × KPI table, one per KPI: (group, KPI, its label, value as text)."""
+    found = []
+    for metric in status.columns:
+        red = status.index[status[metric] == "red"]
+        if len(red) == 0 or len(red) == len(status):
+            continue  # the same colour everywhere says nothing about who to look at
+        label, unit, higher = overview.METRICS[metric]
+        values = matrix.loc[red, metric]
+        worst = values.abs().idxmax() if higher is None else values.idxmin() if higher else values.idxmax()
+        found.append((str(worst), metric, label, format_value(unit, values[worst])))
+    return found
+
+
+def within_noise(change: float, half_width: float) -> bool:
+    """True when a change is smaller than the uncertainty of the figure (e.g. eNPS of a handful of people)."""
+    return bool(pd.notna(change) and pd.notna(half_width) and abs(change) <= half_width)
+
+
+def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """Next month's forecast, and the quarter it falls in: months already invoiced plus the forecast of the
+    others, with an interval that adds up the monthly ones (wider than a joint interval would be)."""
+    nxt = as_month(month) + 1
+    quarter = [month_start(m) for m in pd.period_range(nxt.asfreq("Q").asfreq("M", "start"),
+                                                       nxt.asfreq("Q").asfreq("M", "end"), freq="M")]
+    done = history[history.index.isin(quarter)].sum()
+    ahead = forecast[forecast.index.isin(quarter)]
+    rows = {f"{nxt.strftime('%B %Y')}": forecast.iloc[0][["yhat", "lower", "upper"]].astype(float).to_dict()}
+    if len(ahead) == len(quarter) - int(history.index.isin(quarter).sum()):
+        rows[f"{nxt.asfreq('Q')}"] = {"yhat": done + ahead["yhat"].sum(), "lower": done + ahead["lower"].sum(),
+                                       "upper": done + ahead["upper"].sum()}
+    return pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
+
+
+def look_sentence(group: str, label: str, value: str, by: str) -> str:
+    """Where to look: a group whose KPI is red while others are not."""
+    what = label if label[1:2].isupper() else label[0].lower() + label[1:]
+    return f"Look at {by} {group}: {what} is {value}, red against its threshold while other {by}s are not."

@@ -1,0 +1,84 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesnb.domains import summary
+
+
+def _sales(values: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({"month": pd.to_datetime(list(values)), "revenue": list(values.values())})
+
+
+def test_quarter_and_year_to_date_against_last_year_and_quota():
+    sales = _sales({"2025-01-01": 10, "2025-07-01": 20, "2025-08-01": 30, "2026-01-01": 15, "2026-07-01": 25,
+                    "2026-08-01": 35, "2026-09-01": 99})
+    quotas = pd.DataFrame({"month": ["2026-07-01", "2026-08-01"], "quota": [50.0, 50.0]})
+    t = summary.to_date(sales, quotas, "2026-08")
+    assert t.loc["quarter to date", ["revenue", "last_year", "quota"]].tolist() == [60, 50, 100]
+    assert t.loc["quarter to date", "vs_last_year"] == pytest.approx(0.2)
+    assert t.loc["quarter to date", "attainment"] == pytest.approx(0.6)
+    assert t.loc["year to date", ["revenue", "last_year"]].tolist() == [75, 60]  # September 2026 not counted
+
+
+def test_no_comparison_with_a_year_the_data_do_not_cover():
+    t = summary.to_date(_sales({"2026-07-01": 25}), None, "2026-08")
+    assert np.isnan(t.loc["year to date", "vs_last_year"]) and np.isnan(t.loc["year to date", "attainment"])
+
+
+def test_the_groups_that_moved_revenue_most():
+    by = pd.DataFrame({"revenue": [100, 50, 80], "revenue_previous_month": [90, 90, 79]}, index=["a", "b", "c"])
+    assert summary.movers(by)["change"].to_dict() == {"b": -40, "a": 10}
+
+
+def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
+    values = pd.DataFrame({"attainment": [0.5, 0.8, 1.1], "win_rate": [0.1, 0.1, 0.1]}, index=["a", "b", "c"])
+    status = pd.DataFrame({"attainment": ["red", "red", "green"], "win_rate": ["red"] * 3}, index=values.index)
+    assert summary.look_at(values, status) == [("a", "attainment", "Quota attainment", "50.0%")]
+
+
+def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():
+    history = pd.Series([10.0, 20.0], index=pd.to_datetime(["2026-09-01", "2026-10-01"]))
+    fc = pd.DataFrame({"yhat": [30.0, 40.0, 50.0], "lower": [25.0, 35.0, 45.0], "upper": [35.0, 45.0, 55.0]},
+                      index=pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"]))
+    o = summary.outlook(history, fc, "2026-10")
+    assert o.loc["November 2026"].tolist() == [30, 25, 35]
+    assert o.loc["2026Q4"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
+
+
+def test_a_change_smaller_than_the_uncertainty_is_noise():
+    assert summary.within_noise(8, 30) and not summary.within_noise(40, 30) and not summary.within_noise(5, np.nan)
+
+
+def test_enps_change_within_its_interval_is_called_noise():
+    from salesnb.domains import pulse
+
+    def survey(date, scores):
+        return pd.DataFrame({"response_id": [f"{date}-{i}" for i in range(len(scores))], "survey_date": date,
+                             "question_id": "enps", "score": scores, "team": "t"})
+
+    answers = pd.concat([survey("2026-09-15", [10, 9, 7, 3, 8, 10]), survey("2026-10-15", [10, 9, 7, 3, 8, 9])])
+    low, high = pulse.enps_interval(pd.Series([10, 9, 7, 3, 8, 9]))
+    assert pulse.enps_sentence(answers, 5) == (
+        f"eNPS +33 in the survey of 15 October 2026 (6 respondents; 95% interval {low:+.0f} to {high:+.0f}): "
+        "the change of +0 since the survey before is within that noise.")
+    assert pulse.enps_sentence(answers, 7) == ""
+
+
+@pytest.fixture
+def no_currency():
+    from salesnb.core import money
+
+    before = money.current()
+    money.use(money.currency(None))
+    yield
+    money.use(before)
+
+
+def test_moved_and_look_sentences(no_currency):
+    summary_table = pd.DataFrame({"month": [120.0], "previous_month": [100.0]}, index=["revenue"])
+    by = pd.DataFrame({"revenue": [70.0, 50.0], "revenue_previous_month": [40.0, 60.0]}, index=["east", "west"])
+    assert summary.moved_sentence(summary_table, by, "the whole organisation", "2026-10") == (
+        "Revenue 120 in October 2026, +20.0% on the previous month (+20); the largest moves: east +30; west −10.")
+    assert summary.look_sentence("east", "eNPS", "-71", "team") == (
+        "Look at team east: eNPS is -71, red against its threshold while other teams are not.")
+    assert summary.look_sentence("Ana", "Quota attainment", "53.9%", "rep").startswith("Look at rep Ana: quota att")
