@@ -130,3 +130,9 @@ def test_capacity_sentence_multiplies_days_field_share_and_visits():
     policy = field.parse_policy({"working_days": 200, "field_share": 0.5, "visits_per_day": 3})
     assert field.capacity_sentence(policy) == (
         "A rep can make 300 visits a year (200 days × 50% in the field × 3 visits a day).")
+
+
+def test_the_map_takes_reps_from_every_team():
+    week = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"], "team": ["n", "n", "n", "s", "w"]})
+    assert field.reps_to_draw(week, reps, 4) == ["R1", "R4", "R5", "R2"]

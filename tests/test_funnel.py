@@ -89,3 +89,19 @@ def test_open_deals_by_current_stage_count_deals_without_amount():
     assert t.loc["prospecting"].tolist() == [2, 1, 100.0]
     assert t.loc["proposal"].tolist() == [1, 1, 50.0]
     assert t.loc["qualification", "open_deals"] == 0 and pd.isna(t.loc["qualification", "amount"])
+
+
+def test_monthly_snapshots_are_said_to_count_time_in_stage_by_the_month():
+    monthly = pd.DataFrame({"snapshot_date": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01"])})
+    assert funnel.snapshot_step_note(monthly).startswith("Snapshots are about 30 days apart")  # gaps of 31 and 30 days
+    daily = pd.DataFrame({"snapshot_date": pd.date_range("2026-10-01", periods=5)})
+    assert funnel.snapshot_step_note(daily) == ""
+
+
+def test_partial_first_and_last_weeks_are_left_out():
+    from salesnb.domains import activity
+
+    weekly = pd.DataFrame({"call": [1, 9, 9, 2]}, index=pd.to_datetime(["2026-09-28", "2026-10-05", "2026-10-12",
+                                                                          "2026-10-19"]))
+    kept = activity.full_weeks(weekly, pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-22"))
+    assert list(kept.index.strftime("%m-%d")) == ["10-05", "10-12"]

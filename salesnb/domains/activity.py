@@ -47,3 +47,9 @@ def chain(activities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
         rows[kind] = {"activities": n, "per_closed_deal": n / len(closed) if len(closed) else float("nan"),
                       "per_win": n / won if won else float("nan")}
     return pd.DataFrame(rows).T
+
+
+def full_weeks(weekly: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Only the weeks wholly inside [start, end): a partial first or last week would read as a drop."""
+    starts = pd.to_datetime(weekly.index)
+    return weekly[(starts >= start) & (starts + pd.Timedelta(days=7) <= end)]

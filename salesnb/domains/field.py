@@ -351,3 +351,15 @@ def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
                                           (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None,
                                           where)
             for rep, g in week.groupby("rep_id")}
+
+
+def reps_to_draw(week: pd.DataFrame, reps: pd.DataFrame, n: int) -> list[str]:
+    """Up to `n` reps with visits in the week, taken in turn from each team, so every team is on the map."""
+    teams = reps.set_index("rep_id")["team"]
+    planned = sorted(week["rep_id"].unique())
+    by_team: dict[str, list[str]] = {}
+    for rep in planned:
+        by_team.setdefault(str(teams.get(rep, "")), []).append(rep)
+    order = [rep for turn in range(len(planned)) for team in sorted(by_team)
+             if turn < len(by_team[team]) for rep in [by_team[team][turn]]]
+    return order[:n]

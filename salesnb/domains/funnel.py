@@ -83,3 +83,16 @@ def open_by_stage(opportunities: pd.DataFrame) -> pd.DataFrame:
 def kpi_table(opportunities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
     """The process KPIs as a one-row table."""
     return pd.DataFrame([process_kpis(opportunities, closed)], index=["recent window"])
+
+
+def snapshot_step_note(history: pd.DataFrame) -> str:
+    """What the spacing of snapshots does to time in stage ('' when snapshots are at most a week apart)."""
+    dates = pd.to_datetime(pd.Series(history["snapshot_date"].unique())).sort_values()
+    if len(dates) < 2:
+        return ""
+    step = int(dates.diff().dt.days.median())
+    if step <= 7:
+        return ""
+    return (f"Snapshots are about {step} days apart, so time in stage is counted in steps of about {step} days: "
+            f"a deal that moved on within a month reads as {step} days. Read these figures to the month, not to the "
+            "day; daily snapshots (or the CRM's stage-change dates) would measure them exactly.")

@@ -21,16 +21,15 @@ def apply_theme() -> None:
     })
 
 
-def _short(v: float) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    return f"{v / 1e3:.0f}k" if abs(v) >= 1e4 else f"{v / 1e3:.1f}k" if abs(v) >= 1e3 else f"{v:.0f}"
-
-
 def _amounts(ax: plt.Axes, axis: str = "y") -> None:
-    """Amount ticks (k, M) and the currency as the axis label."""
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(lambda v, _: _short(v)))
+    """Amount ticks with as many digits as the step between them needs (250k, 1.5M) and the currency as label."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.EngFormatter(sep=""))
     (ax.set_ylabel if axis == "y" else ax.set_xlabel)(money.current().label)
+
+
+def _legend(ax: plt.Axes) -> None:
+    """The legend beside the plot, never over the lines."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
 def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
@@ -42,7 +41,7 @@ def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
     ax.set_xticks(x, [m.strftime("%Y-%m") for m in trend.index], rotation=90)
     ax.set(title=title, xlabel="")
     _amounts(ax)
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     return fig
 
@@ -70,13 +69,15 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
                         alpha=0.2, label="interval")
     ax.set(title=title, xlabel="")
     _amounts(ax)
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     return fig
 
 
-def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None) -> plt.Figure:
-    """A waterfall: total bars (first and last unless named) and the steps between them."""
+def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None,
+                    good: tuple[str, ...] = ("won",)) -> plt.Figure:
+    """A waterfall: total bars (first and last unless named) and the steps between them, each labelled with its
+    amount; a step named in `good` (deals won) is never drawn as a loss, whatever its sign."""
     totals = totals or (steps.index[0], steps.index[-1])
     fig, ax = plt.subplots()
     bottoms, heights, colors, level = [], [], [], 0.0
@@ -89,9 +90,10 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
         else:
             bottoms.append(level if value >= 0 else level + value)
             heights.append(abs(value))
-            colors.append(PALETTE[2] if value >= 0 else PALETTE[3])
+            colors.append(PALETTE[2] if value >= 0 or name in good else PALETTE[3])
             level += value
-    ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
+    bars = ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
+    ax.bar_label(bars, labels=[mticker.EngFormatter(sep="")(v) for v in steps.to_numpy()], fontsize=8)
     ax.set(title=title, xlabel="")
     _amounts(ax)
     ax.tick_params(axis="x", rotation=30)
@@ -108,7 +110,7 @@ def plan_vs_actual_chart(gap: pd.DataFrame, title: str) -> plt.Figure:
             ax.plot(gap.index, gap[col], color=color, ls=style, marker="o", ms=3, label=col)
     ax.set(title=title, xlabel="")
     _amounts(ax)
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     return fig
 
@@ -144,7 +146,7 @@ def weekly_activity(weekly: pd.DataFrame, title: str) -> plt.Figure:
     for i, col in enumerate(c for c in weekly.columns if c != "total"):
         ax.plot(weekly.index, weekly[col], label=col, color=PALETTE[i % len(PALETTE)], marker="o", ms=3)
     ax.set(title=title, xlabel="week starting", ylabel="activities")
-    ax.legend(ncols=3)
+    _legend(ax)
     fig.tight_layout()
     return fig
 
@@ -170,7 +172,7 @@ def pacing_chart(pace: pd.DataFrame, title: str) -> plt.Figure:
     ax.plot(pace.index, pace["linear"], color=PALETTE[5], ls="--", label="linear")
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1))
     ax.set(title=title, xlabel="day of month", ylabel="share of month's revenue")
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     return fig
 
@@ -208,7 +210,7 @@ def enps_chart(surveys: pd.DataFrame, title: str) -> plt.Figure:
     ax.axhline(0, color="#333", lw=0.8)
     ax.set(title=title, xlabel="", ylabel="eNPS", ylim=(-100, 100))
     if len(shown):
-        ax.legend()
+        _legend(ax)
     fig.tight_layout()
     return fig
 

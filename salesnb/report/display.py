@@ -78,7 +78,9 @@ def nav() -> None:
 
 
 def say(text: str) -> None:
-    """Show a sentence built from data, escaped so names from the CRM stay text."""
+    """Show a sentence built from data, escaped so names from the CRM stay text (nothing when it is empty)."""
+    if not text:
+        return
     record("sentence", text)
     display(HTML(f"<p>{html.escape(text)}</p>"))
 
