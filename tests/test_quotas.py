@@ -141,3 +141,12 @@ def test_team_part_of_the_organisation_proposal(in_euros):
     proposal = pd.DataFrame({"team": ["n", "n", "s"], "quota": [100.0, 50.0, 250.0]})
     assert quotas.team_part_sentence(proposal, "n") == (
         "The proposal is made for the whole organisation; team n's 2 reps carry €150 of it (37.5%).")
+
+
+def test_the_proposal_is_set_beside_the_quotas_on_file(in_euros):
+    quotas_on_file = pd.DataFrame({"month": ["2026-11-01", "2026-11-01", "2026-10-01"], "quota": [60.0, 40.0, 99.0]})
+    proposal = pd.DataFrame({"quota": [50.0, 40.0]})
+    assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-11-01")) == (
+        "The quotas already on file for November 2026 add up to €100; this proposal would set €90 (-10.0%). "
+        "Pipeline coverage in the forecast and pipeline reports is measured against the quotas on file.")
+    assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-12-01")).startswith("No quota is on")

@@ -33,7 +33,7 @@ def test_the_groups_that_moved_revenue_most():
 def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     values = pd.DataFrame({"attainment": [0.5, 0.8, 1.1], "win_rate": [0.1, 0.1, 0.1]}, index=["a", "b", "c"])
     status = pd.DataFrame({"attainment": ["red", "red", "green"], "win_rate": ["red"] * 3}, index=values.index)
-    assert summary.look_at(values, status) == [("a", "attainment", "Quota attainment", "50.0%")]
+    assert summary.look_at(values, status) == [("attainment", [("a", "50.0%"), ("b", "80.0%")], 3)]
 
 
 def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():
@@ -79,6 +79,7 @@ def test_moved_and_look_sentences(no_currency):
     by = pd.DataFrame({"revenue": [70.0, 50.0], "revenue_previous_month": [40.0, 60.0]}, index=["east", "west"])
     assert summary.moved_sentence(summary_table, by, "the whole organisation", "2026-10") == (
         "Revenue 120 in October 2026, +20.0% on the previous month (+20); the largest moves: east +30; west −10.")
-    assert summary.look_sentence("east", "eNPS", "-71", "team") == (
-        "Look at team east: eNPS is -71, red against its threshold while other teams are not.")
-    assert summary.look_sentence("Ana", "Quota attainment", "53.9%", "rep").startswith("Look at rep Ana: quota att")
+    assert summary.look_sentence("enps", [("east", "-71")], 4, "team") == (
+        "Look at eNPS: red for 1 of 4 teams — east (-71).")
+    assert summary.look_sentence("attainment", [("Ana", "53.9%"), ("Bo", "82.2%")], 10, "rep") == (
+        "Look at quota attainment: red for 2 of 10 reps — Ana (53.9%), Bo (82.2%).")

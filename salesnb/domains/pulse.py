@@ -33,7 +33,7 @@ def enps_interval(scores: pd.Series, z: float = 1.96) -> tuple[float, float]:
 
 def scale_note(answers: pd.DataFrame) -> str:
     """Which scale the answers use, and the eNPS definition applied."""
-    scale = "1–10 (as in the source article)" if answers["score"].min() >= 1 else "0–10"
+    scale = "1–10" if answers["score"].min() >= 1 else "0–10"
     return (f"Answers are on a {scale} scale. eNPS = % promoters (9–10) − % detractors "
             f"({'1' if answers['score'].min() >= 1 else '0'}–6); passives (7–8) count in the total only.")
 

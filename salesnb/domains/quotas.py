@@ -229,3 +229,14 @@ def team_part_sentence(proposal: pd.DataFrame, team: str) -> str:
     mine = proposal[proposal["team"] == team]
     return (f"The proposal is made for the whole organisation; team {team}'s {len(mine)} reps carry "
             f"{money.fmt(mine['quota'].sum())} of it ({mine['quota'].sum() / proposal['quota'].sum():.1%}).")
+
+
+def on_file_sentence(proposal: pd.DataFrame, quotas: pd.DataFrame, month: pd.Timestamp) -> str:
+    """The quotas already on file for the proposed month, beside the proposal (coverage is measured on those)."""
+    on_file = quotas.loc[pd.to_datetime(quotas["month"]) == month, "quota"].sum()
+    if not on_file:
+        return f"No quota is on file yet for {month:%B %Y}: this proposal would be the first."
+    total = proposal["quota"].sum()
+    return (f"The quotas already on file for {month:%B %Y} add up to {money.fmt(on_file)}; this proposal would "
+            f"set {money.fmt(total)} ({total / on_file - 1:+.1%}). Pipeline coverage in the forecast and pipeline "
+            "reports is measured against the quotas on file.")

@@ -57,20 +57,22 @@ def moved_sentence(summary: pd.DataFrame, by_group: pd.DataFrame, who: str, mont
     top = movers(by_group)
     why = "; ".join(f"{name} {'+' if d >= 0 else '−'}{money.fmt(abs(d))}" for name, d in top["change"].items())
     return (f"Revenue {money.fmt(now)} in {month}, {reporting.change(now, before):+.1%} on the previous month "
-            f"({'+' if now >= before else '−'}{money.fmt(abs(now - before))}); the largest moves: {why}.")
+            f"({'+' if now >= before else '−'}{money.fmt(abs(now - before))})"
+            + (f"; the largest moves: {why}." if why else "."))
 
 
-def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """The red cells of a group × KPI table, one per KPI: (group, KPI, its label, value as text)."""
+def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[tuple[str, str]], int]]:
+    """Per KPI red for some groups but not all: (KPI, its red groups worst first with their values, groups)."""
     found = []
     for metric in status.columns:
         red = status.index[status[metric] == "red"]
         if len(red) == 0 or len(red) == len(status):
             continue  # the same colour everywhere says nothing about who to look at
-        label, unit, higher = overview.METRICS[metric]
+        _, unit, higher = overview.METRICS[metric]
         values = matrix.loc[red, metric]
-        worst = values.abs().idxmax() if higher is None else values.idxmin() if higher else values.idxmax()
-        found.append((str(worst), metric, label, format_value(unit, values[worst])))
+        order = (values.abs().sort_values(ascending=False) if higher is None
+                 else values.sort_values(ascending=bool(higher))).index
+        found.append((metric, [(str(g), format_value(unit, values[g])) for g in order], len(status)))
     return found
 
 
@@ -94,7 +96,9 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month) -> pd.Data
     return pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
 
 
-def look_sentence(group: str, label: str, value: str, by: str) -> str:
-    """Where to look: a group whose KPI is red while others are not."""
+def look_sentence(metric: str, red: list[tuple[str, str]], groups: int, by: str) -> str:
+    """Where to look: the groups whose KPI is red, worst first."""
+    label = overview.METRICS[metric][0]
     what = label if label[1:2].isupper() else label[0].lower() + label[1:]
-    return f"Look at {by} {group}: {what} is {value}, red against its threshold while other {by}s are not."
+    names = ", ".join(f"{g} ({v})" for g, v in red[:4]) + (f" and {len(red) - 4} more" if len(red) > 4 else "")
+    return f"Look at {what}: red for {len(red)} of {groups} {by}s — {names}."

@@ -11,6 +11,7 @@ import seaborn as sns
 from salesnb.core import money
 
 PALETTE = ["#1f4e79", "#e07b39", "#3a9d7a", "#b23a48", "#7b6fa8", "#8c8c8c"]
+AMBER = "#e0a100"  # 90-100% of quota, as the overview's default thresholds
 
 
 def apply_theme() -> None:
@@ -155,7 +156,7 @@ def attainment_chart(att: pd.DataFrame, title: str) -> plt.Figure:
     """Attainment per rep, grouped by team, with the 100% line."""
     data = att.sort_values(["team", "attainment"])
     fig, ax = plt.subplots(figsize=(9, max(3, 0.28 * len(data) + 1)))
-    colors = [PALETTE[3] if a < 1 else PALETTE[2] for a in data["attainment"].fillna(0)]
+    colors = [PALETTE[2] if a >= 1 else AMBER if a >= 0.9 else PALETTE[3] for a in data["attainment"].fillna(0)]
     ax.barh([f"{n} ({t})" for n, t in zip(data["name"], data["team"], strict=True)],
             data["attainment"].fillna(0), color=colors)
     ax.axvline(1.0, color="#333", lw=1)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import forecast, overview, performance, pipeline, quotas
+from salesnb.domains import forecast, overview, performance, pipeline, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report.opening import ReportData
 
@@ -99,16 +99,19 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
 
 
 def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.DataFrame:
-    """Every rep of the organisation on the challenge, best first: the target is collective."""
+    """Every rep of the organisation in post during the challenge, best first: the target is collective."""
     org = data.org
-    return performance.leaderboard(challenge, org.read("reps"), org.sales(months_back=23, month_required=False),
+    reps = org.read("reps")
+    if "end_date" in reps:
+        reps = reps[~(pd.to_datetime(reps["end_date"]) < pd.Timestamp(challenge.start))]
+    return performance.leaderboard(challenge, reps, org.sales(months_back=23, month_required=False),
                                    org.optional("activities"), org.optional("visits"))
 
 
 def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | None = None) -> pd.DataFrame:
     """The overview's KPIs for the scope, or for one of its reps (no eNPS: a rep is not a survey group)."""
     frames = data.optionals(overview.INPUTS)
-    sales = data.sales(months_back=12)
+    sales = data.sales(months_back=12, month_required=False)
     state = pipeline_state(data) if data.has("opportunities") else None
     if rep is not None:
         sales = sales[sales["rep_id"] == rep]
@@ -131,12 +134,26 @@ def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tupl
     """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status."""
     if data.scope.is_org:
         groups = {team: kpis(data.team(team), min_respondents, thresholds) for team in data.ws.teams()}
+    elif not data.has("reps"):
+        return pd.DataFrame(), pd.DataFrame()
     else:
         reps = data.read("reps")
         active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
         groups = {name: kpis(data, min_respondents, thresholds, rep=rep)
                   for rep, name in zip(active["rep_id"], active["name"], strict=True)}
+    if not groups:
+        return pd.DataFrame(), pd.DataFrame()
     values = pd.DataFrame({g: t["value"] for g, t in groups.items()}).T
     status = pd.DataFrame({g: t["status"] for g, t in groups.items()}).T
     order = [m for m in overview.METRICS if m in values.columns]
     return values[order], status[order]
+
+
+def account_classes(data: ReportData) -> pd.Series:
+    """Each account's ABC class on the organisation's revenue of the last 12 months (the same class in every
+    report and scope)."""
+    org = data.org
+    if not org.has("order_lines"):
+        return pd.Series(dtype=str)
+    sales = org.sales(months_back=11, month_required=False)
+    return scoring.abc_classes(sales.groupby("account_id")["revenue"].sum())["class"]

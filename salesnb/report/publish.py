@@ -100,7 +100,7 @@ def _cell(month_dir: Path, run: dict) -> str:
         note = f'<div class="note">without {esc(without)}</div>' if without else ""
         return f'<a class="ok" href="{esc(base)}.html" title="{esc(run["finished"])}">open</a>{note}'
     if run["status"] == "skipped":
-        return f'<span class="note">{esc(run["message"].removeprefix("skipped: "))}</span>'
+        return f'<span class="note">{esc(run["message"])}</span>'
     kept = f' <a href="{esc(base)}.html">earlier report</a>' if written else ""
     return (f'<span class="failed">failed</span>{kept} <a href="{esc(base)}.error.ipynb">error notebook</a>'
             f'<div class="note">{esc(run["message"])}</div>')
@@ -122,8 +122,9 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
                         for nb, _ in reports)
         rows.append(f"<tr><th>{esc(label)}{start}</th>{cells}</tr>")
     failed = sum(r["status"] == "failed" for r in runs.values())
+    when = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>salesnb reports — {esc(month)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Sales reports — {esc(when)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; }}
@@ -134,8 +135,8 @@ thead th {{ font-size: .85rem; max-width: 9rem; }}
 .start {{ display: inline-block; margin-left: .4rem; font-size: .8rem; padding: .1rem .4rem;
           background: #1f4e79; color: #fff; border-radius: 3px; text-decoration: none; }}
 </style></head><body>
-<h1>Sales reports — {esc(month)}</h1>
-<p>{len(runs)} report(s), {failed} failed. Start with a team's overview; every figure is defined in the
+<h1>Sales reports — {esc(when)}</h1>
+<p>{len(runs)} reports, {failed} failed. Start with a team's overview; every figure is defined in the
 <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
 <table><thead><tr><th>team</th>{head}</tr></thead>
 <tbody>

@@ -250,7 +250,8 @@ def parameters_markdown() -> str:
             if name in ("workspace", "team", "month") or name in ReportParams.model_fields:
                 continue
             kind = getattr(info.annotation, "__name__", str(info.annotation)).replace("|", "or")
+            mark = " *Shared: one value for every team.*" if name in report.shared else ""
             lines.append(f"| `{name}` | {kind} | `{json.dumps(defaults[name], ensure_ascii=False)}` | "
-                         f"{info.description or ''} |")
+                         f"{info.description or ''}{mark} |")
         lines.append("")
     return "\n".join(lines)
