@@ -135,6 +135,8 @@ def test_question_means_and_climate_vs_results():
     assert c.loc["a", "attainment"] == pytest.approx(0.75)
     assert c.loc["a", "attrition_next_months"] == pytest.approx(1 / 3)
     assert c.loc["a", "enps"] == pytest.approx(20) and "b" not in c.index
+    early = pulse.climate_vs_results(surveys, att, reps, 6, data_end=pd.Timestamp("2026-12-31")).set_index("team")
+    assert np.isnan(early.loc["a", "attrition_next_months"])  # the six months after the survey are not over
 
 
 def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():
@@ -161,3 +163,8 @@ def test_a_team_contribution_to_a_collective_challenge():
     board = pd.DataFrame({"team": ["n", "s", "n"], "score": [50, 30, 20], "rank": [1, 2, 3]})
     assert perf.contribution_sentence(board, "n") == (
         "The challenge is collective: team n brought 70 (70% of it); its best rep ranks 1 of 3.")
+
+
+def test_the_scorecard_window_is_stated():
+    assert performance.window_sentence("2026-10", 3).startswith(
+        "Scorecards cover the 3 months from 01 August 2026 to 31 October 2026;")

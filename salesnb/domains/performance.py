@@ -239,3 +239,11 @@ def flag_sentence(flagged: pd.DataFrame) -> str:
         text += " (" + ", ".join(f"{n} {c}" for c, n in causes.items()) + ")"
     ramping = int(flagged["ramping"].sum())
     return text + (f"; {ramping} still ramping, not judged." if ramping else ".")
+
+
+def window_sentence(month: object, months: int) -> str:
+    """Which months the scorecards cover."""
+    start, end = trailing_window(month, months)
+    last = end - pd.Timedelta(days=1)
+    return (f"Scorecards cover the {months} months from {start:%d %B %Y} to {last:%d %B %Y}; attainment here is "
+            "over that window, not the single month the overview and the quota report show.")

@@ -77,8 +77,9 @@ def team_enps(answers: pd.DataFrame, min_respondents: int = 5) -> pd.DataFrame:
 
 
 def climate_vs_results(surveys: pd.DataFrame, attainment: pd.DataFrame, reps: pd.DataFrame,
-                       horizon_months: int = 6) -> pd.DataFrame:
-    """Per team and survey: eNPS beside that month's attainment and the attrition that followed."""
+                       horizon_months: int = 6, data_end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per team and survey: eNPS beside that month's attainment and the attrition that followed (none for a
+    survey whose following months the data do not cover yet)."""
     rows = []
     for s in surveys[surveys["shown"]].itertuples():
         month = s.survey_date.to_period("M").start_time
@@ -89,7 +90,9 @@ def climate_vs_results(surveys: pd.DataFrame, attainment: pd.DataFrame, reps: pd
         left = (end >= s.survey_date) & (end < s.survey_date + pd.DateOffset(months=horizon_months))
         rows.append({"team": s.team, "survey_date": s.survey_date, "enps": s.enps,
                      "attainment": mine["actual"].sum() / mine["quota"].sum() if len(mine) else np.nan,
-                     "attrition_next_months": left.sum() / active.sum() if active.sum() else np.nan})
+                     "attrition_next_months": left.sum() / active.sum() if active.sum() and (
+                         data_end is None or s.survey_date + pd.DateOffset(months=horizon_months) <= data_end)
+                     else np.nan})
     return pd.DataFrame(rows)
 
 
