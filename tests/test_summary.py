@@ -14,15 +14,16 @@ def test_quarter_and_year_to_date_against_last_year_and_quota():
                     "2026-08-01": 35, "2026-09-01": 99})
     quotas = pd.DataFrame({"month": ["2026-07-01", "2026-08-01"], "quota": [50.0, 50.0]})
     t = summary.to_date(sales, quotas, "2026-08")
-    assert t.loc["quarter to date", ["revenue", "last_year", "quota"]].tolist() == [60, 50, 100]
-    assert t.loc["quarter to date", "vs_last_year"] == pytest.approx(0.2)
+    assert t.loc["quarter to date", ["revenue", "same_months_last_year", "quota"]].tolist() == [60, 50, 100]
+    assert t.loc["quarter to date", "vs_same_months_last_year"] == pytest.approx(0.2)
     assert t.loc["quarter to date", "attainment"] == pytest.approx(0.6)
-    assert t.loc["year to date", ["revenue", "last_year"]].tolist() == [75, 60]  # September 2026 not counted
+    # September 2026 is after the month: not counted
+    assert t.loc["year to date", ["revenue", "same_months_last_year"]].tolist() == [75, 60]
 
 
 def test_no_comparison_with_a_year_the_data_do_not_cover():
     t = summary.to_date(_sales({"2026-07-01": 25}), None, "2026-08")
-    assert np.isnan(t.loc["year to date", "vs_last_year"]) and np.isnan(t.loc["year to date", "attainment"])
+    assert np.isnan(t.loc["year to date", "vs_same_months_last_year"]) and np.isnan(t.loc["year to date", "attainment"])
 
 
 def test_the_groups_that_moved_revenue_most():

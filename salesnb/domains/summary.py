@@ -34,12 +34,12 @@ def to_date(sales: pd.DataFrame, quotas: pd.DataFrame | None, month: Month) -> p
         covered = sales["month"].min() <= month_start(first, -12)
         quota = q[(q.index >= start) & (q.index < end)].sum() if q is not None else np.nan
         rows[name] = {"from": f"{start:%Y-%m}", "revenue": now,
-                      "last_year": before if covered else np.nan,
-                      "vs_last_year": reporting.change(now, before) if covered else np.nan,
+                      "same_months_last_year": before if covered else np.nan,
+                      "vs_same_months_last_year": reporting.change(now, before) if covered else np.nan,
                       "quota": quota if quota else np.nan,
                       "attainment": now / quota if quota else np.nan}
-    return pd.DataFrame(rows).T.astype({"revenue": float, "last_year": float, "vs_last_year": float,
-                                        "quota": float, "attainment": float})
+    numbers = ("revenue", "same_months_last_year", "vs_same_months_last_year", "quota", "attainment")
+    return pd.DataFrame(rows).T.astype(dict.fromkeys(numbers, float))
 
 
 def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:

@@ -14,7 +14,10 @@ from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
 
 LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
-          "revenue_last_year": "revenue same month last year"}
+          "revenue_last_year": "revenue same month last year", "yhat": "forecast", "wape": "WAPE", "mase": "MASE",
+          "gap_vs_forecast_pct": "gap vs forecast (%)", "spread_p90_p10": "spread (90th − 10th percentile)",
+          "gini_attainment": "Gini of attainment", "quota_potential_correlation": "quota vs potential (correlation)",
+          "enps": "eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)"}
 
 
 def label(name: object) -> str:
@@ -245,7 +248,7 @@ def _tile_change(unit: str, value: float, previous: float) -> str:
     if unit == "money":
         return f"{change((value - previous) / abs(previous)) if previous else 'n/a'} vs last month"
     if unit in ("percent", "change"):
-        return f"{(value - previous) * 100:+.1f} pts vs last month"
+        return f"{round((value - previous) * 100, 1) + 0.0:+.1f} pts vs last month"
     return f"{value - previous:+.2f} vs last month" if unit == "ratio" else \
         f"{value - previous:+.0f} vs last month"
 

@@ -52,13 +52,24 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
              "survey; never shown for a group with fewer respondents than the anonymity threshold.",
              "overview, team pulse"),
     "Response rate": ("%", "Respondents ÷ reps in the team on the survey date.", "team pulse"),
+    "Run-rate": ("amount", "Mean revenue of the last three months.", "forecast"),
+    "Sales velocity": ("amount per day", "Open deals × win rate × mean won deal ÷ mean cycle in days.",
+                       "activity & pipeline"),
+    "Conversion": ("%", "Of the deals closed in the window that reached a stage, the share that reached the next.",
+                   "activity & pipeline"),
+    "Load": ("%", "Visits the policy requires of a rep ÷ the visits a rep can make in a year.", "field tours"),
+    "Spread and Gini of attainment": ("points, 0–1", "90th minus 10th percentile of reps' attainment; Gini: 0 when "
+                                      "every rep attains the same, toward 1 when attainment is concentrated.",
+                                      "quotas"),
+    "Attrition after a survey": ("%", "Reps of the team on the survey date who left in the following months "
+                                 "(none shown until those months are over).", "team pulse"),
     "Cost per visit": ("amount", "The rep's yearly cost ÷ visits a year, plus the round trip at the cost per km.",
                        "field tours"),
 }
 
 
-def glossary_html() -> str:
-    """The glossary page."""
+def glossary_html(month: str = "") -> str:
+    """The glossary page, linking back to the index of the month just published."""
     rows = "".join(f"<tr><th id=\"{html.escape(name.lower().replace(' ', '-'))}\">{html.escape(name)}</th>"
                    f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{html.escape(where)}</td></tr>"
                    for name, (unit, text, where) in sorted(GLOSSARY.items()))
@@ -70,6 +81,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
 th {{ white-space: nowrap; }}
 </style></head><body>
+{f'<p><a href="{html.escape(month)}/index.html">← reports of {html.escape(month)}</a></p>' if month else ""}
 <h1>Glossary</h1>
 <p>Every figure the reports show, with its one name, its unit and how it is computed.</p>
 <table><thead><tr><th>figure</th><th>unit</th><th>definition</th><th>shown in</th></tr></thead>

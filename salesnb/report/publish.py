@@ -145,5 +145,5 @@ thead th {{ font-size: .85rem; max-width: 9rem; }}
 """
     path = month_dir / "index.html"
     atomic_write(path, page)
-    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html())
+    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html(month))
     return path
