@@ -46,9 +46,6 @@ def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter
     assert o.loc["2026Q4"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
 
 
-def test_a_change_smaller_than_the_uncertainty_is_noise():
-    assert summary.within_noise(8, 30) and not summary.within_noise(40, 30) and not summary.within_noise(5, np.nan)
-
 
 def test_enps_change_within_its_interval_is_called_noise():
     from salesnb.domains import pulse

@@ -76,10 +76,6 @@ def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[
     return found
 
 
-def within_noise(change: float, half_width: float) -> bool:
-    """True when a change is smaller than the uncertainty of the figure (e.g. eNPS of a handful of people)."""
-    return bool(pd.notna(change) and pd.notna(half_width) and abs(change) <= half_width)
-
 
 def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month) -> pd.DataFrame:
     """Next month's forecast, and the quarter it falls in: months already invoiced plus the forecast of the
