@@ -31,3 +31,10 @@ def test_workbook_has_a_named_sheet_labels_formats_a_frozen_header_and_a_filter(
     assert ws["D2"].value == 0.1235 and ws["D2"].number_format == exports.PERCENT_FORMAT
     assert ws["E3"].number_format == exports.COUNT_FORMAT and ws["B2"].value == "François"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:E3"
+
+
+def test_no_minus_zero_in_shown_changes():
+    from salesnb.report import display
+
+    assert display.change(-0.00004) == "+0.0%" and display.percent(-0.00001) == "0.0%"
+    assert display.change(-0.0123) == "-1.2%"

@@ -94,7 +94,7 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
             colors.append(PALETTE[2] if value >= 0 or name in good else PALETTE[3])
             level += value
     bars = ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
-    ax.bar_label(bars, labels=[mticker.EngFormatter(sep="")(v) for v in steps.to_numpy()], fontsize=8)
+    ax.bar_label(bars, labels=[mticker.EngFormatter(places=1, sep="")(v) for v in steps.to_numpy()], fontsize=8)
     ax.set(title=title, xlabel="")
     _amounts(ax)
     ax.tick_params(axis="x", rotation=30)

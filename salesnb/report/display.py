@@ -38,12 +38,12 @@ def money(x: float) -> str:
 
 def percent(x: float) -> str:
     """Percentage with one decimal."""
-    return "n/a" if pd.isna(x) else f"{x:.1%}"
+    return "n/a" if pd.isna(x) else f"{round(x, 3) + 0.0:.1%}"
 
 
 def change(x: float) -> str:
     """Signed percentage change."""
-    return "n/a" if pd.isna(x) else f"{x:+.1%}"
+    return "n/a" if pd.isna(x) else f"{round(x, 3) + 0.0:+.1%}"
 
 
 def ratio(x: float) -> str:
@@ -174,7 +174,7 @@ def metric_table(summary: pd.DataFrame) -> None:
             v = summary.loc[metric, col]
             if col.startswith("vs_"):
                 cells.loc[metric, col] = (
-                    "n/a" if pd.isna(v) else f"{v * 100:+.1f} pts" if metric == "margin_pct"
+                    "n/a" if pd.isna(v) else f"{round(v * 100, 1) + 0.0:+.1f} pts" if metric == "margin_pct"
                     else change(v)
                 )
             else:
