@@ -14,7 +14,8 @@ def format_value(unit: str, x: float) -> str:
     """A KPI value in its unit: amount, percentage, change, multiple or score."""
     if pd.isna(x):
         return "n/a"
-    return {"money": money.fmt(x), "percent": f"{x:.1%}", "change": f"{x:+.1%}", "ratio": f"{x:.2f}×",
+    shown = round(x, 3) + 0.0  # no "-0.0%"
+    return {"money": money.fmt(x), "percent": f"{shown:.1%}", "change": f"{shown:+.1%}", "ratio": f"{x:.2f}×",
             "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}"}[unit]
 
 

@@ -10,6 +10,8 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesnb.core.money import fmt as fmt_money
+from salesnb.domains.summary import format_value
+from salesnb.report.charts import AMBER, PALETTE
 from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
 
 LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
@@ -38,17 +40,17 @@ def money(x: float) -> str:
 
 def percent(x: float) -> str:
     """Percentage with one decimal."""
-    return "n/a" if pd.isna(x) else f"{round(x, 3) + 0.0:.1%}"
+    return format_value("percent", x)
 
 
 def change(x: float) -> str:
     """Signed percentage change."""
-    return "n/a" if pd.isna(x) else f"{round(x, 3) + 0.0:+.1%}"
+    return format_value("change", x)
 
 
 def ratio(x: float) -> str:
     """A multiple, such as pipeline ÷ quota (1.00× = covered once)."""
-    return "n/a" if pd.isna(x) else f"{x:.2f}×"
+    return format_value("ratio", x)
 
 
 def count(x: float) -> str:
@@ -233,13 +235,7 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
                  f"({len(df):,} rows)</p>"))
 
 
-TILE_COLORS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#b23a48", "none": "#8c8c8c"}
-
-
-def _tile_value(unit: str, x: float) -> str:
-    from salesnb.domains.summary import format_value
-
-    return format_value(unit, x)
+TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PALETTE[5]}
 
 
 def _tile_change(unit: str, value: float, previous: float) -> str:
@@ -259,7 +255,7 @@ def tiles(kpis: pd.DataFrame) -> None:
     cells = []
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]
-        value = html.escape(_tile_value(row.unit, row.value))
+        value = html.escape(format_value(row.unit, row.value))
         moved = html.escape(_tile_change(row.unit, row.value, row.previous))
         verdict = html.escape(row.status if row.status != "none" else "no threshold")
         cells.append(
@@ -294,7 +290,6 @@ LIGHTS = {"green": "background-color:#e3f1e4", "amber": "background-color:#fff1c
 def kpi_matrix(values: pd.DataFrame, status: pd.DataFrame, group: str) -> None:
     """A group × KPI table, each cell coloured by its traffic light, so the group in trouble stands out."""
     from salesnb.domains.overview import METRICS
-    from salesnb.domains.summary import format_value
 
     record("table", digest(values))
     cells = pd.DataFrame({m: [format_value(METRICS[m][1], x) for x in values[m]] for m in values.columns},

@@ -13,6 +13,7 @@ from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report.opening import ReportData
 
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
+REP_KEY = {"quotas": "rep_id", "submissions": "rep_id", "opportunities": "rep_id", "accounts": "owner_rep_id"}
 EXPLAINED_IN = {"revenue": "02_reporting", "margin_pct": "02_reporting", "attainment": "05_quotas",
                 "forecast_gap": "03_forecast", "pipeline_coverage": "03_forecast", "win_rate": "10_activity_pipeline",
                 "hygiene": "01_data_quality", "enps": "09_team_pulse"}
@@ -65,10 +66,14 @@ def pipeline_state(data: ReportData) -> Pipeline:
     return Pipeline(open_, deals, history, as_of, rates)
 
 
-def coverage(data: ReportData, periods: int = 2) -> pd.DataFrame:
-    """Quota, commit, best case, open and weighted pipeline and coverage for the next months."""
-    state = pipeline_state(data)
-    return pipeline.coverage(state.open, state.win_rates, data.optional("quotas"), data.scope.month, periods)
+def coverage(data: ReportData, state: Pipeline | None = None, periods: int = 2, rep: str | None = None) -> pd.DataFrame:
+    """Quota, commit, best case, open and weighted pipeline and coverage for the next months (of one rep)."""
+    state = state or pipeline_state(data)
+    open_, quotas_ = state.open, data.optional("quotas")
+    if rep is not None:
+        open_ = open_[open_["rep_id"] == rep]
+        quotas_ = None if quotas_ is None else quotas_[quotas_["rep_id"] == rep]
+    return pipeline.coverage(open_, state.win_rates, quotas_, data.scope.month, periods)
 
 
 def weighted_next_month(state: Pipeline, month: object) -> pd.Series:
@@ -115,17 +120,12 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | No
     state = pipeline_state(data) if data.has("opportunities") else None
     if rep is not None:
         sales = sales[sales["rep_id"] == rep]
-        owned = set() if frames["accounts"] is None else set(
-            frames["accounts"].loc[frames["accounts"]["owner_rep_id"] == rep, "account_id"])
-        frames = {arg: None if df is None or arg == "answers" else
-                  df[df["account_id"].isin(owned)] if arg == "contacts" else
-                  df[df["owner_rep_id"] == rep] if arg == "accounts" else df[df["rep_id"] == rep]
+        contacts = frames["contacts"]
+        frames = {arg: None if df is None or arg not in REP_KEY else df[df[REP_KEY[arg]] == rep]
                   for arg, df in frames.items()}
-    cover = None
-    if state is not None:
-        open_ = state.open if rep is None else state.open[state.open["rep_id"] == rep]
-        cover = pipeline.coverage(open_, state.win_rates, frames["quotas"], data.scope.month,
-                                  periods=1)["pipeline_coverage"].iloc[0]
+        owned = set() if frames["accounts"] is None else set(frames["accounts"]["account_id"])
+        frames["contacts"] = None if contacts is None else contacts[contacts["account_id"].isin(owned)]
+    cover = None if state is None else coverage(data, state, periods=1, rep=rep)["pipeline_coverage"].iloc[0]
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
                          min_respondents=min_respondents, thresholds=thresholds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -53,7 +54,7 @@ class ReportData:
         """Optional tables by argument name ({argument: table})."""
         return {arg: self.optional(table) for arg, table in names.items()}
 
-    @property
+    @functools.cached_property
     def org(self) -> ReportData:
         """The same workspace for the whole organisation: facts made for the organisation, shown per team."""
         return self if self.scope.is_org else self.team(ALL)
