@@ -11,3 +11,20 @@ def test_report_data_reads_the_scope_rows_once_and_says_none_for_absent_tables(t
     # team a: L1 (2025-10, 200), L2 (2026-09, 90) and L4 (2026-10, 240)
     assert data.sales(months_back=1)["revenue"].sum() == 90 + 240
     assert data.sales(months_back=12)["revenue"].sum() == 200 + 90 + 240
+
+
+def test_no_hygiene_score_when_the_export_has_no_account_owners(tmp_path):
+    from conftest import write_tiny
+
+    from salesnb.data.workspace import Workspace, load_folder
+    from salesnb.report import facts
+
+    folder = write_tiny(tmp_path / "data")
+    accounts = folder / "accounts.csv"
+    accounts.write_text(accounts.read_text().replace(",R1,", ",,").replace(",R2,", ",,"))
+    load_folder(folder, folder / "workspace.duckdb")
+    ws = Workspace(folder / "workspace.duckdb")
+    data = ReportData(ws, make_scope(ws, "all", "2026-10"))
+    table = facts.kpis(data, 5, {})
+    assert "hygiene" not in table.index and table.at["revenue", "value"] == 390
+    ws.close()

@@ -10,6 +10,7 @@ import pandas as pd
 from salesnb.core.scope import ALL, month_window
 from salesnb.domains import forecast, overview, performance, pipeline, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
+from salesnb.report import claims
 from salesnb.report.opening import ReportData
 
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
@@ -116,6 +117,8 @@ def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.Da
 def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | None = None) -> pd.DataFrame:
     """The overview's KPIs for the scope, or for one of its reps (no eNPS: a rep is not a survey group)."""
     frames = data.optionals(overview.INPUTS)
+    if claims.owners(frames["accounts"]):
+        frames["accounts"] = None  # hygiene is scored on owned records: none without owners
     sales = data.sales(months_back=12, month_required=False)
     state = pipeline_state(data) if data.has("opportunities") else None
     if rep is not None:
