@@ -38,3 +38,21 @@ def test_no_minus_zero_in_shown_changes():
 
     assert display.change(-0.00004) == "+0.0%" and display.percent(-0.00001) == "0.0%"
     assert display.change(-0.0123) == "-1.2%"
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+           "\t=1", "\r=1", "Dupont SA"]
+
+
+def test_csv_export_and_workbook_hold_no_formula(tmp_path):
+    df = pd.DataFrame({"account": HOSTILE, "amount": [1.0] * len(HOSTILE)})
+    exports.write_csv(df, tmp_path / "x.csv")
+    with open(tmp_path / "x.csv", encoding="utf-8-sig", newline="") as f:
+        cells = [v for row in csv.reader(f) for v in row]
+    assert cells == ["account", "amount"] + [v for h in HOSTILE[:-1] for v in ("'" + h, "1.0")] + ["Dupont SA", "1.0"]
+    exports.write_xlsx(df, tmp_path / "x.xlsx", "Accounts", {"account": "account", "amount": "amount"})
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Accounts"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    shown = [ws.cell(i + 2, 1).value for i in range(len(HOSTILE))]
+    assert shown == [h.replace("\r", "\n") for h in HOSTILE]  # as in the CRM (XML stores a CR as a line feed)

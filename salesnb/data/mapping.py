@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from salesnb.data import expr
+from salesnb.core.cells import inert_frame
 from salesnb.core.errors import InputError, ParameterError
 from salesnb.data.schema import KINDS, TABLES, pandera_schema
 from salesnb.data.validate import _examples, _rows, problems
@@ -591,7 +592,7 @@ def write_rejects(items: dict[str, TableImport], folder: Path) -> None:
     for table, item in items.items():
         if len(item.rejects):
             folder.mkdir(parents=True, exist_ok=True)
-            item.rejects.to_csv(folder / f"{table}.csv", index=False)
+            inert_frame(item.rejects).to_csv(folder / f"{table}.csv", index=False, lineterminator="\r\n")
 
 
 def write_dataset(mapping: Mapping, out: Path) -> None:

@@ -19,6 +19,7 @@ def apply_theme() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, rc={
         "figure.figsize": (9, 4), "figure.dpi": 90, "axes.titlesize": 13,
         "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
+        "text.parse_math": False,  # a CRM name with two dollar signs is a name, not a formula
     })
 
 

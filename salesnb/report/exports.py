@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesnb.core.cells import inert_frame
+
 MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
@@ -23,13 +25,15 @@ def rounded(df: pd.DataFrame, percent_cols: Iterable[str] = ()) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) -> None:
-    """UTF-8 with a byte-order mark, so Excel shows accents; rounded numbers."""
-    rounded(df, percent_cols).to_csv(path, index=False, encoding="utf-8-sig")
+    """UTF-8 with a byte-order mark, so Excel shows accents; rounded numbers; no text read as a formula (RFC 4180
+    line ends, so a carriage return inside a text is quoted, not a new row)."""
+    inert_frame(rounded(df, percent_cols)).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                money_cols: Iterable[str] = (), percent_cols: Iterable[str] = ()) -> None:
-    """A workbook: a named sheet, readable headers, number formats, a frozen header row and a filter."""
+    """A workbook: a named sheet, readable headers, number formats, a frozen header row and a filter; text
+    cells stay text (openpyxl would store '=…' as a formula)."""
     from openpyxl.utils import get_column_letter
 
     money, shares = set(money_cols), set(percent_cols)
@@ -38,6 +42,10 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
         ws = writer.sheets[sheet[:31]]
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         for i, col in enumerate(df.columns, start=1):
             letter = get_column_letter(i)
             kind = df[col].dtype
