@@ -38,6 +38,7 @@ def test_no_minus_zero_in_shown_changes():
 
     assert display.change(-0.00004) == "+0.0%" and display.percent(-0.00001) == "0.0%"
     assert display.change(-0.0123) == "-1.2%"
+    assert display.count(-0.4) == "0" and display.count(-1234.6) == "-1,235"
 
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",

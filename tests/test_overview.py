@@ -22,7 +22,9 @@ def test_enps_hand_worked_and_anonymity():
         "response_id": [f"r{i}" for i in range(9)], "survey_date": "2026-10-15",
         "team": ["big"] * 5 + ["small"] * 4, "question_id": "enps",
         "score": [10, 9, 9, 2, 7, 10, 10, 10, 10]})
-    t = pulse.team_enps(answers, min_respondents=5)
+    tiny = answers.head(1).assign(team="tiny", response_id="t1")  # hidden with small: big stays visible
+    answers = pd.concat([answers, tiny])
+    t = pulse.team_enps(answers, pulse.visibility(answers))
     assert t.loc[("big", "2026-10-15"), "enps"] == pytest.approx(100 * (3 / 5 - 1 / 5))
     assert pd.isna(t.loc[("small", "2026-10-15"), "enps"])
 

@@ -106,28 +106,32 @@ def test_enps_interval_response_rate_and_hiding():
     answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(9)], "survey_date": pd.Timestamp("2026-10-15"),
                             "team": ["a"] * 5 + ["b"] * 4, "question_id": "enps",
                             "score": [10, 9, 8, 7, 0, 10, 0, 0, 0]})
+    # a third small team, so that b (4) is hidden with c (3) and a stays visible
     reps = pd.DataFrame({"rep_id": [f"x{i}" for i in range(12)], "team": ["a"] * 8 + ["b"] * 4,
                          "hire_date": pd.Timestamp("2020-01-01"), "end_date": pd.NaT})
-    s = pulse.survey_table(answers, reps, 5).set_index("team")
+    answers = pd.concat([answers, answers.head(3).assign(team="c", response_id=["c1", "c2", "c3"])])
+    visible = pulse.visibility(answers)
+    s = pulse.survey_table(answers, reps, visible).set_index("team")
     assert s.loc["a", "enps"] == pytest.approx(20) and s.loc["a", "response_rate"] == 5 / 8
     assert np.isnan(s.loc["b", "enps"]) and not s.loc["b", "shown"]
-    shown = pulse.shown_table(pulse.survey_table(answers, reps, 5))
+    shown = pulse.shown_table(pulse.survey_table(answers, reps, visible))
     assert shown.loc["b"].isna().drop("note", axis=1).all(axis=None)
     assert "0–10 scale" in pulse.scale_note(answers)
     assert "1–10" in pulse.scale_note(answers.assign(score=answers["score"].clip(lower=1)))
 
 
 def test_question_means_and_climate_vs_results():
-    teams = ["a"] * 5 + ["b"]
-    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(6)] * 2, "team": teams * 2,
-                            "question_id": ["enps"] * 6 + ["q1"] * 6, "survey_date": pd.Timestamp("2026-10-15"),
-                            "score": [10, 9, 8, 7, 0, 5, 1, 2, 3, 4, 5, 9]})
-    means = pulse.question_means(answers, 5)
-    assert means.loc["a", "enps"] == pytest.approx(34 / 5) and means.loc["a", "q1"] == 3
-    assert means.loc["b"].isna().all()
+    teams = ["a"] * 5 + ["b"] + ["c"] * 4  # b (1) and c (4) hidden together: 5 respondents, a stays visible
+    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(10)] * 2, "team": teams * 2,
+                            "question_id": ["enps"] * 10 + ["q1"] * 10, "survey_date": pd.Timestamp("2026-10-15"),
+                            "score": [10, 9, 8, 7, 0, 5, 1, 1, 1, 1, 1, 2, 3, 4, 5, 9, 2, 2, 2, 2]})
+    visible = pulse.visibility(answers)
+    means = pulse.question_means(answers, visible)
+    assert means.loc["a", "recommend score"] == pytest.approx(34 / 5) and means.loc["a", "q1"] == 3
+    assert means.loc["b", ["recommend score", "q1"]].isna().all() and means.loc["b", "note"].startswith("hidden")
     reps = pd.DataFrame({"rep_id": ["x", "y", "z", "w"], "team": "a", "hire_date": pd.Timestamp("2020-01-01"),
                          "end_date": pd.to_datetime([None, "2026-12-01", "2027-06-01", "2026-01-01"])})
-    surveys = pulse.survey_table(answers, reps, 5)
+    surveys = pulse.survey_table(answers, reps, visible)
     att = pd.DataFrame({"team": "a", "month": pd.Timestamp("2026-10-01"), "actual": [90.0, 60.0],
                         "quota": [100.0, 100.0]})
     c = pulse.climate_vs_results(surveys, att, reps, horizon_months=6).set_index("team")

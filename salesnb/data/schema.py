@@ -7,7 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from salesnb.core.vocabulary import (  # noqa: F401 - part of the contract's vocabulary
-    ACCOUNT_STATUSES, ACTIVITY_TYPES, FORECAST_CATEGORIES, OPEN_STAGES, SEGMENTS, STAGES)
+    ACCOUNT_STATUSES, ACTIVITY_TYPES, ANONYMITY_FLOOR, FORECAST_CATEGORIES, OPEN_STAGES, SEGMENTS, STAGES)
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -250,7 +250,9 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "survey_answers",
-            "Anonymous pulse-survey answers (team climate, eNPS).",
+            f"Anonymous pulse-survey answers (team climate, eNPS). No group of fewer than {ANONYMITY_FLOOR} "
+            "respondents is ever shown (`min_respondents` can raise this floor, never lower it); when one team of a "
+            "survey is hidden, the next smallest is hidden with it, so that no hidden figure follows from the total.",
             (
                 Field("response_id", "str", "One id per person per survey (anonymous)."),
                 Field("survey_date", "date", "Date of the survey."),

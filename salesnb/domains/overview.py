@@ -53,9 +53,10 @@ def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
          submissions: pd.DataFrame | None = None, opportunities: pd.DataFrame | None = None,
          coverage: float | None = None, accounts: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
-         org: bool = True, min_respondents: int = 5,
+         org: bool = True, visible: pd.DataFrame | None = None,
          thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """Each headline KPI for the month and the month before, with its status; absent inputs give no row."""
+    """Each headline KPI for the month and the month before, with its status; absent inputs give no row.
+    `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers)."""
     thresholds = thresholds or {}
     month = as_month(month)
     prev = month - 1
@@ -82,7 +83,9 @@ def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
     if answers is not None:
         answers = answers.assign(team=ALL) if org else answers
         _, end = month_window(month)
-        e = pulse.team_enps(answers[pd.to_datetime(answers["survey_date"]) < end], min_respondents)
+        if visible is None:
+            visible = pulse.visibility(answers)
+        e = pulse.team_enps(answers[pd.to_datetime(answers["survey_date"]) < end], visible)
         series = e["enps"].droplevel(0).sort_index() if len(e) else pd.Series(dtype=float)
         values["enps"] = (float(series.iloc[-1]) if len(series) else np.nan,
                           float(series.iloc[-2]) if len(series) > 1 else np.nan)

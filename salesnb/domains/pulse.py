@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesnb.core.scope import is_org
+from salesnb.core.scope import ALL, is_org
+from salesnb.core.vocabulary import ANONYMITY_FLOOR
 
 ENPS_QUESTION = "enps"
 MAX_QUESTIONS = 10
@@ -38,8 +39,40 @@ def scale_note(answers: pd.DataFrame) -> str:
             f"({'1' if answers['score'].min() >= 1 else '0'}–6); passives (7–8) count in the total only.")
 
 
-def survey_table(answers: pd.DataFrame, reps: pd.DataFrame, min_respondents: int = 5) -> pd.DataFrame:
-    """Per team and survey: respondents, response rate, eNPS and its interval; hidden under the threshold."""
+def visibility(answers: pd.DataFrame, min_respondents: int = ANONYMITY_FLOOR) -> pd.DataFrame:
+    """Per team and survey, and for the organisation (team `ALL`): respondents and whether the group may be
+    shown. A group under the threshold is hidden, and so are the smallest others beside it until the hidden
+    groups hold at least `min_respondents` together, so that no hidden figure follows from the organisation's
+    total by difference (the total is hidden when no such set exists). Computed on the whole organisation's
+    answers, so every report and scope hides the same groups."""
+    e = answers[answers["question_id"] == ENPS_QUESTION]
+    rows = []
+    for date, g in e.groupby("survey_date"):
+        n = g.groupby("team")["response_id"].nunique()
+        total = g["response_id"].nunique()
+        hidden = list(n.index[n < min_respondents])
+        total_shown = total >= min_respondents
+        others = n.drop(hidden).sort_values(kind="stable")
+        while hidden and total_shown and (len(hidden) < 2 or n[hidden].sum() < min_respondents):
+            if others.empty:
+                total_shown = False
+            else:
+                hidden.append(others.index[0])
+                others = others.iloc[1:]
+        rows += [{"team": t, "survey_date": pd.Timestamp(date), "respondents": int(k), "shown": t not in hidden}
+                 for t, k in n.items()]
+        rows.append({"team": ALL, "survey_date": pd.Timestamp(date), "respondents": total, "shown": total_shown})
+    out = pd.DataFrame(rows, columns=["team", "survey_date", "respondents", "shown"])
+    return out.set_index(["team", "survey_date"])
+
+
+def _shown(visible: pd.DataFrame, team: str, date: object) -> bool:
+    key = (ALL if is_org(team) else team, pd.Timestamp(date))
+    return bool(visible["shown"].get(key, False))
+
+
+def survey_table(answers: pd.DataFrame, reps: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame:
+    """Per team and survey: respondents, response rate, eNPS and its interval; blank for hidden groups."""
     e = answers[answers["question_id"] == ENPS_QUESTION]
     rows = []
     for (team, date), g in e.groupby(["team", "survey_date"]):
@@ -50,29 +83,38 @@ def survey_table(answers: pd.DataFrame, reps: pd.DataFrame, min_respondents: int
             int((hired & ~left).sum())
         n = g["response_id"].nunique()
         low, high = enps_interval(g["score"])
-        visible = n >= min_respondents
+        shown = _shown(visible, team, when)
         rows.append({"team": team, "survey_date": when, "respondents": n,
                      "response_rate": n / headcount if headcount else np.nan,
-                     "enps": enps(g["score"]) if visible else np.nan,
-                     "enps_low": low if visible else np.nan, "enps_high": high if visible else np.nan,
-                     "shown": visible})
+                     "enps": enps(g["score"]) if shown else np.nan,
+                     "enps_low": low if shown else np.nan, "enps_high": high if shown else np.nan,
+                     "shown": shown})
     return pd.DataFrame(rows)
 
 
-def question_means(answers: pd.DataFrame, min_respondents: int = 5) -> pd.DataFrame:
-    """Mean answer per question and team over the surveys given, hidden for small groups."""
-    g = answers.groupby(["team", "question_id"])
-    out = pd.DataFrame({"respondents": g["response_id"].nunique(), "mean": g["score"].mean()})
-    out.loc[out["respondents"] < min_respondents, "mean"] = np.nan
-    return out["mean"].unstack("question_id")
+def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame:
+    """Mean answer per question in each team's latest survey (never pooled across surveys); blank for hidden
+    groups, with a note."""
+    if answers.empty:
+        return pd.DataFrame()
+    latest = answers.groupby("team")["survey_date"].transform("max")
+    last = answers[answers["survey_date"] == latest]
+    means = last.groupby(["team", "question_id"])["score"].mean().unstack("question_id")
+    dates = last.groupby("team")["survey_date"].first()
+    shown = pd.Series({t: _shown(visible, t, d) for t, d in dates.items()})
+    means = means.where(shown.reindex(means.index), np.nan)
+    means.insert(0, "survey_date", pd.to_datetime(dates).dt.strftime("%Y-%m-%d"))
+    means["note"] = np.where(shown.reindex(means.index), "", "hidden: too few respondents")
+    return means.rename(columns={ENPS_QUESTION: "recommend score"})
 
 
-def team_enps(answers: pd.DataFrame, min_respondents: int = 5) -> pd.DataFrame:
-    """eNPS per team and survey date, hidden (NaN) where fewer than `min_respondents` answered."""
+def team_enps(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame:
+    """eNPS per team and survey date, hidden (NaN) for groups that may not be shown."""
     e = answers[answers["question_id"] == ENPS_QUESTION]
     g = e.groupby(["team", "survey_date"])
     out = pd.DataFrame({"respondents": g["response_id"].nunique(), "enps": g["score"].apply(enps)})
-    out.loc[out["respondents"] < min_respondents, "enps"] = np.nan
+    hidden = [not _shown(visible, t, d) for t, d in out.index]
+    out.loc[hidden, "enps"] = np.nan
     return out
 
 
@@ -121,24 +163,21 @@ def latest_enps(surveys: pd.DataFrame, team: str) -> dict[str, float]:
     return {"latest": float(mine["enps"].iloc[-1])} if len(mine) and mine["shown"].iloc[-1] else {}
 
 
-def enps_sentence(answers: pd.DataFrame, min_respondents: int = 5) -> str:
-    """The latest eNPS with its respondents and interval, and whether its change since the survey before is
-    larger than that uncertainty ('' when the group is too small to show)."""
+def enps_sentence(answers: pd.DataFrame, visible: pd.DataFrame, team: str) -> str:
+    """The scope's latest eNPS with its respondents and interval, and whether its change since the survey
+    before is larger than that uncertainty ('' when the group may not be shown)."""
     e = answers[answers["question_id"] == ENPS_QUESTION]
     dates = sorted(e["survey_date"].unique())
-    if not dates:
+    if not dates or not _shown(visible, team, dates[-1]):
         return ""
     last = e[e["survey_date"] == dates[-1]]
     n = last["response_id"].nunique()
-    if n < min_respondents:
-        return ""
     value, (low, high) = enps(last["score"]), enps_interval(last["score"])
     text = (f"eNPS {value:+.0f} in the survey of {pd.Timestamp(dates[-1]):%d %B %Y} ({n} respondents; "
             f"95% interval {low:+.0f} to {high:+.0f})")
-    before = e[e["survey_date"] == dates[-2]] if len(dates) > 1 else None
-    if before is None or before["response_id"].nunique() < min_respondents:
+    if len(dates) < 2 or not _shown(visible, team, dates[-2]):
         return text + "."
-    moved = value - enps(before["score"])
+    moved = value - enps(e[e["survey_date"] == dates[-2]]["score"])
     if abs(moved) <= (high - low) / 2:
         return text + f": the change of {moved:+.0f} since the survey before is within that noise."
     return text + f": it moved {moved:+.0f} since the survey before, more than the noise."

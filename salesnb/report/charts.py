@@ -203,14 +203,17 @@ def gauge(share: float, title: str) -> plt.Figure:
     return fig
 
 
-def enps_chart(surveys: pd.DataFrame, title: str) -> plt.Figure:
-    """eNPS over time per team, only for the groups large enough to show."""
+def enps_chart(surveys: pd.DataFrame, title: str, band: str) -> plt.Figure:
+    """eNPS over time per team, only for the groups that may be shown; the `band` group with its 95% interval."""
     fig, ax = plt.subplots()
     shown = surveys[surveys["shown"]]
     for i, (team, g) in enumerate(shown.groupby("team")):
-        ax.plot(g["survey_date"], g["enps"], marker="o", ms=3, label=str(team), color=PALETTE[i % len(PALETTE)])
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(g["survey_date"], g["enps"], marker="o", ms=3, label=str(team), color=colour)
+        if team == band:
+            ax.fill_between(g["survey_date"], g["enps_low"], g["enps_high"], color=colour, alpha=0.15, lw=0)
     ax.axhline(0, color="#333", lw=0.8)
-    ax.set(title=title, xlabel="", ylabel="eNPS", ylim=(-100, 100))
+    ax.set(title=title, xlabel="", ylabel=f"eNPS (band: {band}, 95% interval)", ylim=(-100, 100))
     if len(shown):
         _legend(ax)
     fig.tight_layout()

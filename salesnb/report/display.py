@@ -55,7 +55,7 @@ def ratio(x: float) -> str:
 
 def count(x: float) -> str:
     """Whole number with thousands separators."""
-    return "n/a" if pd.isna(x) else f"{x:,.0f}"
+    return "n/a" if pd.isna(x) else f"{int(round(x)):,}"  # an int has no -0
 
 
 def record(kind: str, value: object) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import forecast, overview, performance, pipeline, quotas, scoring
+from salesnb.domains import forecast, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData
@@ -114,6 +114,11 @@ def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.Da
                                    org.optional("activities"), org.optional("visits"))
 
 
+def survey_visibility(data: ReportData, min_respondents: int) -> pd.DataFrame:
+    """Which survey groups may be shown, decided on the whole organisation's answers (the same in every scope)."""
+    return pulse.visibility(data.org.read("survey_answers"), min_respondents)
+
+
 def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | None = None) -> pd.DataFrame:
     """The overview's KPIs for the scope, or for one of its reps (no eNPS: a rep is not a survey group)."""
     frames = data.optionals(overview.INPUTS)
@@ -129,8 +134,9 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | No
         owned = set() if frames["accounts"] is None else set(frames["accounts"]["account_id"])
         frames["contacts"] = None if contacts is None else contacts[contacts["account_id"].isin(owned)]
     cover = None if state is None else coverage(data, state, periods=1, rep=rep)["pipeline_coverage"].iloc[0]
+    visible = None if frames["answers"] is None else survey_visibility(data, min_respondents)
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
-                         min_respondents=min_respondents, thresholds=thresholds)
+                         visible=visible, thresholds=thresholds)
 
 
 def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.core.scope import ALL
+from salesnb.core.vocabulary import ANONYMITY_FLOOR
 from salesnb.data.schema import DOMAINS
 from salesnb.domains import compensation, field, performance, quotas, scoring
 from salesnb.domains.overview import METRICS
@@ -60,7 +61,8 @@ class Threshold(BaseModel):
 
 class OverviewParams(ReportParams):
     forecasting: ForecastChoice = shared(ForecastChoice, description="How forecasts are made (set for the run).")
-    min_respondents: int = shared(5, ge=1, description="eNPS is hidden for groups with fewer respondents.")
+    min_respondents: int = shared(ANONYMITY_FLOOR, ge=ANONYMITY_FLOOR,
+                                  description="eNPS is hidden for groups with fewer respondents (5 at least).")
     thresholds: dict[str, Threshold] = Field(
         default_factory=lambda: {
             "attainment": Threshold(good=1.0, warn=0.9), "forecast_gap": Threshold(good=0.05, warn=0.1),
@@ -188,7 +190,8 @@ class FieldToursParams(Exports):
 
 
 class TeamPulseParams(ReportParams):
-    min_respondents: int = shared(5, ge=1, description="Groups with fewer respondents are never shown.")
+    min_respondents: int = shared(ANONYMITY_FLOOR, ge=ANONYMITY_FLOOR,
+                                  description="Groups with fewer respondents are never shown (5 at least).")
     horizon_months: int = Field(6, ge=1, description="Departures counted in the months after each survey.")
 
 

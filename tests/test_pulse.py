@@ -1,0 +1,65 @@
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from salesnb.domains import pulse
+from salesnb.report.registry import OverviewParams, TeamPulseParams
+
+
+def _answers(sizes: dict[str, int], seed: int = 0, date: str = "2026-10-15") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [{"response_id": f"{date}-{team}-{i}", "survey_date": pd.Timestamp(date), "team": team,
+             "question_id": "enps", "score": int(rng.integers(0, 11))}
+            for team, n in sizes.items() for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def _hidden(sizes: dict[str, int], min_respondents: int = 5) -> tuple[set, bool]:
+    v = pulse.visibility(_answers(sizes), min_respondents).droplevel("survey_date")["shown"]
+    return {t for t, shown in v.items() if not shown and t != "all"}, bool(v["all"])
+
+
+def test_one_small_team_is_hidden_with_the_next_smallest():
+    assert _hidden({"a": 3, "b": 8, "c": 9}) == ({"a", "b"}, True)
+    assert _hidden({"a": 3, "b": 8}) == ({"a", "b"}, True)  # the total is then a+b: nothing per team
+    assert _hidden({"a": 2, "b": 2, "c": 9}) == ({"a", "b", "c"}, True)  # a+b = 4 < 5: c goes too
+    assert _hidden({"a": 3}) == ({"a"}, False)
+    assert _hidden({"a": 6, "b": 7}) == (set(), True)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_hidden_figure_follows_from_the_published_ones(seed):
+    """Play the reader who subtracts: from the total and the teams shown, what is left must be a group of
+    two or more teams holding at least the threshold, never one team."""
+    rng = np.random.default_rng(seed)
+    sizes = {f"t{i}": int(rng.integers(1, 12)) for i in range(int(rng.integers(1, 6)))}
+    answers = _answers(sizes, seed)
+    visible = pulse.visibility(answers, 5)
+    table = pulse.survey_table(pd.concat([answers, answers.assign(team="all")]), pd.DataFrame(
+        {"rep_id": [], "team": [], "hire_date": [], "end_date": []}), visible).set_index("team")
+    published = table[table["shown"]]
+    if "all" not in published.index:
+        return
+    teams = published.drop(index="all")
+    left_n = published.at["all", "respondents"] - teams["respondents"].sum()
+    left = [t for t in sizes if t not in teams.index]
+    assert left_n == sum(sizes[t] for t in left)
+    assert not left or (len(left) >= 2 and left_n >= 5), (sizes, left)
+
+
+def test_the_threshold_has_a_floor_no_parameter_lowers():
+    common = {"workspace": "w.duckdb", "team": "all", "month": "2026-10"}
+    for model in (TeamPulseParams, OverviewParams):
+        with pytest.raises(ValidationError, match="greater than or equal to 5"):
+            model(**common, min_respondents=3)
+        assert model(**common, min_respondents=8).min_respondents == 8
+
+
+def test_question_means_are_per_survey_never_pooled():
+    small = _answers({"a": 3}, date="2026-10-15")
+    big = _answers({"a": 9}, seed=1, date="2026-07-15")
+    answers = pd.concat([big, small]).assign(team="a")
+    means = pulse.question_means(answers, pulse.visibility(answers))
+    # the latest survey (3 respondents) is hidden; the July one does not stand in for it
+    assert means.loc["a", "survey_date"] == "2026-10-15" and np.isnan(means.loc["a", "recommend score"])
