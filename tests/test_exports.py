@@ -41,7 +41,7 @@ def test_no_minus_zero_in_shown_changes():
     assert display.count(-0.4) == "0" and display.count(-1234.6) == "-1,235"
 
 
-HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+HOSTILE = ["-1+1", '=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
            "\t=1", "\r=1", "Dupont SA"]
 
 

@@ -78,6 +78,9 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
     want = {(f"R1-{a}@salesnb", d.date().isoformat(), int(round(52 / v)), int(round(v)))
             for a, d, v in zip(r1["account_id"], r1["date"], r1["visits_per_year"], strict=True)}
     assert got == want and len(events) == 2
+    hostile = r1.assign(rep_id="../../etc/R1")
+    names = field.calendars(hostile, REPS.head(1).assign(rep_id="../../etc/R1"), policy)
+    assert list(names) == ["visits___etc_R1.ics"]  # a rep id never leaves the report folder
 
 
 def test_visit_times_follow_the_route_from_the_base():

@@ -157,3 +157,26 @@ def test_domain_requirements(tiny_ws):
     with pytest.raises(InputError, match="needs table\\(s\\) survey_answers"):
         tiny_ws.require("team_pulse")
     assert "contacts" in tiny_ws.missing("data_quality")["optional"]
+
+
+def test_non_finite_amounts_and_dates_beyond_the_horizon_are_refused(tiny_dir):
+    def bad(df):
+        df.loc[0, "list_price"] = "inf"
+        df.loc[1, "unit_cost"] = "-Infinity"
+        df.loc[2, "order_date"] = "2099-01-05"
+        df.loc[3, "order_date"] = "1969-12-31"
+        return df
+    _edit(tiny_dir, "order_lines", bad)
+    msg = _load_error(tiny_dir)
+    assert "order_lines.csv: column 'list_price' has 1 value that is not a finite number (row 2): e.g. 'inf'" in msg
+    assert "column 'unit_cost' has 1 value that is not a finite number (row 3): e.g. '-inf'" in msg
+    limit = pd.Timestamp.today().normalize() + pd.DateOffset(years=1)
+    assert (f"column 'order_date' has 2 values outside 1970-01-01 .. {limit:%Y-%m-%d} (at most 1 year after today) "
+            "(rows 4, 5): e.g. '2099-01-05', '1969-12-31'") in msg
+
+
+@pytest.mark.parametrize("team", ["../evil", "a/b", "a\\b", ".hidden", "all", "tab\there", "x" * 101])
+def test_team_names_that_cannot_name_a_report_folder_are_refused(tiny_dir, team):
+    _edit(tiny_dir, "reps", lambda df: df.assign(team=df["team"].where(df.index != 1, team)))
+    msg = _load_error(tiny_dir)
+    assert "reps.csv: column 'team' has 1 value that cannot name a report folder" in msg and "(row 3)" in msg

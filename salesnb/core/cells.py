@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def inert(value: object) -> object:
-    """A text that starts like a formula gets a leading apostrophe, so a spreadsheet shows it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """A text that starts like a formula gets a leading apostrophe, so a spreadsheet shows it as text (a plain
+    signed number such as '-0.5' is left as it is: it cannot run)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 

@@ -15,6 +15,13 @@ LATEST = "latest"
 EACH_TEAM = "*"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 Month = str | pd.Period
+TEAM_NAME_RULE = f"no '/', '\\', control character or leading '.', at most 100 characters, not '{ALL}'"
+
+
+def folder_safe(team: str) -> bool:
+    """True when a team name can name its report folder (see TEAM_NAME_RULE)."""
+    return (bool(team.strip()) and len(team) <= 100 and team != ALL and not team.startswith(".")
+            and not any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in team))
 
 
 def check_month(month: str) -> str:

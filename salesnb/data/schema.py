@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
+from salesnb.core.scope import TEAM_NAME_RULE, folder_safe
 from salesnb.core.vocabulary import (  # noqa: F401 - part of the contract's vocabulary
     ACCOUNT_STATUSES, ACTIVITY_TYPES, ANONYMITY_FLOOR, FORECAST_CATEGORIES, OPEN_STAGES, SEGMENTS, STAGES)
 
@@ -35,6 +39,7 @@ class Field:
     max: float | None = None
     unique: bool = False
     references: str | None = None
+    names_folder: bool = False  # a team: it names the team's report folder
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ TABLES: dict[str, Table] = {
             (
                 _id("rep_id", "Unique rep identifier.", unique=True),
                 Field("name", "str", "Full name."),
-                Field("team", "str", "Team the rep belongs to (reports are run per team)."),
+                Field("team", "str", "Team the rep belongs to (reports are run per team).", names_folder=True),
                 Field("region", "str", "Sales region or territory."),
                 _opt("manager", "str", "Manager's name."),
                 _opt("hire_date", "date", "First day in the role (for ramp-up of new hires)."),
@@ -183,7 +188,7 @@ TABLES: dict[str, Table] = {
                 _opt("rep_id", "str", "Rep credited with the sale (empty when the export has no reps).",
                      references="reps"),
                 _opt("team", "str", "Team credited when the line has no rep (e.g. a sales region or a "
-                     "country); a rep's team comes first."),
+                     "country); a rep's team comes first.", names_folder=True),
                 _ref("product_id", "products", "Product sold."),
                 Field("quantity", "float", "Units sold; negative on a credit line (a return or a "
                       "cancellation), which nets off revenue."),
@@ -256,7 +261,7 @@ TABLES: dict[str, Table] = {
             (
                 Field("response_id", "str", "One id per person per survey (anonymous)."),
                 Field("survey_date", "date", "Date of the survey."),
-                Field("team", "str", "Team of the respondent."),
+                Field("team", "str", "Team of the respondent.", names_folder=True),
                 Field("question_id", "str", "Question; 'enps' holds the recommend score."),
                 Field("score", "int", "Answer on a 0..10 scale (1..10 accepted).", min=0, max=10),
             ),
@@ -289,7 +294,22 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def _checks(f: Field) -> list[pa.Check]:
+FIRST_DATE = pd.Timestamp("1970-01-01")
+PLAN_YEARS = 5  # quotas, expected close dates: at most this many years after the day of validation
+EVENT_YEARS = 1  # what happened (orders, activities, visits, snapshots, surveys): at most a year ahead
+
+
+def is_event_date(table: Table, f: Field) -> bool:
+    """The table's own date when it records something that happened, not a plan (quota or forecast month)."""
+    return f.name == table.date_column and f.name != "month"
+
+
+def date_limit(event: bool) -> pd.Timestamp:
+    """The latest date accepted, counted from today."""
+    return pd.Timestamp.today().normalize() + pd.DateOffset(years=EVENT_YEARS if event else PLAN_YEARS)
+
+
+def _checks(f: Field, event: bool = False) -> list[pa.Check]:
     import pandera.pandas as pa
 
     checks = []
@@ -301,6 +321,13 @@ def _checks(f: Field) -> list[pa.Check]:
         checks.append(pa.Check.ge(f.min))
     elif f.max is not None:
         checks.append(pa.Check.le(f.max))
+    if f.kind == "float":
+        checks.append(pa.Check(lambda s: np.isfinite(s.astype("float64")), name="finite"))
+    if f.kind == "date":
+        last = date_limit(event)
+        checks.append(pa.Check(lambda s: (s >= FIRST_DATE) & (s <= last), name="date_horizon"))
+    if f.names_folder:
+        checks.append(pa.Check(lambda s: s.map(folder_safe), name="folder_name"))
     return checks
 
 
@@ -314,7 +341,7 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         {
             f.name: pa.Column(
                 KINDS[f.kind][0],
-                _checks(f),
+                _checks(f, is_event_date(spec, f)),
                 nullable=f.nullable,
                 required=f.required,
                 unique=f.unique,
@@ -341,6 +368,13 @@ def contract_markdown() -> str:
                 rule.append(f"{f.min:g}..{f.max:g}")
             elif f.min is not None:
                 rule.append(f"≥ {f.min:g}")
+            if f.kind == "float":
+                rule.append("finite")
+            if f.kind == "date":
+                ahead = EVENT_YEARS if is_event_date(t, f) else PLAN_YEARS
+                rule.append(f"from {FIRST_DATE:%Y-%m-%d} to {ahead} year{'s' if ahead > 1 else ''} after today")
+            if f.names_folder:
+                rule.append("a folder name: " + TEAM_NAME_RULE)
             if f.unique:
                 rule.append("unique")
             if f.references:

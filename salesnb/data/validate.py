@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from salesnb.core.errors import InputError
-from salesnb.data.schema import KINDS, TABLES, pandera_schema
+from salesnb.core.scope import TEAM_NAME_RULE
+from salesnb.data.schema import (
+    EVENT_YEARS, FIRST_DATE, KINDS, PLAN_YEARS, TABLES, date_limit, is_event_date, pandera_schema)
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 CHUNK_ROWS = 1_000_000
@@ -68,7 +70,8 @@ def _rows(index: pd.Series) -> str:
 
 
 def _examples(values: pd.Series) -> str:
-    uniq = list(dict.fromkeys(str(v) for v in values))[:3]
+    uniq = list(dict.fromkeys(f"{v:%Y-%m-%d}" if isinstance(v, pd.Timestamp) and v == v.normalize() else str(v)
+                              for v in values))[:3]
     return ", ".join(repr(v) for v in uniq)
 
 
@@ -96,6 +99,15 @@ def _describe(table: str, column: str, check: str, cases: pd.DataFrame, found: l
     if check.startswith("greater_than_or_equal_to") and field:
         kind = "negative" if field.min == 0 else f"below {field.min:g}"
         return f"{what} {kind} {where}"
+    if check == "finite":
+        return f"{what} that {'is not a finite number' if n == 1 else 'are not finite numbers'} {where}: e.g. {eg}"
+    if check == "date_horizon":
+        event = field is not None and is_event_date(TABLES[table], field)
+        years = EVENT_YEARS if event else PLAN_YEARS
+        return (f"{what} outside {FIRST_DATE:%Y-%m-%d} .. {date_limit(event):%Y-%m-%d} (at most {years} "
+                f"year{'s' if years > 1 else ''} after today) {where}: e.g. {eg}")
+    if check == "folder_name":
+        return f"{what} that cannot name a report folder ({TEAM_NAME_RULE}) {where}: e.g. {eg}"
     return f"{what} that fail check {check} {where}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -342,12 +344,15 @@ def route_sentence(summary: pd.DataFrame, week_start: pd.Timestamp) -> str:
             f"({saved / summary['naive_km'].sum():.0%}) against visiting in order of urgency.")
 
 
+UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
+
+
 def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
               accounts: pd.DataFrame | None = None) -> dict[str, bytes]:
-    """One iCalendar file per rep with visits in the week, by file name."""
+    """One iCalendar file per rep with visits in the week, by file name (the rep id made safe for a file name)."""
     r = reps.set_index("rep_id")
     where = addresses(accounts) if accounts is not None else None
-    return {f"visits_{rep}.ics": calendar(g, r["name"].get(rep, rep), policy,
+    return {f"visits_{UNSAFE_IN_FILE_NAME.sub('_', str(rep))}.ics": calendar(g, r["name"].get(rep, rep), policy,
                                           (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None,
                                           where)
             for rep, g in week.groupby("rep_id")}
