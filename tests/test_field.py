@@ -80,7 +80,7 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
     assert got == want and len(events) == 2
     hostile = r1.assign(rep_id="../../etc/R1")
     names = field.calendars(hostile, REPS.head(1).assign(rep_id="../../etc/R1"), policy)
-    assert list(names) == ["visits___etc_R1.ics"]  # a rep id never leaves the report folder
+    assert list(names) == ["visits__etc_R1.ics"]  # a rep id never leaves the report folder
 
 
 def test_visit_times_follow_the_route_from_the_base():
