@@ -1,6 +1,6 @@
 import pytest
 
-from salesnb.core.errors import ParameterError
+from salesnb.core.errors import InputError, ParameterError
 from salesnb.run.params import Plan, check_month, load_plan, load_settings, merge
 from salesnb.run.plan import plan_jobs
 
@@ -91,8 +91,8 @@ def test_unknown_notebook(project):
 def test_team_name_that_would_escape_the_report_folder(project):
     reps = project / "data" / "reps.csv"
     reps.write_text(reps.read_text().replace(",a,", ",../a,"))
-    with pytest.raises(ParameterError, match="'../a' in the reps table cannot name a report folder"):
-        _jobs(project)
+    with pytest.raises(InputError, match="column 'team' has 1 value that cannot name a report folder"):
+        _jobs(project)  # refused when the data folder is validated, before any report
 
 
 def test_a_team_file_cannot_change_a_figure_made_for_the_organisation(project):

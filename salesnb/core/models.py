@@ -11,10 +11,11 @@ from salesnb.core.errors import ParameterError
 M = TypeVar("M", bound=BaseModel)
 
 
-def explain(exc: ValidationError, source: str) -> ParameterError:
+def explain(exc: ValidationError, source: str, what: str = "invalid parameters") -> ParameterError:
     """One ParameterError listing each field pydantic refused and why."""
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()]
-    return ParameterError(f"{source}: invalid parameters: " + "; ".join(parts))
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
+             for e in exc.errors()]
+    return ParameterError(f"{source}: {what}: " + "; ".join(parts))
 
 
 def parse(model: type[M], data: object, source: str) -> M:

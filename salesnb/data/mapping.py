@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from salesnb.data import expr
 from salesnb.core.cells import inert_frame
 from salesnb.core.errors import InputError, ParameterError
-from salesnb.data.schema import KINDS, TABLES, pandera_schema
-from salesnb.data.validate import _examples, _rows, problems
+from salesnb.core.models import explain
+from salesnb.data.schema import FIRST_DATE, KINDS, TABLES, date_limit, is_event_date, pandera_schema
+from salesnb.data.validate import (
+    _examples, _rows, check_csv, csv_error, parse_dates, problems, raw_header, refuse_repeated_columns)
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
 SUPPORTED = "csv, txt, tsv, xlsx, xls, parquet"
@@ -64,7 +66,7 @@ class TableMapping(BaseModel):
 
     file: str = Field(description="file name or glob pattern in the source folder")
     encoding: str = "utf-8"
-    delimiter: str | None = Field(None, description="None: ',' (tab for .tsv)")
+    delimiter: str | None = Field(None, min_length=1, max_length=1, description="None: ',' (tab for .tsv)")
     decimal: str = "."
     thousands: str | None = None
     sheet: str | int = 0
@@ -75,9 +77,19 @@ class TableMapping(BaseModel):
     values: dict[str, dict[str, str]] = Field(default_factory=dict,
                                                description="contract column: {source value: contract value}")
     derived: dict[str, str] = Field(default_factory=dict, description="contract column: expression")
-    constants: dict[str, Any] = Field(default_factory=dict)
+    constants: dict[str, Any] = Field(default_factory=dict, description="contract column: one value for every row")
     defaults: dict[str, Any] = Field(default_factory=dict, description="contract column: value where blank")
     distinct: bool = Field(False, description="keep one row per key (e.g. reps from deal owners)")
+
+    @field_validator("constants", "defaults")
+    @classmethod
+    def _one_value(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A constant or default is one text, number or true/false, never a list or a block."""
+        wrong = [col for col, v in value.items() if isinstance(v, (list, dict))]
+        if wrong:
+            raise ValueError(f"{', '.join(map(repr, wrong))}: give one value (text, number or true/false), "
+                             "not a list or a block")
+        return value
 
     @field_validator("values", mode="before")
     @classmethod
@@ -142,11 +154,19 @@ def load_mapping(path: Path) -> Mapping:
     """A mapping from YAML, checked against the contract (tables, columns, required columns, expressions)."""
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        mapping = Mapping(**(raw or {}))
     except FileNotFoundError:
         raise ParameterError(f"Mapping file '{path}' does not exist.") from None
-    except (yaml.YAMLError, ValidationError, TypeError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{path}: not a valid mapping: {exc}") from None
+    except IsADirectoryError:
+        raise ParameterError(f"Mapping file '{path}' is a folder.") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: not a valid YAML text file: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ParameterError(f"{path}: a mapping is a YAML block with `tables:` (and optionally `name:`, "
+                             f"`currency:`, `country:`), not {type(raw).__name__ if raw is not None else 'an empty file'}.")
+    try:
+        mapping = Mapping(**raw)
+    except ValidationError as exc:
+        raise explain(exc, str(path), "not a valid mapping") from None
     mapping._path = str(path)
     found = []
     for table, m in mapping.tables.items():
@@ -246,6 +266,8 @@ def read_source(path: Path, encoding: str = "utf-8", delimiter: str | None = Non
                              "are common).") from None
     try:
         frame = _read(path, kind, encoding, delimiter, sheet)
+    except InputError:
+        raise
     except UnicodeDecodeError as exc:
         raise InputError(f"{path.name}: cannot be read as {encoding} ({exc.reason} at byte {exc.start}); "
                          "set `encoding` in the mapping (latin-1 and cp1252 are common).") from None
@@ -264,12 +286,17 @@ def read_source(path: Path, encoding: str = "utf-8", delimiter: str | None = Non
 def _read(path: Path, kind: str, encoding: str, delimiter: str | None, sheet: str | int) -> pd.DataFrame:
     """The file's cells as text; missing cells empty."""
     if kind == "excel":
+        refuse_repeated_columns(path.name, raw_header(path, "excel", sheet_name=sheet))
         return pd.read_excel(path, sheet_name=sheet, dtype=str)
     if kind == "parquet":
         frame = pd.read_parquet(path, dtype_backend="numpy_nullable").astype("string").astype(object)
         return frame.where(frame.notna(), np.nan)
     sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
-    return pd.read_csv(path, dtype=str, encoding=encoding, sep=sep, keep_default_na=True)
+    check_csv(path, encoding, sep)
+    try:
+        return pd.read_csv(path, dtype=str, encoding=encoding, sep=sep, keep_default_na=True, index_col=False)
+    except pd.errors.ParserError as exc:
+        raise csv_error(path, exc) from None
 
 
 def _number(series: pd.Series, m: TableMapping) -> pd.Series:
@@ -417,7 +444,7 @@ def _parse_types(out: pd.DataFrame, fields: tuple, raw: set[str], m: TableMappin
             percent = numbers.where(~(numbers > 1), numbers / 100)  # "35" (%) → 0.35
             out[f.name] = percent.astype(object).where(numbers.notna(), out[f.name])
         if f.kind == "date":
-            parsed = pd.to_datetime(out[f.name], format=m.date_format or "mixed", errors="coerce")
+            parsed = pd.to_datetime(out[f.name], format=m.date_format or "ISO8601", errors="coerce")
             out[f.name] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), out[f.name])
 
 
@@ -447,6 +474,12 @@ def _reason(table: str, column: str, check: str, value: Any) -> str:
         low = "" if f.min is None else f"{f.min:g}"
         high = "" if f.max is None else f"{f.max:g}"
         return f"{column}: {shown} is outside {low}..{high}"
+    if check == "finite":
+        return f"{column}: {shown} is not a finite number"
+    if check == "date_horizon":
+        return f"{column}: {shown} is outside {FIRST_DATE:%Y-%m-%d}..{date_limit(is_event_date(TABLES[table], f)):%Y-%m-%d}"
+    if check == "folder_name":
+        return f"{column}: {shown} cannot name a report folder"
     return f"{column}: {shown} fails {check}"
 
 
@@ -457,22 +490,25 @@ def failing_rows(frame: pd.DataFrame, table: str, file: str) -> tuple[dict[int, 
     hides that column's other checks."""
     import pandera.errors
 
+    rest, sentences, bad_dates = parse_dates(frame, table)
+    sentences = [f"{table} ({file}): {p}" for p in sentences]
     reasons: dict[int, list[str]] = {}
-    sentences: list[str] = []
-    rest = frame
+    for column, row in sorted(bad_dates):
+        reasons.setdefault(int(row), []).append(_reason(table, column, "coerce_dtype", frame.at[row, column]))
     while True:
         try:
             pandera_schema(table).validate(rest, lazy=True)
             return reasons, list(dict.fromkeys(sentences))
         except pandera.errors.SchemaErrors as exc:
-            sentences += [f"{table} ({file}): {p}" for p in problems(exc, table, list(frame.columns))]
+            sentences += [f"{table} ({file}): {p}" for p in problems(exc, table, list(frame.columns), bad_dates)]
             cases = exc.failure_cases
             cases = cases[cases["index"].notna() & ~cases["check"].astype(str).str.startswith("dtype(")]
             if cases.empty:
                 raise InputError("; ".join(dict.fromkeys(sentences))) from None
             for row, column, check, value in zip(cases["index"], cases["column"], cases["check"],
                                                  cases["failure_case"], strict=True):
-                reasons.setdefault(int(row), []).append(_reason(table, column, check, value))
+                if (column, row) not in bad_dates:  # a date that is not ISO is empty here, and said already
+                    reasons.setdefault(int(row), []).append(_reason(table, column, check, value))
             rest = rest.drop(index=sorted({int(i) for i in cases["index"]}))
 
 
@@ -536,7 +572,16 @@ def prepare(mapping: Mapping, folder: Path) -> dict[str, TableImport]:
     if not folder.is_dir():
         raise InputError(f"Export folder '{folder}' does not exist or is not a folder.")
     read = _Reader(folder)
-    items = {t: convert_table(mapping, t, read) for t in TABLES if t in mapping.tables}
+    items, unreadable = {}, []
+    for table in (t for t in TABLES if t in mapping.tables):
+        try:
+            items[table] = convert_table(mapping, table, read)
+        except (InputError, ParameterError) as exc:  # say every file that cannot be read, not the first
+            unreadable.append(str(exc))
+    if len(unreadable) == 1:
+        raise InputError(unreadable[0])
+    if unreadable:
+        raise InputError(f"{len(unreadable)} export files cannot be imported:\n- " + "\n- ".join(unreadable))
     check(items)
     return items
 
@@ -575,7 +620,11 @@ def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> 
     try:
         for table, item in items.items():
             item.kept.to_csv(staging / f"{table}.csv", index=False)
-        counts = load_folder(staging, out / "workspace.duckdb")
+        try:
+            counts = load_folder(staging, out / "workspace.duckdb")
+        except InputError as exc:  # name the import, not a staging folder that is about to be removed
+            raise InputError(str(exc).replace(f"Cannot load data folder '{staging}'",
+                                              "The imported tables cannot be loaded")) from None
         for table in items:
             (staging / f"{table}.csv").replace(out / f"{table}.csv")
     finally:

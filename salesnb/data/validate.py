@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,27 +43,98 @@ def find_inputs(folder: Path) -> dict[str, Path]:
     return found
 
 
+def raw_header(path: Path, kind: str, **read_options) -> list[str]:
+    """The header row as written (pandas renames a repeated name to 'name.1')."""
+    if kind == "excel":
+        head = pd.read_excel(path, header=None, nrows=1, dtype=object, **read_options)
+    else:
+        head = pd.read_csv(path, header=None, nrows=1, dtype=str, **read_options)
+    return [str(c) for c in head.iloc[0].tolist()] if len(head) else []
+
+
+def refuse_repeated_columns(name: str, header: list[str]) -> None:
+    """Raise when a column name appears twice in a header (one of the two would be silently lost)."""
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise InputError(f"{name}: column{'s' if len(repeated) > 1 else ''} {', '.join(map(repr, repeated))} "
+                         f"appear{'' if len(repeated) > 1 else 's'} more than once in the header row; keep one.")
+
+
+def _nul_row(path: Path, block: int = 1 << 24) -> int | None:
+    """Spreadsheet row of the first NUL byte of a text file (a binary or UTF-16 file), or None."""
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                return lines + chunk.count(b"\n", 0, at) + 1
+            lines += chunk.count(b"\n")
+    return None
+
+
+def check_csv(path: Path, encoding: str = "utf-8", sep: str = ",") -> None:
+    """Refuse what pandas would read silently wrong: NUL bytes, a repeated column name, a first row longer than
+    the header (pandas would take its first values as an index and shift every column)."""
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))  # NUL bytes are normal there
+    if not wide and (row := _nul_row(path)) is not None:
+        raise InputError(f"{path.name}: row {row} holds a NUL character: the file is binary or UTF-16, not a text "
+                         "CSV in the expected encoding; save it as CSV UTF-8.")
+    with open(path, encoding=encoding, newline="") as f:
+        rows = list(itertools.islice(csv.reader(f, delimiter=sep), 2))
+    if not rows:
+        return
+    header = [c.strip() for c in rows[0]]
+    refuse_repeated_columns(path.name, header)
+    if len(rows) > 1 and len(rows[1]) > len(header):
+        raise InputError(f"{path.name}: row 2 has {len(rows[1])} values where the header row has {len(header)} "
+                         "columns (a separator inside an unquoted value?).")
+
+
+def csv_error(path: Path, exc: pd.errors.ParserError) -> InputError:
+    """pandas' tokenizer error in the user's words, with the row."""
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if m:
+        return InputError(f"{path.name}: row {m[2]} has {m[3]} values where the header row has {m[1]} columns "
+                          "(a separator inside an unquoted value?).")
+    m = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+    if m:
+        return InputError(f"{path.name}: a quote opened on row {int(m[1]) + 1} is never closed.")
+    return InputError(f"{path.name}: cannot be read as CSV: {exc}")
+
+
 def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Yield a file's rows in chunks, indexed by their spreadsheet row number."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            chunks = pd.read_csv(path, dtype=str, chunksize=chunk_rows, skipinitialspace=True)
+            check_csv(path)
+            chunks = pd.read_csv(path, dtype=str, chunksize=chunk_rows, skipinitialspace=True, index_col=False)
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
             chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(chunk_rows))
         else:
+            refuse_repeated_columns(path.name, raw_header(path, "excel"))
             chunks = iter([pd.read_excel(path, dtype=object)])
         start = FIRST_DATA_ROW
         for chunk in chunks:
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
             yield chunk
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        if isinstance(exc, pd.errors.EmptyDataError):
-            raise InputError(f"{path.name}: the file is empty (no header row).") from exc
-        raise InputError(f"{path.name}: cannot be read as {suffix[1:]}: {exc}") from exc
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path.name}: the file is empty (no header row).") from None
+    except pd.errors.ParserError as exc:
+        raise csv_error(path, exc) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name}: is not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8, "
+                         "or import it with a mapping that names its encoding (salesnb import).") from None
+    except IsADirectoryError:
+        raise InputError(f"{path.name}: is a folder, not a file.") from None
+    except Exception as exc:  # noqa: BLE001 - readers raise many types for a damaged or disguised file
+        raise InputError(f"{path.name}: cannot be read as {suffix[1:]} (damaged, or another kind of file under this "
+                         f"name): {type(exc).__name__}: {exc}") from None
 
 
 def _rows(index: pd.Series) -> str:
@@ -83,7 +158,11 @@ def _describe(table: str, column: str, check: str, cases: pd.DataFrame, found: l
     eg = _examples(cases["failure_case"])
     if check == "column_in_dataframe":
         missing = ", ".join(f"'{c}'" for c in cases["failure_case"])
-        return f"required column {missing} is missing (columns found: {', '.join(found)})"
+        several = len(cases) > 1
+        hint = next((f"; the file seems to be separated by '{sep}': import it with a mapping that sets `delimiter`"
+                     for sep in (";", "\t", "|") if len(found) == 1 and sep in found[0]), "")
+        return (f"required column{'s' if several else ''} {missing} {'are' if several else 'is'} missing "
+                f"(columns found: {', '.join(found)}){hint}")
     if check.startswith("coerce_dtype"):
         kind = KINDS[field.kind][2] if field else "the expected type"
         return f"{what} that cannot be read as a {kind} {where}: e.g. {eg}"
@@ -111,10 +190,12 @@ def _describe(table: str, column: str, check: str, cases: pd.DataFrame, found: l
     return f"{what} that fail check {check} {where}"
 
 
-def problems(exc: Exception, table: str, found: list[str]) -> list[str]:
-    """Turn pandera's failure cases into one sentence per column and check."""
+def problems(exc: Exception, table: str, found: list[str], known: frozenset = frozenset()) -> list[str]:
+    """Turn pandera's failure cases into one sentence per column and check (`known`: (column, row) pairs
+    already reported)."""
     cases = exc.failure_cases.copy()
     cases["column"] = cases["column"].where(cases["column"].notna(), "")
+    cases = cases[[(c, i) not in known for c, i in zip(cases["column"], cases["index"], strict=True)]]
     coerce_failed = set(cases.loc[cases["check"].str.startswith("coerce_dtype"), "column"])
     noise = cases["check"].str.startswith("dtype(") | (
         cases["column"].isin(coerce_failed) & ~cases["check"].str.startswith("coerce_dtype")
@@ -125,22 +206,47 @@ def problems(exc: Exception, table: str, found: list[str]) -> list[str]:
     return out
 
 
+def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], frozenset]:
+    """Date columns read as ISO dates (YYYY-MM-DD) only, so 03/08/2026 is never guessed day- or month-first;
+    the sentences for values that are not, and their (column, row) pairs."""
+    out, sentences, bad_cells = df.copy(), [], set()
+    found = list(df.columns)
+    for f in TABLES[table].fields:
+        if f.kind != "date" or f.name not in df.columns or pd.api.types.is_datetime64_any_dtype(df[f.name]):
+            continue
+        raw = df[f.name]
+        given = raw.notna() & (raw.astype(str).str.strip() != "")
+        parsed = pd.to_datetime(raw.where(given), format="ISO8601", errors="coerce")
+        bad = given & parsed.isna()
+        if bad.any():
+            cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})
+            sentences.append(_describe(table, f.name, "coerce_dtype", cases, found))
+            bad_cells |= {(f.name, i) for i in raw.index[bad]}
+        out[f.name] = parsed
+    return out, sentences, frozenset(bad_cells)
+
+
 def validate_frame(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
     """Validate and type one chunk of a table; raise InputError naming file, columns and rows."""
     import pandera.errors
 
     schema = pandera_schema(table)
+    dated, found, known = parse_dates(df, table)
     try:
-        typed = schema.validate(df, lazy=True)
+        typed = schema.validate(dated, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        raise InputError(
-            "; ".join(f"{source}: {p}" for p in problems(exc, table, list(df.columns)))
-        ) from None
+        found += problems(exc, table, list(df.columns), known)
+    if found:
+        raise InputError("; ".join(f"{source}: {p}" for p in sorted(found, key=_column_of)))
     out = typed.reindex(columns=TABLES[table].columns)
     for f in TABLES[table].fields:
         if f.name not in df.columns:
             out[f.name] = pd.Series(None, index=out.index, dtype=KINDS[f.kind][0])
     return out
+
+
+def _column_of(sentence: str) -> str:
+    return sentence.split("'")[1] if "'" in sentence else ""
 
 
 def check_references(

@@ -90,21 +90,24 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
             file_errors: list[str] = []
             key_parts = []
             counts[table] = 0
-            for chunk in read_chunks(path):
-                file_errors += check_references(chunk, table, path.name, keys)
-                try:
-                    typed = validate_frame(chunk, table, path.name)
-                except InputError as exc:
-                    file_errors.append(str(exc))
-                    continue
-                if file_errors:
-                    continue
-                if table in REFERENCED:
-                    key_parts.append(typed[REFERENCED[table]])
-                con.register("chunk", typed)
-                con.execute(f'INSERT INTO "{table}" SELECT * FROM chunk')
-                con.unregister("chunk")
-                counts[table] += len(typed)
+            try:
+                for chunk in read_chunks(path):
+                    file_errors += check_references(chunk, table, path.name, keys)
+                    try:
+                        typed = validate_frame(chunk, table, path.name)
+                    except InputError as exc:
+                        file_errors.append(str(exc))
+                        continue
+                    if file_errors:
+                        continue
+                    if table in REFERENCED:
+                        key_parts.append(typed[REFERENCED[table]])
+                    con.register("chunk", typed)
+                    con.execute(f'INSERT INTO "{table}" SELECT * FROM chunk')
+                    con.unregister("chunk")
+                    counts[table] += len(typed)
+            except InputError as exc:  # an unreadable file: say so, and go on checking the others
+                file_errors.append(str(exc))
             if not file_errors:
                 file_errors += _duplicates(con, table, path.name)
             if key_parts:

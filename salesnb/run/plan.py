@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import explain
-from salesnb.core.scope import ALL, EACH_TEAM, LATEST, latest_month
+from salesnb.core.scope import ALL, EACH_TEAM, LATEST, TEAM_NAME_RULE, folder_safe, latest_month
 from salesnb.data.workspace import Workspace, ensure_loaded
 from salesnb.report.registry import REPORTS, Report
 from salesnb.run.params import Plan, Settings, load_settings
@@ -78,10 +78,10 @@ def _report(name: str, settings: Settings) -> Report:
 
 
 def _teams(wanted: list[str], known: list[str]) -> list[str]:
-    unsafe = [t for t in known if "/" in t or "\\" in t or t.startswith(".") or not t.strip()]
-    if unsafe:
-        raise ParameterError(f"Team name(s) {', '.join(map(repr, unsafe))} in the reps table cannot "
-                             "name a report folder: avoid '/', '\\' and a leading '.'.")
+    unsafe = [t for t in known if not folder_safe(t)]
+    if unsafe:  # validation refuses them; a workspace loaded otherwise (a warehouse) is checked here
+        raise ParameterError(f"Team name(s) {', '.join(map(repr, unsafe))} in the data cannot name a report "
+                             f"folder: {TEAM_NAME_RULE}.")
     teams: list[str] = []
     for team in wanted:
         if team == EACH_TEAM:
