@@ -4,7 +4,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -366,3 +368,107 @@ def test_a_report_past_its_wall_clock_limit_is_stopped(project, monkeypatch):
     assert time.perf_counter() - started < 40
     runs = json.loads((project / "outputs" / "2026-10" / "runs.json").read_text())
     assert runs["a/98_slow"]["message"] == "NotebookTimeout: stopped after 4 s (notebook_timeout)"
+
+
+def _alive(pid: int) -> bool:
+    """A process that still runs (a zombie waiting for its parent to read its status does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_a_kernel_and_what_it_started_are_stopped_at_the_time_limit(project, monkeypatch, tmp_path):
+    _register(monkeypatch, "97_child")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
+    params.metadata["tags"] = ["parameters"]
+    marker = tmp_path / "child.pid"
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'])\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\ntime.sleep(60)")]
+    nbformat.write(nb, project / "notebooks" / "97_child.ipynb")
+    defaults = project / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text() + "notebook_timeout: 6\n")
+    assert _run(project, "--notebook", "97_child", "--team", "a") == 1
+    child = int(marker.read_text())
+    deadline = time.time() + 5
+    while _alive(child) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(child)
+
+
+def _batch(project: Path) -> subprocess.Popen:
+    plan = project / "plan.yaml"
+    plan.write_text("notebooks: [02_reporting, 04_pricing, 06_performance, 01_data_quality]\nteams: [all, a, b]\n"
+                    "months: ['2026-10']\n")
+    return subprocess.Popen([str(Path(os.sys.executable).parent / "salesnb"), "run", "--params",
+                             str(project / "params"), "--plan", str(plan), "--quiet", "--workers", "2"],
+                            cwd=project, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _wait_for_kernels(batch: subprocess.Popen, count: int = 2, timeout: float = 60) -> set[int]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        family = _descendants(batch.pid)
+        kernels = [p for p in family if "ipykernel" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")]
+        if len(kernels) >= count:
+            return family
+        time.sleep(0.3)
+    raise AssertionError("the batch started no kernel")
+
+
+def _leftovers(project: Path) -> list[Path]:
+    return [p for p in (project / "outputs").rglob(".*") if p.name != ".runs.lock"]
+
+
+def test_ctrl_c_stops_the_batch_cleanly_and_records_what_did_not_finish(project):
+    batch = _batch(project)
+    family = _wait_for_kernels(batch)
+    stopped = time.perf_counter()
+    os.killpg(batch.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    out, err = batch.communicate(timeout=60)
+    assert batch.returncode == 130 and time.perf_counter() - stopped < 15
+    assert "Traceback" not in err and "Interrupted:" in err
+    time.sleep(1.5)
+    assert not [p for p in family if _alive(p)]  # workers, kernels: all gone
+    assert not _leftovers(project)
+    runs = json.loads((project / "outputs" / "2026-10" / "runs.json").read_text())
+    statuses = [r["status"] for r in runs.values()]
+    assert len(runs) == 12 and "interrupted" in statuses and set(statuses) <= {"ok", "interrupted"}
+    index = (project / "outputs" / "2026-10" / "index.html").read_text()
+    assert index.count(">interrupted<") == statuses.count("interrupted")
+
+
+def test_a_killed_batch_leaves_no_process_and_the_next_run_cleans_up(project):
+    batch = _batch(project)
+    family = _wait_for_kernels(batch)
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.communicate(timeout=30)
+    deadline = time.time() + 10
+    while [p for p in family if _alive(p)] and time.time() < deadline:
+        time.sleep(0.3)
+    assert not [p for p in family if _alive(p)]  # workers die with the batch, kernels with their worker
+    assert _leftovers(project)  # the killed reports' staging folders, until the next run
+    assert _run(project, "--notebook", "02_reporting", "--team", "a") == 0
+    assert not _leftovers(project)
+    assert not [d for d in Path(tempfile.gettempdir()).glob("salesnb-kernel-*")
+                if int(d.name.split("-")[2]) in family]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
+from pandas.io.formats.style import Styler
 
 from salesnb.core.money import fmt as fmt_money
 from salesnb.domains.summary import format_value
@@ -132,6 +134,15 @@ def table(
             complete_in)
 
 
+_TABLE_IDS = itertools.count(1)
+
+
+def _style(df: pd.DataFrame) -> Styler:
+    """A Styler whose table id counts the tables of the report (pandas draws a random one), so that a rerun on
+    the same data writes the same HTML."""
+    return df.style.set_uuid(f"t{next(_TABLE_IDS)}")
+
+
 def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
@@ -150,7 +161,7 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
     formats |= {c: ratio for c in ratio_cols}
-    styler = shown.style.format({c: f for c, f in formats.items() if c in shown.columns},
+    styler = _style(shown).format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
     styler = styler.format_index(label, escape="html", axis=1).hide(axis="index", names=True)
@@ -294,7 +305,7 @@ def kpi_matrix(values: pd.DataFrame, status: pd.DataFrame, group: str) -> None:
     record("table", digest(values))
     cells = pd.DataFrame({m: [format_value(METRICS[m][1], x) for x in values[m]] for m in values.columns},
                          index=values.index)
-    styler = cells.style.apply(lambda col: [LIGHTS[s] for s in status[col.name]], axis=0)
+    styler = _style(cells).apply(lambda col: [LIGHTS[s] for s in status[col.name]], axis=0)
     styler = styler.format_index(lambda m: METRICS[m][0], escape="html", axis=1)
     styler = styler.format_index(escape="html", axis=0).hide(axis="index", names=True)
     styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left;"},

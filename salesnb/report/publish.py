@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import html
+import io
 import json
 import os
+import re
 import tempfile
+import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -19,9 +25,11 @@ from salesnb.report.glossary import glossary_html
 from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG, FIGURES_MIME
 
 RUNS_FILE = "runs.json"
+LOCK_FILE = ".runs.lock"
 GLOSSARY_FILE = "glossary.html"
 READABLE = 0o644  # published files are read by a web server or colleagues, like the reports
 TEMPLATES = Path(__file__).parent / "templates"
+MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 class DropStderr(Preprocessor):
@@ -60,18 +68,64 @@ def is_complete(nb: nbformat.NotebookNode) -> bool:
     return False
 
 
-def atomic_write(path: Path, text: str) -> None:
+def published(nb: nbformat.NotebookNode, paths: dict[str, str]) -> nbformat.NotebookNode:
+    """The executed notebook as it is shared: cell ids by position and no run times (a rerun on the same data
+    gives the same file), and every absolute path of `paths` replaced by its stand-in (longest first)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        for key in ("papermill", "execution"):
+            cell.get("metadata", {}).pop(key, None)
+    if "papermill" in nb.metadata:
+        nb.metadata["papermill"] = {"parameters": nb.metadata["papermill"].get("parameters", {})}
+    text = json.dumps(nb, ensure_ascii=False)
+    if paths:
+        stand_in = {json.dumps(old)[1:-1]: json.dumps(new)[1:-1] for old, new in paths.items()}
+        pattern = re.compile("|".join(re.escape(old) for old in sorted(stand_in, key=len, reverse=True)))
+        text = pattern.sub(lambda m: stand_in[m.group()], text)
+    text = MEMORY_ADDRESS.sub(">", text)  # "<Styler at 0x7fa7…>" differs on every run
+    return nbformat.from_dict(json.loads(text))
+
+
+def _meaning(path: Path, content: bytes) -> object:
+    """What a file says: its bytes, or for a workbook its parts without the save time it carries."""
+    if path.suffix != ".xlsx":
+        return content
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def write_if_changed(path: Path, content: bytes) -> None:
+    """Publish a file only when what it says changed, so a rerun that changes nothing changes no file."""
+    if path.exists() and _meaning(path, path.read_bytes()) == _meaning(path, content):
+        return
+    atomic_write(path, content)
+
+
+def atomic_write(path: Path, text: str | bytes) -> None:
     """Write a file so readers see the old content or the new, never a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.chmod(tmp, READABLE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def locked(month_dir: Path) -> Iterator[None]:
+    """Hold the month's run-record lock: two batches recording at once keep both their entries."""
+    month_dir.mkdir(parents=True, exist_ok=True)
+    with open(month_dir / LOCK_FILE, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def record_runs(month_dir: Path, results: list[dict]) -> dict:
@@ -101,6 +155,9 @@ def _cell(month_dir: Path, run: dict) -> str:
         return f'<a class="ok" href="{esc(base)}.html" title="{esc(run["finished"])}">open</a>{note}'
     if run["status"] == "skipped":
         return f'<span class="note">{esc(run["message"])}</span>'
+    if run["status"] == "interrupted":
+        kept = f' <a href="{esc(base)}.html">earlier report</a>' if written else ""
+        return f'<span class="failed">interrupted</span>{kept}<div class="note">{esc(run["message"])}</div>'
     kept = f' <a href="{esc(base)}.html">earlier report</a>' if written else ""
     return (f'<span class="failed">failed</span>{kept} <a href="{esc(base)}.error.ipynb">error notebook</a>'
             f'<div class="note">{esc(run["message"])}</div>')

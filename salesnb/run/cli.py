@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import yaml
 from salesnb.core.errors import SalesnbError
 from salesnb.core.scope import ALL
 from salesnb.run.params import PARAMS_DIR, Plan, load_plan
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -63,9 +66,18 @@ def _run(args: argparse.Namespace) -> int:
                  "workers": args.workers}
     settings, jobs = plan_jobs(plan, Path(args.params), overrides, _extra(args.param))
     print(f"Running {len(jobs)} report(s) on {settings.workspace_path}")
-    results = run_jobs(jobs, settings.workers, progress=not args.quiet)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a batch as cleanly as Ctrl-C
+    try:
+        results = run_jobs(jobs, settings.workers, progress=not args.quiet)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for index in publish_index(results):
         print(f"Index: {index}")
+    stopped = [r for r in results if r["status"] == "interrupted"]
+    if stopped:
+        print(f"Interrupted: {sum(r['status'] == 'ok' for r in results)} report(s) written, {len(stopped)} not "
+              "finished (marked 'interrupted' in the index); earlier reports were kept.", file=sys.stderr)
+        return INTERRUPTED
     failed = [r for r in results if r["status"] == "failed"]
     for r in results:
         if r["status"] == "skipped":
@@ -76,6 +88,10 @@ def _run(args: argparse.Namespace) -> int:
     written = sum(r["status"] == "ok" for r in results)
     print(f"{written} report(s) written, {len(failed)} failed, {len(results) - written - len(failed)} skipped.")
     return 1 if failed else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -197,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except SalesnbError as exc:
         print(f"salesnb: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("salesnb: interrupted.", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -17,6 +20,7 @@ from pathlib import Path
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
@@ -42,13 +46,24 @@ class NotebookTimeout(Exception):
     """A report ran longer than its wall-clock limit."""
 
 
+_KERNELS: list = []  # kernel managers running in this process, stopped with it
+_STAGING: set[Path] = set()  # staging and kernel folders of this process, removed when it is stopped
+STALE = re.compile(r"^\.[^/]+\.(\d+)\.\w+(\.tmp)?$")  # .<name>.<pid>.<random>[.tmp]
+KERNEL_DIR = "salesnb-kernel-"
+
+
+def _kill_group(km) -> None:
+    """Stop a kernel and every process it started (the kernel leads its own process group)."""
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
 def _kill(managers: list, expired: threading.Event) -> None:
     expired.set()
     for km in managers:
-        pid = getattr(getattr(km, "provisioner", None), "pid", None)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill_group(km)
 
 
 def _execute(job: Job, staging: Path) -> None:
@@ -56,8 +71,10 @@ def _execute(job: Job, staging: Path) -> None:
     from jupyter_client.kernelspec import NoSuchKernel
 
     for attempt in range(1, KERNEL_START_TRIES + 1):
-        socket_dir = tempfile.mkdtemp(prefix="salesnb-kernel-")
-        managers: list = []
+        socket_dir = tempfile.mkdtemp(prefix=f"{KERNEL_DIR}{os.getpid()}-")
+        _STAGING.add(Path(socket_dir))
+        managers: list = _KERNELS
+        started_here = len(managers)
         expired = threading.Event()
         watchdog = threading.Timer(job.notebook_timeout, _kill, (managers, expired))
         watchdog.start()
@@ -79,7 +96,11 @@ def _execute(job: Job, staging: Path) -> None:
             time.sleep(0.5 * attempt)
         finally:
             watchdog.cancel()
+            for km in managers[started_here:]:
+                _kill_group(km)  # whatever a cell left running goes with the kernel
+            del managers[started_here:]
             shutil.rmtree(socket_dir, ignore_errors=True)
+            _STAGING.discard(Path(socket_dir))
 
 
 def _ran_any_cell(path: Path) -> bool:
@@ -89,12 +110,23 @@ def _ran_any_cell(path: Path) -> bool:
     return any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
 
 
+def _stand_ins(job: Job, staging: Path, exports: Path) -> dict[str, str]:
+    """What each absolute path in an executed notebook becomes when it is shared: paths relative to the report's
+    folder for the data and the project, '.' for the staging folders, <python> for the interpreter's files."""
+    folder = job.report.parent.resolve()
+    here = {str(Path(p).resolve()): os.path.relpath(Path(p).resolve(), folder)
+            for p in (job.parameters.get("workspace", ""), job.source, job.cwd, os.getcwd()) if p}
+    python = {p: "<python>" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}}
+    home = {str(Path.home()): "~"} if len(Path.home().parts) > 1 else {}
+    return home | here | python | {str(exports): ".", str(staging): "."}
+
+
 def run_job(job: Job) -> dict:
     """Execute one report into a staging file; publish it only if it completed."""
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from salesnb.report.publish import atomic_write, is_complete, to_html
+    from salesnb.report.publish import atomic_write, is_complete, published, to_html, write_if_changed
 
     if job.skipped:
         return {**asdict(job), "status": "skipped",
@@ -102,7 +134,8 @@ def run_job(job: Job) -> dict:
     started = time.perf_counter()
     report = job.report
     report.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.notebook}.", dir=report.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.notebook}.{os.getpid()}.", dir=report.parent))
+    _STAGING.add(tmp)
     staging = tmp / f"{job.notebook}.ipynb"
     error_nb = report.with_suffix(".error.ipynb")
     status, message = "ok", ""
@@ -121,41 +154,72 @@ def run_job(job: Job) -> dict:
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
             status, message = "failed", f"{type(exc).__name__}: {exc}"
         if status == "ok":
-            title = f"{job.title} — {job.team} — {job.month}"
-            html_tmp = tmp / "report.html"
-            html_tmp.write_text(to_html(nb, title), encoding="utf-8")
+            shared = published(nb, _stand_ins(job, tmp, exports))
+            page = to_html(shared, f"{job.title} — {job.team} — {job.month}").encode("utf-8")
             for item in sorted(exports.glob("*")) if exports.exists() else []:
-                os.replace(item, report.parent / item.name)
-            os.replace(staging, report.with_suffix(".ipynb"))
-            os.replace(html_tmp, report)
+                write_if_changed(report.parent / item.name, item.read_bytes())
+            write_if_changed(report.with_suffix(".ipynb"), nbformat.writes(shared).encode("utf-8"))
+            write_if_changed(report, page)
             error_nb.unlink(missing_ok=True)
         elif staging.exists():
-            os.replace(staging, error_nb)
+            shared = published(nbformat.read(staging, as_version=4), _stand_ins(job, tmp, exports))
+            atomic_write(error_nb, nbformat.writes(shared))
         else:
             atomic_write(error_nb, "{}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _STAGING.discard(tmp)
     return {**asdict(job), "status": status,
             "message": message[:500],
             "seconds": round(time.perf_counter() - started, 2), "report": str(report)}
 
 
-def _pool_run(jobs: list[Job], workers: int, bar) -> list[dict]:
+def _stop_worker(signum: int, frame: object) -> None:
+    """SIGTERM in a worker: kill its kernels, remove its staging folders, exit at once."""
+    for km in list(_KERNELS):
+        _kill_group(km)
+    for path in list(_STAGING):
+        shutil.rmtree(path, ignore_errors=True)
+    os._exit(130)
+
+
+def _worker_start(parent: int) -> None:
+    """A pool worker leaves Ctrl-C to the batch, cleans up on SIGTERM, and dies with the batch (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the batch died before prctl took effect
+        os._exit(1)
+
+
+def _pool_run(jobs: list[Job], workers: int, bar, results: list[dict]) -> None:
+    """Run jobs, appending each result as it comes; on Ctrl-C stop the workers (and their kernels) first."""
     if not jobs:
-        return []
-    results = []
+        return
     if min(workers, len(jobs)) == 1:
         for job in jobs:
             results.append(run_job(job))
             bar.update()
-        return results
+        return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
-        futures = [pool.submit(run_job, job) for job in jobs]
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    futures = [pool.submit(run_job, job) for job in jobs]
+    try:
         for future in as_completed(futures):
             results.append(future.result())
             bar.update()
-    return results
+    except KeyboardInterrupt:
+        seen = {id(r) for r in results}
+        finished = [f for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+        results += [f.result() for f in finished if id(f.result()) not in seen]
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(ProcessLookupError, OSError):
+                process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def with_written_links(job: Job, results: list[dict]) -> Job:
@@ -166,23 +230,65 @@ def with_written_links(job: Job, results: list[dict]) -> Job:
     return replace(job, parameters=job.parameters | {"reports": links})
 
 
+def interrupted(job: Job) -> dict:
+    """The record of a report the batch did not finish because it was stopped."""
+    return {**asdict(job), "status": "interrupted", "message": "the run was stopped before this report finished",
+            "seconds": 0.0, "report": str(job.report)}
+
+
+def clean_stale(outputs: list[Path]) -> int:
+    """Remove staging folders, half-written files and kernel folders left by runs that were killed; those of
+    runs still alive are kept. Returns how many were removed."""
+    candidates = [p for root in outputs for pattern in (".*", "*/.*", "*/*/.*") for p in root.glob(pattern)]
+    candidates += Path(tempfile.gettempdir()).glob(f"{KERNEL_DIR}*")
+    removed = 0
+    for path in candidates:
+        m = STALE.match(path.name) or re.match(rf"^{KERNEL_DIR}(\d+)-", path.name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
 def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
     """Run jobs on a pool of processes (one per core by default), with a progress bar; reports that link to
-    others (the overview) run last, linking only to what was written."""
+    others (the overview) run last, linking only to what was written. On Ctrl-C the running reports are stopped
+    and every report not finished is recorded as interrupted."""
     from tqdm import tqdm
 
     workers = workers or os.cpu_count() or 1
+    clean_stale(sorted({Path(j.outputs) for j in jobs}))
     bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
     summaries = [j for j in jobs if "reports" in j.parameters]
-    results = _pool_run([j for j in jobs if "reports" not in j.parameters], workers, bar)
-    results += _pool_run([with_written_links(j, results) for j in summaries], workers, bar)
-    bar.close()
+    results: list[dict] = []
+    try:
+        _pool_run([j for j in jobs if "reports" not in j.parameters], workers, bar, results)
+        _pool_run([with_written_links(j, results) for j in summaries], workers, bar, results)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
+        done = {(r["month"], r["team"], r["notebook"]) for r in results}
+        results += [interrupted(j) for j in jobs if (j.month, j.team, j.notebook) not in done]
+    finally:
+        bar.close()
     return sorted(results, key=lambda r: (r["month"], r["team"], r["notebook"]))
 
 
 def publish_index(results: list[dict]) -> list[Path]:
     """Update each month's run record and index page; return the index paths."""
-    from salesnb.report.publish import record_runs, write_index
+    from salesnb.report.publish import locked, record_runs, write_index
 
     paths = []
     by_month: dict[tuple[str, str], list[dict]] = {}
@@ -190,5 +296,6 @@ def publish_index(results: list[dict]) -> list[Path]:
         by_month.setdefault((r["outputs"], r["month"]), []).append(r)
     for (outputs, month), rs in sorted(by_month.items()):
         month_dir = Path(outputs) / month
-        paths.append(write_index(month_dir, month, record_runs(month_dir, rs)))
+        with locked(month_dir):
+            paths.append(write_index(month_dir, month, record_runs(month_dir, rs)))
     return paths
