@@ -83,6 +83,12 @@ def test_scope_cannot_be_overridden_as_a_report_parameter(project, name):
         plan_jobs(Plan(notebooks=["02_reporting"], teams=["a"]), project / "params", extra={name: "b"})
 
 
+@pytest.mark.parametrize("notebook, name", [("04_pricing", "output_dir"), ("00_overview", "reports")])
+def test_what_the_run_sets_cannot_be_overridden(project, notebook, name):
+    with pytest.raises(ParameterError, match=f"{name} cannot be set as a report parameter: salesnb run sets it"):
+        plan_jobs(Plan(notebooks=[notebook], teams=["a"]), project / "params", extra={name: "/etc"})
+
+
 def test_unknown_notebook(project):
     with pytest.raises(ParameterError, match="Notebook '99_nothing' not found.*02_reporting"):
         _jobs(project, notebooks=["99_nothing"])

@@ -472,3 +472,19 @@ def test_a_killed_batch_leaves_no_process_and_the_next_run_cleans_up(project):
     assert not _leftovers(project)
     assert not [d for d in Path(tempfile.gettempdir()).glob("salesnb-kernel-*")
                 if int(d.name.split("-")[2]) in family]
+
+
+def test_a_rerun_on_the_same_data_changes_no_file_and_shares_no_server_path(project, monkeypatch):
+    assert _run(project, "--notebook", "04_pricing", "--team", "a") == 0
+    folder = project / "outputs" / "2026-10" / "a"
+    first = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert _run(project, "--notebook", "04_pricing", "--team", "a") == 0
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == first
+    _register(monkeypatch, "99_failing")
+    _failing_notebook(project / "notebooks" / "99_failing.ipynb")
+    assert _run(project, "--notebook", "99_failing", "--team", "a") == 1
+    for shared in (folder / "04_pricing.ipynb", folder / "99_failing.error.ipynb"):
+        text = shared.read_text()
+        for server_path in (str(project), os.sys.prefix, os.sys.base_prefix, tempfile.gettempdir() + "/"):
+            assert server_path not in text, (shared.name, server_path)
+    assert '"../../../data/workspace.duckdb"' in (folder / "04_pricing.ipynb").read_text()

@@ -17,6 +17,7 @@ from salesnb.report.registry import REPORTS, Report
 from salesnb.run.params import Plan, Settings, load_settings
 
 SET_BY_PLAN = ("workspace", "team", "month")
+SET_BY_RUN = ("output_dir", "reports")  # where exports go, which reports the overview links to
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,10 @@ def report_parameters(report: Report, given: dict[str, Any], scope: dict[str, st
 
 def _given(report: Report, settings: Settings, extra: dict | None) -> dict[str, Any]:
     given = settings.notebooks.get(report.name, {}) | (extra or {})
+    fixed = sorted(set(given) & set(SET_BY_RUN))
+    if fixed:
+        raise ParameterError(f"{', '.join(fixed)} cannot be set as a report parameter: salesnb run sets "
+                             "it for each report (exports go beside the report, in --outputs).")
     if settings.forecasting and "forecasting" in report.params.model_fields:
         given = {"forecasting": settings.forecasting} | given
     return given

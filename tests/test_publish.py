@@ -1,0 +1,60 @@
+"""The run record under concurrent batches, and published files that do not change when nothing changed."""
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from salesnb.report.publish import published, write_if_changed
+from salesnb.run.execute import publish_index
+
+
+def _record(outputs: str, who: str, n: int) -> None:
+    for i in range(n):
+        publish_index([{"outputs": outputs, "month": "2026-10", "team": f"{who}{i}", "notebook": "02_reporting",
+                        "title": "Sales reporting", "status": "ok", "message": "", "seconds": 1.0,
+                        "without": ""}])
+
+
+def test_two_batches_recording_at_once_keep_every_entry(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    batches = [ctx.Process(target=_record, args=(str(tmp_path), who, 150)) for who in ("x", "y")]
+    for b in batches:
+        b.start()
+    for b in batches:
+        b.join(120)
+    assert [b.exitcode for b in batches] == [0, 0]
+    runs = json.loads((tmp_path / "2026-10" / "runs.json").read_text())
+    assert len(runs) == 300
+    index = (tmp_path / "2026-10" / "index.html").read_text()
+    assert all(f">{who}{i}<" in index for who in "xy" for i in range(150))
+
+
+def test_a_shared_notebook_has_stable_ids_no_run_times_and_no_absolute_path():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('workspace = "/srv/crm/data/workspace.duckdb"')
+    cell.metadata["papermill"] = {"start_time": "2026-12-01T10:00:00", "duration": 1.2}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=(
+        "/opt/venv/lib/python3.11/site-packages/pandas/x.py:1: Warning\n"))]
+    nb.cells = [cell]
+    nb.metadata["papermill"] = {"input_path": "/srv/crm/notebooks/02.ipynb", "output_path": "/srv/out/.02.1.x/02.ipynb",
+                                "parameters": {"workspace": "/srv/crm/data/workspace.duckdb"}, "start_time": "now"}
+    shared = published(nb, {"/srv/crm/data/workspace.duckdb": "../../data/workspace.duckdb", "/opt/venv": "<python>",
+                            "/srv/crm": "../..", "/srv/crm/data": "../../data"})
+    text = nbformat.writes(shared)
+    assert "/srv" not in text.replace("/srv/out", "") and "/opt/venv" not in text
+    assert '"../../data/workspace.duckdb"' in text and "<python>/lib/python3.11/site-packages" in text
+    assert shared.cells[0].id == "cell-0" and "papermill" not in shared.cells[0].metadata
+    assert shared.metadata["papermill"] == {"parameters": {"workspace": "../../data/workspace.duckdb"}}
+
+
+def test_an_unchanged_file_is_not_rewritten(tmp_path):
+    path = tmp_path / "report.html"
+    write_if_changed(path, b"<p>same</p>")
+    before = path.stat().st_mtime_ns
+    write_if_changed(path, b"<p>same</p>")
+    assert path.stat().st_mtime_ns == before
+    write_if_changed(path, b"<p>new</p>")
+    assert path.read_bytes() == b"<p>new</p>" and path.stat().st_mode & 0o777 == 0o644
+    assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]
