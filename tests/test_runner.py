@@ -488,3 +488,19 @@ def test_a_rerun_on_the_same_data_changes_no_file_and_shares_no_server_path(proj
         for server_path in (str(project), os.sys.prefix, os.sys.base_prefix, tempfile.gettempdir() + "/"):
             assert server_path not in text, (shared.name, server_path)
     assert '"../../../data/workspace.duckdb"' in (folder / "04_pricing.ipynb").read_text()
+
+
+def test_a_kernel_killed_mid_report_fails_that_report_only(project, monkeypatch):
+    _register(monkeypatch, "96_dies")
+    _failing_notebook(project / "notebooks" / "96_dies.ipynb")
+    nb = nbformat.read(project / "notebooks" / "96_dies.ipynb", as_version=4)
+    nb.cells[1].source = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
+    nbformat.write(nb, project / "notebooks" / "96_dies.ipynb")
+    plan = project / "plan.yaml"
+    plan.write_text('notebooks: [96_dies, 02_reporting]\nteams: [a, b]\nmonths: [latest]\n')
+    assert _run(project, "--plan", str(plan)) == 1
+    runs = json.loads((project / "outputs" / "2026-10" / "runs.json").read_text())
+    assert {k: r["status"] for k, r in runs.items()} == {"a/96_dies": "failed", "b/96_dies": "failed",
+                                                         "a/02_reporting": "ok", "b/02_reporting": "ok"}
+    assert "DeadKernelError" in runs["a/96_dies"]["message"] or "died" in runs["a/96_dies"]["message"]
+    assert not _leftovers(project)
