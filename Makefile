@@ -24,9 +24,11 @@ test: $(DEMO)/workspace.duckdb ## Run the tests, and every notebook on the demo 
 	$(BIN)/python -m pytest -q tests --nbval-lax notebooks
 
 bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_candidates.py
 	$(BIN)/python benchmarks/bench_dedup.py
 	$(BIN)/python benchmarks/bench_routes.py
 

@@ -53,11 +53,21 @@ def test_backtest_never_sees_the_months_it_forecasts():
     assert (last["forecast"] < 2 * s.iloc[-1]).all()
 
 
-def test_choose_lowest_wape_and_ties_go_to_simpler():
-    table = pd.DataFrame({"wape": [0.1, 0.1, 0.2, 0.3]},
-                         index=["prophet", "seasonal_naive", "naive", "moving_average"])
-    assert F.choose(table) == "seasonal_naive"
-    assert F.choose(table.assign(wape=[0.05, 0.1, 0.2, 0.3])) == "prophet"
+def test_the_combination_backtest_is_the_mean_of_its_members():
+    bt = pd.DataFrame({"origin": [1, 1, 1, 2, 2, 2], "step": 1, "month": [5, 5, 5, 6, 6, 6],
+                       "actual": [100.0] * 3 + [200.0] * 3, "model": ["a", "b", "c"] * 2,
+                       "forecast": [90.0, 120.0, 999.0, 210.0, 180.0, 0.0], "lower": np.nan, "upper": np.nan})
+    combo = F.combination_rows(bt, ["a", "b"])
+    assert combo["forecast"].tolist() == [105.0, 195.0] and set(combo["model"]) == {F.COMBINATION}
+    assert F.wape(combo["actual"].to_numpy(), combo["forecast"].to_numpy()) == pytest.approx(10 / 300)
+
+
+def test_ets_and_theta_follow_a_seasonal_series():
+    months = np.arange(48)
+    y = 1000 + 5 * months + 300 * np.sin(2 * np.pi * months / 12)
+    for model in (F.ets_forecast, F.theta_forecast):
+        got = model(y[:36], 12)
+        assert F.wape(y[36:], got) < 0.5 * F.wape(y[36:], np.repeat(y[35], 12)), model.__name__  # beats naive
 
 
 def test_short_history_falls_back_and_says_so():
@@ -77,12 +87,6 @@ def test_calibrated_interval_from_backtest_errors():
     assert 0 <= coverage <= 1
 
 
-def test_working_days_know_french_holidays():
-    days = F.working_days(pd.DatetimeIndex(["2026-05-01", "2026-02-01"]), "FR")
-    # May 2026: 21 weekdays minus 1 May, 8 May, 14 May (Ascension), 25 May (Whit Monday)
-    assert days.tolist() == [17, 20]
-
-
 def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(demo_dir):
     from salesnb.data.workspace import Workspace
     ws = Workspace(demo_dir / "workspace.duckdb")
@@ -94,7 +98,13 @@ def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(de
     parallel = F.forecast_many(series, settings, workers=2)
     org = parallel["all"]
     assert org.scores.loc["prophet", "wape"] < org.scores.loc["seasonal_naive", "wape"]
-    assert org.chosen == "prophet"
+    singles = org.scores.drop(F.COMBINATION)
+    members = list(singles["wape"].sort_values().index[:3])
+    assert org.chosen == F.COMBINATION and list(singles.index[singles["member"].astype(bool)]) == sorted(
+        members, key=list(singles.index).index)
+    history = org.history
+    mean = np.mean([F.predict(history, 3, m, settings)["yhat"].to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(org.forecast["yhat"].to_numpy(), mean)
     serial = F.forecast_many({"north": series["north"]}, settings, workers=1)
     pd.testing.assert_frame_equal(serial["north"].forecast, parallel["north"].forecast)
     summary = F.summary_table(parallel)

@@ -20,9 +20,9 @@ EXPLAINED_IN = {"revenue": "02_reporting", "margin_pct": "02_reporting", "attain
                 "hygiene": "01_data_quality", "enps": "09_team_pulse"}
 
 
-def forecast_settings(forecasting: dict, data: ReportData) -> ForecastSettings:
-    """The run's forecast settings (params/defaults.yaml `forecasting:`), with the scope's holidays."""
-    return ForecastSettings(**forecasting, country=data.scope.country or "")
+def forecast_settings(forecasting: dict) -> ForecastSettings:
+    """The run's forecast settings (params/defaults.yaml `forecasting:`), the same for every scope."""
+    return ForecastSettings(**forecasting)
 
 
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:

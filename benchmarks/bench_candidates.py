@@ -1,0 +1,93 @@
+"""Forecast candidates on real monthly series shipped in a package (pmdarima's wineind and airpassengers) and on
+the demo's organisation and teams: backtest WAPE of every candidate, the one chosen, 80% interval coverage.
+
+Protocol as in issue 17: origins after months n-12, n-9, n-6, n-3 of each series, horizon 3; at each origin the
+product's own procedure (inner backtest on the months before, choice, calibrated interval) makes the headline.
+Needs `pip install pmdarima` (for its bundled data only). Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from salesnb.data.demo import END_MONTH, generate
+from salesnb.data.workspace import Workspace, load_folder
+from salesnb.domains import forecast as F
+
+
+def real_series() -> dict[str, pd.Series]:
+    from pmdarima import datasets
+
+    out = {}
+    for name, load, start in (("wineind", datasets.load_wineind, "1980-01"),
+                              ("airpassengers", datasets.load_airpassengers, "1949-01")):
+        y = np.asarray(load(as_series=True), dtype=float)[-60:]  # five years, like a CRM export
+        out[name] = pd.Series(y, index=pd.date_range(start, periods=len(y), freq="MS"))
+    return out
+
+
+def demo_series() -> dict[str, pd.Series]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        generate(out)
+        load_folder(out, out / "workspace.duckdb")
+        ws = Workspace(out / "workspace.duckdb")
+        sales = ws.sales("all", END_MONTH, 120)
+        ws.close()
+    return {f"demo {k}": v for k, v in F.histories(sales, "all", END_MONTH, "revenue").items()}
+
+
+def prophet_default(history: pd.Series) -> np.ndarray:
+    """Prophet as it comes (additive, automatic yearly seasonality), for comparison with ours."""
+    from prophet import Prophet
+
+    model = Prophet(weekly_seasonality=False, daily_seasonality=False, uncertainty_samples=0)
+    model.fit(pd.DataFrame({"ds": history.index, "y": history.to_numpy()}), algorithm="LBFGS")
+    future = pd.DataFrame({"ds": pd.date_range(history.index[-1], periods=4, freq="MS")[1:]})
+    return model.predict(future)["yhat"].clip(lower=0).to_numpy()
+
+
+def evaluate(name: str, history: pd.Series, settings: F.ForecastSettings) -> dict:
+    n = len(history)
+    rows, picks, hits = [], [], []
+    for origin in (n - 12, n - 9, n - 6, n - 3):
+        train, actual = history.iloc[:origin], history.iloc[origin:origin + 3].to_numpy()
+        r = F.forecast_series(name, train, settings)
+        picks.append(r.chosen)
+        row = {"origin": origin, "headline": r.forecast["yhat"].to_numpy()}
+        for model in F.MODELS:
+            row[model] = F.predict(train, 3, model, settings)["yhat"].to_numpy()
+        ranked = list(r.scores["wape"].dropna().sort_values().index) if len(r.scores) else [r.chosen]
+        for k in (2, 3):
+            row[f"top{k}"] = np.mean([row[m] for m in ranked[:k]], axis=0)
+        row["median"] = np.median([row[m] for m in F.MODELS], axis=0)
+        row["prophet_default"] = prophet_default(train)
+        rows.append(row)
+        hits += list((actual >= r.forecast["lower"].to_numpy()) & (actual <= r.forecast["upper"].to_numpy()))
+    actual = np.concatenate([history.iloc[o["origin"]:o["origin"] + 3].to_numpy() for o in rows])
+    out = {"series": name, "chosen": "/".join(dict.fromkeys(picks))}
+    for model in ("headline", "top2", "top3", "median", *F.MODELS, "prophet_default"):
+        out[model] = F.wape(actual, np.concatenate([o[model] for o in rows]))
+    out["coverage_80"] = float(np.mean(hits))
+    return out
+
+
+def main() -> None:
+    settings = F.ForecastSettings()
+    series = real_series() | demo_series()
+    start = time.perf_counter()
+    table = pd.DataFrame([evaluate(name, h, settings) for name, h in series.items()]).set_index("series")
+    best = table[list(F.MODELS)].min(axis=1)
+    table["headline - best"] = table["headline"] - best
+    pd.set_option("display.width", 200)
+    print(table.round(3).to_string())
+    print(f"{len(series)} series, 4 origins each, {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
