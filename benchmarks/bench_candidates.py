@@ -42,13 +42,18 @@ def demo_series() -> dict[str, pd.Series]:
     return {f"demo {k}": v for k, v in F.histories(sales, "all", END_MONTH, "revenue").items()}
 
 
-def prophet_default(history: pd.Series) -> np.ndarray:
-    """Prophet as it comes (additive, automatic yearly seasonality), for comparison with ours."""
+def prophet_previous(history: pd.Series) -> np.ndarray:
+    """The configuration salesnb used before: multiplicative, 4 Fourier terms, a working-days regressor."""
     from prophet import Prophet
 
-    model = Prophet(weekly_seasonality=False, daily_seasonality=False, uncertainty_samples=0)
-    model.fit(pd.DataFrame({"ds": history.index, "y": history.to_numpy()}), algorithm="LBFGS")
-    future = pd.DataFrame({"ds": pd.date_range(history.index[-1], periods=4, freq="MS")[1:]})
+    months = pd.date_range(history.index[0], periods=len(history) + 3, freq="MS")
+    workdays = np.array([len(pd.bdate_range(m, m + pd.offsets.MonthEnd(0))) for m in months], dtype=float)
+    model = Prophet(yearly_seasonality=4 if len(history) >= 24 else False, weekly_seasonality=False,
+                    daily_seasonality=False, seasonality_mode="multiplicative", uncertainty_samples=0)
+    model.add_regressor("workdays", mode="multiplicative")
+    model.fit(pd.DataFrame({"ds": history.index, "y": history.to_numpy(), "workdays": workdays[:len(history)]}),
+              algorithm="LBFGS")
+    future = pd.DataFrame({"ds": months[len(history):], "workdays": workdays[len(history):]})
     return model.predict(future)["yhat"].clip(lower=0).to_numpy()
 
 
@@ -62,16 +67,13 @@ def evaluate(name: str, history: pd.Series, settings: F.ForecastSettings) -> dic
         row = {"origin": origin, "headline": r.forecast["yhat"].to_numpy()}
         for model in F.MODELS:
             row[model] = F.predict(train, 3, model, settings)["yhat"].to_numpy()
-        ranked = list(r.scores["wape"].dropna().sort_values().index) if len(r.scores) else [r.chosen]
-        for k in (2, 3):
-            row[f"top{k}"] = np.mean([row[m] for m in ranked[:k]], axis=0)
         row["median"] = np.median([row[m] for m in F.MODELS], axis=0)
-        row["prophet_default"] = prophet_default(train)
+        row["prophet_previous"] = prophet_previous(train)
         rows.append(row)
         hits += list((actual >= r.forecast["lower"].to_numpy()) & (actual <= r.forecast["upper"].to_numpy()))
     actual = np.concatenate([history.iloc[o["origin"]:o["origin"] + 3].to_numpy() for o in rows])
     out = {"series": name, "chosen": "/".join(dict.fromkeys(picks))}
-    for model in ("headline", "top2", "top3", "median", *F.MODELS, "prophet_default"):
+    for model in ("headline", "median", *F.MODELS, "prophet_previous"):
         out[model] = F.wape(actual, np.concatenate([o[model] for o in rows]))
     out["coverage_80"] = float(np.mean(hits))
     return out
