@@ -119,15 +119,69 @@ def test_months_before_the_first_sale_do_not_count_as_history():
     assert nothing.reason == "No sale yet: nothing to forecast from."
 
 
-def test_parts_sentence_compares_the_parts_with_the_whole():
-    from salesnb.domains.forecast import SeriesForecast, parts_sentence
+def _made(name, yhats, lower=None):
+    from salesnb.domains.forecast import SeriesForecast
 
-    def made(name, yhat):
-        fc = pd.DataFrame({"yhat": [yhat]}, index=pd.DatetimeIndex(["2026-11-01"]))
-        return SeriesForecast(name, pd.Series(dtype=float), pd.DataFrame(), "naive", "", fc)
+    idx = pd.date_range("2026-11-01", periods=len(yhats), freq="MS")
+    lower = yhats if lower is None else lower
+    fc = pd.DataFrame({"yhat": yhats, "lower": lower, "upper": [2 * v for v in yhats]}, index=idx, dtype=float)
+    return SeriesForecast(name, pd.Series(dtype=float), pd.DataFrame(), "naive", "Own.", fc)
 
-    results = {"north": made("north", 200.0), "R1": made("R1", 90.0), "R2": made("R2", 80.0)}
-    text = parts_sentence(results, "north")
-    assert text.startswith("For 2026-11 the 2 series below north add up to 170, -15.0% against its own forecast of 200")
-    assert "against its own forecast of 0" in parts_sentence(results | {"north": made("north", 0.0)}, "north")
-    assert parts_sentence({"north": made("north", 1.0)}, "north") == ""
+
+def test_parts_sentence_says_how_the_parts_make_up_the_whole():
+    results = {"north": _made("north", [200.0]), "R1": _made("R1", [90.0]), "R2": _made("R2", [80.0])}
+    assert F.parts_sentence(results, "north").startswith("For 2026-11 the 2 series below north add up to 170, its "
+                                                         "forecast. Forecasts are reconciled top-down")
+    text = F.parts_sentence(results, "north", unassigned=0.15)
+    assert "add up to 170 of its 200 forecast; the other 30 (15%) is for sales that none of them holds" in text
+    assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""
+
+
+PARENT = {"a": "all", "b": "all", "r1": "a", "r2": "a"}
+
+
+def test_top_down_keeps_the_top_and_shares_it_by_forecast_proportions():
+    base = pd.DataFrame({"all": [100.0, 200.0], "a": [30.0, 0.0], "b": [90.0, 0.0], "r1": [10.0, 5.0],
+                         "r2": [30.0, 15.0]})
+    out = F.top_down(base, PARENT, {"a": 0.2}, "all")
+    # month 1: a = 100 x 30/120 = 25, b = 75; a's reps share 80% of 25 = 20 as 10:30 -> 5, 15
+    assert out.iloc[0].to_dict() == pytest.approx({"all": 100, "a": 25, "b": 75, "r1": 5, "r2": 15})
+    # month 2: no team forecast anything: an equal split, then a's reps by their own forecasts
+    assert out.iloc[1].to_dict() == pytest.approx({"all": 200, "a": 100, "b": 100, "r1": 20, "r2": 60})
+    assert out["a"].add(out["b"]).tolist() == out["all"].tolist()
+
+
+def test_reconcile_scales_the_interval_and_says_by_how_much():
+    results = {"all": _made("all", [100.0]), "a": _made("a", [60.0]), "b": _made("b", [60.0]),
+               "r1": _made("r1", [10.0]), "r2": _made("r2", [30.0])}
+    out = F.reconcile(results, PARENT, {}, "all")
+    assert out["a"].forecast["yhat"].iloc[0] == pytest.approx(50)
+    assert out["a"].forecast["upper"].iloc[0] == pytest.approx(120 * 50 / 60)
+    assert out["r1"].forecast["yhat"].iloc[0] == pytest.approx(12.5)
+    assert out["a"].reason == "Own. Reconciled top-down: -16.7% against its own forecast next month, so that it " \
+                              "adds up with the series above it."
+    assert out["all"].reason == "Own." and results["a"].forecast["yhat"].iloc[0] == 60  # the input is kept
+
+
+def test_unassigned_share_is_what_no_child_holds_over_the_last_year():
+    months = pd.date_range("2025-01-01", periods=14, freq="MS")
+    totals = pd.DataFrame({"all": 100.0, "a": 50.0, "b": 40.0, "r1": 25.0, "r2": 25.0}, index=months)
+    totals.iloc[:2] = 0.0  # older months do not count
+    assert F.unassigned_shares(totals, PARENT) == pytest.approx({"all": 0.1, "a": 0.0})
+
+
+def test_reconciled_accuracy_on_a_hand_worked_backtest():
+    def bt(forecasts, actuals):
+        return pd.DataFrame({"origin": pd.Timestamp("2026-01-01"), "step": [1, 2],
+                             "month": pd.to_datetime(["2026-01-01", "2026-02-01"]), "model": "naive",
+                             "actual": actuals, "forecast": forecasts, "lower": np.nan, "upper": np.nan})
+
+    results = {"all": _made("all", [1.0]), "a": _made("a", [1.0]), "b": _made("b", [1.0])}
+    for name, (f, a) in {"all": ([100.0, 100.0], [100.0, 100.0]), "a": ([80.0, 40.0], [50.0, 50.0]),
+                         "b": ([20.0, 40.0], [50.0, 50.0])}.items():
+        results[name].backtest = bt(f, a)
+    acc = F.reconciled_accuracy(results, {"a": "all", "b": "all"}, {}, "all")
+    assert acc.loc["a", "backtest_wape"] == pytest.approx(40 / 100)
+    # reconciled: a = 100 x 80/100 = 80, then 100 x 40/80 = 50
+    assert acc.loc["a", "reconciled_wape"] == pytest.approx(30 / 100)
+    assert acc.loc["all", "reconciled_wape"] == 0

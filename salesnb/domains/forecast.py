@@ -312,16 +312,19 @@ def histories(sales: pd.DataFrame, team: str, month: str, value: str = "revenue"
     return out
 
 
-def summary_table(results: dict[str, SeriesForecast]) -> pd.DataFrame:
-    """One row per series: the model headlined, its backtest WAPE, next month's forecast and interval."""
+def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per series: the models headlined, the backtest WAPE of its own forecast and (with `accuracy`) of
+    the reconciled one, next month's forecast and interval."""
     rows = []
     for name, r in results.items():
         first = r.forecast.iloc[0]
         model = (", ".join(_name(m) for m in r.scores.index[r.scores["member"].astype(bool)])
                  if r.chosen == COMBINATION else _name(r.chosen))
+        reconciled = {} if accuracy is None else {
+            "reconciled_wape": accuracy["reconciled_wape"].get(r.name, np.nan) if len(accuracy) else np.nan}
         rows.append({"series": name, "model": model,
                      "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan,
-                     "month": r.forecast.index[0].strftime("%Y-%m"), "forecast": first["yhat"],
+                     **reconciled, "month": r.forecast.index[0].strftime("%Y-%m"), "forecast": first["yhat"],
                      "lower": first["lower"], "upper": first["upper"]})
     return pd.DataFrame(rows).set_index("series")
 
@@ -344,16 +347,92 @@ def coverage_sentence(r: SeriesForecast, interval: float) -> str:
             f"origin left out in turn, it contained the actual value {r.calibrated_coverage:.0%} of the time.")
 
 
-def parts_sentence(results: dict[str, SeriesForecast], whole: str) -> str:
-    """How next month's forecasts of the parts (reps, teams) compare with the forecast of the whole."""
+def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: float = 0.0) -> str:
+    """How next month's forecasts of the parts (reps, teams) make up the forecast of the whole."""
     parts = [r for name, r in results.items() if name != whole]
     if not parts or whole not in results:
         return ""
     own = float(results[whole].forecast["yhat"].iloc[0])
     total = sum(float(r.forecast["yhat"].iloc[0]) for r in parts)
     month = results[whole].forecast.index[0]
-    gap = f"{total / own - 1:+.1%} against" if own else "against"
-    return (f"For {month:%Y-%m} the {len(parts)} series below {whole} add up to {money.fmt(total)}, "
-            f"{gap} its own forecast of {money.fmt(own)}: each series is forecast on its "
-            "own and the forecasts are not reconciled, so read the parts for their ranking and the whole for "
-            "its total.")
+    text = f"For {month:%Y-%m} the {len(parts)} series below {whole} add up to {money.fmt(total)}"
+    if unassigned > 0.0005:
+        text += (f" of its {money.fmt(own)} forecast; the other {money.fmt(own - total)} ({unassigned:.0%}) is for "
+                 "sales that none of them holds (its share of the last 12 months)")
+    else:
+        text += ", its forecast"
+    return text + (". Forecasts are reconciled top-down: the whole keeps its own forecast and the series below "
+                   "share it in proportion to their own, so they add up in every report.")
+
+
+def unassigned_shares(totals: pd.DataFrame, parent: dict[str, str], months: int = SEASON) -> dict[str, float]:
+    """Per series with children, the share of its revenue of the last `months` months that none of its children
+    holds (sales without a rep in a team, without a team in the organisation). `totals`: one column per series."""
+    recent = totals.tail(months).sum()
+    out = {}
+    for node in set(parent.values()):
+        held = sum(recent.get(child, 0.0) for child, p in parent.items() if p == node)
+        out[node] = float(np.clip(1 - held / recent[node], 0, 1)) if recent.get(node, 0) > 0 else 0.0
+    return out
+
+
+def top_down(base: pd.DataFrame, parent: dict[str, str], unassigned: dict[str, float], root: str) -> pd.DataFrame:
+    """Coherent forecasts, top-down by forecast proportions: the root keeps its own forecast; each series'
+    children share what its children hold of it (1 − unassigned) in proportion to their own forecasts.
+    `base`: one column per series, one row per month (or backtest point)."""
+    out = pd.DataFrame({root: base[root]}, index=base.index)
+    level = [root]
+    while level:
+        below = []
+        for node in level:
+            children = [c for c, p in parent.items() if p == node and c in base]
+            if not children:
+                continue
+            weights = base[children].clip(lower=0)
+            total = weights.sum(axis=1)
+            share = weights.div(total.where(total > 0), axis=0).fillna(1 / len(children))
+            out[children] = share.mul(out[node] * (1 - unassigned.get(node, 0.0)), axis=0)
+            below += children
+        level = below
+    return out[list(base.columns)]
+
+
+def reconcile(results: dict[str, SeriesForecast], parent: dict[str, str], unassigned: dict[str, float],
+              root: str) -> dict[str, SeriesForecast]:
+    """Every series' forecast made coherent (`top_down`), its interval scaled with it, and its reason saying so."""
+    base = pd.DataFrame({name: r.forecast["yhat"] for name, r in results.items()})
+    coherent = top_down(base, parent, unassigned, root)
+    out = {}
+    for name, r in results.items():
+        fc = r.forecast.copy()
+        ratio = (coherent[name] / fc["yhat"]).where(fc["yhat"] > 0, 1.0).fillna(1.0)
+        fc["yhat"] = coherent[name].to_numpy()
+        fc[["lower", "upper"]] = fc[["lower", "upper"]].mul(ratio.to_numpy(), axis=0)
+        note = "" if name == root else (
+            f" Reconciled top-down: {fc['yhat'].iloc[0] / r.forecast['yhat'].iloc[0] - 1:+.1%} against its own "
+            "forecast next month, so that it adds up with the series above it."
+            if r.forecast["yhat"].iloc[0] > 0 else "")
+        out[name] = SeriesForecast(r.name, r.history, r.scores, r.chosen, r.reason + note, fc, r.backtest,
+                                   r.calibrated_coverage)
+    return out
+
+
+def reconciled_accuracy(results: dict[str, SeriesForecast], parent: dict[str, str], unassigned: dict[str, float],
+                        root: str) -> pd.DataFrame:
+    """Backtest WAPE of each series' own headline forecast and of the reconciled one, on the same origins (a
+    series without a forecast at an origin, such as a rep not hired yet, counts as 0 there)."""
+    rows = {name: r.backtest[r.backtest["model"] == r.chosen].set_index(["origin", "month"])
+            for name, r in results.items() if len(r.backtest)}
+    if root not in rows:
+        return pd.DataFrame()
+    points = rows[root].index
+    base = pd.DataFrame({n: g["forecast"].reindex(points) for n, g in rows.items()}).fillna(0.0)
+    actual = pd.DataFrame({n: g["actual"].reindex(points) for n, g in rows.items()})
+    coherent = top_down(base.reindex(columns=list(results), fill_value=0.0), parent, unassigned, root)
+    out = {}
+    for name in rows:
+        seen = actual[name].notna()
+        a = actual.loc[seen, name].to_numpy()
+        out[name] = {"backtest_wape": wape(a, base.loc[seen, name].to_numpy()),
+                     "reconciled_wape": wape(a, coherent.loc[seen, name].to_numpy())}
+    return pd.DataFrame(out).T.rename_axis("series")

@@ -25,18 +25,67 @@ def forecast_settings(forecasting: dict) -> ForecastSettings:
     return ForecastSettings(**forecasting)
 
 
+@dataclass(frozen=True)
+class Forecasts:
+    """The organisation's revenue forecasts (itself, each team, each rep), reconciled so that they add up, and
+    the backtest accuracy of each series before and after reconciliation."""
+
+    series: dict[str, SeriesForecast]
+    parent: dict[str, str]
+    unassigned: dict[str, float]
+    accuracy: pd.DataFrame
+
+    def children(self, name: str) -> list[str]:
+        return [c for c, p in self.parent.items() if p == name]
+
+
+def revenue_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
+    """Every revenue forecast of the organisation, made once per run (cached) and reconciled top-down, so that
+    reps add up to their team and teams to the organisation in every report."""
+    org = data.org
+    sales = org.sales(months_back=HISTORY_MONTHS)
+    month = org.scope.month
+    totals = forecast.monthly_totals(sales, None, month)["revenue"].rename(ALL).to_frame()
+    parent: dict[str, str] = {}
+    if sales["team"].notna().any():
+        teams = forecast.monthly_totals(sales, "team", month)["revenue"].unstack(0)
+        totals = totals.join(teams)
+        parent |= dict.fromkeys(teams.columns, ALL)
+    if sales["rep_id"].notna().any():
+        reps = forecast.monthly_totals(sales, "rep_id", month)["revenue"].unstack(0)
+        home = sales.groupby(["rep_id", "team"])["revenue"].sum().reset_index().sort_values(
+            "revenue", kind="stable").drop_duplicates("rep_id", keep="last").set_index("rep_id")["team"]
+        totals = totals.join(reps)
+        parent |= {rep: home.get(rep, ALL) for rep in reps.columns}
+    base = data.forecasts({name: totals[name] for name in totals.columns}, settings)
+    unassigned = forecast.unassigned_shares(totals, parent)
+    return Forecasts(forecast.reconcile(base, parent, unassigned, ALL), parent, unassigned,
+                     forecast.reconciled_accuracy(base, parent, unassigned, ALL))
+
+
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
-    """The scope's own revenue forecast and, with `by`, one per team or rep, made once per run."""
-    sales = data.sales(months_back=HISTORY_MONTHS)
-    return data.forecasts(forecast.histories(sales, data.scope.team, data.scope.month, by=by), settings)
+    """The scope's own revenue forecast with, for the organisation, its teams (`by="team"`) or, for a team, its
+    reps (`by="rep"`, by name): the organisation's reconciled forecasts, so a series has one forecast in every
+    report and scope."""
+    made = revenue_forecasts(data, settings)
+    own = data.scope.team
+    names = _rep_names(data) if by == "rep" else {}
+    children = made.children(own) if (by == "team") == data.scope.is_org else []
+    return {own: made.series[own]} | {names.get(c, c): made.series[c] for c in children}
+
+
+def _rep_names(data: ReportData) -> dict[str, str]:
+    if not data.has("reps"):
+        return {}
+    reps = data.org.read("reps")
+    return dict(zip(reps["rep_id"], reps["name"], strict=True))
 
 
 def rep_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Series:
-    """Next month's revenue forecast of every rep of the organisation, by rep id."""
-    org = data.org
-    fc = team_forecasts(org, settings, by="rep_id")
-    fc.pop(ALL, None)
-    return pd.Series({rep: f.forecast["yhat"].iloc[0] for rep, f in fc.items()}, dtype=float)
+    """Next month's reconciled revenue forecast of every rep of the organisation, by rep id."""
+    made = revenue_forecasts(data, settings)
+    return pd.Series({rep: made.series[rep].forecast["yhat"].iloc[0] for rep, p in made.parent.items()
+                      if p != ALL}, dtype=float)
 
 
 @dataclass(frozen=True)
