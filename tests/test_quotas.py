@@ -49,6 +49,26 @@ def test_max_change_caps_and_the_shortfall_is_said():
     assert "did not allow the planned total" in quotas.proposal_sentence(p, rules)
 
 
+def test_the_target_is_never_below_the_forecast(in_euros):
+    rules = quotas.QuotaRules(growth=0.05, over_assignment=0.0, top_down_weight=1.0, max_change=10)
+    inputs = _inputs().drop(index="N").assign(forecast=[200.0, 200.0, 400.0])  # the reps expect 800
+    p = quotas.propose(inputs, rules, base=400.0)  # the rule alone would give 420
+    assert p.attrs["target"] == 800 and p["quota"].sum() == pytest.approx(800)
+    assert quotas.proposal_sentence(p, rules).startswith(
+        "Target: the reps' forecast for the period, €800, because the rule gave less (€420")
+    off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
+    assert off.attrs["target"] == pytest.approx(420)
+
+
+def test_a_ramping_rep_is_never_cut_past_max_change():
+    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              at_least_forecast=False)
+    inputs = _inputs().assign(last_quota=[100.0, 100.0, 200.0, 196.0])  # a full quota on file for the new hire
+    p = quotas.propose(inputs, rules, base=400.0)
+    assert p.loc["N", "quota"] == pytest.approx(196 * 0.5)  # the ramp alone would give a quarter of its blend
+    assert p["quota"].sum() == pytest.approx(400)
+
+
 def test_absolute_target_and_bottom_up():
     rules = quotas.QuotaRules(target=1000.0, over_assignment=0.0, top_down_weight=0.0, max_change=10)
     p = quotas.propose(_inputs().drop(index="N"), rules, base=1.0)

@@ -65,6 +65,29 @@ def monthly_totals(sales: pd.DataFrame, by: str | None, last_month: str) -> pd.D
     return agg.reindex(full, fill_value=0)
 
 
+def working_days(months: pd.DatetimeIndex, country: str) -> np.ndarray:
+    """Monday-to-Friday days that are not public holidays, per month."""
+    import holidays
+
+    years = sorted({m.year for m in months})
+    off = holidays.country_holidays(country, years=years) if country else {}
+    out = []
+    for m in months:
+        days = pd.bdate_range(m, m + pd.offsets.MonthEnd(0))
+        out.append(sum(d.date() not in off for d in days))
+    return np.array(out, dtype=float)
+
+
+def working_days_sentence(month: pd.Timestamp, country: str) -> str:
+    """Working days of the month forecast against the same month a year before: context the models do not use
+    (on monthly data a working-days regressor did not improve the backtests)."""
+    now, before = working_days(pd.DatetimeIndex([month, month - pd.DateOffset(years=1)]), country)
+    calendar = (f"less the public holidays of {country}, from python-holidays" if country
+                else "only, no holiday country being stated (set `country` in dataset.yaml or the parameters)")
+    return (f"{month:%B %Y} has {now:.0f} working days against {before:.0f} a year before (Monday to Friday "
+            f"{calendar}); the forecasts do not adjust for it.")
+
+
 def baseline(history: np.ndarray, horizon: int, model: str, window: int = 3) -> np.ndarray:
     """Naive (last value), seasonal naive (same month a year before) or moving average."""
     if model == "naive":

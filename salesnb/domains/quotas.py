@@ -28,6 +28,8 @@ class QuotaRules(BaseModel):
         default_factory=lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
         description="(months of tenure at least, share of a full quota)")
     floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
+    at_least_forecast: bool = Field(True, description="the target is never below the reps' forecast for the "
+                                                      "period (a quota under the forecast pays for the expected)")
 
     @field_validator("weights")
     @classmethod
@@ -94,6 +96,9 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     (weighted, closing in the period), last_quota (NaN if none) and tenure_months.
     """
     target = target_for(base, rules)
+    forecast_total = float(inputs["forecast"].clip(lower=0).sum())
+    if rules.at_least_forecast and forecast_total > target:
+        target = forecast_total
     total = target * (1 + rules.over_assignment)
     out = inputs.copy()
     share = pd.Series(0.0, index=out.index)
@@ -107,23 +112,33 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     out["ramp"] = ramp_share(out["tenure_months"], rules.ramp)
     lower = pd.Series(rules.floor, index=out.index) * out["ramp"]
     upper = pd.Series(np.inf, index=out.index)
-    has_last = out["last_quota"].notna() & (out["last_quota"] > 0) & (out["ramp"] >= 1)
-    lower[has_last] = np.maximum(lower[has_last], out.loc[has_last, "last_quota"] * (1 - rules.max_change))
-    upper[has_last] = out.loc[has_last, "last_quota"] * (1 + rules.max_change)
+    has_last = out["last_quota"].notna() & (out["last_quota"] > 0)
     ramping = out["ramp"] < 1
-    upper[ramping] = np.minimum(upper[ramping], out.loc[ramping, "blend"] * out.loc[ramping, "ramp"])
+    lower[has_last] = np.maximum(lower[has_last], out.loc[has_last, "last_quota"] * (1 - rules.max_change))
+    full = has_last & ~ramping
+    upper[full] = out.loc[full, "last_quota"] * (1 + rules.max_change)
+    upper[ramping] = np.maximum(np.minimum(upper[ramping], out.loc[ramping, "blend"] * out.loc[ramping, "ramp"]),
+                                lower[ramping])  # a ramping rep rises with the ramp, but is never cut past max_change
     out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
-    out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base})
+    out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
+                      "from_forecast": bool(rules.at_least_forecast and target == forecast_total and target > 0)})
     return out
 
 
 def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     """Target, total of quotas and over-assignment in one sentence."""
     target, total = proposal.attrs["target"], proposal.attrs["total"]
-    how = (f"set at {money.fmt(target)}" if rules.target is not None
-           else f"{money.fmt(proposal.attrs['base'])} × (1 {rules.growth:+.1%})")
-    text = (f"Target {how} = {money.fmt(target)}; quotas add up to {money.fmt(total)}, an over-assignment "
+    if proposal.attrs.get("from_forecast"):
+        planned = target_for(proposal.attrs["base"], rules)
+        how = (f"the reps' forecast for the period, {money.fmt(target)}, because the rule gave less "
+               f"({money.fmt(planned)}: a quota under the forecast pays for the expected)")
+    elif rules.target is not None:
+        how = f"set at {money.fmt(target)}"
+    else:
+        how = (f"{money.fmt(proposal.attrs['base'])} (same month last year) × (1 {rules.growth:+.1%}) = "
+               f"{money.fmt(target)}")
+    text = (f"Target: {how}; quotas add up to {money.fmt(total)}, an over-assignment "
             f"of {total / target - 1:+.1%} (planned {rules.over_assignment:+.1%}).")
     if abs(total - target * (1 + rules.over_assignment)) > 1:
         text += " The rules (caps, floors, ramp) did not allow the planned total."
@@ -201,6 +216,8 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.Data
     out["pipeline"] = pipeline.reindex(out.index).fillna(0.0)
     current = quotas[pd.to_datetime(quotas["month"]) == month_start(month)]
     out["last_quota"] = current.set_index("rep_id")["quota"].reindex(out.index)
+    planned = quotas[pd.to_datetime(quotas["month"]) == start]
+    out["on_file"] = planned.set_index("rep_id")["quota"].reindex(out.index)
     hire = pd.to_datetime(active["hire_date"])
     out["tenure_months"] = ((start - hire).dt.days / 30.44).fillna(120.0)
     return out
