@@ -82,3 +82,21 @@ def test_features_measured_from_sales_pipeline_and_activities():
     assert f["revenue_12m"].to_dict() == {"A": 150.0, "B": 0.0}  # 12 months before 2026-11-01
     assert f["open_pipeline"].to_dict() == {"A": 40.0, "B": 300.0}  # won deals are not pipeline
     assert f["activities_90d"].to_dict() == {"A": 0, "B": 1}  # 90 days: from 2026-08-03
+
+
+def test_prospects_that_duplicate_customers_are_found_and_left_out_of_the_lists():
+    accounts = pd.DataFrame({"account_id": ["C1", "P1", "P2", "P3"],
+                             "status": ["customer", "prospect", "prospect", "prospect"]})
+    pairs = pd.DataFrame({"account_id": ["P1", "C1", "P2"], "duplicate_id": ["C1", "P3", "P3"]})
+    assert scoring.duplicates_of_customers(pairs, accounts).tolist() == ["P1", "P3"]  # P2~P3: two prospects
+    feats = pd.DataFrame({"status": "prospect", "name": ["a", "b", "c"], "potential": 1.0},
+                         index=pd.Index(["P1", "P2", "P3"], name="account_id"))
+    scored = pd.DataFrame({"score": [30, 20, 10], "reasons": ""}, index=feats.index)
+    top = scoring.top_prospects(feats, scored, 5, exclude=pd.Index(["P1"]))
+    assert top["name"].tolist() == ["b", "c"] and top["rank"].tolist() == [1, 2]
+
+
+def test_an_account_keeps_the_organisations_class_in_a_team_report():
+    team_abc = scoring.abc_classes(pd.Series({"A1": 50.0, "A2": 30.0, "A3": 20.0}))
+    org = pd.Series({"A1": "B", "A2": "A"})
+    assert scoring.with_classes(team_abc, org)["class"].to_dict() == {"A1": "B", "A2": "A", "A3": "C"}

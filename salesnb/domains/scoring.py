@@ -124,16 +124,35 @@ def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
     return out
 
 
-def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The `n` best-scored prospects, ties broken by potential then name."""
+def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int,
+                  exclude: pd.Index | None = None) -> pd.DataFrame:
+    """The `n` best-scored prospects, ties broken by potential then name, leaving out `exclude` (prospects that
+    are likely duplicates of customers)."""
     table = feats.join(scored[["score", "reasons"]])
     prospects = table[table["status"] == "prospect"].copy()
+    if exclude is not None:
+        prospects = prospects[~prospects.index.isin(exclude)]
     prospects["_pot"] = prospects["potential"].fillna(0) if "potential" in prospects else 0
     ranked = prospects.sort_values(["score", "_pot", "name"], ascending=[False, False, True])
     ranked = ranked.drop(columns="_pot").head(n)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     cols = ["rank", "name", "owner_rep_id", "city", "score", "reasons"]
     return ranked[[c for c in cols if c in ranked.columns]]
+
+
+def duplicates_of_customers(pairs: pd.DataFrame, accounts: pd.DataFrame) -> pd.Index:
+    """Prospects that a duplicate search paired with a customer: the same company, not a prospect."""
+    status = accounts.set_index("account_id")["status"]
+    a, b = status.reindex(pairs["account_id"]).to_numpy(), status.reindex(pairs["duplicate_id"]).to_numpy()
+    left = pairs.loc[(a == "prospect") & (b == "customer"), "account_id"]
+    right = pairs.loc[(b == "prospect") & (a == "customer"), "duplicate_id"]
+    return pd.Index(sorted(set(left) | set(right)))
+
+
+def with_classes(abc: pd.DataFrame, classes: pd.Series) -> pd.DataFrame:
+    """The scope's Pareto ranking with each account's class taken from `classes` (the organisation's), so an
+    account has one class in every report and scope; an account absent there is C."""
+    return abc.assign(**{"class": classes.reindex(abc.index).fillna("C").to_numpy()})
 
 
 def class_summary(abc: pd.DataFrame) -> pd.DataFrame:

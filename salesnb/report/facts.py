@@ -207,11 +207,19 @@ def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tupl
     return values[order], status[order]
 
 
-def account_classes(data: ReportData) -> pd.Series:
+def account_classes(data: ReportData, a_share: float = 0.8, b_share: float = 0.95) -> pd.Series:
     """Each account's ABC class on the organisation's revenue of the last 12 months (the same class in every
     report and scope)."""
     org = data.org
     if not org.has("order_lines"):
         return pd.Series(dtype=str)
     sales = org.sales(months_back=11, month_required=False)
-    return scoring.abc_classes(sales.groupby("account_id")["revenue"].sum())["class"]
+    return scoring.abc_classes(sales.groupby("account_id")["revenue"].sum(), a_share, b_share)["class"]
+
+
+def prospect_duplicates(data: ReportData) -> pd.Index:
+    """The organisation's prospects that look like duplicates of customers (the data-quality report's search)."""
+    from salesnb.domains import dedup
+
+    accounts = data.org.read("accounts")
+    return scoring.duplicates_of_customers(dedup.duplicate_accounts(accounts), accounts)

@@ -151,8 +151,8 @@ class PerformanceParams(ReportParams):
 
 
 class ScoringParams(Exports):
-    a_share: float = Field(0.8, gt=0, lt=1, description="A accounts make this share of revenue.")
-    b_share: float = Field(0.95, gt=0, le=1, description="A and B accounts together make this share.")
+    a_share: float = shared(0.8, gt=0, lt=1, description="A accounts make this share of the organisation's revenue.")
+    b_share: float = shared(0.95, gt=0, le=1, description="A and B accounts together make this share.")
     top_sizes: list[int] = Field(default_factory=lambda: [5, 20, 30, 50], description="Prospect list sizes.")
     scale: list[dict[str, Any]] = Field(
         default_factory=lambda: [
