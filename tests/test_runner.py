@@ -278,13 +278,18 @@ def test_quota_proposals_match_two_growth_targets(demo_project, demo_dir):
             "WHERE o.order_date >= DATE '2025-11-01' AND o.order_date < DATE '2025-12-01'").fetchone()[0]
     months = demo_project / "outputs" / "2026-10"
     totals = {}
-    for growth in (0.02, 0.12):
+    for growth in (0.02, 0.10, 0.12):
         assert _run(demo_project, "--notebook", "05_quotas", "--team", "all", "--month", "2026-10",
                     "-p", f"growth={growth}", "-p", "over_assignment=0.05") == 0
         totals[growth] = pd.read_csv(months / "all" / "quota_proposal_2026-11_all.csv")["quota"].sum()
+        if growth == 0.02:  # the rule gives less than the reps' forecast: the forecast is the target
+            text = _text((months / "all" / "05_quotas.html").read_text())
+            expected = float(re.search(r"the reps' forecast for the period, €([\d,]+)", text)[1].replace(",", ""))
+            assert expected > base * 1.02 and totals[growth] == pytest.approx(expected * 1.05, abs=1.05)
+            continue
         assert totals[growth] == pytest.approx(base * (1 + growth) * 1.05, rel=1e-9, abs=0.5)  # cents
     text = _text((months / "all" / "05_quotas.html").read_text())
-    assert f"Target €{base:,.0f} × (1 +12.0%)" in text and "over-assignment of +5.0%" in text
+    assert f"Target: €{base:,.0f} (same month last year) × (1 +12.0%)" in text and "over-assignment of +5.0%" in text
     assert "Parameters used: growth +12%, top-down weight 70%" in text  # static, not sliders
     # a team shows its part of the organisation's proposal: the same quota for the same rep
     assert _run(demo_project, "--notebook", "05_quotas", "--team", "north", "--month", "2026-10",
