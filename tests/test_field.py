@@ -139,3 +139,9 @@ def test_the_map_takes_reps_from_every_team():
     week = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"]})
     reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"], "team": ["n", "n", "n", "s", "w"]})
     assert field.reps_to_draw(week, reps, 4) == ["R1", "R4", "R5", "R2"]
+
+
+def test_the_map_says_how_many_reps_it_draws():
+    week = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R3"]})
+    assert field.map_sentence(["R1", "R2"], week).startswith("The map draws 2 of the 3 reps with visits in the week")
+    assert field.map_sentence(["R1", "R2", "R3"], week).startswith("The map draws the routes of all 3 reps")

@@ -358,6 +358,15 @@ def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
             for rep, g in week.groupby("rep_id")}
 
 
+def map_sentence(shown: list[str], week: pd.DataFrame) -> str:
+    """Which reps the route map draws, out of those with visits in the week."""
+    planned = week["rep_id"].nunique()
+    if planned <= len(shown):
+        return f"The map draws the routes of all {planned} reps with visits in the week, one colour per rep."
+    return (f"The map draws {len(shown)} of the {planned} reps with visits in the week (taken in turn from each team; "
+            "`route_reps` sets how many), one colour per rep; the table below has every rep's days.")
+
+
 def reps_to_draw(week: pd.DataFrame, reps: pd.DataFrame, n: int) -> list[str]:
     """Up to `n` reps with visits in the week, taken in turn from each team, so every team is on the map."""
     teams = reps.set_index("rep_id")["team"]

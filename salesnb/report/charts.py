@@ -220,19 +220,23 @@ def enps_chart(surveys: pd.DataFrame, title: str, band: str) -> plt.Figure:
     return fig
 
 
-def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str) -> plt.Figure:
-    """Each day's route from the rep's base (no map tiles: coordinates to scale)."""
+def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None) -> plt.Figure:
+    """Each day's route from the rep's base, one colour per rep (no map tiles: coordinates to scale)."""
+    names = names or {}
     fig, ax = plt.subplots(figsize=(8, 6))
-    for i, ((rep, date), day) in enumerate(week.sort_values("stop").groupby(["rep_id", "date"])):
+    colours = {rep: PALETTE[i % len(PALETTE)] for i, rep in enumerate(sorted(week["rep_id"].unique()))}
+    named = set()
+    for (rep, _), day in week.sort_values("stop").groupby(["rep_id", "date"]):
         b = bases.loc[rep]
         lat = [b["base_lat"], *day["lat"], b["base_lat"]]
         lon = [b["base_lon"], *day["lon"], b["base_lon"]]
-        ax.plot(lon, lat, marker="o", ms=4, color=PALETTE[i % len(PALETTE)],
-                label=f"{rep} {date:%a %d}")
+        label = None if rep in named else str(names.get(rep, rep))
+        named.add(rep)
+        ax.plot(lon, lat, marker="o", ms=4, lw=1.2, alpha=0.85, color=colours[rep], label=label)
     ax.scatter(bases["base_lon"], bases["base_lat"], marker="s", s=60, color="black", zorder=3, label="base")
     ax.set_aspect(1 / np.cos(np.radians(week["lat"].mean() if len(week) else 46)))
     ax.set(title=title, xlabel="longitude", ylabel="latitude")
-    ax.legend(fontsize=7, ncols=2)
+    _legend(ax)
     fig.tight_layout()
     return fig
 
