@@ -57,3 +57,12 @@ def test_csv_export_and_workbook_hold_no_formula(tmp_path):
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     shown = [ws.cell(i + 2, 1).value for i in range(len(HOSTILE))]
     assert shown == [h.replace("\r", "\n") for h in HOSTILE]  # as in the CRM (XML stores a CR as a line feed)
+
+
+def test_codes_read_as_words_and_names_stay_as_written():
+    from salesnb.report import display
+
+    assert display.label_value("mid_market") == "mid market" and display.label_value("q1_workload") == "q1 workload"
+    cells = display._readable(pd.Series(["mid_market", "jean_dupont@example.fr", "Dupont_SA", None]))
+    assert cells.tolist()[:3] == ["mid market", "jean_dupont@example.fr", "Dupont_SA"]
+    assert display.label("owner_rep_id") == "owner (rep id)" and display.label("lat") == "latitude"

@@ -16,7 +16,6 @@ INDICATORS = {  # name: (axis, definition, higher is better)
     "visits_on_a_accounts": ("relevance", "share of visits made to class-A accounts", True),
     "revenue_per_visit": ("efficiency", "revenue ÷ field visits", True),
     "revenue_per_activity_hour": ("efficiency", "revenue ÷ hours of logged activity", True),
-    "revenue_per_unit_of_cost": ("efficiency", "revenue ÷ the rep's cost over the period", True),
     "cost_of_sales": ("efficiency", "the rep's cost ÷ revenue", False),
     "attainment": ("effectiveness", "revenue ÷ quota over the period", True),
     "win_rate": ("effectiveness", "deals won ÷ deals closed in the period", True),
@@ -50,7 +49,6 @@ def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
         out["revenue_per_activity_hour"] = revenue / hours.reindex(out.index).where(lambda h: h > 0)
     if "annual_cost" in reps and reps["annual_cost"].notna().any():
         cost = reps.set_index("rep_id")["annual_cost"] * months / 12
-        out["revenue_per_unit_of_cost"] = revenue / cost.where(cost > 0)
         out["cost_of_sales"] = cost / revenue.where(revenue > 0)
     if quotas is not None and len(quotas):
         q = between(quotas, "month", start, end).groupby("rep_id")["quota"].sum().reindex(out.index)

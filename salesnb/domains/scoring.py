@@ -176,7 +176,7 @@ def scale_table(scale: list[Criterion]) -> pd.DataFrame:
     rows = []
     for c in scale:
         rule = (", ".join(f"≥ {t:g}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
-                else ", ".join(f"{v}: {p:g}" for v, p in c.values.items()))
+                else ", ".join(f"{str(v).replace('_', ' ')}: {p:g}" for v, p in c.values.items()))
         rows.append({"criterion": c.label or c.feature, "weight": c.weight, "points": rule})
     return pd.DataFrame(rows).set_index("criterion")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
@@ -21,7 +22,9 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "revenue_last_year": "revenue same month last year", "yhat": "forecast", "wape": "WAPE", "mase": "MASE",
           "gap_vs_forecast_pct": "gap vs forecast (%)", "spread_p90_p10": "spread (90th − 10th percentile)",
           "gini_attainment": "Gini of attainment", "quota_potential_correlation": "quota vs potential (correlation)",
-          "enps": "eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)"}
+          "enps": "eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)",
+          "owner_rep_id": "owner (rep id)", "lat": "latitude", "lon": "longitude"}
+CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
 def label(name: object) -> str:
@@ -30,9 +33,9 @@ def label(name: object) -> str:
 
 
 def label_value(value: object) -> str:
-    """A row label from the data: words for snake_case codes, as is otherwise."""
+    """A label or cell from the data: words for snake_case codes (mid_market), as is otherwise (names, emails)."""
     text = str(value)
-    return text.replace("_", " ") if text.islower() and "_" in text else text
+    return text.replace("_", " ") if CODE.match(text) else text
 
 
 def money(x: float) -> str:
@@ -109,9 +112,7 @@ def _readable(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "yes", False: "no"})
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        codes = values.dropna().astype(str)
-        if len(codes) and codes.str.fullmatch(r"[a-z]+(_[a-z0-9]+)+").any():
-            return values.map(lambda v: v.replace("_", " ") if isinstance(v, str) else v)
+        return values.map(lambda v: label_value(v) if isinstance(v, str) else v)
     return values
 
 

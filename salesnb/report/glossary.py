@@ -38,7 +38,6 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
     "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.", "quotas"),
     "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue.",
                       "performance"),
-    "Revenue per unit of cost": ("ratio", "Revenue ÷ the rep's cost over the window.", "performance"),
     "Challenge progress": ("%", "The whole organisation's score on the challenge metric ÷ its collective target; "
                            "a team report shows the same figure and the team's part of the score.", "performance"),
     "Guideline compliance": ("%", "Share of order lines whose discount is within the maximum allowed for the "
