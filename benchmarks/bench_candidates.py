@@ -8,15 +8,13 @@ Needs `pip install pmdarima` (for its bundled data only). Not part of the tests.
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_forecast import demo_sales
 
-from salesnb.data.demo import END_MONTH, generate
-from salesnb.data.workspace import Workspace, load_folder
+from salesnb.data.demo import END_MONTH
 from salesnb.domains import forecast as F
 
 
@@ -32,13 +30,7 @@ def real_series() -> dict[str, pd.Series]:
 
 
 def demo_series() -> dict[str, pd.Series]:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        generate(out)
-        load_folder(out, out / "workspace.duckdb")
-        ws = Workspace(out / "workspace.duckdb")
-        sales = ws.sales("all", END_MONTH, 120)
-        ws.close()
+    sales = demo_sales()
     return {f"demo {k}": v for k, v in F.histories(sales, "all", END_MONTH, "revenue").items()}
 
 

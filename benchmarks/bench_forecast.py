@@ -16,7 +16,8 @@ from salesnb.data.workspace import Workspace, load_folder
 from salesnb.domains import forecast as F
 
 
-def main() -> None:
+def demo_sales():
+    """Every order line of a freshly generated demo, as the reports read them."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         generate(out)
@@ -24,6 +25,11 @@ def main() -> None:
         ws = Workspace(out / "workspace.duckdb")
         sales = ws.sales("all", END_MONTH, 120)
         ws.close()
+    return sales
+
+
+def main() -> None:
+    sales = demo_sales()
     series = {}
     for value in ("revenue", "orders"):
         for by in ("team", "rep_id"):

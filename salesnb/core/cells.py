@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,6 +17,12 @@ def inert(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.match(value):
         return "'" + value
     return value
+
+
+def write_csv(df: pd.DataFrame, path: Path, encoding: str = "utf-8") -> None:
+    """A CSV a spreadsheet opens safely: inert text cells, RFC 4180 line ends (a CR inside a text is quoted,
+    not a new row)."""
+    inert_frame(df).to_csv(path, index=False, encoding=encoding, lineterminator="\r\n")
 
 
 def inert_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -21,12 +21,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from salesnb.data import expr
-from salesnb.core.cells import inert_frame
+from salesnb.core import cells
 from salesnb.core.errors import InputError, ParameterError
 from salesnb.core.models import explain
 from salesnb.data.schema import FIRST_DATE, KINDS, TABLES, date_limit, is_event_date, pandera_schema
 from salesnb.data.validate import (
-    _examples, _rows, check_csv, csv_error, parse_dates, problems, raw_header, refuse_repeated_columns)
+    _examples, _rows, check_csv, csv_error, parse_dates, problems, excel_header, refuse_repeated_columns)
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
 SUPPORTED = "csv, txt, tsv, xlsx, xls, parquet"
@@ -286,7 +286,7 @@ def read_source(path: Path, encoding: str = "utf-8", delimiter: str | None = Non
 def _read(path: Path, kind: str, encoding: str, delimiter: str | None, sheet: str | int) -> pd.DataFrame:
     """The file's cells as text; missing cells empty."""
     if kind == "excel":
-        refuse_repeated_columns(path.name, raw_header(path, "excel", sheet_name=sheet))
+        refuse_repeated_columns(path.name, excel_header(path, sheet_name=sheet))
         return pd.read_excel(path, sheet_name=sheet, dtype=str)
     if kind == "parquet":
         frame = pd.read_parquet(path, dtype_backend="numpy_nullable").astype("string").astype(object)
@@ -641,7 +641,7 @@ def write_rejects(items: dict[str, TableImport], folder: Path) -> None:
     for table, item in items.items():
         if len(item.rejects):
             folder.mkdir(parents=True, exist_ok=True)
-            inert_frame(item.rejects).to_csv(folder / f"{table}.csv", index=False, lineterminator="\r\n")
+            cells.write_csv(item.rejects, folder / f"{table}.csv")
 
 
 def write_dataset(mapping: Mapping, out: Path) -> None:

@@ -43,12 +43,9 @@ def find_inputs(folder: Path) -> dict[str, Path]:
     return found
 
 
-def raw_header(path: Path, kind: str, **read_options) -> list[str]:
-    """The header row as written (pandas renames a repeated name to 'name.1')."""
-    if kind == "excel":
-        head = pd.read_excel(path, header=None, nrows=1, dtype=object, **read_options)
-    else:
-        head = pd.read_csv(path, header=None, nrows=1, dtype=str, **read_options)
+def excel_header(path: Path, **read_options) -> list[str]:
+    """A workbook's header row as written (pandas renames a repeated name to 'name.1')."""
+    head = pd.read_excel(path, header=None, nrows=1, dtype=object, **read_options)
     return [str(c) for c in head.iloc[0].tolist()] if len(head) else []
 
 
@@ -114,7 +111,7 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFra
 
             chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(chunk_rows))
         else:
-            refuse_repeated_columns(path.name, raw_header(path, "excel"))
+            refuse_repeated_columns(path.name, excel_header(path))
             chunks = iter([pd.read_excel(path, dtype=object)])
         start = FIRST_DATA_ROW
         for chunk in chunks:

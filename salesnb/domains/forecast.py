@@ -276,9 +276,8 @@ def forecast_series(name: str, history: pd.Series, settings: ForecastSettings) -
     bt = pd.concat([bt, combination_rows(bt, members)], ignore_index=True)
     table = scores(bt, history).assign(member=lambda t: t.index.isin(members))
     (lo, hi), coverage = calibrated(bt, COMBINATION, settings.interval)
-    fc = predict(history, settings.horizon, members[0], settings)
-    fc["yhat"] = np.mean([predict(history, settings.horizon, m, settings)["yhat"].to_numpy() if m != members[0]
-                          else fc["yhat"].to_numpy() for m in members], axis=0)
+    preds = [predict(history, settings.horizon, m, settings) for m in members]
+    fc = pd.DataFrame({"yhat": np.mean([p["yhat"].to_numpy() for p in preds], axis=0)}, index=preds[0].index)
     fc["lower"], fc["upper"] = fc["yhat"] * (1 + lo), fc["yhat"] * (1 + hi)
     parts = ", ".join(f"{_name(m)} {singles.loc[m, 'wape']:.1%}" for m in members)
     best_single = singles["wape"].min()

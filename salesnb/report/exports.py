@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesnb.core.cells import inert_frame
+from salesnb.core import cells
 
 MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.0%"
@@ -25,9 +25,8 @@ def rounded(df: pd.DataFrame, percent_cols: Iterable[str] = ()) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) -> None:
-    """UTF-8 with a byte-order mark, so Excel shows accents; rounded numbers; no text read as a formula (RFC 4180
-    line ends, so a carriage return inside a text is quoted, not a new row)."""
-    inert_frame(rounded(df, percent_cols)).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    """UTF-8 with a byte-order mark, so Excel shows accents; rounded numbers; no text read as a formula."""
+    cells.write_csv(rounded(df, percent_cols), path, encoding="utf-8-sig")
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],

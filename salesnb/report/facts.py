@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import forecast, overview, performance, pipeline, pulse, quotas, scoring
+from salesnb.domains import dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData
@@ -219,7 +219,5 @@ def account_classes(data: ReportData, a_share: float = 0.8, b_share: float = 0.9
 
 def prospect_duplicates(data: ReportData) -> pd.Index:
     """The organisation's prospects that look like duplicates of customers (the data-quality report's search)."""
-    from salesnb.domains import dedup
-
     accounts = data.org.read("accounts")
     return scoring.duplicates_of_customers(dedup.duplicate_accounts(accounts), accounts)
