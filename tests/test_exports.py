@@ -66,3 +66,4 @@ def test_codes_read_as_words_and_names_stay_as_written():
     cells = display._readable(pd.Series(["mid_market", "jean_dupont@example.fr", "Dupont_SA", None]))
     assert cells.tolist()[:3] == ["mid market", "jean_dupont@example.fr", "Dupont_SA"]
     assert display.label("owner_rep_id") == "owner (rep id)" and display.label("lat") == "latitude"
+    assert display.label("on_file") == "quota on file (next month)"

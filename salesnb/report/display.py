@@ -23,7 +23,9 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "gap_vs_forecast_pct": "gap vs forecast (%)", "spread_p90_p10": "spread (90th − 10th percentile)",
           "gini_attainment": "Gini of attainment", "quota_potential_correlation": "quota vs potential (correlation)",
           "enps": "eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)",
-          "owner_rep_id": "owner (rep id)", "lat": "latitude", "lon": "longitude"}
+          "owner_rep_id": "owner (rep id)", "lat": "latitude", "lon": "longitude",
+          "last_quota": "quota this month", "on_file": "quota on file (next month)",
+          "backtest_wape": "backtest WAPE", "reconciled_wape": "reconciled WAPE"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
