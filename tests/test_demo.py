@@ -52,7 +52,7 @@ def test_revenue_has_trend_and_seasonality(demo_dir):
 def test_planted_discount_breaches_are_exactly_the_lines_above_guideline(demo_dir):
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
-    above = ws.con.execute(
+    above = ws.db.con.execute(
         "SELECT o.line_id FROM order_lines o JOIN products p USING (product_id) "
         "WHERE o.discount > p.max_discount ORDER BY 1").df()["line_id"].tolist()
     ws.close()

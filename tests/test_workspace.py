@@ -21,7 +21,7 @@ def test_loads_every_table_with_contract_types(tiny_dir):
     counts = load_folder(tiny_dir, tiny_dir / "workspace.duckdb")
     assert counts == {"reps": 2, "accounts": 2, "products": 2, "order_lines": 6}
     ws = Workspace(tiny_dir / "workspace.duckdb")
-    types = dict(ws.con.execute("SELECT column_name, data_type FROM information_schema.columns "
+    types = dict(ws.db.con.execute("SELECT column_name, data_type FROM information_schema.columns "
                                 "WHERE table_name = 'order_lines'").fetchall())
     assert types["order_date"] == "DATE" and types["discount"] == "DOUBLE"
     assert "unit_cost" in types  # optional columns exist, empty

@@ -20,13 +20,21 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from salesnb.data import expr
 from salesnb.core import cells
 from salesnb.core.errors import InputError, ParameterError
 from salesnb.core.models import explain
+from salesnb.data import expr
 from salesnb.data.schema import FIRST_DATE, KINDS, TABLES, date_limit, is_event_date, pandera_schema
 from salesnb.data.validate import (
-    _examples, _rows, check_csv, csv_error, parse_dates, problems, excel_header, refuse_repeated_columns)
+    _examples,
+    _rows,
+    check_csv,
+    csv_error,
+    excel_header,
+    parse_dates,
+    problems,
+    refuse_repeated_columns,
+)
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
 SUPPORTED = "csv, txt, tsv, xlsx, xls, parquet"

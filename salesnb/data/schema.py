@@ -11,7 +11,14 @@ import pandas as pd
 
 from salesnb.core.scope import TEAM_NAME_RULE, folder_safe
 from salesnb.core.vocabulary import (  # noqa: F401 - part of the contract's vocabulary
-    ACCOUNT_STATUSES, ACTIVITY_TYPES, ANONYMITY_FLOOR, FORECAST_CATEGORIES, OPEN_STAGES, SEGMENTS, STAGES)
+    ACCOUNT_STATUSES,
+    ACTIVITY_TYPES,
+    ANONYMITY_FLOOR,
+    FORECAST_CATEGORIES,
+    OPEN_STAGES,
+    SEGMENTS,
+    STAGES,
+)
 
 if TYPE_CHECKING:
     import pandera.pandas as pa

@@ -14,7 +14,15 @@ import pandas as pd
 from salesnb.core.errors import InputError
 from salesnb.core.scope import TEAM_NAME_RULE
 from salesnb.data.schema import (
-    EVENT_YEARS, FIRST_DATE, KINDS, PLAN_YEARS, TABLES, date_limit, is_event_date, pandera_schema)
+    EVENT_YEARS,
+    FIRST_DATE,
+    KINDS,
+    PLAN_YEARS,
+    TABLES,
+    date_limit,
+    is_event_date,
+    pandera_schema,
+)
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 CHUNK_ROWS = 1_000_000

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 import yaml
 
 from salesnb.core.errors import EmptyPeriodError, InputError
+from salesnb.core.lazy import run
 from salesnb.core.scope import ALL, month_start, trailing_window
+from salesnb.data import engine
 from salesnb.data.schema import DOMAINS, KINDS, TABLES
 from salesnb.data.validate import check_references, find_inputs, read_chunks, validate_frame
 
@@ -149,24 +153,34 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
 
 
 class Workspace:
-    """Read-only access to a workspace file, filtered by team and period."""
+    """Read-only access to a workspace (a DuckDB file or a warehouse URL), filtered by team and period."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(
-                f"Workspace '{self.path}' does not exist: run `salesnb validate DATA_DIR` or "
-                "`salesnb demo` first."
-            )
-        self.con = duckdb.connect(str(self.path), read_only=True)
+    def __init__(self, where: str | Path):
+        self.where = str(where)
+        self.name = engine.name(where)
+        self.db = engine.connect(where)
+        self._tables: set[str] | None = None
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where results computed from this workspace are kept between reports."""
+        if engine.is_url(self.where):
+            digest = hashlib.sha256(self.where.encode()).hexdigest()[:16]
+            return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "salesnb" / digest
+        return Path(self.where).with_suffix(".cache")
 
     def close(self) -> None:
-        self.con.close()
+        self.db.disconnect()
 
     def tables(self) -> set[str]:
         """The contract tables present in the workspace."""
-        names = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        return names & set(TABLES)
+        if self._tables is None:
+            self._tables = set(self.db.list_tables()) & set(TABLES)
+        return self._tables
+
+    def table(self, name: str) -> ibis.Table:
+        """A contract table as a lazy Ibis table."""
+        return self.db.table(name)
 
     def missing(self, domain: str) -> dict[str, list[str]]:
         """Required and optional tables of a domain that the workspace lacks."""
@@ -180,32 +194,35 @@ class Workspace:
         if lacking:
             raise InputError(
                 f"The {domain} report needs table(s) {', '.join(lacking)}, which the workspace "
-                f"'{self.path.name}' does not hold; add {', '.join(t + '.csv' for t in lacking)} "
+                f"'{self.name}' does not hold; add {', '.join(t + '.csv' for t in lacking)} "
                 "to the data folder."
             )
 
     def teams(self) -> list[str]:
         """Every team named in the reps table or, for lines without a rep, in the order lines."""
         have = self.tables()
-        parts = ["SELECT team FROM reps"] if "reps" in have else []
+        parts = [self.table("reps").select("team")] if "reps" in have else []
         if "order_lines" in have:
-            parts.append("SELECT team FROM order_lines WHERE rep_id IS NULL AND team IS NOT NULL")
+            o = self.table("order_lines")
+            parts.append(o.filter(o.rep_id.isnull()).select("team"))
         if not parts:
             return []
-        sql = f"SELECT DISTINCT team FROM ({' UNION '.join(parts)}) WHERE team IS NOT NULL ORDER BY 1"
-        return [r[0] for r in self.con.execute(sql).fetchall()]
+        teams = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+        return sorted(teams.filter(teams.team.notnull()).team.to_pandas().tolist())
 
     def meta(self) -> dict[str, str]:
         """What the data folder declared about itself (currency, country) and where it came from."""
-        rows = self.con.execute(f'SELECT key, value FROM "{META}"').fetchall()
-        return dict(rows)
+        if META not in self.db.list_tables():
+            return {}
+        rows = self.table(META).to_pandas()
+        return dict(zip(rows["key"], rows["value"], strict=True))
 
     def _date(self, func: str, table: str, column: str | None) -> pd.Timestamp | None:
         if table not in self.tables():
             return None
-        col = column or TABLES[table].date_column
-        row = self.con.execute(f'SELECT {func}("{col}") FROM "{table}"').fetchone()
-        return None if row[0] is None else pd.Timestamp(row[0])
+        col = self.table(table)[column or TABLES[table].date_column]
+        value = (col.min() if func == "min" else col.max()).to_pandas()
+        return None if pd.isna(value) else pd.Timestamp(value)
 
     def first_date(self, table: str = "order_lines", column: str | None = None) -> pd.Timestamp | None:
         """The earliest date with rows in a dated table."""
@@ -233,79 +250,87 @@ class Workspace:
             return None, None
         return self.first_date(table, column), self.last_date(table, column)
 
-    def _team_reps(self) -> str:
-        return "(SELECT rep_id FROM reps WHERE team = $team)" if "reps" in self.tables() else "(SELECT NULL)"
+    def _team_reps(self, team: str) -> ibis.Column | None:
+        if "reps" not in self.tables():
+            return None
+        reps = self.table("reps")
+        return reps.filter(reps.team == team).rep_id
 
-    def _where(self, table: str, team: str) -> str:
-        cols = TABLES[table].columns
-        team_reps = self._team_reps()
-        if team == ALL or not ({"team", "rep_id", "owner_rep_id", "opportunity_id", "account_id"}
-                               & set(cols)):
-            return "TRUE"
+    def _of_team(self, t: ibis.Table, team: str) -> ibis.Table:
+        cols = set(t.columns)
+        if team == ALL or not ({"team", "rep_id", "owner_rep_id", "opportunity_id", "account_id"} & cols):
+            return t
+        reps = self._team_reps(team)
+
+        def owned(col: ibis.Column) -> ibis.BooleanValue:
+            return ibis.literal(False) if reps is None else col.isin(reps)
+
         if "team" in cols and "rep_id" in cols:
-            return f"(rep_id IN {team_reps} OR (rep_id IS NULL AND team = $team))"
+            return t.filter(owned(t.rep_id) | (t.rep_id.isnull() & (t.team == team)))
         if "team" in cols:
-            return "team = $team"
+            return t.filter(t.team == team)
         if "rep_id" in cols:
-            return f"rep_id IN {team_reps}"
+            return t.filter(owned(t.rep_id))
         if "owner_rep_id" in cols:
-            return f"owner_rep_id IN {team_reps}"
+            return t.filter(owned(t.owner_rep_id))
         if "opportunity_id" in cols:
-            return f"opportunity_id IN (SELECT opportunity_id FROM opportunities WHERE rep_id IN {team_reps})"
-        return f"account_id IN (SELECT account_id FROM accounts WHERE owner_rep_id IN {team_reps})"
+            opps = self.table("opportunities")
+            return t.filter(t.opportunity_id.isin(opps.filter(owned(opps.rep_id)).opportunity_id))
+        accounts = self.table("accounts")
+        return t.filter(t.account_id.isin(accounts.filter(owned(accounts.owner_rep_id)).account_id))
 
-    def _query(self, select: str, table: str, team: str) -> duckdb.DuckDBPyConnection:
-        where = self._where(table, team)
-        return self.con.execute(f'SELECT {select} FROM "{table}" WHERE {where}',
-                                {"team": team} if "$team" in where else {})
+    def of_team(self, table: str, team: str = ALL) -> ibis.Table:
+        """A table's rows that belong to a team, as a lazy Ibis table."""
+        return self._of_team(self.table(table), team)
 
     def read(self, table: str, team: str = ALL) -> pd.DataFrame:
         """A whole table, restricted to one team (or every team with 'all')."""
-        return self._query("*", table, team).df()
+        return run(self.of_team(table, team))
 
     def count(self, table: str, team: str = ALL) -> int:
         """Rows of a table that belong to a team."""
-        return self._query("count(*)", table, team).fetchone()[0] if table in self.tables() else 0
+        return int(self.of_team(table, team).count().to_pandas()) if table in self.tables() else 0
 
     def months_with_rows(self, table: str, team: str = ALL) -> set[str]:
         """The months (YYYY-MM) in which a dated table has rows of a team."""
         if table not in self.tables():
             return set()
-        col = TABLES[table].date_column
-        return {r[0] for r in self._query(f"DISTINCT strftime(\"{col}\", '%Y-%m')", table, team).fetchall()}
+        t = self.of_team(table, team)
+        months = t.select(m=t[TABLES[table].date_column].strftime("%Y-%m")).distinct()
+        return set(months.m.to_pandas().dropna())
+
+    def lines(self, team: str, month: str, months_back: int = 0) -> ibis.Table:
+        """Order lines of a team over a period, with revenue, cost, margin and their dimensions (lazy)."""
+        start, end = trailing_window(month, months_back + 1)
+        have = self.tables()
+        o, p = self.table("order_lines"), self.table("products")
+        o = o.filter((o.order_date >= start.date()) & (o.order_date < end.date()))
+        null = ibis.null("string")
+        joined = o.inner_join(p, o.product_id == p.product_id)
+        segment, rep, region, team_col = null, null, null, o.team
+        if "reps" in have:
+            r = self.table("reps")
+            joined = joined.left_join(r, o.rep_id == r.rep_id)
+            rep, region, team_col = r.name, r.region, ibis.coalesce(r.team, o.team)
+        if "accounts" in have:
+            a = self.table("accounts")
+            joined = joined.left_join(a, o.account_id == a.account_id)
+            segment = a.segment
+        revenue = o.quantity * o.list_price * (1 - o.discount)
+        cost = o.quantity * ibis.coalesce(o.unit_cost, p.unit_cost)
+        out = joined.select(
+            line_id=o.line_id, order_id=o.order_id, order_date=o.order_date,
+            month=o.order_date.truncate("M").cast("date"), account_id=o.account_id, rep_id=o.rep_id,
+            rep=rep, team=team_col, region=region, product_id=o.product_id, product=p.name,
+            family=p.family, segment=segment, quantity=o.quantity, list_price=o.list_price,
+            discount=o.discount, rebate=o.rebate, freight=o.freight, credit=o.quantity < 0,
+            gross_revenue=o.quantity * o.list_price, revenue=revenue, cost=cost, margin=revenue - cost)
+        return out if team == ALL else out.filter(out.team == team)
 
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
-        start, end = trailing_window(month, months_back + 1)
-        have = self.tables()
-        segment = "a.segment" if "accounts" in have else "CAST(NULL AS VARCHAR)"
-        join = "LEFT JOIN accounts a ON a.account_id = o.account_id" if "accounts" in have else ""
-        rep = ("r.name", "r.region", "coalesce(r.team, o.team)") if "reps" in have else (
-            "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)", "o.team")
-        reps = "LEFT JOIN reps r ON r.rep_id = o.rep_id" if "reps" in have else ""
-        df = self.con.execute(
-            f"""
-            SELECT * FROM (
-            SELECT o.line_id, o.order_id, o.order_date,
-                   CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-                   o.account_id, o.rep_id, {rep[0]} AS rep, {rep[2]} AS team, {rep[1]} AS region,
-                   o.product_id, p.name AS product, p.family, {segment} AS segment,
-                   o.quantity, o.list_price, o.discount, o.rebate, o.freight, o.quantity < 0 AS credit,
-                   o.quantity * o.list_price AS gross_revenue,
-                   o.quantity * o.list_price * (1 - o.discount) AS revenue,
-                   o.quantity * coalesce(o.unit_cost, p.unit_cost) AS cost
-            FROM order_lines o
-            {reps}
-            JOIN products p ON p.product_id = o.product_id
-            {join}
-            WHERE o.order_date >= ? AND o.order_date < ?)
-            WHERE ? = '{ALL}' OR team = ?
-            ORDER BY order_date, line_id
-            """,
-            [start.date(), end.date(), team, team],
-        ).df()
+        df = run(self.lines(team, month, months_back).order_by(["order_date", "line_id"]))
         df["month"] = pd.to_datetime(df["month"])
-        df["margin"] = df["revenue"] - df["cost"]
         return df
 
     def sales_for(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
@@ -313,6 +338,7 @@ class Workspace:
         df = self.sales(team, month, months_back)
         if not (df["month"] == month_start(month)).any():
             raise EmptyPeriodError(
-                f"No order line for team '{team}' in {month} in workspace '{self.path.name}'."
+                f"No order line for team '{team}' in {month} in workspace '{self.name}'."
             )
         return df
+

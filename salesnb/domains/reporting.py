@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from salesnb.core import money
+from salesnb.core.lazy import lazy, run, value
 from salesnb.core.scope import comparison_starts
+
+Sales = pd.DataFrame | ibis.Table  # order lines (see `Workspace.lines`)
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
@@ -18,28 +22,46 @@ def change(current: float, before: float) -> float:
     return (current - before) / abs(before)
 
 
-def _totals(df: pd.DataFrame) -> dict[str, float]:
-    revenue = float(df["revenue"].sum())
-    margin = float(df["margin"].sum(min_count=1)) if df["margin"].notna().any() else float("nan")
-    credit = df["quantity"] < 0
-    return {"revenue": revenue, "returns": float(df.loc[credit, "revenue"].sum()), "margin": margin,
-            "margin_pct": margin / revenue if revenue else float("nan"),
-            "orders": float(df.loc[~credit, "order_id"].nunique()),
-            "units": float(df["quantity"].sum()), "lines": float((~credit).sum()),
-            "credit_lines": float(credit.sum())}
+COUNTS = ("revenue", "returns", "orders", "units", "lines", "credit_lines")
 
 
-def summary(sales: pd.DataFrame, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
+def _month(t: ibis.Table) -> ibis.DateValue:
+    return t.month.cast("date")
+
+
+def monthly_totals(sales: Sales, starts: list[pd.Timestamp]) -> pd.DataFrame:
+    """Headline metrics (rows) of each month starting at `starts` (columns, in that order)."""
+    t = lazy(sales)
+    t = t.filter(_month(t).isin([s.date() for s in starts]))
+    credit = t.quantity < 0
+    agg = t.group_by(month=_month(t)).aggregate(
+        revenue=t.revenue.sum(), returns=t.revenue.sum(where=credit), margin=t.margin.sum(),
+        orders=t.order_id.nunique(where=~credit), units=t.quantity.sum(),
+        lines=t.count(where=~credit), credit_lines=t.count(where=credit))
+    out = run(agg).set_index("month").reindex(starts).astype(float)
+    out[list(COUNTS)] = out[list(COUNTS)].fillna(0.0)
+    out["margin_pct"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
+    return out.T.loc[list(METRICS)]
+
+
+def has_credits(sales: Sales) -> bool:
+    """True when any line is a credit (negative quantity)."""
+    t = lazy(sales)
+    return bool(value((t.quantity < 0).any()))
+
+
+def summary(sales: Sales, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
     """Headline metrics for the month, last month and last year, with the changes.
 
     A comparison month before `covered_from` (the first month the data cover) is left empty, not zero.
     """
-    cols = {name: _totals(sales[sales["month"] == start]) for name, start in comparison_starts(month).items()}
-    out = pd.DataFrame(cols).loc[list(METRICS)]
-    for name, start in comparison_starts(month).items():
+    starts = comparison_starts(month)
+    out = monthly_totals(sales, list(starts.values()))
+    out.columns = list(starts)
+    for name, start in starts.items():
         if covered_from is not None and start.to_period("M") < covered_from:
             out[name] = float("nan")
-    if not (sales["quantity"] < 0).any():
+    if not has_credits(sales):
         out = out.drop(list(CREDIT_METRICS))
     out["vs_previous_month"] = [change(a, b) for a, b in zip(out["month"], out["previous_month"],
                                                              strict=True)]
@@ -51,17 +73,20 @@ def summary(sales: pd.DataFrame, month: str, covered_from: pd.Period | None = No
     return out
 
 
-def breakdown(sales: pd.DataFrame, month: str, by: str) -> pd.DataFrame:
+def breakdown(sales: Sales, month: str, by: str) -> pd.DataFrame:
     """Revenue, margin and volume per value of `by` for the month, with changes and share."""
     p = comparison_starts(month)
-    pick = sales[sales["month"].isin(list(p.values()))]
-    table = pick.pivot_table(index=by, columns="month", values="revenue", aggfunc="sum",
-                             fill_value=0.0, observed=True)
-    table = table.reindex(columns=list(p.values()), fill_value=0.0)
+    t = lazy(sales)
+    t = t.filter(_month(t).isin([s.date() for s in p.values()]) & t[by].notnull())
+    agg = run(t.group_by([by, _month(t).name("month")]).aggregate(
+        revenue=t.revenue.sum(), margin=t.margin.sum(), units=t.quantity.sum()))
+    table = agg.pivot_table(index=by, columns="month", values="revenue", aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=list(p.values()), fill_value=0.0).sort_index()
     table.columns = ["revenue", "revenue_previous_month", "revenue_last_year"]
-    cur = pick[pick["month"] == p["month"]].groupby(by, observed=True)
-    table["margin"] = cur["margin"].sum(min_count=1)
-    table["units"] = cur["quantity"].sum()
+    table.columns.name = None
+    cur = agg[agg["month"] == p["month"]].set_index(by)
+    table["margin"] = cur["margin"].astype(float)
+    table["units"] = cur["units"].astype(float)
     table = table.fillna({"units": 0.0})
     table["margin_pct"] = table["margin"] / table["revenue"].where(table["revenue"] != 0)
     table["vs_previous_month"] = [change(a, b) for a, b in
@@ -73,11 +98,12 @@ def breakdown(sales: pd.DataFrame, month: str, by: str) -> pd.DataFrame:
     return table.sort_values(["revenue", "revenue_previous_month"], ascending=False)
 
 
-def trend(sales: pd.DataFrame) -> pd.DataFrame:
+def trend(sales: Sales) -> pd.DataFrame:
     """Monthly revenue, margin and margin rate over the whole frame."""
-    out = sales.groupby("month").agg(revenue=("revenue", "sum"),
-                                     margin=("margin", lambda s: s.sum(min_count=1)),
-                                     orders=("order_id", "nunique"))
+    t = lazy(sales)
+    agg = t.group_by(month=_month(t)).aggregate(revenue=t.revenue.sum(), margin=t.margin.sum(),
+                                                orders=t.order_id.nunique())
+    out = run(agg).set_index("month").sort_index()
     out["margin_pct"] = out["margin"] / out["revenue"]
     return out
 

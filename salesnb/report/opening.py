@@ -65,7 +65,7 @@ class ReportData:
 
     def forecasts(self, histories: dict[str, pd.Series], settings: ForecastSettings) -> dict[str, SeriesForecast]:
         """Forecasts of these series, made once for this data and settings and reused by every report."""
-        return cache.forecasts(histories, settings, self.ws.path.with_suffix(".cache") / "forecasts")
+        return cache.forecasts(histories, settings, self.ws.cache_dir / "forecasts")
 
     def sales(self, months_back: int = 0, month_required: bool = True) -> pd.DataFrame:
         """Order lines with revenue and margin, from `months_back` months before the month to its end
