@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -118,3 +122,39 @@ def demo_run(demo_dir, tmp_path_factory) -> tuple[dict[str, list[dict]], Path]:
 @pytest.fixture
 def demo_figures(demo_run) -> dict[str, list[dict]]:
     return demo_run[0]
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server of Debian's package, started for the tests on 127.0.0.1 and stopped after."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("SALESNB_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (SALESNB_REQUIRE_POSTGRES) but /usr/lib/postgresql/*/bin is missing")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    home = Path(tempfile.mkdtemp(prefix="salesnb-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as the package's user
+        shutil.chown(home, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = home / "data"
+
+    def pg(tool: str, *args: str) -> None:
+        subprocess.run([*as_user, str(bin_dir / tool), *args], check=True, capture_output=True, text=True)
+
+    pg("initdb", "-D", str(data), "-A", "trust", "-U", "salesnb", "-E", "UTF8", "--no-sync")
+    pg("pg_ctl", "-D", str(data), "-l", str(home / "log"), "-w", "-o",
+       f"-h 127.0.0.1 -p {port} -k {home} -F", "start")
+    try:
+        yield f"postgresql://salesnb@127.0.0.1:{port}/postgres"
+    finally:
+        pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(home, ignore_errors=True)

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from salesnb.core.errors import ParameterError
+from salesnb.core.lazy import run
 from salesnb.domains import pricing
 
 PRODUCTS = pd.DataFrame({"product_id": ["P1", "P2"], "max_discount": [0.10, 0.20]})
@@ -26,11 +27,15 @@ def _lines():
     })
 
 
+def _guided(*args) -> pd.DataFrame:
+    return run(pricing.with_guidelines(*args).order_by("line_id"))
+
+
 def test_breaches_amount_lost_and_approval_levels():
     lines = pricing.with_guidelines(_lines(), PRODUCTS)
-    assert lines["breach"].tolist() == [True, False, False, True]
+    assert _guided(_lines(), PRODUCTS)["breach"].tolist() == [True, False, False, True]
     # L1: 1000 x (0.15 - 0.10) = 50; L4: 1000 x (0.50 - 0.20) = 300
-    assert lines["amount_lost"].tolist() == pytest.approx([50, 0, 0, 300])
+    assert _guided(_lines(), PRODUCTS)["amount_lost"].tolist() == pytest.approx([50, 0, 0, 300])
     b = pricing.breaches(lines, [(0.05, "manager"), (0.15, "director")])
     assert b[["line_id", "approval_needed"]].values.tolist() == [["L4", "not allowed"], ["L1", "manager"]]
 
@@ -45,7 +50,7 @@ def test_compliance_per_rep():
 
 
 def test_overrides_by_family_and_segment():
-    lines = pricing.with_guidelines(_lines(), PRODUCTS, {"F1": {"smb": 0.15}, "F2": {"*": 0.5}})
+    lines = _guided(_lines(), PRODUCTS, {"F1": {"smb": 0.15}, "F2": {"*": 0.5}})
     assert lines["breach"].tolist() == [False, False, False, False]
     with pytest.raises(ParameterError, match="F1/smb must be within 0..1"):
         pricing.with_guidelines(_lines(), PRODUCTS, {"F1": {"smb": 1.5}})
@@ -89,18 +94,21 @@ def test_demo_breaches_match_the_manifest_exactly(demo_dir):
     from salesnb.data.workspace import Workspace
     m = json.loads((demo_dir / "manifest.json").read_text())
     ws = Workspace(demo_dir / "workspace.duckdb")
-    lines = pricing.with_guidelines(ws.sales("all", m["end_month"], 35), ws.read("products"))
-    ws.close()
+    lines = pricing.with_guidelines(ws.lines("all", m["end_month"], 35), ws.table("products"))
     found = pricing.breaches(lines, [(0.05, "manager")])
+    lines = run(lines)
+    ws.close()
     assert sorted(found["line_id"]) == sorted(m["discount_breaches"])
     per_rep = lines.assign(rep_id=lines["rep_id"]).groupby("rep_id")["breach"].sum()
     assert set(per_rep.nlargest(2).index) == set(m["heavy_discounters"])
 
 
 def test_order_size_bands_use_the_whole_order():
-    bands = pricing.order_size_band(_lines())
+    bands = run(pricing.with_order_size(_lines()).order_by("line_id"))["order_size"]
     # O1 = 1000 + 1000 = 2000 gross; O2 = 500; O3 = 1000
-    assert bands.astype(str).tolist() == ["1,000–5,000", "1,000–5,000", "0–1,000", "1,000–5,000"]
+    assert bands.tolist() == ["1,000–5,000", "1,000–5,000", "0–1,000", "1,000–5,000"]
+    d = pricing.size_distribution(_lines())
+    assert d.index.tolist() == ["0–1,000", "1,000–5,000"] and d["lines"].tolist() == [1, 3]
 
 
 def test_leakage_sentence_sums_the_amount_lost():

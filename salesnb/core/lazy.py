@@ -23,3 +23,12 @@ def run(table: ibis.Table) -> pd.DataFrame:
 def value(scalar: ibis.Scalar) -> object:
     """A lazy scalar run in its engine."""
     return scalar.execute()
+
+
+def filled(table: pd.DataFrame | ibis.Table | None, column: str) -> bool:
+    """True when the table has the column and it holds at least one value."""
+    if table is None or column not in table.columns:
+        return False
+    if isinstance(table, pd.DataFrame):
+        return bool(table[column].notna().any())
+    return bool(value(table[column].notnull().any()))

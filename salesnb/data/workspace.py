@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from salesnb.core.errors import EmptyPeriodError, InputError
-from salesnb.core.lazy import run
+from salesnb.core.lazy import run, value
 from salesnb.core.scope import ALL, month_start, trailing_window
 from salesnb.data import engine
 from salesnb.data.schema import DOMAINS, KINDS, TABLES
@@ -146,6 +146,9 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
                 row = con.execute(f"SELECT value FROM \"{META}\" WHERE key = 'fingerprint'").fetchone()
             if row and row[0] == fingerprint(files, Path(folder)):
                 return False
+        except duckdb.IOException:  # written by another DuckDB version: it is rebuilt from the folder
+            Path(workspace).unlink()
+            Path(f"{workspace}.wal").unlink(missing_ok=True)
         except duckdb.Error:
             pass
     load_folder(folder, workspace)
@@ -327,18 +330,20 @@ class Workspace:
             gross_revenue=o.quantity * o.list_price, revenue=revenue, cost=cost, margin=revenue - cost)
         return out if team == ALL else out.filter(out.team == team)
 
-    def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
-        """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
-        df = run(self.lines(team, month, months_back).order_by(["order_date", "line_id"]))
-        df["month"] = pd.to_datetime(df["month"])
-        return df
-
-    def sales_for(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
-        """Like `sales`, but raise EmptyPeriodError if the month itself has no order line."""
-        df = self.sales(team, month, months_back)
-        if not (df["month"] == month_start(month)).any():
+    def lines_for(self, team: str, month: str, months_back: int = 0) -> ibis.Table:
+        """Like `lines`, but raise EmptyPeriodError if the month itself has no order line."""
+        t = self.lines(team, month, months_back)
+        if not value((t.month == month_start(month).date()).any()):
             raise EmptyPeriodError(
                 f"No order line for team '{team}' in {month} in workspace '{self.name}'."
             )
-        return df
+        return t
+
+    def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
+        """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""
+        return run(self.lines(team, month, months_back).order_by(["order_date", "line_id"]))
+
+    def sales_for(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
+        """Like `sales`, but raise EmptyPeriodError if the month itself has no order line."""
+        return run(self.lines_for(team, month, months_back).order_by(["order_date", "line_id"]))
 

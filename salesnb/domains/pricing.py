@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
+from ibis import _
 
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
+from salesnb.core.lazy import lazy, run, value
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)
 WATERFALL_TOTALS = ("list price", "invoice price", "pocket price")
 
+Lines = pd.DataFrame | ibis.Table  # order lines (see `Workspace.lines`)
 
-def with_guidelines(sales: pd.DataFrame, products: pd.DataFrame,
-                    overrides: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+
+def with_guidelines(sales: Lines, products: Lines,
+                    overrides: dict[str, dict[str, float]] | None = None) -> ibis.Table:
     """Each sales line with its allowed discount (product guideline, or family × segment override)."""
-    out = sales.merge(products[["product_id", "max_discount"]], on="product_id", how="left")
+    t, prods = lazy(sales), lazy(products).select("product_id", "max_discount")
+    t = t.left_join(prods, "product_id")
+    cap = t.max_discount
     for family, by_segment in (overrides or {}).items():
-        for segment, cap in by_segment.items():
-            if not 0 <= float(cap) <= 1:
+        for segment, limit in by_segment.items():
+            if not 0 <= float(limit) <= 1:
                 raise ParameterError(f"Price guideline for {family}/{segment} must be within 0..1, "
-                                     f"got {cap}.")
-            mask = (out["family"] == family) & ((out["segment"] == segment) | (segment == "*"))
-            out.loc[mask, "max_discount"] = float(cap)
-    out["excess"] = (out["discount"] - out["max_discount"]).clip(lower=0).fillna(0.0)
-    out["breach"] = out["excess"] > 1e-9
-    out["amount_lost"] = out["gross_revenue"] * out["excess"]
-    return out
+                                     f"got {limit}.")
+            hit = (t.family == family) & ((t.segment == segment) | ibis.literal(segment == "*"))
+            cap = ibis.ifelse(hit.fill_null(False), float(limit), cap)
+    t = t.mutate(max_discount=cap.cast("float64"))
+    t = t.mutate(excess=ibis.greatest(t.discount - t.max_discount, 0.0).fill_null(0.0))
+    return t.mutate(breach=t.excess > 1e-9, amount_lost=t.gross_revenue * t.excess)
 
 
 def approval_level(excess: pd.Series, levels: list[tuple[float, str]]) -> pd.Series:
@@ -42,17 +48,20 @@ def approval_level(excess: pd.Series, levels: list[tuple[float, str]]) -> pd.Ser
     return out
 
 
-def compliance(lines: pd.DataFrame, by: str, respect_share: float = 0.98) -> pd.DataFrame:
+def _by(t: ibis.Table, by: str, **metrics: ibis.Deferred) -> pd.DataFrame:
+    """Metrics per value of `by` (rows without one left out), sorted by it."""
+    return run(t.filter(t[by].notnull()).group_by(by).aggregate(**metrics)).set_index(by).sort_index()
+
+
+def compliance(lines: Lines, by: str, respect_share: float = 0.98) -> pd.DataFrame:
     """Per group: lines, share of lines and of revenue within guideline, amount lost, respects or not."""
-    g = lines.groupby(by)
-    out = pd.DataFrame({
-        "lines": g.size(),
-        "breaches": g["breach"].sum(),
-        "lines_within": 1 - g["breach"].mean(),
-        "revenue_within": 1 - lines["revenue"].where(lines["breach"], 0).groupby(lines[by]).sum()
-        / g["revenue"].sum(),
-        "amount_lost": g["amount_lost"].sum(),
-    })
+    t = lazy(lines)
+    out = _by(t, by, lines=_.count(), breaches=_.count(where=_.breach),
+              breach_revenue=_.revenue.sum(where=_.breach), revenue=_.revenue.sum(),
+              amount_lost=_.amount_lost.sum())
+    out["lines_within"] = 1 - out["breaches"] / out["lines"]
+    out["revenue_within"] = 1 - out["breach_revenue"].fillna(0.0) / out["revenue"]
+    out = out[["lines", "breaches", "lines_within", "revenue_within", "amount_lost"]]
     out["respects_guidelines"] = out["lines_within"] >= respect_share
     return out.sort_values("lines_within")
 
@@ -62,31 +71,44 @@ def share_respecting(per_rep: pd.DataFrame) -> float:
     return float(per_rep["respects_guidelines"].mean()) if len(per_rep) else float("nan")
 
 
-def breaches(lines: pd.DataFrame, levels: list[tuple[float, str]]) -> pd.DataFrame:
+def breaches(lines: Lines, levels: list[tuple[float, str]]) -> pd.DataFrame:
     """Every line priced beyond guideline, with the amount lost and who should have approved it."""
-    b = lines[lines["breach"]].copy()
-    b["approval_needed"] = approval_level(b["excess"], levels)
     cols = ["line_id", "order_date", "rep", "team", "product", "family", "segment", "quantity",
-            "list_price", "discount", "max_discount", "excess", "amount_lost", "approval_needed"]
-    return b[cols].sort_values("amount_lost", ascending=False).reset_index(drop=True)
+            "list_price", "discount", "max_discount", "excess", "amount_lost"]
+    t = lazy(lines)
+    b = run(t.filter(t.breach).select(cols).order_by(["order_date", "line_id"]))
+    b["approval_needed"] = approval_level(b["excess"], levels)
+    return b.sort_values("amount_lost", ascending=False).reset_index(drop=True)
 
 
-def discount_distribution(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+def discount_distribution(lines: Lines, by: str) -> pd.DataFrame:
     """Revenue-weighted average, median and 90th percentile discount per group."""
-    g = lines.groupby(by, observed=True)
-    weighted = (lines["discount"] * lines["gross_revenue"]).groupby(lines[by], observed=True).sum() \
-        / g["gross_revenue"].sum()
-    return pd.DataFrame({"lines": g.size(), "average_discount": weighted,
-                         "median_discount": g["discount"].median(),
-                         "p90_discount": g["discount"].quantile(0.9)})
+    t = lazy(lines)
+    out = _by(t, by, lines=_.count(), weighted=(_.discount * _.gross_revenue).sum(), gross=_.gross_revenue.sum(),
+              median_discount=_.discount.median(), p90_discount=_.discount.quantile(0.9))
+    out["average_discount"] = out["weighted"] / out["gross"]
+    return out[["lines", "average_discount", "median_discount", "p90_discount"]]
 
 
-def order_size_band(lines: pd.DataFrame) -> pd.Series:
-    """Each line's order value band (gross value of the whole order)."""
-    order_value = lines.groupby("order_id")["gross_revenue"].transform("sum")
-    labels = [f"{lo:,.0f}–{hi:,.0f}" if np.isfinite(hi) else f"{lo:,.0f}+"
-              for lo, hi in zip(SIZE_BANDS[:-1], SIZE_BANDS[1:], strict=True)]
-    return pd.cut(order_value, SIZE_BANDS, labels=labels, right=False)
+def size_labels() -> list[str]:
+    """The order value bands, smallest first."""
+    return [f"{lo:,.0f}–{hi:,.0f}" if np.isfinite(hi) else f"{lo:,.0f}+"
+            for lo, hi in zip(SIZE_BANDS[:-1], SIZE_BANDS[1:], strict=True)]
+
+
+def with_order_size(lines: Lines) -> ibis.Table:
+    """Each line with its order value band (gross value of the whole order), as `order_size`."""
+    t = lazy(lines)
+    order_value = t.gross_revenue.sum().over(group_by=t.order_id)
+    bands = [(order_value < hi, label) for hi, label in zip(SIZE_BANDS[1:], size_labels(), strict=True)
+             if np.isfinite(hi)]
+    return t.mutate(order_size=ibis.cases(*bands, else_=size_labels()[-1]))
+
+
+def size_distribution(lines: Lines) -> pd.DataFrame:
+    """`discount_distribution` by order value band, bands in order."""
+    out = discount_distribution(with_order_size(lines), "order_size")
+    return out.reindex([b for b in size_labels() if b in out.index]).rename_axis("order_size")
 
 
 def discount_vs_win_rate(opportunities: pd.DataFrame,
@@ -102,50 +124,66 @@ def discount_vs_win_rate(opportunities: pd.DataFrame,
                          }).rename_axis("discount")
 
 
-def period_end_discounting(lines: pd.DataFrame, last_days: int = 5) -> pd.DataFrame:
+def period_end_discounting(lines: Lines, last_days: int = 5) -> pd.DataFrame:
     """Average discount in the last days of each quarter vs the rest of the time."""
-    date = pd.to_datetime(lines["order_date"])
-    quarter_end = date + pd.offsets.QuarterEnd(0)
-    late = (quarter_end - date).dt.days < last_days
-    label = np.where(late, f"last {last_days} days of a quarter", "rest of the time")
-    out = discount_distribution(lines.assign(when=label), "when")
-    if lines["max_discount"].notna().any():
-        out["breach_rate"] = lines["breach"].groupby(label).mean()
+    t = lazy(lines)
+    date = t.order_date.cast("date")
+    quarter_end = date.truncate("Q") + ibis.interval(months=3) - ibis.interval(days=1)
+    late = quarter_end.delta(date, unit="day") < last_days
+    t = t.mutate(when=ibis.ifelse(late, f"last {last_days} days of a quarter", "rest of the time"))
+    out = discount_distribution(t, "when")
+    if value(t.max_discount.notnull().any()):
+        out["breach_rate"] = _by(t, "when", rate=ibis.ifelse(_.breach, 1.0, 0.0).mean())["rate"]
     return out
 
 
 POCKET_COSTS = {"rebate": "rebates", "freight": "freight"}
 
 
-def pocket_costs(lines: pd.DataFrame) -> list[str]:
+def pocket_costs(lines: Lines) -> list[str]:
     """The costs after invoice (rebates, freight) the data hold at all: an absent step is not a zero."""
-    return [col for col in POCKET_COSTS if lines[col].notna().any()]
+    t = lazy(lines)
+    held = run(t.aggregate(**{col: t[col].notnull().any() for col in POCKET_COSTS}))
+    return [col for col in POCKET_COSTS if bool(held.at[0, col])]
 
 
-def waterfall(lines: pd.DataFrame, costs: list[str] | None = None) -> pd.Series:
-    """List price → invoice price → pocket price (when the data hold costs after invoice), over the lines given."""
-    costs = pocket_costs(lines) if costs is None else costs
-    gross = lines["gross_revenue"].sum()
-    invoice = lines["revenue"].sum()
+def _steps(gross: float, invoice: float, pocket: dict[str, float]) -> dict[str, float]:
     steps = {"list price": gross, "discount": invoice - gross, "invoice price": invoice}
-    steps |= {POCKET_COSTS[col]: -lines[col].fillna(0).sum() for col in costs}
-    if costs:
-        steps["pocket price"] = invoice + sum(steps[POCKET_COSTS[col]] for col in costs)
-    return pd.Series(steps)
+    steps |= {POCKET_COSTS[col]: -cost for col, cost in pocket.items()}
+    if pocket:
+        steps["pocket price"] = invoice + sum(steps[POCKET_COSTS[col]] for col in pocket)
+    return steps
 
 
-def waterfall_table(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+def _sums(costs: list[str]) -> dict[str, ibis.Deferred]:
+    return {"gross": _.gross_revenue.sum(), "invoice": _.revenue.sum(),
+            **{col: _[col].sum().fill_null(0.0) for col in costs}}
+
+
+def waterfall(lines: Lines, costs: list[str] | None = None) -> pd.Series:
+    """List price → invoice price → pocket price (when the data hold costs after invoice), over the lines given."""
+    t = lazy(lines)
+    costs = pocket_costs(t) if costs is None else costs
+    row = run(t.aggregate(**_sums(costs))).iloc[0].fillna(0.0)
+    return pd.Series(_steps(row["gross"], row["invoice"], {col: row[col] for col in costs}))
+
+
+def waterfall_table(lines: Lines, by: str) -> pd.DataFrame:
     """The waterfall per group, with pocket price as a share of list price."""
-    costs = pocket_costs(lines)
-    out = pd.DataFrame({key: waterfall(g, costs) for key, g in lines.groupby(by)}).T
+    t = lazy(lines)
+    costs = pocket_costs(t)
+    sums = _by(t, by, **_sums(costs))
+    out = pd.DataFrame({key: _steps(r["gross"], r["invoice"], {col: r[col] for col in costs})
+                        for key, r in sums.iterrows()}).T
     if costs:
         out["pocket_share"] = out["pocket price"] / out["list price"]
     return out
 
 
-def waterfall_note(lines: pd.DataFrame) -> str:
+def waterfall_note(lines: Lines) -> str:
     """What the waterfall cannot show because the data lack it."""
-    absent = [POCKET_COSTS[col] for col in POCKET_COSTS if col not in pocket_costs(lines)]
+    held = pocket_costs(lines)
+    absent = [POCKET_COSTS[col] for col in POCKET_COSTS if col not in held]
     if not absent:
         return ""
     return (f"No {' and no '.join(absent)} in the order lines, so "
@@ -153,10 +191,13 @@ def waterfall_note(lines: pd.DataFrame) -> str:
                else f"pocket price leaves {' and '.join(absent)} out."))
 
 
-def leakage_trend(lines: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def leakage_trend(lines: Lines, by: str | None = None) -> pd.DataFrame:
     """Revenue (and so margin) lost beyond guideline per month, optionally per group."""
+    t = lazy(lines)
     keys = ["month"] if by is None else ["month", by]
-    out = lines.groupby(keys).agg(amount_lost=("amount_lost", "sum"), revenue=("revenue", "sum"))
+    t = t.mutate(month=t.month.cast("date"))
+    out = run(t.group_by(keys).aggregate(amount_lost=t.amount_lost.sum(), revenue=t.revenue.sum()))
+    out = out.set_index(keys).sort_index()
     out["lost_share"] = out["amount_lost"] / out["revenue"]
     return out
 
@@ -174,9 +215,10 @@ def agility(opportunities: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
                          "median_days_quote_to_win": g["quote_to_win"].median()})
 
 
-def leakage_sentence(lines: pd.DataFrame) -> str:
+def leakage_sentence(lines: Lines) -> str:
     """Revenue given away beyond guideline over the lines given."""
-    return f"Revenue lost beyond guideline over the period: {money.fmt(lines['amount_lost'].sum())}."
+    lost = value(lazy(lines).amount_lost.sum().fill_null(0.0))
+    return f"Revenue lost beyond guideline over the period: {money.fmt(lost)}."
 
 
 def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
@@ -187,3 +229,12 @@ def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
             f"{BENCHMARK['top performers']:.0%} in top-performing companies, "
             f"{BENCHMARK['others']:.0%} in others. Revenue lost beyond guideline: "
             f"{money.fmt(per_rep['amount_lost'].sum())}.")
+
+
+def lines_sentence(lines: Lines, month: object) -> str:
+    """How many lines the analysis covers, and from which month."""
+    t = lazy(lines)
+    row = run(t.aggregate(n=_.count(), first=_.month.min())).iloc[0]
+    if not row["n"]:
+        return f"No sales line up to {month}."
+    return f"{row['n']:,} sales lines from {row['first']:%Y-%m} to {month}."

@@ -3,18 +3,16 @@ shown instead of a number computed on nothing."""
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
+from salesnb.core.lazy import filled
 from salesnb.data.schema import OPEN_STAGES
-
-
-def _has(df: pd.DataFrame | None, column: str) -> bool:
-    return df is not None and column in df and bool(df[column].notna().any())
 
 
 def owners(accounts: pd.DataFrame | None) -> str:
     """Visit needs, capacity, staffing and territories need accounts with an owner."""
-    if _has(accounts, "owner_rep_id"):
+    if filled(accounts, "owner_rep_id"):
         return ""
     return ("No account has an owner (accounts.owner_rep_id is empty), so visits per rep, capacity, staffing, "
             "routes and territories cannot be worked out; map the account owner to enable them.")
@@ -22,8 +20,8 @@ def owners(accounts: pd.DataFrame | None) -> str:
 
 def coordinates(accounts: pd.DataFrame | None, reps: pd.DataFrame | None) -> str:
     """Distances, travel costs and routes need coordinates of accounts and of reps' bases."""
-    missing = [name for name, ok in (("accounts.lat/lon", _has(accounts, "lat") and _has(accounts, "lon")),
-                                     ("reps.base_lat/base_lon", _has(reps, "base_lat") and _has(reps, "base_lon")))
+    missing = [name for name, ok in (("accounts.lat/lon", filled(accounts, "lat") and filled(accounts, "lon")),
+                                     ("reps.base_lat/base_lon", filled(reps, "base_lat") and filled(reps, "base_lon")))
                if not ok]
     if not missing:
         return ""
@@ -33,7 +31,7 @@ def coordinates(accounts: pd.DataFrame | None, reps: pd.DataFrame | None) -> str
 
 def revenue(sales: pd.DataFrame | None) -> str:
     """Revenue per account (ABC classes, revenue per visit) needs order lines with a customer."""
-    if _has(sales, "account_id"):
+    if filled(sales, "account_id"):
         return ""
     return ("No order line names a customer, so revenue per account (ABC classes, revenue per visit) cannot be "
             "computed: every customer is treated as class C.")
@@ -41,7 +39,7 @@ def revenue(sales: pd.DataFrame | None) -> str:
 
 def guidelines(products: pd.DataFrame | None, overrides: dict | None = None) -> str:
     """Guideline compliance, breaches and leakage need a maximum discount per product (or overrides)."""
-    if overrides or _has(products, "max_discount"):
+    if overrides or filled(products, "max_discount"):
         return ""
     return ("No product carries a price guideline (products.max_discount is empty and no guideline_overrides "
             "are set), so compliance, breaches and revenue lost beyond guideline cannot be judged; the discounts "
@@ -60,15 +58,15 @@ def stage_history(history: pd.DataFrame | None) -> str:
 def open_amounts(opps: pd.DataFrame | None) -> str:
     """Pipeline value and coverage need open deals with an amount and an expected close date."""
     open_ = None if opps is None else opps[opps["stage"].isin(OPEN_STAGES)]
-    if _has(open_, "amount") and _has(open_, "close_date"):
+    if filled(open_, "amount") and filled(open_, "close_date"):
         return ""
     return ("No open deal has both an amount and an expected close date, so pipeline value and coverage of the "
             "next months cannot be computed.")
 
 
-def team_column(sales: pd.DataFrame | None) -> str:
+def team_column(sales: pd.DataFrame | ibis.Table | None) -> str:
     """Breakdowns by rep need reps credited on the lines."""
-    if _has(sales, "rep"):
+    if filled(sales, "rep"):
         return ""
     return ("The order lines name no rep, so the breakdown by rep is not shown; lines are credited to teams "
             "only (order_lines.team).")

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 
+import ibis
 import pandas as pd
 
 from salesnb.core import money
@@ -45,6 +46,16 @@ class ReportData:
         if table not in self._frames:
             self._frames[table] = self.ws.read(table, self.scope.team)
         return self._frames[table]
+
+    def table(self, table: str) -> ibis.Table:
+        """The scope's rows of a table, lazy: computed in the workspace's engine when run."""
+        return self.ws.of_team(table, self.scope.team)
+
+    def lines(self, months_back: int = 0, month_required: bool = True) -> ibis.Table:
+        """Order lines with revenue and margin (lazy), from `months_back` months before the month to its end
+        (an EmptyPeriodError when the month itself has none, unless not `month_required`)."""
+        read = self.ws.lines_for if month_required else self.ws.lines
+        return read(self.scope.team, str(self.scope.month), months_back)
 
     def optional(self, table: str) -> pd.DataFrame | None:
         """The scope's rows of a table, or None when the workspace does not hold it."""

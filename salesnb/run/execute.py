@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesnb.data.engine import is_url
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
@@ -115,7 +116,7 @@ def _stand_ins(job: Job, staging: Path, exports: Path) -> dict[str, str]:
     folder for the data and the project, '.' for the staging folders, <python> for the interpreter's files."""
     folder = job.report.parent.resolve()
     here = {str(Path(p).resolve()): os.path.relpath(Path(p).resolve(), folder)
-            for p in (job.parameters.get("workspace", ""), job.source, job.cwd, os.getcwd()) if p}
+            for p in (job.parameters.get("workspace", ""), job.source, job.cwd, os.getcwd()) if p and not is_url(p)}
     python = {p: "<python>" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}}
     home = {str(Path.home()): "~"} if len(Path.home().parts) > 1 else {}
     return home | here | python | {str(exports): ".", str(staging): "."}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import parse
 from salesnb.core.scope import EACH_TEAM, LATEST, check_month
+from salesnb.data.engine import is_url
 
 PARAMS_DIR = Path("params")
 
@@ -21,7 +22,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data_dir: Path = Field(description="Folder of input files (CSV, Parquet or Excel).")
-    workspace: Path | None = Field(None, description="DuckDB file; default <data_dir>/workspace.duckdb.")
+    workspace: str | None = Field(None, description="DuckDB file, or a PostgreSQL URL (postgresql://user@host/db) "
+                                  "whose database holds the contract tables; default <data_dir>/workspace.duckdb.")
     outputs: Path = Field(Path("outputs"), description="Where reports are written.")
     notebooks_dir: Path = Field(Path("notebooks"), description="Where the report notebooks are.")
     workers: int = Field(0, ge=0, description="Notebooks run at once; 0 = one per core.")
@@ -39,8 +41,11 @@ class Settings(BaseModel):
     )
 
     @property
-    def workspace_path(self) -> Path:
-        return self.workspace or self.data_dir / "workspace.duckdb"
+    def workspace_path(self) -> Path | str:
+        """The DuckDB file, or the warehouse URL."""
+        if self.workspace and is_url(self.workspace):
+            return self.workspace
+        return Path(self.workspace) if self.workspace else self.data_dir / "workspace.duckdb"
 
 
 class Plan(BaseModel):
@@ -97,8 +102,8 @@ def load_settings(
     base = params_dir.resolve().parent
     for name in ("data_dir", "workspace", "outputs", "notebooks_dir"):
         value = getattr(settings, name)
-        if value is not None and not value.is_absolute():
-            setattr(settings, name, base / value)
+        if value is not None and not is_url(value) and not Path(value).is_absolute():
+            setattr(settings, name, type(value)(base / value))
     return settings
 
 

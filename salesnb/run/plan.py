@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import explain
 from salesnb.core.scope import ALL, EACH_TEAM, LATEST, TEAM_NAME_RULE, folder_safe, latest_month
+from salesnb.data.engine import is_url
 from salesnb.data.workspace import Workspace, ensure_loaded
 from salesnb.report.registry import REPORTS, Report
 from salesnb.run.params import Plan, Settings, load_settings
@@ -154,12 +155,13 @@ def plan_jobs(
 ) -> tuple[Settings, list[Job]]:
     """Validate a plan against parameters, the report registry and the data; return the jobs to run."""
     settings = load_settings(params_dir, overrides=overrides)
-    if not settings.data_dir.is_dir() and not settings.workspace_path.exists():
+    warehouse = is_url(settings.workspace_path)
+    if not warehouse and not settings.data_dir.is_dir() and not Path(settings.workspace_path).exists():
         raise ParameterError(
             f"Data folder '{settings.data_dir}' does not exist (set data_dir in "
             f"{params_dir / 'defaults.yaml'} or pass --data); `salesnb demo` creates demo data."
         )
-    if settings.data_dir.is_dir():
+    if not warehouse and settings.data_dir.is_dir():
         ensure_loaded(settings.data_dir, settings.workspace_path)
     reports = [_report(name, settings) for name in plan.notebooks]
     ws = Workspace(settings.workspace_path)
