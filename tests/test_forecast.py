@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,18 @@ def test_reconciled_accuracy_on_a_hand_worked_backtest():
     # reconciled: a = 100 x 80/100 = 80, then 100 x 40/80 = 50
     assert acc.loc["a", "reconciled_wape"] == pytest.approx(30 / 100)
     assert acc.loc["all", "reconciled_wape"] == 0
+
+
+def test_one_spare_core_forecasts_in_process(monkeypatch):
+    monkeypatch.setenv(F.SPARE_CORES, "1")
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started inside a report that has one core")
+
+    monkeypatch.setattr(F, "ProcessPoolExecutor", no_pool)
+    months = pd.period_range("2024-01", "2026-06", freq="M").to_timestamp()
+    series = {name: pd.Series(100.0 + i + np.arange(len(months)), index=months) for i, name in enumerate("abc")}
+    out = F.forecast_many(series, F.ForecastSettings(horizon=2, backtest_months=3))
+    assert F.spare_cores() == 1 and set(out) == {"a", "b", "c"}
+    monkeypatch.setenv(F.SPARE_CORES, "")
+    assert F.spare_cores() == (os.cpu_count() or 1)

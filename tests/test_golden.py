@@ -4,26 +4,16 @@ compared with a golden copy taken before a change: refactors must not move a num
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
 import pytest
+from conftest import same
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "demo_figures.json"
 
 pytestmark = pytest.mark.notebook
-
-
-def same(a: object, b: object) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
 
 
 def test_demo_figures_match_the_golden_copy(demo_figures):

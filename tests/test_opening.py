@@ -1,3 +1,4 @@
+from salesnb.core.lazy import run
 from salesnb.report.opening import ReportData, make_scope
 
 
@@ -9,8 +10,8 @@ def test_report_data_reads_the_scope_rows_once_and_says_none_for_absent_tables(t
     assert list(reps["rep_id"]) == ["R1"] and data.read("reps") is reps
     assert data.optionals({"people": "reps", "trips": "visits"})["trips"] is None
     # team a: L1 (2025-10, 200), L2 (2026-09, 90) and L4 (2026-10, 240)
-    assert data.sales(months_back=1)["revenue"].sum() == 90 + 240
-    assert data.sales(months_back=12)["revenue"].sum() == 200 + 90 + 240
+    assert run(data.lines(months_back=1))["revenue"].sum() == 90 + 240
+    assert run(data.lines(months_back=12))["revenue"].sum() == 200 + 90 + 240
 
 
 def test_no_hygiene_score_when_the_export_has_no_account_owners(tmp_path):

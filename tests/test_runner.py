@@ -509,3 +509,22 @@ def test_a_kernel_killed_mid_report_fails_that_report_only(project, monkeypatch)
                                                          "a/02_reporting": "ok", "b/02_reporting": "ok"}
     assert "DeadKernelError" in runs["a/96_dies"]["message"] or "died" in runs["a/96_dies"]["message"]
     assert not _leftovers(project)
+
+
+def test_reports_running_side_by_side_leave_their_forecasts_one_core_each(project, monkeypatch, tmp_path):
+    _register(monkeypatch, "98_cores")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
+    params.metadata["tags"] = ["parameters"]
+    seen = tmp_path / "cores"
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom salesnb.domains.forecast import spare_cores\n"
+        f"Path({str(seen)!r}, team).write_text(str(spare_cores()))")]
+    seen.mkdir()
+    nbformat.write(nb, project / "notebooks" / "98_cores.ipynb")
+    plan = project / "plan.yaml"
+    plan.write_text("notebooks: [98_cores]\nteams: [a, b]\nmonths: ['2026-10']\n")
+    _run(project, "--plan", str(plan), "--workers", "2")
+    expected = str(max(1, (os.cpu_count() or 1) // 2))
+    assert {p.name: p.read_text() for p in seen.iterdir()} == {"a": expected, "b": expected}

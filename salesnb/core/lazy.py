@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+Lines = pd.DataFrame | ibis.Table  # order lines, as a frame or lazy (see `Workspace.lines`)
+
 
 def lazy(table: pd.DataFrame | ibis.Table) -> ibis.Table:
     """A lazy table; a frame becomes one in an in-memory engine."""
@@ -32,3 +34,18 @@ def filled(table: pd.DataFrame | ibis.Table | None, column: str) -> bool:
     if isinstance(table, pd.DataFrame):
         return bool(table[column].notna().any())
     return bool(value(table[column].notnull().any()))
+
+
+def total(table: pd.DataFrame | ibis.Table, by: str | list[str], column: str = "revenue") -> pd.Series:
+    """The sum of `column` per value of `by` (rows without one left out), sorted by it."""
+    t = lazy(table)
+    keys = [by] if isinstance(by, str) else by
+    t = t.filter(*[t[k].notnull() for k in keys])
+    out = run(t.group_by(keys).aggregate(**{column: t[column].sum()}))
+    return out.set_index(keys if len(keys) > 1 else keys[0]).sort_index()[column].astype(float)
+
+
+def month_revenue(sales: Lines) -> pd.Series:
+    """Revenue per month (first day of the month), sorted."""
+    t = lazy(sales)
+    return total(t.mutate(month=t.month.cast("date")), "month")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ibis
 import pandas as pd
 
 from salesnb.core import money
@@ -68,8 +69,15 @@ def next_monday(month: Month) -> pd.Timestamp:
     return end + pd.Timedelta(days=(7 - end.weekday()) % 7)
 
 
-def between(df: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def between(df: pd.DataFrame | ibis.Table, column: str, start: pd.Timestamp,
+            end: pd.Timestamp) -> pd.DataFrame | ibis.Table:
     """Rows whose `column` date falls in [start, end)."""
+    if isinstance(df, ibis.Table):
+        col = df[column]
+        if col.type().is_date() and start == start.normalize() and end == end.normalize():
+            return df.filter((col >= start.date()) & (col < end.date()))
+        col = col.cast("timestamp")
+        return df.filter((col >= start.to_pydatetime()) & (col < end.to_pydatetime()))
     date = pd.to_datetime(df[column])
     return df[(date >= start) & (date < end)]
 

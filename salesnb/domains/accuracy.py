@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from salesnb.core.lazy import lazy, total
 from salesnb.core.scope import month_start
 
 BENCHMARK = {"top performers": 0.60, "others": 0.20}  # share of reps forecasting well (seed 000)
@@ -30,9 +32,10 @@ class AccuracyRule:
                 f"*erratic* otherwise.")
 
 
-def actuals_by_rep(sales: pd.DataFrame) -> pd.DataFrame:
+def actuals_by_rep(sales: pd.DataFrame | ibis.Table) -> pd.DataFrame:
     """Revenue per rep and month."""
-    return sales.groupby(["rep_id", "month"], as_index=False).agg(actual=("revenue", "sum"))
+    t = lazy(sales)
+    return total(t.mutate(month=t.month.cast("date")), ["rep_id", "month"]).rename("actual").reset_index()
 
 
 def rep_errors(submissions: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:

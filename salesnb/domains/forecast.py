@@ -11,16 +11,21 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import ibis
 import numpy as np
 import pandas as pd
+from ibis import _
 
 from salesnb.core import money
+from salesnb.core.lazy import lazy, run, value
 from salesnb.core.scope import is_org, month_start
 
 MODELS = ("prophet", "ets", "theta", "seasonal_naive", "naive", "moving_average")
 SEASON = 12
 COMBINATION = "combination"  # the mean of the MEMBERS most accurate models: the headline
 MEMBERS = 3
+
+SPARE_CORES = "SALESNB_SPARE_CORES"  # set by a batch run: cores per running report
 
 
 @dataclass(frozen=True)
@@ -52,16 +57,23 @@ class SeriesForecast:
     calibrated_coverage: float = float("nan")
 
 
-def monthly_totals(sales: pd.DataFrame, by: str | None, last_month: str) -> pd.DataFrame:
+def monthly_totals(sales: pd.DataFrame | ibis.Table, by: str | None, last_month: str) -> pd.DataFrame:
     """Revenue and order count per month (every month to `last_month`, zeros filled) per series."""
+    t = lazy(sales)
+    t = t.mutate(month=t.month.cast("date"))
+    if by is not None:
+        t = t.filter(t[by].notnull())
     end = month_start(last_month)
-    months = pd.date_range(sales["month"].min(), end, freq="MS")
+    first = value(t.month.min())
+    months = pd.date_range(pd.NaT if first is None else pd.Timestamp(first), end, freq="MS")
     keys = ["month"] if by is None else [by, "month"]
-    agg = sales[sales["month"] <= end].groupby(keys).agg(
-        revenue=("revenue", "sum"), orders=("order_id", "nunique"))
+    kept = t.filter(t.month <= end.date())
+    agg = run(kept.group_by(keys).aggregate(revenue=_.revenue.sum(), orders=_.order_id.nunique()))
+    agg = agg.astype({"revenue": float, "orders": "int64"}).set_index(keys).sort_index()
     if by is None:
         return agg.reindex(months, fill_value=0).rename_axis("month")
-    full = pd.MultiIndex.from_product([sorted(sales[by].unique()), months], names=[by, "month"])
+    names = sorted(run(t.select(by).distinct())[by])
+    full = pd.MultiIndex.from_product([names, months], names=[by, "month"])
     return agg.reindex(full, fill_value=0)
 
 
@@ -294,10 +306,15 @@ def _one(args: tuple[str, pd.Series, ForecastSettings]) -> SeriesForecast:
     return forecast_series(*args)
 
 
+def spare_cores() -> int:
+    """Cores this process may fill: what a batch run left to each report (SPARE_CORES), else all of them."""
+    return int(os.environ.get(SPARE_CORES) or 0) or os.cpu_count() or 1
+
+
 def forecast_many(histories: dict[str, pd.Series], settings: ForecastSettings,
                   workers: int = 0) -> dict[str, SeriesForecast]:
-    """Forecast many series on all cores (one process per core; workers=1 runs in-process)."""
-    workers = min(workers or os.cpu_count() or 1, len(histories))
+    """Forecast many series on the spare cores (one process each; one spare core runs them in-process)."""
+    workers = min(workers or spare_cores(), len(histories))
     items = [(name, h, settings) for name, h in histories.items()]
     if workers <= 1:
         return {name: _one(item) for name, item in zip(histories, items, strict=True)}
@@ -323,7 +340,7 @@ def one_thread_each() -> Iterator[None]:
                 os.environ[n] = v
 
 
-def histories(sales: pd.DataFrame, team: str, month: str, value: str = "revenue",
+def histories(sales: pd.DataFrame | ibis.Table, team: str, month: str, value: str = "revenue",
               by: str = "team") -> dict[str, pd.Series]:
     """The series a report forecasts: the team itself, or the organisation and each `by` group."""
     own = monthly_totals(sales, None, month)[value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesnb.core.lazy import Lines, month_revenue
 from salesnb.core.scope import ALL, Month, as_month, month_start, month_window
 from salesnb.domains import accuracy, funnel, pulse, quality, reporting
 
@@ -38,9 +39,9 @@ def status(metric: str, value: float, thresholds: dict[str, dict[str, float]]) -
     return "green" if v >= good else "amber" if v >= warn else "red"
 
 
-def _attainment(sales: pd.DataFrame, quotas: pd.DataFrame, month: pd.Timestamp) -> float:
+def _attainment(sales: Lines, quotas: pd.DataFrame, month: pd.Timestamp) -> float:
     quota = quotas.loc[pd.to_datetime(quotas["month"]) == month, "quota"].sum()
-    return float(sales.loc[sales["month"] == month, "revenue"].sum() / quota) if quota else np.nan
+    return float(month_revenue(sales).get(month, 0.0) / quota) if quota else np.nan
 
 
 def _win_rate(opps: pd.DataFrame, month: Month) -> float:
@@ -49,7 +50,7 @@ def _win_rate(opps: pd.DataFrame, month: Month) -> float:
     return float((closed["stage"] == "won").mean()) if len(closed) else np.nan
 
 
-def kpis(month: Month, sales: pd.DataFrame, quotas: pd.DataFrame | None = None,
+def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
          submissions: pd.DataFrame | None = None, opportunities: pd.DataFrame | None = None,
          coverage: float | None = None, accounts: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,

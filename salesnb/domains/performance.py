@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ibis import _
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.core.errors import ParameterError
+from salesnb.core.lazy import Lines, lazy, run, total
 from salesnb.core.models import parse
 from salesnb.core.scope import between, trailing_window
 from salesnb.domains.funnel import closed_between
@@ -23,7 +25,7 @@ INDICATORS = {  # name: (axis, definition, higher is better)
 }
 
 
-def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
+def scorecard(reps: pd.DataFrame, sales: Lines, month: str, months: int,
               classes: pd.Series | None = None, activities: pd.DataFrame | None = None,
               visits: pd.DataFrame | None = None, quotas: pd.DataFrame | None = None,
               opportunities: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -31,8 +33,7 @@ def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
     start, end = trailing_window(month, months)
     still_here = ~(pd.to_datetime(reps["end_date"]) < start) if "end_date" in reps else True
     out = reps[still_here].set_index("rep_id")[["name", "team"]].copy()
-    now = between(sales, "order_date", start, end)
-    revenue = now.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+    revenue = total(between(lazy(sales), "order_date", start, end), "rep_id").reindex(out.index).fillna(0.0)
     out["revenue"] = revenue
     if activities is not None and classes is not None:
         acts = between(activities, "activity_date", start, end)
@@ -56,8 +57,8 @@ def scorecard(reps: pd.DataFrame, sales: pd.DataFrame, month: str, months: int,
     if opportunities is not None:
         closed = closed_between(opportunities, start, end)
         out["win_rate"] = closed["stage"].eq("won").groupby(closed["rep_id"]).mean()
-    before = between(sales, "order_date", start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
-    prior = before.groupby("rep_id")["revenue"].sum().reindex(out.index)
+    before = between(lazy(sales), "order_date", start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
+    prior = total(before, "rep_id").reindex(out.index)
     out["revenue_growth"] = revenue / prior.where(prior > 0) - 1
     return out
 
@@ -161,14 +162,15 @@ def parse_challenge(params: dict) -> Challenge:
     return c
 
 
-def leaderboard(challenge: Challenge, reps: pd.DataFrame, sales: pd.DataFrame,
+def leaderboard(challenge: Challenge, reps: pd.DataFrame, sales: Lines,
                 activities: pd.DataFrame | None, visits: pd.DataFrame | None) -> pd.DataFrame:
     """Each rep's score on the challenge metric over its period, best first."""
     start, end = pd.Timestamp(challenge.start), pd.Timestamp(challenge.end) + pd.Timedelta(days=1)
     if challenge.metric in ("revenue", "orders"):
-        s = between(sales, "order_date", start, end)
-        score = (s.groupby("rep_id")["revenue"].sum() if challenge.metric == "revenue"
-                 else s.groupby("rep_id")["order_id"].nunique())
+        s = between(lazy(sales), "order_date", start, end)
+        score = (total(s, "rep_id") if challenge.metric == "revenue"
+                 else run(s.filter(s.rep_id.notnull()).group_by("rep_id").aggregate(n=_.order_id.nunique()))
+                 .set_index("rep_id").sort_index()["n"])
     elif challenge.metric == "visits":
         if visits is None:
             raise ParameterError("The challenge counts visits but the workspace has no visits table.")

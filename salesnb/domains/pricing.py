@@ -9,13 +9,11 @@ from ibis import _
 
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
-from salesnb.core.lazy import lazy, run, value
+from salesnb.core.lazy import Lines, lazy, run, value
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)
 WATERFALL_TOTALS = ("list price", "invoice price", "pocket price")
-
-Lines = pd.DataFrame | ibis.Table  # order lines (see `Workspace.lines`)
 
 
 def with_guidelines(sales: Lines, products: Lines,

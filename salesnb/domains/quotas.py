@@ -7,8 +7,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from salesnb.core import money
+from salesnb.core.lazy import Lines, lazy, month_revenue, total
 from salesnb.core.models import parse
-from salesnb.core.scope import as_month, month_start, month_window
+from salesnb.core.scope import as_month, between, month_start, month_window
 
 
 class QuotaRules(BaseModel):
@@ -179,14 +180,14 @@ def fairness(month_att: pd.DataFrame, potential: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def pacing(sales: pd.DataFrame, month: str) -> pd.DataFrame:
+def pacing(sales: Lines, month: str) -> pd.DataFrame:
     """Cumulative share of the month's revenue by day, against a linear month."""
-    m = sales[sales["month"] == month_start(month)]
+    m = between(lazy(sales), "order_date", *month_window(month))
     days = as_month(month).days_in_month
-    by_day = m.groupby(pd.to_datetime(m["order_date"]).dt.day)["revenue"].sum().reindex(
-        range(1, days + 1), fill_value=0.0)
-    total = by_day.sum()
-    return pd.DataFrame({"cumulative_share": by_day.cumsum() / total if total else np.nan,
+    by_day = total(m.mutate(day=m.order_date.day()), "day")
+    by_day = by_day.set_axis(by_day.index.astype(int)).reindex(range(1, days + 1), fill_value=0.0)
+    whole = by_day.sum()
+    return pd.DataFrame({"cumulative_share": by_day.cumsum() / whole if whole else np.nan,
                          "linear": np.arange(1, days + 1) / days}).rename_axis("day")
 
 
@@ -199,7 +200,7 @@ def rules_from(params: dict) -> QuotaRules:
     return parse_rules(fields)
 
 
-def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.DataFrame,
+def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: Lines,
                quotas: pd.DataFrame, forecast: pd.Series, pipeline: pd.Series, month: str) -> pd.DataFrame:
     """One row per rep active next period: the figures a quota proposal is built from."""
     start, end = month_window(month, 1)
@@ -210,8 +211,9 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.Data
         out["potential"] = accounts.groupby("owner_rep_id")["potential"].sum().reindex(out.index).fillna(0)
     else:
         out["potential"] = 0.0
-    year = sales[sales["month"] >= month_start(month, -11)]
-    out["history"] = year.groupby("rep_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+    t = lazy(sales)
+    year = t.filter(t.month.cast("date") >= month_start(month, -11).date())
+    out["history"] = total(year, "rep_id").reindex(out.index).fillna(0.0)
     out["forecast"] = forecast.reindex(out.index).fillna(0.0)
     out["pipeline"] = pipeline.reindex(out.index).fillna(0.0)
     current = quotas[pd.to_datetime(quotas["month"]) == month_start(month)]
@@ -223,10 +225,9 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: pd.Data
     return out
 
 
-def base_revenue(sales: pd.DataFrame, month: str) -> float:
+def base_revenue(sales: Lines, month: str) -> float:
     """Revenue of the month a year before the next period: what the growth target applies to."""
-    last_year = month_start(month, 1 - 12)
-    return float(sales.loc[sales["month"] == last_year, "revenue"].sum())
+    return float(month_revenue(sales).get(month_start(month, 1 - 12), 0.0))
 
 
 def rules_sentence(rules: QuotaRules) -> str:

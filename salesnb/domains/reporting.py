@@ -6,10 +6,8 @@ import ibis
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.core.lazy import lazy, run, value
+from salesnb.core.lazy import Lines, lazy, run, value
 from salesnb.core.scope import comparison_starts
-
-Sales = pd.DataFrame | ibis.Table  # order lines (see `Workspace.lines`)
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
@@ -29,7 +27,7 @@ def _month(t: ibis.Table) -> ibis.DateValue:
     return t.month.cast("date")
 
 
-def monthly_totals(sales: Sales, starts: list[pd.Timestamp]) -> pd.DataFrame:
+def monthly_totals(sales: Lines, starts: list[pd.Timestamp]) -> pd.DataFrame:
     """Headline metrics (rows) of each month starting at `starts` (columns, in that order)."""
     t = lazy(sales)
     t = t.filter(_month(t).isin([s.date() for s in starts]))
@@ -44,13 +42,13 @@ def monthly_totals(sales: Sales, starts: list[pd.Timestamp]) -> pd.DataFrame:
     return out.T.loc[list(METRICS)]
 
 
-def has_credits(sales: Sales) -> bool:
+def has_credits(sales: Lines) -> bool:
     """True when any line is a credit (negative quantity)."""
     t = lazy(sales)
     return bool(value((t.quantity < 0).any()))
 
 
-def summary(sales: Sales, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
+def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
     """Headline metrics for the month, last month and last year, with the changes.
 
     A comparison month before `covered_from` (the first month the data cover) is left empty, not zero.
@@ -73,7 +71,7 @@ def summary(sales: Sales, month: str, covered_from: pd.Period | None = None) -> 
     return out
 
 
-def breakdown(sales: Sales, month: str, by: str) -> pd.DataFrame:
+def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     """Revenue, margin and volume per value of `by` for the month, with changes and share."""
     p = comparison_starts(month)
     t = lazy(sales)
@@ -98,7 +96,7 @@ def breakdown(sales: Sales, month: str, by: str) -> pd.DataFrame:
     return table.sort_values(["revenue", "revenue_previous_month"], ascending=False)
 
 
-def trend(sales: Sales) -> pd.DataFrame:
+def trend(sales: Lines) -> pd.DataFrame:
     """Monthly revenue, margin and margin rate over the whole frame."""
     t = lazy(sales)
     agg = t.group_by(month=_month(t)).aggregate(revenue=t.revenue.sum(), margin=t.margin.sum(),

@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.core.errors import ParameterError
+from salesnb.core.lazy import Lines, lazy, total
 from salesnb.core.models import parse
 from salesnb.core.scope import between
 
@@ -71,15 +72,15 @@ def usable(scale: list[Criterion], feats: pd.DataFrame) -> tuple[list[Criterion]
     return kept, note
 
 
-def features(accounts: pd.DataFrame, sales: pd.DataFrame | None, opportunities: pd.DataFrame | None,
+def features(accounts: pd.DataFrame, sales: Lines | None, opportunities: pd.DataFrame | None,
              activities: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per account: the fields and measured facts a points scale can use."""
     out = accounts.set_index("account_id")[["name", "status", "owner_rep_id", "segment", "industry",
                                             "city", "employees", "potential"]].copy()
     year_ago = as_of - pd.DateOffset(months=12)
     if sales is not None:
-        recent = between(sales, "order_date", year_ago, as_of)
-        out["revenue_12m"] = recent.groupby("account_id")["revenue"].sum().reindex(out.index).fillna(0.0)
+        recent = between(lazy(sales), "order_date", year_ago, as_of)
+        out["revenue_12m"] = total(recent, "account_id").reindex(out.index).fillna(0.0)
     if opportunities is not None:
         open_ = opportunities[opportunities["stage"].isin(
             ["prospecting", "qualification", "proposal", "negotiation"])]

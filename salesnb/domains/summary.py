@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
+from salesnb.core.lazy import Lines, month_revenue
 from salesnb.core.scope import Month, as_month, month_start
 from salesnb.domains import overview, reporting
 
@@ -19,20 +20,20 @@ def format_value(unit: str, x: float) -> str:
             "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}"}[unit]
 
 
-def to_date(sales: pd.DataFrame, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:
+def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:
     """Quarter and year to date: revenue, the same months a year before, the change, quota and attainment."""
     month = as_month(month)
     quarter_start = month.asfreq("Q").asfreq("M", "start")
     year_start = month.asfreq("Y").asfreq("M", "start")
     q = (quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
          if quotas is not None and len(quotas) else None)
+    revenue = month_revenue(sales)
     rows = {}
     for name, first in (("quarter to date", quarter_start), ("year to date", year_start)):
         start, end = month_start(first), month_start(month, 1)
-        now = sales.loc[(sales["month"] >= start) & (sales["month"] < end), "revenue"].sum()
-        before = sales.loc[(sales["month"] >= month_start(first, -12)) & (sales["month"] < month_start(month, -11)),
-                           "revenue"].sum()
-        covered = sales["month"].min() <= month_start(first, -12)
+        now = revenue[(revenue.index >= start) & (revenue.index < end)].sum()
+        before = revenue[(revenue.index >= month_start(first, -12)) & (revenue.index < month_start(month, -11))].sum()
+        covered = len(revenue) > 0 and revenue.index.min() <= month_start(first, -12)
         quota = q[(q.index >= start) & (q.index < end)].sum() if q is not None else np.nan
         rows[name] = {"from": f"{start:%Y-%m}", "revenue": now,
                       "same_months_last_year": before if covered else np.nan,

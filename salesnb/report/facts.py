@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from salesnb.core.lazy import filled, total
 from salesnb.core.scope import ALL, month_window
 from salesnb.domains import dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
@@ -43,17 +44,17 @@ def revenue_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts
     """Every revenue forecast of the organisation, made once per run (cached) and reconciled top-down, so that
     reps add up to their team and teams to the organisation in every report."""
     org = data.org
-    sales = org.sales(months_back=HISTORY_MONTHS)
+    sales = org.lines(months_back=HISTORY_MONTHS)
     month = org.scope.month
     totals = forecast.monthly_totals(sales, None, month)["revenue"].rename(ALL).to_frame()
     parent: dict[str, str] = {}
-    if sales["team"].notna().any():
+    if filled(sales, "team"):
         teams = forecast.monthly_totals(sales, "team", month)["revenue"].unstack(0)
         totals = totals.join(teams)
         parent |= dict.fromkeys(teams.columns, ALL)
-    if sales["rep_id"].notna().any():
+    if filled(sales, "rep_id"):
         reps = forecast.monthly_totals(sales, "rep_id", month)["revenue"].unstack(0)
-        home = sales.groupby(["rep_id", "team"])["revenue"].sum().reset_index().sort_values(
+        home = total(sales, ["rep_id", "team"]).reset_index().sort_values(
             "revenue", kind="stable").drop_duplicates("rep_id", keep="last").set_index("rep_id")["team"]
         totals = totals.join(reps)
         parent |= {rep: home.get(rep, ALL) for rep in reps.columns}
@@ -144,7 +145,7 @@ class Proposal:
 def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: ForecastSettings) -> Proposal:
     """The organisation's quota proposal for the month after the report's (every team shows its part of it)."""
     org = data.org
-    sales = org.sales(months_back=HISTORY_MONTHS)
+    sales = org.lines(months_back=HISTORY_MONTHS)
     weighted = (weighted_next_month(pipeline_state(org), org.scope.month) if org.has("opportunities")
                 else pd.Series(dtype=float))
     inputs = quotas.rep_inputs(org.read("reps"), org.optional("accounts"), sales, org.read("quotas"),
@@ -159,7 +160,7 @@ def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.Da
     reps = org.read("reps")
     if "end_date" in reps:
         reps = reps[~(pd.to_datetime(reps["end_date"]) < pd.Timestamp(challenge.start))]
-    return performance.leaderboard(challenge, reps, org.sales(months_back=23, month_required=False),
+    return performance.leaderboard(challenge, reps, org.lines(months_back=23, month_required=False),
                                    org.optional("activities"), org.optional("visits"))
 
 
@@ -173,10 +174,10 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | No
     frames = data.optionals(overview.INPUTS)
     if claims.owners(frames["accounts"]):
         frames["accounts"] = None  # hygiene is scored on owned records: none without owners
-    sales = data.sales(months_back=12, month_required=False)
+    sales = data.lines(months_back=12, month_required=False)
     state = pipeline_state(data) if data.has("opportunities") else None
     if rep is not None:
-        sales = sales[sales["rep_id"] == rep]
+        sales = sales.filter(sales.rep_id == rep)
         contacts = frames["contacts"]
         frames = {arg: None if df is None or arg not in REP_KEY else df[df[REP_KEY[arg]] == rep]
                   for arg, df in frames.items()}
@@ -213,8 +214,8 @@ def account_classes(data: ReportData, a_share: float = 0.8, b_share: float = 0.9
     org = data.org
     if not org.has("order_lines"):
         return pd.Series(dtype=str)
-    sales = org.sales(months_back=11, month_required=False)
-    return scoring.abc_classes(sales.groupby("account_id")["revenue"].sum(), a_share, b_share)["class"]
+    sales = org.lines(months_back=11, month_required=False)
+    return scoring.abc_classes(total(sales, "account_id"), a_share, b_share)["class"]
 
 
 def prospect_duplicates(data: ReportData) -> pd.Index:

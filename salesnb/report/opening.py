@@ -78,12 +78,6 @@ class ReportData:
         """Forecasts of these series, made once for this data and settings and reused by every report."""
         return cache.forecasts(histories, settings, self.ws.cache_dir / "forecasts")
 
-    def sales(self, months_back: int = 0, month_required: bool = True) -> pd.DataFrame:
-        """Order lines with revenue and margin, from `months_back` months before the month to its end
-        (an EmptyPeriodError when the month itself has none, unless not `month_required`)."""
-        read = self.ws.sales_for if month_required else self.ws.sales
-        return read(self.scope.team, str(self.scope.month), months_back)
-
 
 def open_report(report: str, workspace: str, team: str, month: str, currency: str = "",
                 country: str = "") -> ReportData:

@@ -18,6 +18,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from salesnb.data.engine import is_url
+from salesnb.domains.forecast import SPARE_CORES
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
@@ -272,6 +273,9 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
 
     workers = workers or os.cpu_count() or 1
     clean_stale(sorted({Path(j.outputs) for j in jobs}))
+    spare = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))
+    previous = os.environ.get(SPARE_CORES)
+    os.environ[SPARE_CORES] = str(spare)  # forecasts in a report start no pool when the reports fill the cores
     bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
     summaries = [j for j in jobs if "reports" in j.parameters]
     results: list[dict] = []
@@ -284,6 +288,10 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
         results += [interrupted(j) for j in jobs if (j.month, j.team, j.notebook) not in done]
     finally:
         bar.close()
+        if previous is None:
+            os.environ.pop(SPARE_CORES, None)
+        else:
+            os.environ[SPARE_CORES] = previous
     return sorted(results, key=lambda r: (r["month"], r["team"], r["notebook"]))
 
 
