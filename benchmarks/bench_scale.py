@@ -1,39 +1,128 @@
-"""Demo data at scale: generate ~10 million order lines and load them into a workspace.
+"""The demo at scale (~10 million order lines): load it, then run the whole demo plan on it with the default workers.
 
-Prints rows, time and peak memory of each step, and rows per second. Not part of the tests.
-Usage: python benchmarks/bench_scale.py [SCALE]   (default 110, about 10.5 million order lines)
+Prints the load's time and memory; the reporting figures by one hand-written DuckDB query beside the same figures
+by the reporting functions (same workspace, same process); then, per report of the plan, the wall time and the
+peak memory of its kernel, for the organisation and the largest of the teams. Not part of the tests.
+Usage: python benchmarks/bench_scale.py [SCALE]   (default 110, about 10.3 million order lines)
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from salesnb.data.demo import generate
-from salesnb.data.workspace import load_folder
+import duckdb
+
+from salesnb.core.scope import trailing_window
+from salesnb.data.demo import END_MONTH, generate
+from salesnb.data.workspace import Workspace, load_folder
+from salesnb.domains import reporting
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LIMIT_MIB = 1536
+
+HAND_WRITTEN = """
+WITH l AS (
+  SELECT date_trunc('month', o.order_date) AS month, o.order_id, o.quantity, r.team, r.name AS rep, p.family,
+         p.name AS product, o.quantity * o.list_price * (1 - o.discount) AS revenue,
+         o.quantity * o.list_price * (1 - o.discount) - o.quantity * coalesce(o.unit_cost, p.unit_cost) AS margin
+  FROM order_lines o JOIN products p USING (product_id) LEFT JOIN reps r USING (rep_id)
+  WHERE o.order_date >= $first AND o.order_date < $end)
+SELECT month, team, rep, family, product, sum(revenue) AS revenue, sum(margin) AS margin,
+       sum(quantity) AS units, count(DISTINCT order_id) FILTER (WHERE quantity >= 0) AS orders
+FROM l GROUP BY GROUPING SETS ((month), (month, team), (month, rep), (month, family), (month, product))
+"""
 
 
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+def children_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def reporting_figures(ws: Workspace, month: str) -> None:
+    """What 02_reporting computes for the organisation: summary, trend, breakdowns."""
+    lines = ws.lines("all", month, 24)
+    reporting.summary(lines, month)
+    reporting.trend(lines)
+    for by in ("team", "rep", "family", "product"):
+        reporting.breakdown(lines, month, by)
+
+
+def compare_reporting(path: Path, month: str) -> tuple[float, float]:
+    """Seconds of the hand-written query and of the reporting functions, best of three each."""
+    first, end = trailing_window(month, 25)
+    con = duckdb.connect(str(path), read_only=True)
+    hand = []
+    for _ in range(3):
+        t = time.perf_counter()
+        con.execute(HAND_WRITTEN, {"first": first.date(), "end": end.date()}).df()
+        hand.append(time.perf_counter() - t)
+    con.close()
+    ws = Workspace(path)
+    ours = []
+    for _ in range(3):
+        t = time.perf_counter()
+        reporting_figures(ws, month)
+        ours.append(time.perf_counter() - t)
+    ws.close()
+    return min(hand), min(ours)
+
+
+def run_plan(data: Path, out: Path) -> tuple[float, int]:
+    """The demo plan (every report, every team and the organisation) with the default workers."""
+    t = time.perf_counter()
+    done = subprocess.run([BIN / "salesnb", "run", "--plan", ROOT / "params" / "plans" / "demo.yaml", "--data", data,
+                           "--outputs", out, "--quiet", "--params", ROOT / "params"], capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        print(done.stderr[-2000:])
+    return time.perf_counter() - t, done.returncode
+
+
 def main(scale: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
+        data = Path(tmp) / "data"
         start = time.perf_counter()
-        manifest = generate(out, scale=scale, order_format="parquet")
+        manifest = generate(data, scale=scale, order_format="parquet")
         t_gen = time.perf_counter() - start
         rows = manifest["rows"]["order_lines"]
         print(f"generate: {rows:,} order lines in {t_gen:.1f} s ({rows / t_gen:,.0f} lines/s), "
               f"peak memory {peak_gib():.2f} GiB")
         start = time.perf_counter()
-        counts = load_folder(out, out / "workspace.duckdb")
+        counts = load_folder(data, data / "workspace.duckdb")
         t_load = time.perf_counter() - start
         print(f"validate + load: {counts['order_lines']:,} order lines in {t_load:.1f} s "
               f"({counts['order_lines'] / t_load:,.0f} lines/s), peak memory {peak_gib():.2f} GiB")
+
+        hand, ours = compare_reporting(data / "workspace.duckdb", END_MONTH)
+        print(f"\nreporting figures for the organisation ({END_MONTH}, 25 months): hand-written DuckDB query "
+              f"{hand:.2f} s, reporting functions (Ibis on DuckDB) {ours:.2f} s, ratio {ours / hand:.2f}")
+
+        wall, code = run_plan(data, Path(tmp) / "out")
+        runs = json.loads((Path(tmp) / "out" / END_MONTH / "runs.json").read_text())
+        print(f"\ndemo plan: {len(runs)} reports in {wall:.0f} s with the default workers, exit {code}; "
+              f"largest process of the batch (getrusage of children): {children_peak_mib():,.0f} MiB\n")
+        print(f"{'report':<22} {'all: s':>7} {'all: MiB':>9} {'teams: max s':>13} {'teams: max MiB':>15}  status")
+        over = []
+        for nb in sorted({r["notebook"] for r in runs.values()}):
+            org = runs[f"all/{nb}"]
+            teams = [r for k, r in runs.items() if r["notebook"] == nb and not k.startswith("all/")]
+            statuses = {r["status"] for r in [org, *teams]}
+            peak = max(r.get("peak_mib", 0) for r in [org, *teams])
+            over += [nb] if peak > LIMIT_MIB else []
+            print(f"{nb:<22} {org['seconds']:>7.1f} {org.get('peak_mib', 0):>9,} "
+                  f"{max(r['seconds'] for r in teams):>13.1f} {max(r.get('peak_mib', 0) for r in teams):>15,}  "
+                  f"{'/'.join(sorted(statuses))}")
+        failed = [k for k, r in runs.items() if r["status"] != "ok"]
+        print(f"\nnot ok: {', '.join(failed) or 'none'}; over {LIMIT_MIB} MiB: {', '.join(over) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,6 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -32,3 +35,19 @@ def test_the_same_series_is_forecast_once_whatever_its_name_or_summing_order(tmp
     assert again["team north"].name == "team north"
     pd.testing.assert_frame_equal(again["team north"].forecast, first["north"].forecast)
     assert len(list(tmp_path.glob("*.json"))) == 2
+
+
+def test_two_reports_needing_the_same_series_at_once_fit_it_once(tmp_path, monkeypatch):
+    calls = []
+    real = forecast.forecast_many
+
+    def slow(h, s):
+        calls.append(sorted(h))
+        time.sleep(0.5)  # the other report asks meanwhile
+        return real(h, s, workers=1)
+
+    monkeypatch.setattr(forecast, "forecast_many", slow)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: cache.forecasts({"north": _series()}, SETTINGS, tmp_path), range(2)))
+    assert calls == [["north"]]
+    pd.testing.assert_frame_equal(results[0]["north"].forecast, results[1]["north"].forecast)

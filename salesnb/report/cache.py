@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesnb.core.lock import locked
 from salesnb.domains import forecast
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 
@@ -51,15 +52,15 @@ def forecasts(histories: dict[str, pd.Series], settings: ForecastSettings,
     histories = {name: h.round(6) for name, h in histories.items()}
     if folder is None:
         return forecast.forecast_many(histories, settings)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{key(h, settings)}.json" for name, h in histories.items()}
-    done = {name: dataclasses.replace(loads(p.read_text(encoding="utf-8")), name=name)
-            for name, p in paths.items() if p.exists()}
-    todo = {name: h for name, h in histories.items() if name not in done}
-    for name, result in (forecast.forecast_many(todo, settings) if todo else {}).items():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dumps(result))
-        os.replace(tmp, paths[name])
-        done[name] = dataclasses.replace(loads(paths[name].read_text(encoding="utf-8")), name=name)
+    with locked(folder):  # two reports of a batch needing the same series: one fits, the other reads
+        done = {name: dataclasses.replace(loads(p.read_text(encoding="utf-8")), name=name)
+                for name, p in paths.items() if p.exists()}
+        todo = {name: h for name, h in histories.items() if name not in done}
+        for name, result in (forecast.forecast_many(todo, settings) if todo else {}).items():
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(dumps(result))
+            os.replace(tmp, paths[name])
+            done[name] = dataclasses.replace(loads(paths[name].read_text(encoding="utf-8")), name=name)
     return {name: done[name] for name in histories}

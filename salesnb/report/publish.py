@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import html
 import io
 import json
@@ -11,7 +9,6 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -25,7 +22,6 @@ from salesnb.report.glossary import glossary_html
 from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG, FIGURES_MIME
 
 RUNS_FILE = "runs.json"
-LOCK_FILE = ".runs.lock"
 GLOSSARY_FILE = "glossary.html"
 READABLE = 0o644  # published files are read by a web server or colleagues, like the reports
 TEMPLATES = Path(__file__).parent / "templates"
@@ -116,18 +112,6 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         raise
 
 
-@contextlib.contextmanager
-def locked(month_dir: Path) -> Iterator[None]:
-    """Hold the month's run-record lock: two batches recording at once keep both their entries."""
-    month_dir.mkdir(parents=True, exist_ok=True)
-    with open(month_dir / LOCK_FILE, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def record_runs(month_dir: Path, results: list[dict]) -> dict:
     """Merge this batch's results into the month's run record and return it."""
     path = month_dir / RUNS_FILE
@@ -135,7 +119,7 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
     for r in results:
         runs[f"{r['team']}/{r['notebook']}"] = {
             k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds", "without")
-        } | {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+        } | {"peak_mib": r.get("peak_mib", 0), "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
     return runs
 

@@ -68,7 +68,27 @@ def _kill(managers: list, expired: threading.Event) -> None:
         _kill_group(km)
 
 
-def _execute(job: Job, staging: Path) -> None:
+def _peak_kib(pid: int) -> int:
+    """The highest resident memory a live process has had (VmHWM), in KiB; 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _watch_memory(managers: list, first: int, stop: threading.Event, peak: list[int]) -> None:
+    """Keep in `peak[0]` the highest resident memory of the kernels started from `managers[first]` on."""
+    while not stop.wait(0.1):
+        for km in managers[first:]:
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            if pid:
+                peak[0] = max(peak[0], _peak_kib(pid))
+
+
+def _execute(job: Job, staging: Path, peak: list[int]) -> None:
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
 
@@ -80,6 +100,8 @@ def _execute(job: Job, staging: Path) -> None:
         expired = threading.Event()
         watchdog = threading.Timer(job.notebook_timeout, _kill, (managers, expired))
         watchdog.start()
+        done = threading.Event()
+        threading.Thread(target=_watch_memory, args=(managers, started_here, done, peak), daemon=True).start()
         try:
             papermill.execute_notebook(
                 job.source, str(staging), parameters=job.parameters, kernel_name="python3",
@@ -98,6 +120,7 @@ def _execute(job: Job, staging: Path) -> None:
             time.sleep(0.5 * attempt)
         finally:
             watchdog.cancel()
+            done.set()
             for km in managers[started_here:]:
                 _kill_group(km)  # whatever a cell left running goes with the kernel
             del managers[started_here:]
@@ -145,9 +168,10 @@ def run_job(job: Job) -> dict:
     if "output_dir" in job.parameters:
         exports.mkdir()
         job = replace(job, parameters=job.parameters | {"output_dir": str(exports)})
+    peak = [0]
     try:
         try:
-            _execute(job, staging)
+            _execute(job, staging, peak)
             nb = nbformat.read(staging, as_version=4)
             if not is_complete(nb):
                 status, message = "failed", "the notebook stopped before its last cell"
@@ -173,7 +197,8 @@ def run_job(job: Job) -> dict:
         _STAGING.discard(tmp)
     return {**asdict(job), "status": status,
             "message": message[:500],
-            "seconds": round(time.perf_counter() - started, 2), "report": str(report)}
+            "seconds": round(time.perf_counter() - started, 2), "peak_mib": round(peak[0] / 1024),
+            "report": str(report)}
 
 
 def _stop_worker(signum: int, frame: object) -> None:
@@ -297,7 +322,8 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
 
 def publish_index(results: list[dict]) -> list[Path]:
     """Update each month's run record and index page; return the index paths."""
-    from salesnb.report.publish import locked, record_runs, write_index
+    from salesnb.core.lock import locked
+    from salesnb.report.publish import record_runs, write_index
 
     paths = []
     by_month: dict[tuple[str, str], list[dict]] = {}
