@@ -169,8 +169,9 @@ def load_mapping(path: Path) -> Mapping:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path}: not a valid YAML text file: {exc}") from None
     if not isinstance(raw, dict):
+        got = type(raw).__name__ if raw is not None else "an empty file"
         raise ParameterError(f"{path}: a mapping is a YAML block with `tables:` (and optionally `name:`, "
-                             f"`currency:`, `country:`), not {type(raw).__name__ if raw is not None else 'an empty file'}.")
+                             f"`currency:`, `country:`), not {got}.")
     try:
         mapping = Mapping(**raw)
     except ValidationError as exc:
@@ -485,7 +486,8 @@ def _reason(table: str, column: str, check: str, value: Any) -> str:
     if check == "finite":
         return f"{column}: {shown} is not a finite number"
     if check == "date_horizon":
-        return f"{column}: {shown} is outside {FIRST_DATE:%Y-%m-%d}..{date_limit(is_event_date(TABLES[table], f)):%Y-%m-%d}"
+        limit = date_limit(is_event_date(TABLES[table], f))
+        return f"{column}: {shown} is outside {FIRST_DATE:%Y-%m-%d}..{limit:%Y-%m-%d}"
     if check == "folder_name":
         return f"{column}: {shown} cannot name a report folder"
     return f"{column}: {shown} fails {check}"

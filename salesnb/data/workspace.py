@@ -12,6 +12,7 @@ import duckdb
 import ibis
 import pandas as pd
 import yaml
+from ibis.backends import BaseBackend
 
 from salesnb.core.errors import EmptyPeriodError, InputError
 from salesnb.core.lazy import run, value
@@ -158,10 +159,12 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
 class Workspace:
     """Read-only access to a workspace (a DuckDB file or a warehouse URL), filtered by team and period."""
 
-    def __init__(self, where: str | Path):
-        self.where = str(where)
-        self.name = engine.name(where)
-        self.db = engine.connect(where)
+    def __init__(self, where: str | Path | BaseBackend):
+        """`where`: a DuckDB file, a warehouse URL, or an open Ibis backend (a Spark session's, say)."""
+        if isinstance(where, BaseBackend):
+            self.where, self.name, self.db = f"{where.name}://", where.name, where
+        else:
+            self.where, self.name, self.db = str(where), engine.name(where), engine.connect(where)
         self._tables: set[str] | None = None
 
     @property

@@ -1,0 +1,1 @@
+"""Data in: the contract, validation, mappings of CRM exports, the workspace, the demo and shape generators."""

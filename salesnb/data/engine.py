@@ -1,0 +1,50 @@
+"""The workspace's database as Ibis tables: a DuckDB file, or a warehouse named by a URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ibis
+from ibis.backends import BaseBackend
+
+from salesnb.core.errors import InputError
+
+WAREHOUSES = ("postgres", "postgresql")
+
+
+def is_url(where: str | Path) -> bool:
+    """True when the workspace is a database URL rather than a DuckDB file."""
+    return "://" in str(where)
+
+
+def check_url(url: str) -> str:
+    """The URL, refused when its scheme is not a supported warehouse or it holds a password."""
+    parts = urlsplit(url)
+    if parts.scheme not in WAREHOUSES:
+        raise InputError(f"Workspace URL '{url.split('://')[0]}://…' is not supported: use "
+                         f"{' or '.join(s + '://' for s in WAREHOUSES)}, or a DuckDB file.")
+    if parts.password:
+        raise InputError("The workspace URL holds a password, which every report would show: put it in "
+                         "PGPASSWORD or ~/.pgpass and leave it out of the URL.")
+    return url
+
+
+def connect(where: str | Path) -> BaseBackend:
+    """A read-only connection to the workspace."""
+    if is_url(where):
+        url = check_url(str(where))
+        try:
+            return ibis.connect(url.replace("postgresql://", "postgres://", 1))
+        except Exception as exc:  # noqa: BLE001 - the driver's own message says what went wrong
+            raise InputError(f"Cannot connect to the workspace {url}: {exc}".strip()) from None
+    path = Path(where)
+    if not path.exists():
+        raise InputError(f"Workspace '{path}' does not exist: run `salesnb validate DATA_DIR` or "
+                         "`salesnb demo` first.")
+    return ibis.duckdb.connect(str(path), read_only=True)
+
+
+def name(where: str | Path) -> str:
+    """How messages name the workspace: the file's name, or the URL."""
+    return str(where) if is_url(where) else Path(where).name
