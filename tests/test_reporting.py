@@ -85,6 +85,7 @@ def test_partial_month_is_said_and_not_compared_like_for_like(tiny_ws):
 
 def test_credit_lines_net_off_revenue_and_are_counted_apart():
     sales = pd.DataFrame({"month": pd.to_datetime(["2026-10-01"] * 3), "order_id": ["O1", "O2", "C3"],
+                          "order_date": pd.to_datetime(["2026-10-03", "2026-10-20", "2026-10-31"]),
                           "quantity": [2.0, 1.0, -1.0], "revenue": [200.0, 50.0, -100.0],
                           "margin": [80.0, 20.0, -40.0]})
     s = reporting.summary(sales, "2026-10")

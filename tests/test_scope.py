@@ -107,3 +107,17 @@ def test_an_unknown_team_is_refused_when_a_report_opens(tiny_ws):
 
     with pytest.raises(ParameterError, match="Unknown team 'c'.*teams a, b"):
         make_scope(tiny_ws, "c", "2026-10")
+
+
+def test_in_months_keeps_the_rows_of_the_months_named_on_date_and_timestamp_columns():
+    import ibis
+
+    from salesnb.core.lazy import run
+    from salesnb.core.scope import in_months
+
+    days = pd.to_datetime(["2026-08-31", "2026-09-01", "2026-09-30", "2026-10-01", "2025-10-15", "2026-11-01"])
+    for frame in (pd.DataFrame({"d": days}), pd.DataFrame({"d": days.date})):
+        t = ibis.memtable(frame)
+        starts = [pd.Timestamp("2026-09-01"), pd.Timestamp("2025-10-01")]
+        kept = pd.to_datetime(run(t.filter(in_months(t, "d", starts)))["d"]).sort_values()
+        assert [f"{d:%Y-%m-%d}" for d in kept] == ["2025-10-15", "2026-09-01", "2026-09-30"]

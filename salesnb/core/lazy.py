@@ -33,7 +33,7 @@ def filled(table: pd.DataFrame | ibis.Table | None, column: str) -> bool:
         return False
     if isinstance(table, pd.DataFrame):
         return bool(table[column].notna().any())
-    return bool(value(table[column].notnull().any()))
+    return bool(value(table.filter(table[column].notnull()).limit(1).count()))
 
 
 def total(table: pd.DataFrame | ibis.Table, by: str | list[str], column: str = "revenue") -> pd.Series:

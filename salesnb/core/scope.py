@@ -82,6 +82,20 @@ def between(df: pd.DataFrame | ibis.Table, column: str, start: pd.Timestamp,
     return df[(date >= start) & (date < end)]
 
 
+def in_months(table: ibis.Table, column: str, starts: list[pd.Timestamp]) -> ibis.BooleanValue:
+    """Rows whose `column` date falls in one of the months starting at `starts` (a range per month, so the
+    engine can skip the rest of the table)."""
+    col = table[column]
+    if not col.type().is_date():
+        col = col.cast("timestamp")
+    bounds = [(s, s + pd.offsets.MonthBegin(1)) for s in starts]
+    if col.type().is_date():
+        bounds = [(lo.date(), hi.date()) for lo, hi in bounds]
+    else:
+        bounds = [(lo.to_pydatetime(), hi.to_pydatetime()) for lo, hi in bounds]
+    return ibis.or_(*[(col >= lo) & (col < hi) for lo, hi in bounds])
+
+
 def is_partial(month: Month, data_end: pd.Timestamp) -> bool:
     """True when the data end inside `month`, before its last business day."""
     month = as_month(month)

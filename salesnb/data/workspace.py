@@ -16,7 +16,7 @@ from ibis.backends import BaseBackend
 
 from salesnb.core.errors import EmptyPeriodError, InputError
 from salesnb.core.lazy import run, value
-from salesnb.core.scope import ALL, month_start, trailing_window
+from salesnb.core.scope import ALL, trailing_window
 from salesnb.data import engine
 from salesnb.data.schema import DOMAINS, KINDS, TABLES
 from salesnb.data.validate import check_references, find_inputs, read_chunks, validate_frame
@@ -335,12 +335,11 @@ class Workspace:
 
     def lines_for(self, team: str, month: str, months_back: int = 0) -> ibis.Table:
         """Like `lines`, but raise EmptyPeriodError if the month itself has no order line."""
-        t = self.lines(team, month, months_back)
-        if not value((t.month == month_start(month).date()).any()):
+        if not value(self.lines(team, month).count()):
             raise EmptyPeriodError(
                 f"No order line for team '{team}' in {month} in workspace '{self.name}'."
             )
-        return t
+        return self.lines(team, month, months_back)
 
     def sales(self, team: str, month: str, months_back: int = 0) -> pd.DataFrame:
         """Order lines of a team over a period, with revenue, cost, margin and their dimensions."""

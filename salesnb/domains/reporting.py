@@ -7,7 +7,7 @@ import pandas as pd
 
 from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, run, value
-from salesnb.core.scope import comparison_starts
+from salesnb.core.scope import comparison_starts, in_months
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
@@ -30,7 +30,7 @@ def _month(t: ibis.Table) -> ibis.DateValue:
 def monthly_totals(sales: Lines, starts: list[pd.Timestamp]) -> pd.DataFrame:
     """Headline metrics (rows) of each month starting at `starts` (columns, in that order)."""
     t = lazy(sales)
-    t = t.filter(_month(t).isin([s.date() for s in starts]))
+    t = t.filter(in_months(t, "order_date", starts))
     credit = t.quantity < 0
     agg = t.group_by(month=_month(t)).aggregate(
         revenue=t.revenue.sum(), returns=t.revenue.sum(where=credit), margin=t.margin.sum(),
@@ -45,7 +45,7 @@ def monthly_totals(sales: Lines, starts: list[pd.Timestamp]) -> pd.DataFrame:
 def has_credits(sales: Lines) -> bool:
     """True when any line is a credit (negative quantity)."""
     t = lazy(sales)
-    return bool(value((t.quantity < 0).any()))
+    return bool(value(t.filter(t.quantity < 0).limit(1).count()))
 
 
 def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     """Revenue, margin and volume per value of `by` for the month, with changes and share."""
     p = comparison_starts(month)
     t = lazy(sales)
-    t = t.filter(_month(t).isin([s.date() for s in p.values()]) & t[by].notnull())
+    t = t.filter(in_months(t, "order_date", list(p.values())) & t[by].notnull())
     agg = run(t.group_by([by, _month(t).name("month")]).aggregate(
         revenue=t.revenue.sum(), margin=t.margin.sum(), units=t.quantity.sum()))
     table = agg.pivot_table(index=by, columns="month", values="revenue", aggfunc="sum", fill_value=0.0)
