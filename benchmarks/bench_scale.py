@@ -1,15 +1,15 @@
 """The demo at scale (~10 million order lines): load it, then run the whole demo plan on it with the default workers.
 
-Prints the load's time and memory; the reporting figures by one hand-written DuckDB query beside the same figures
-by the reporting functions (same workspace, same process); then, per report of the plan, the wall time and the
-peak memory of its kernel, for the organisation and the largest of the teams. Not part of the tests.
+Prints the load's time and memory (GNU time); the reporting figures by one hand-written DuckDB query beside the
+same figures by the reporting functions (same workspace, same process); then, per report of the plan, the wall time
+and the peak memory of its kernel, for the organisation and the largest of the teams, and the batch's largest
+process (GNU time). Not part of the tests.
 Usage: python benchmarks/bench_scale.py [SCALE]   (default 110, about 10.3 million order lines)
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 
 from salesnb.core.scope import trailing_window
-from salesnb.data.demo import END_MONTH, generate
-from salesnb.data.workspace import Workspace, load_folder
+from salesnb.data.demo import END_MONTH
+from salesnb.data.workspace import Workspace
 from salesnb.domains import reporting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +40,15 @@ FROM l GROUP BY GROUPING SETS ((month), (month, team), (month, rep), (month, fam
 """
 
 
-def peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def children_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def timed_run(*args: object) -> tuple[float, float, int]:
+    """Run a command under GNU time: wall seconds, largest resident memory of it and its children (MiB), exit code."""
+    with tempfile.NamedTemporaryFile(suffix=".time") as out:
+        done = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M", *map(str, args)],
+                              capture_output=True, text=True)
+        if done.returncode not in (0, 1):
+            print(done.stderr[-2000:])
+        seconds, kib = Path(out.name).read_text().split()[-2:]
+    return float(seconds), int(kib) / 1024, done.returncode
 
 
 def reporting_figures(ws: Workspace, month: str) -> None:
@@ -77,39 +80,23 @@ def compare_reporting(path: Path, month: str) -> tuple[float, float]:
     return min(hand), min(ours)
 
 
-def run_plan(data: Path, out: Path) -> tuple[float, int]:
-    """The demo plan (every report, every team and the organisation) with the default workers."""
-    t = time.perf_counter()
-    done = subprocess.run([BIN / "salesnb", "run", "--plan", ROOT / "params" / "plans" / "demo.yaml", "--data", data,
-                           "--outputs", out, "--quiet", "--params", ROOT / "params"], capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        print(done.stderr[-2000:])
-    return time.perf_counter() - t, done.returncode
-
-
 def main(scale: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        start = time.perf_counter()
-        manifest = generate(data, scale=scale, order_format="parquet")
-        t_gen = time.perf_counter() - start
-        rows = manifest["rows"]["order_lines"]
-        print(f"generate: {rows:,} order lines in {t_gen:.1f} s ({rows / t_gen:,.0f} lines/s), "
-              f"peak memory {peak_gib():.2f} GiB")
-        start = time.perf_counter()
-        counts = load_folder(data, data / "workspace.duckdb")
-        t_load = time.perf_counter() - start
-        print(f"validate + load: {counts['order_lines']:,} order lines in {t_load:.1f} s "
-              f"({counts['order_lines'] / t_load:,.0f} lines/s), peak memory {peak_gib():.2f} GiB")
+        data, out = Path(tmp) / "data", Path(tmp) / "out"
+        seconds, mib, _ = timed_run(BIN / "salesnb", "demo", "--scale", scale, "--format", "parquet", "--out", data)
+        rows = json.loads((data / "manifest.json").read_text())["rows"]["order_lines"]
+        print(f"generate + validate + load (salesnb demo): {rows:,} order lines in {seconds:.0f} s, "
+              f"peak memory {mib:,.0f} MiB")
 
         hand, ours = compare_reporting(data / "workspace.duckdb", END_MONTH)
         print(f"\nreporting figures for the organisation ({END_MONTH}, 25 months): hand-written DuckDB query "
               f"{hand:.2f} s, reporting functions (Ibis on DuckDB) {ours:.2f} s, ratio {ours / hand:.2f}")
 
-        wall, code = run_plan(data, Path(tmp) / "out")
-        runs = json.loads((Path(tmp) / "out" / END_MONTH / "runs.json").read_text())
+        wall, mib, code = timed_run(BIN / "salesnb", "run", "--plan", ROOT / "params" / "plans" / "demo.yaml",
+                                    "--data", data, "--outputs", out, "--quiet", "--params", ROOT / "params")
+        runs = json.loads((out / END_MONTH / "runs.json").read_text())
         print(f"\ndemo plan: {len(runs)} reports in {wall:.0f} s with the default workers, exit {code}; "
-              f"largest process of the batch (getrusage of children): {children_peak_mib():,.0f} MiB\n")
+              f"largest process of the batch (GNU time): {mib:,.0f} MiB\n")
         print(f"{'report':<22} {'all: s':>7} {'all: MiB':>9} {'teams: max s':>13} {'teams: max MiB':>15}  status")
         over = []
         for nb in sorted({r["notebook"] for r in runs.values()}):

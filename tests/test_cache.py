@@ -30,7 +30,7 @@ def test_the_same_series_is_forecast_once_whatever_its_name_or_summing_order(tmp
     real = forecast.forecast_many
     monkeypatch.setattr(forecast, "forecast_many", lambda h, s: calls.append(sorted(h)) or real(h, s, workers=1))
     first = cache.forecasts({"north": _series()}, SETTINGS, tmp_path)
-    again = cache.forecasts({"team north": _series(1e-10), "other": _series(5.0)}, SETTINGS, tmp_path)
+    again = cache.forecasts({"team north": _series(1e-7), "other": _series(5.0)}, SETTINGS, tmp_path)
     assert calls == [["north"], ["other"]]
     assert again["team north"].name == "team north"
     pd.testing.assert_frame_equal(again["team north"].forecast, first["north"].forecast)
