@@ -1,9 +1,9 @@
 """The demo at scale (~10 million order lines): load it, then run the whole demo plan on it with the default workers.
 
-Prints the load's time and memory (GNU time); the reporting figures by one hand-written DuckDB query beside the
+Prints the load's time and memory; the reporting figures by one hand-written DuckDB query beside the
 same figures by the reporting functions (same workspace, same process); then, per report of the plan, the wall time
 and the peak memory of its kernel, for the organisation and the largest of the teams, and the batch's largest
-process (GNU time). Not part of the tests.
+process. Not part of the tests.
 Usage: python benchmarks/bench_scale.py [SCALE]   (default 110, about 10.3 million order lines)
 """
 
@@ -40,15 +40,22 @@ FROM l GROUP BY GROUPING SETS ((month), (month, team), (month, rep), (month, fam
 """
 
 
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[2:]).returncode
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+open(sys.argv[1], "w").write(f"{time.perf_counter() - start} {peak} {code}")
+"""
+
+
 def timed_run(*args: object) -> tuple[float, float, int]:
-    """Run a command under GNU time: wall seconds, largest resident memory of it and its children (MiB), exit code."""
-    with tempfile.NamedTemporaryFile(suffix=".time") as out:
-        done = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M", *map(str, args)],
-                              capture_output=True, text=True)
-        if done.returncode not in (0, 1):
-            print(done.stderr[-2000:])
-        seconds, kib = Path(out.name).read_text().split()[-2:]
-    return float(seconds), int(kib) / 1024, done.returncode
+    """Run a command in a small process of its own (a child inherits its parent's peak memory): wall seconds, the
+    largest resident memory of the command and its descendants (MiB), exit code."""
+    with tempfile.NamedTemporaryFile(suffix=".measure") as out:
+        subprocess.run([sys.executable, "-c", MEASURE, out.name, *map(str, args)], capture_output=True)
+        seconds, kib, code = Path(out.name).read_text().split()
+    return float(seconds), int(kib) / 1024, int(code)
 
 
 def reporting_figures(ws: Workspace, month: str) -> None:
@@ -96,7 +103,7 @@ def main(scale: float) -> None:
                                     "--data", data, "--outputs", out, "--quiet", "--params", ROOT / "params")
         runs = json.loads((out / END_MONTH / "runs.json").read_text())
         print(f"\ndemo plan: {len(runs)} reports in {wall:.0f} s with the default workers, exit {code}; "
-              f"largest process of the batch (GNU time): {mib:,.0f} MiB\n")
+              f"largest process of the batch: {mib:,.0f} MiB\n")
         print(f"{'report':<22} {'all: s':>7} {'all: MiB':>9} {'teams: max s':>13} {'teams: max MiB':>15}  status")
         over = []
         for nb in sorted({r["notebook"] for r in runs.values()}):

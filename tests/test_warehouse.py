@@ -87,3 +87,17 @@ def test_urls_without_passwords_only():
     with pytest.raises(InputError, match="not supported"):
         check_url("mysql://me@db/crm")
     assert check_url("postgresql://me@db.example.com:5433/crm")
+
+
+def test_validate_copies_a_folder_into_the_warehouse(tiny_dir, postgres_url, capsys):
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as pg:
+        pg.execute("DROP DATABASE IF EXISTS tiny")
+        pg.execute("CREATE DATABASE tiny")
+    url = postgres_url.rsplit("/", 1)[0] + "/tiny"
+    assert main(["validate", str(tiny_dir), "--workspace", url]) == 0
+    assert f"Copied into {url}" in capsys.readouterr().out
+    ws = Workspace(url)
+    assert ws.count("order_lines") == 6 and ws.count("reps") == 2 and ws.teams() == ["a", "b"]
+    ws.close()

@@ -33,12 +33,20 @@ def _demo(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from salesnb.data.workspace import load_folder
 
+    from salesnb.data.engine import is_url
+
     folder = Path(args.data_dir)
-    workspace = Path(args.workspace) if args.workspace else folder / "workspace.duckdb"
+    warehouse = args.workspace if args.workspace and is_url(args.workspace) else None
+    workspace = folder / "workspace.duckdb" if warehouse or not args.workspace else Path(args.workspace)
     counts = load_folder(folder, workspace)
     for table, n in counts.items():
         print(f"  {table:<22} {n:>12,} rows")
     print(f"All {len(counts)} tables are valid; workspace {workspace} updated.")
+    if warehouse:
+        from salesnb.data.warehouse import copy_to_postgres
+
+        copy_to_postgres(workspace, warehouse)
+        print(f"Copied into {warehouse}; reports run there with --workspace {warehouse}.")
     return 0
 
 
@@ -162,7 +170,8 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="validate a data folder and load it into its workspace")
     v.add_argument("data_dir")
-    v.add_argument("--workspace", help="DuckDB file (default DATA_DIR/workspace.duckdb)")
+    v.add_argument("--workspace", help="DuckDB file (default DATA_DIR/workspace.duckdb), or a PostgreSQL URL to "
+                   "copy the validated tables into")
     v.set_defaults(func=_validate)
 
     r = sub.add_parser("run", help="run one report or a batch plan")
