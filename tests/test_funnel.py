@@ -105,3 +105,12 @@ def test_partial_first_and_last_weeks_are_left_out():
                                                                           "2026-10-19"]))
     kept = activity.full_weeks(weekly, pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-22"))
     assert list(kept.index.strftime("%m-%d")) == ["10-05", "10-12"]
+
+
+def test_the_chain_leaves_out_types_that_never_name_a_deal():
+    acts = pd.DataFrame({"type": ["call", "email", "meeting", "call"], "opportunity_id": [None, None, "W1", None]})
+    closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
+    chain = activity.chain(acts, closed)
+    assert list(chain.index) == ["meeting", "total"] and chain.loc["total", "activities"] == 1
+    assert activity.untied_sentence(acts).startswith("No calls or emails in the activities table name a deal")
+    assert activity.untied_sentence(acts.assign(opportunity_id="W1")) == ""

@@ -37,12 +37,32 @@ def per_rep_week(activities: pd.DataFrame, reps: pd.DataFrame, weeks: float) -> 
     return names.join(table, how="right").fillna({"name": "", "team": ""})
 
 
+def deal_types(activities: pd.DataFrame) -> list[str]:
+    """The activity types the data tie to deals at least once (calls and emails are often logged on accounts)."""
+    tied = set(activities.loc[activities["opportunity_id"].notna(), "type"])
+    return [kind for kind in ACTIVITY_TYPES if kind in tied]
+
+
+def untied_sentence(activities: pd.DataFrame) -> str:
+    """Which activity types the chain leaves out because no activity of theirs names a deal."""
+    present = set(activities["type"])
+    untied = [kind for kind in ACTIVITY_TYPES if kind in present and kind not in deal_types(activities)]
+    if not untied:
+        return ""
+    plural = [f"{kind}s" for kind in untied]
+    names = plural[0] if len(plural) == 1 else ", ".join(plural[:-1]) + f" or {plural[-1]}"
+    return (f"No {names} in the activities table name a deal (opportunity_id is empty for all of them), so they "
+            "cannot be counted per deal and are left out of this chain; the activity tables above count them.")
+
+
 def chain(activities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
-    """From activity to result: activities logged on the deals closed in the period, per deal and per win."""
-    linked = activities[activities["opportunity_id"].isin(closed["opportunity_id"])]
+    """From activity to result: activities logged on the deals closed in the period, per deal and per win (only
+    the types the data tie to deals)."""
+    kinds = deal_types(activities)
+    linked = activities[activities["opportunity_id"].isin(closed["opportunity_id"]) & activities["type"].isin(kinds)]
     won = int((closed["stage"] == "won").sum())
     rows = {}
-    for kind in [*ACTIVITY_TYPES, "total"]:
+    for kind in [*kinds, "total"]:
         n = len(linked) if kind == "total" else int((linked["type"] == kind).sum())
         rows[kind] = {"activities": n, "per_closed_deal": n / len(closed) if len(closed) else float("nan"),
                       "per_win": n / won if won else float("nan")}
