@@ -94,3 +94,19 @@ def test_credit_lines_net_off_revenue_and_are_counted_apart():
     assert s.loc["orders", "month"] == 2 and s.loc["units", "month"] == 2
     assert "after 100 of returns and cancellations" in reporting.headline(s, "team a", "2026-10")
     assert "returns" not in reporting.summary(sales[sales["quantity"] > 0], "2026-10").index
+
+
+def test_margin_rate_is_over_the_revenue_whose_cost_is_known():
+    sales = pd.DataFrame({"month": pd.to_datetime(["2026-10-01"] * 3), "order_id": ["O1", "O2", "O3"],
+                          "order_date": pd.to_datetime(["2026-10-03", "2026-10-05", "2026-10-09"]),
+                          "team": ["a", "a", "b"], "quantity": [1.0, 1.0, 1.0],
+                          "revenue": [100.0, 300.0, 600.0], "margin": [40.0, None, 150.0]})
+    s = reporting.summary(sales, "2026-10")
+    # margin 40 + 150 on the 700 of revenue with a cost (line O2 has none), not on all 1000
+    assert s.loc["margin_pct", "month"] == pytest.approx(190 / 700)
+    assert s.loc["costed_share", "month"] == pytest.approx(0.7)
+    assert "at a 27.1% margin on the 70% of revenue whose cost is known" in reporting.headline(s, "all", "2026-10")
+    b = reporting.breakdown(sales, "2026-10", "team")
+    assert b.loc["a", "margin_pct"] == pytest.approx(40 / 100) and b.loc["b", "margin_pct"] == pytest.approx(0.25)
+    assert reporting.trend(sales)["margin_pct"].iloc[0] == pytest.approx(190 / 700)
+    assert "costed_share" not in reporting.summary(sales.fillna({"margin": 0.0}), "2026-10").index

@@ -34,12 +34,19 @@ def monthly_totals(sales: Lines, starts: list[pd.Timestamp]) -> pd.DataFrame:
     credit = t.quantity < 0
     agg = t.group_by(month=_month(t)).aggregate(
         revenue=t.revenue.sum(), returns=t.revenue.sum(where=credit), margin=t.margin.sum(),
-        orders=t.order_id.nunique(where=~credit), units=t.quantity.sum(),
-        lines=t.count(where=~credit), credit_lines=t.count(where=credit))
+        costed=t.revenue.sum(where=t.margin.notnull()), orders=t.order_id.nunique(where=~credit),
+        units=t.quantity.sum(), lines=t.count(where=~credit), credit_lines=t.count(where=credit))
     out = run(agg).set_index("month").reindex(starts).astype(float)
     out[list(COUNTS)] = out[list(COUNTS)].fillna(0.0)
-    out["margin_pct"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
-    return out.T.loc[list(METRICS)]
+    out["margin_pct"] = margin_rate(out["margin"], out["costed"])
+    out["costed_share"] = out["costed"] / out["revenue"].where(out["revenue"] != 0)
+    rows = list(METRICS) + (["costed_share"] if (out["costed_share"].dropna() < 0.9995).any() else [])
+    return out.T.loc[rows]
+
+
+def margin_rate(margin: pd.Series, costed_revenue: pd.Series) -> pd.Series:
+    """Margin over the revenue of the lines whose cost is known (a line without cost has no margin)."""
+    return margin / costed_revenue.where(costed_revenue != 0)
 
 
 def has_credits(sales: Lines) -> bool:
@@ -64,9 +71,10 @@ def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> 
     out["vs_previous_month"] = [change(a, b) for a, b in zip(out["month"], out["previous_month"],
                                                              strict=True)]
     out["vs_last_year"] = [change(a, b) for a, b in zip(out["month"], out["last_year"], strict=True)]
-    out.loc["margin_pct", ["vs_previous_month", "vs_last_year"]] = (
-        out.loc["margin_pct", "month"] - out.loc["margin_pct", ["previous_month", "last_year"]]
-    ).to_numpy()
+    for rate in {"margin_pct", "costed_share"} & set(out.index):  # rates change by points, not by percent
+        out.loc[rate, ["vs_previous_month", "vs_last_year"]] = (
+            out.loc[rate, "month"] - out.loc[rate, ["previous_month", "last_year"]]
+        ).to_numpy()
     out.index.name = "metric"
     return out
 
@@ -77,7 +85,8 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     t = lazy(sales)
     t = t.filter(in_months(t, "order_date", list(p.values())) & t[by].notnull())
     agg = run(t.group_by([by, _month(t).name("month")]).aggregate(
-        revenue=t.revenue.sum(), margin=t.margin.sum(), units=t.quantity.sum()))
+        revenue=t.revenue.sum(), margin=t.margin.sum(), units=t.quantity.sum(),
+        costed=t.revenue.sum(where=t.margin.notnull())))
     table = agg.pivot_table(index=by, columns="month", values="revenue", aggfunc="sum", fill_value=0.0)
     table = table.reindex(columns=list(p.values()), fill_value=0.0).sort_index()
     table.columns = ["revenue", "revenue_previous_month", "revenue_last_year"]
@@ -86,7 +95,7 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     table["margin"] = cur["margin"].astype(float)
     table["units"] = cur["units"].astype(float)
     table = table.fillna({"units": 0.0})
-    table["margin_pct"] = table["margin"] / table["revenue"].where(table["revenue"] != 0)
+    table["margin_pct"] = margin_rate(table["margin"], cur["costed"].astype(float).reindex(table.index))
     table["vs_previous_month"] = [change(a, b) for a, b in
                                   zip(table["revenue"], table["revenue_previous_month"], strict=True)]
     table["vs_last_year"] = [change(a, b) for a, b in
@@ -100,10 +109,11 @@ def trend(sales: Lines) -> pd.DataFrame:
     """Monthly revenue, margin and margin rate over the whole frame."""
     t = lazy(sales)
     agg = t.group_by(month=_month(t)).aggregate(revenue=t.revenue.sum(), margin=t.margin.sum(),
+                                                costed=t.revenue.sum(where=t.margin.notnull()),
                                                 orders=t.order_id.nunique())
     out = run(agg).set_index("month").sort_index()
-    out["margin_pct"] = out["margin"] / out["revenue"]
-    return out
+    out["margin_pct"] = margin_rate(out["margin"], out["costed"])
+    return out.drop(columns="costed")
 
 
 def headline(table: pd.DataFrame, who: str, month: str, partial_until: pd.Timestamp | None = None) -> str:
@@ -111,6 +121,9 @@ def headline(table: pd.DataFrame, who: str, month: str, partial_until: pd.Timest
     row = table.loc["revenue"]
     margin = table.loc["margin_pct", "month"]
     margin_txt = "" if pd.isna(margin) else f", at a {margin:.1%} margin"
+    share = table.loc["costed_share", "month"] if "costed_share" in table.index else 1.0
+    if pd.notna(margin) and share < 0.9995:
+        margin_txt += f" on the {share:.0%} of revenue whose cost is known"
     when = f"In {month} (a partial month: data up to {partial_until:%d %B})" if partial_until else f"In {month}"
     returns = (f" after {money.fmt(-table.loc['returns', 'month'])} of returns and cancellations"
                if "returns" in table.index and table.loc["returns", "month"] else "")

@@ -31,9 +31,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from salesnb.data.workspace import load_folder
-
     from salesnb.data.engine import is_url
+    from salesnb.data.workspace import load_folder
 
     folder = Path(args.data_dir)
     warehouse = args.workspace if args.workspace and is_url(args.workspace) else None
