@@ -147,7 +147,8 @@ def in_euros():
 def test_sentences_of_the_quota_report(in_euros):
     rules = quotas.parse_rules({"growth": 0.12})
     assert quotas.rules_sentence(rules) == ("Parameters used: growth +12%, top-down weight 70%, max change 25%, "
-                                            "over-assignment 5%.")
+                                            "over-assignment 5%. A rep who reached quota over the last 3 months "
+                                            "is not given less than their last quota.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -170,3 +171,25 @@ def test_the_proposal_is_set_beside_the_quotas_on_file(in_euros):
         "The quotas already on file for November 2026 add up to €100; this proposal would set €90 (-10.0%). "
         "Pipeline coverage in the forecast and pipeline reports is measured against the quotas on file.")
     assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-12-01")).startswith("No quota is on")
+
+
+def test_a_rep_who_reached_quota_keeps_at_least_it():
+    rules = quotas.QuotaRules(growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              at_least_forecast=False)
+    inputs = _inputs().drop(index="N").assign(recent_attainment=[1.1, 0.8, np.nan])
+    p = quotas.propose(inputs, rules, base=400.0)  # target 280: the split alone gives A 70
+    assert p.loc["A", "quota"] == pytest.approx(100)  # A sold 110% of quota: not cut
+    assert p["quota"].sum() == pytest.approx(280) and p.loc["B", "quota"] < 100
+    off = quotas.propose(inputs, rules.model_copy(update={"keep_for_achievers": False}), base=400.0)
+    assert off.loc["A", "quota"] == pytest.approx(70)
+
+
+def test_recent_attainment_over_the_last_three_months():
+    months = pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"])
+    sales = pd.DataFrame({"rep_id": ["A"] * 4 + ["B"], "month": [*months, months[3]],
+                          "revenue": [999.0, 100.0, 120.0, 110.0, 50.0]})
+    q = pd.DataFrame({"rep_id": ["A", "A", "A", "B", "B"], "month": ["2026-08-01", "2026-09-01", "2026-10-01",
+                                                                    "2026-09-01", "2026-10-01"],
+                      "quota": [100.0, 100.0, 100.0, 100.0, 100.0]})
+    r = quotas.recent_attainment(sales, q, "2026-10")
+    assert r["A"] == pytest.approx(330 / 300) and r["B"] == pytest.approx(50 / 200)  # July is out of the window

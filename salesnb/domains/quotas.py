@@ -31,6 +31,8 @@ class QuotaRules(BaseModel):
     floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
     at_least_forecast: bool = Field(True, description="the target is never below the reps' forecast for the "
                                                       "period (a quota under the forecast pays for the expected)")
+    keep_for_achievers: bool = Field(True, description="a rep who reached quota over the last 3 months is not "
+                                                       "given less than their last quota")
 
     @field_validator("weights")
     @classmethod
@@ -118,6 +120,10 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     lower[has_last] = np.maximum(lower[has_last], out.loc[has_last, "last_quota"] * (1 - rules.max_change))
     full = has_last & ~ramping
     upper[full] = out.loc[full, "last_quota"] * (1 + rules.max_change)
+    if rules.keep_for_achievers and "recent_attainment" in out:
+        achieved = has_last & (out["recent_attainment"] >= 1)
+        lower[achieved] = np.maximum(lower[achieved], out.loc[achieved, "last_quota"])
+        upper[achieved] = np.maximum(upper[achieved], lower[achieved])
     upper[ramping] = np.maximum(np.minimum(upper[ramping], out.loc[ramping, "blend"] * out.loc[ramping, "ramp"]),
                                 lower[ramping])  # a ramping rep rises with the ramp, but is never cut past max_change
     out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
@@ -220,9 +226,22 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: Lines,
     out["last_quota"] = current.set_index("rep_id")["quota"].reindex(out.index)
     planned = quotas[pd.to_datetime(quotas["month"]) == start]
     out["on_file"] = planned.set_index("rep_id")["quota"].reindex(out.index)
+    out["recent_attainment"] = recent_attainment(sales, quotas, month).reindex(out.index)
     hire = pd.to_datetime(active["hire_date"])
     out["tenure_months"] = ((start - hire).dt.days / 30.44).fillna(120.0)
     return out
+
+
+def recent_attainment(sales: Lines, quotas: pd.DataFrame, month: str, months: int = 3) -> pd.Series:
+    """Per rep: revenue over quota across the last `months` months to `month` (months with a quota only)."""
+    q = quotas.assign(month=pd.to_datetime(quotas["month"]))
+    q = q[(q["month"] >= month_start(month, 1 - months)) & (q["month"] <= month_start(month))]
+    t = lazy(sales)
+    t = t.filter(t.month.cast("date") >= month_start(month, 1 - months).date())
+    actual = total(t.mutate(month=t.month.cast("date")), ["rep_id", "month"]).rename("actual").reset_index()
+    df = q.merge(actual, on=["rep_id", "month"], how="left").fillna({"actual": 0.0})
+    g = df.groupby("rep_id")[["actual", "quota"]].sum()
+    return g["actual"] / g["quota"].where(g["quota"] > 0)
 
 
 def base_revenue(sales: Lines, month: str) -> float:
@@ -232,8 +251,10 @@ def base_revenue(sales: Lines, month: str) -> float:
 
 def rules_sentence(rules: QuotaRules) -> str:
     """The rules a batch report used, in one sentence."""
+    kept = (" A rep who reached quota over the last 3 months is not given less than their last quota."
+            if rules.keep_for_achievers else "")
     return (f"Parameters used: growth {rules.growth:+.0%}, top-down weight {rules.top_down_weight:.0%}, "
-            f"max change {rules.max_change:.0%}, over-assignment {rules.over_assignment:.0%}.")
+            f"max change {rules.max_change:.0%}, over-assignment {rules.over_assignment:.0%}.{kept}")
 
 
 def pacing_sentence(pace: pd.DataFrame, day: int = 15) -> str:
