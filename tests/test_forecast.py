@@ -210,3 +210,10 @@ def test_one_spare_core_forecasts_in_process(monkeypatch):
     assert F.spare_cores() == 1 and set(out) == {"a", "b", "c"}
     monkeypatch.setenv(F.SPARE_CORES, "")
     assert F.spare_cores() == (os.cpu_count() or 1)
+
+
+def test_monthly_totals_sum_exactly_so_every_query_gives_the_same_series():
+    lines = pd.DataFrame({"month": pd.to_datetime(["2026-01-01"] * 3), "order_id": ["a", "b", "c"],
+                          "revenue": [1e16, 1.0, -1e16]})
+    # a float sum in this order loses the 1.0 (1e16 + 1 == 1e16); the exact sum keeps it
+    assert F.monthly_totals(lines, None, "2026-01")["revenue"].tolist() == [1.0]

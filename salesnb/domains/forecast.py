@@ -68,7 +68,8 @@ def monthly_totals(sales: pd.DataFrame | ibis.Table, by: str | None, last_month:
     months = pd.date_range(pd.NaT if first is None else pd.Timestamp(first), end, freq="MS")
     keys = ["month"] if by is None else [by, "month"]
     kept = t.filter(t.month <= end.date())
-    agg = run(kept.group_by(keys).aggregate(revenue=_.revenue.sum(), orders=_.order_id.nunique()))
+    exact = _.revenue.cast("decimal(38, 6)").sum().cast("float64")  # a parallel float sum varies in its last bits
+    agg = run(kept.group_by(keys).aggregate(revenue=exact, orders=_.order_id.nunique()))
     agg = agg.astype({"revenue": float, "orders": "int64"}).set_index(keys).sort_index()
     if by is None:
         return agg.reindex(months, fill_value=0).rename_axis("month")

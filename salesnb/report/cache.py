@@ -48,8 +48,8 @@ def loads(text: str) -> SeriesForecast:
 def forecasts(histories: dict[str, pd.Series], settings: ForecastSettings,
               folder: Path | None) -> dict[str, SeriesForecast]:
     """Each series' forecast, read from `folder` when a report of this data already made it. Series are rounded
-    to cents first: an engine sums a month's lines in parallel, in no fixed order, so two reports (or two runs)
-    get a team's revenue equal only to about 1e-9; rounded to cents, they get one series and one forecast."""
+    to cents first, so a series summed two ways (a team's revenue from its lines, or from its reps) gives one
+    forecast; `forecast.monthly_totals` sums exactly, so two reports or two runs get the same series."""
     histories = {name: h.round(2) for name, h in histories.items()}
     if folder is None:
         return forecast.forecast_many(histories, settings)
