@@ -27,14 +27,18 @@ def _register(monkeypatch, name: str) -> None:
     monkeypatch.setitem(REPORTS, name, Report(name, name, "reporting", ReportParams))
 
 
-def _failing_notebook(path, message="planted failure"):
+def _notebook(path, code: str) -> None:
+    """A report notebook with the scope parameters and one cell of `code`."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(f"raise ValueError({message!r})")]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
     nbformat.write(nb, path)
+
+
+def _failing_notebook(path, message="planted failure"):
+    _notebook(path, f"raise ValueError({message!r})")
 
 
 def _text(html: str) -> str:
@@ -361,12 +365,7 @@ def test_field_tours_report_lists_unroutable_accounts_and_exports_calendars(proj
 
 def test_a_report_past_its_wall_clock_limit_is_stopped(project, monkeypatch):
     _register(monkeypatch, "98_slow")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
-    nbformat.write(nb, project / "notebooks" / "98_slow.ipynb")
+    _notebook(project / "notebooks" / "98_slow.ipynb", "import time\ntime.sleep(60)")
     defaults = project / "params" / "defaults.yaml"
     defaults.write_text(defaults.read_text() + "notebook_timeout: 4\n")
     started = time.perf_counter()
@@ -402,15 +401,10 @@ def _descendants(pid: int) -> set[int]:
 
 def test_a_kernel_and_what_it_started_are_stopped_at_the_time_limit(project, monkeypatch, tmp_path):
     _register(monkeypatch, "97_child")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
-    params.metadata["tags"] = ["parameters"]
     marker = tmp_path / "child.pid"
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'])\n"
-        f"open({str(marker)!r}, 'w').write(str(child.pid))\ntime.sleep(60)")]
-    nbformat.write(nb, project / "notebooks" / "97_child.ipynb")
+    _notebook(project / "notebooks" / "97_child.ipynb",
+              f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'])\n"
+              f"open({str(marker)!r}, 'w').write(str(child.pid))\ntime.sleep(60)")
     defaults = project / "params" / "defaults.yaml"
     defaults.write_text(defaults.read_text() + "notebook_timeout: 6\n")
     assert _run(project, "--notebook", "97_child", "--team", "a") == 1
@@ -514,16 +508,11 @@ def test_a_kernel_killed_mid_report_fails_that_report_only(project, monkeypatch)
 
 def test_reports_running_side_by_side_leave_their_forecasts_one_core_each(project, monkeypatch, tmp_path):
     _register(monkeypatch, "98_cores")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('workspace = ""\nteam = "all"\nmonth = "2026-10"')
-    params.metadata["tags"] = ["parameters"]
     seen = tmp_path / "cores"
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from pathlib import Path\nfrom salesnb.domains.forecast import spare_cores\n"
-        f"Path({str(seen)!r}, team).write_text(str(spare_cores()))")]
     seen.mkdir()
-    nbformat.write(nb, project / "notebooks" / "98_cores.ipynb")
+    _notebook(project / "notebooks" / "98_cores.ipynb",
+              "from pathlib import Path\nfrom salesnb.domains.forecast import spare_cores\n"
+              f"Path({str(seen)!r}, team).write_text(str(spare_cores()))")
     plan = project / "plan.yaml"
     plan.write_text("notebooks: [98_cores]\nteams: [a, b]\nmonths: ['2026-10']\n")
     _run(project, "--plan", str(plan), "--workers", "2")

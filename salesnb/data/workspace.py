@@ -147,11 +147,10 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
                 row = con.execute(f"SELECT value FROM \"{META}\" WHERE key = 'fingerprint'").fetchone()
             if row and row[0] == fingerprint(files, Path(folder)):
                 return False
-        except duckdb.IOException:  # written by another DuckDB version: it is rebuilt from the folder
-            Path(workspace).unlink()
-            Path(f"{workspace}.wal").unlink(missing_ok=True)
-        except duckdb.Error:
-            pass
+        except duckdb.Error as exc:
+            if "version number" in str(exc):  # written by another DuckDB version: rebuilt from the folder
+                Path(workspace).unlink()
+                Path(f"{workspace}.wal").unlink(missing_ok=True)
     load_folder(folder, workspace)
     return True
 
