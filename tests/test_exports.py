@@ -67,3 +67,22 @@ def test_codes_read_as_words_and_names_stay_as_written():
     assert cells.tolist()[:3] == ["mid market", "jean_dupont@example.fr", "Dupont_SA"]
     assert display.label("owner_rep_id") == "owner (rep id)" and display.label("lat") == "latitude"
     assert display.label("on_file") == "quota on file (next month)"
+
+
+def test_the_summary_shows_shares_as_percentages_and_their_changes_in_points(monkeypatch):
+    from salesnb.core import money
+    from salesnb.report import display
+
+    before = money.current()
+    money.use(money.currency("EUR"))
+
+    shown = {}
+    monkeypatch.setattr(display, "_render", lambda cells, **kw: shown.update(cells=cells))
+    summary = pd.DataFrame({"month": [0.54, 0.4, -100.0], "vs_previous_month": [0.028, -0.015, 0.5]},
+                           index=["costed_share", "margin_pct", "returns"])
+    display.metric_table(summary)
+    cells = shown["cells"]
+    assert cells.loc["costed_share"].tolist() == ["54.0%", "+2.8 pts"]
+    assert cells.loc["margin_pct"].tolist() == ["40.0%", "-1.5 pts"]
+    money.use(before)
+    assert cells.loc["returns", "month"] == "-€100"  # an amount, not a count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ibis
 import pandas as pd
+from ibis import _
 
 Lines = pd.DataFrame | ibis.Table  # order lines, as a frame or lazy (see `Workspace.lines`)
 
@@ -36,13 +37,17 @@ def filled(table: pd.DataFrame | ibis.Table | None, column: str) -> bool:
     return bool(value(table.filter(table[column].notnull()).limit(1).count()))
 
 
-def total(table: pd.DataFrame | ibis.Table, by: str | list[str], column: str = "revenue") -> pd.Series:
-    """The sum of `column` per value of `by` (rows without one left out), sorted by it."""
+def grouped(table: pd.DataFrame | ibis.Table, by: str | list[str], **metrics: ibis.Deferred) -> pd.DataFrame:
+    """Metrics (`ibis._` expressions) per value of `by` (rows without one left out), sorted by it."""
     t = lazy(table)
     keys = [by] if isinstance(by, str) else by
-    t = t.filter(*[t[k].notnull() for k in keys])
-    out = run(t.group_by(keys).aggregate(**{column: t[column].sum()}))
-    return out.set_index(keys if len(keys) > 1 else keys[0]).sort_index()[column].astype(float)
+    out = run(t.filter(*[t[k].notnull() for k in keys]).group_by(keys).aggregate(**metrics))
+    return out.set_index(by).sort_index()
+
+
+def total(table: pd.DataFrame | ibis.Table, by: str | list[str], column: str = "revenue") -> pd.Series:
+    """The sum of `column` per value of `by` (rows without one left out), sorted by it."""
+    return grouped(table, by, **{column: _[column].sum()})[column].astype(float)
 
 
 def month_revenue(sales: Lines) -> pd.Series:

@@ -73,27 +73,23 @@ def between(df: pd.DataFrame | ibis.Table, column: str, start: pd.Timestamp,
             end: pd.Timestamp) -> pd.DataFrame | ibis.Table:
     """Rows whose `column` date falls in [start, end)."""
     if isinstance(df, ibis.Table):
-        col = df[column]
-        if col.type().is_date() and start == start.normalize() and end == end.normalize():
-            return df.filter((col >= start.date()) & (col < end.date()))
-        col = col.cast("timestamp")
-        return df.filter((col >= start.to_pydatetime()) & (col < end.to_pydatetime()))
+        return df.filter(_in_range(df[column], start, end))
     date = pd.to_datetime(df[column])
     return df[(date >= start) & (date < end)]
+
+
+def _in_range(col: ibis.Column, start: pd.Timestamp, end: pd.Timestamp) -> ibis.BooleanValue:
+    """`col` in [start, end): compared as dates when it is one (the engine can then skip by range)."""
+    if col.type().is_date() and start == start.normalize() and end == end.normalize():
+        return (col >= start.date()) & (col < end.date())
+    col = col.cast("timestamp")
+    return (col >= start.to_pydatetime()) & (col < end.to_pydatetime())
 
 
 def in_months(table: ibis.Table, column: str, starts: list[pd.Timestamp]) -> ibis.BooleanValue:
     """Rows whose `column` date falls in one of the months starting at `starts` (a range per month, so the
     engine can skip the rest of the table)."""
-    col = table[column]
-    if not col.type().is_date():
-        col = col.cast("timestamp")
-    bounds = [(s, s + pd.offsets.MonthBegin(1)) for s in starts]
-    if col.type().is_date():
-        bounds = [(lo.date(), hi.date()) for lo, hi in bounds]
-    else:
-        bounds = [(lo.to_pydatetime(), hi.to_pydatetime()) for lo, hi in bounds]
-    return ibis.or_(*[(col >= lo) & (col < hi) for lo, hi in bounds])
+    return ibis.or_(*[_in_range(table[column], s, s + pd.offsets.MonthBegin(1)) for s in starts])
 
 
 def is_partial(month: Month, data_end: pd.Timestamp) -> bool:

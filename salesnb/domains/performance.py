@@ -8,7 +8,7 @@ from ibis import _
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesnb.core.errors import ParameterError
-from salesnb.core.lazy import Lines, lazy, run, total
+from salesnb.core.lazy import Lines, grouped, lazy, total
 from salesnb.core.models import parse
 from salesnb.core.scope import between, trailing_window
 from salesnb.domains.funnel import closed_between
@@ -169,8 +169,7 @@ def leaderboard(challenge: Challenge, reps: pd.DataFrame, sales: Lines,
     if challenge.metric in ("revenue", "orders"):
         s = between(lazy(sales), "order_date", start, end)
         score = (total(s, "rep_id") if challenge.metric == "revenue"
-                 else run(s.filter(s.rep_id.notnull()).group_by("rep_id").aggregate(n=_.order_id.nunique()))
-                 .set_index("rep_id").sort_index()["n"])
+                 else grouped(s, "rep_id", n=_.order_id.nunique())["n"])
     elif challenge.metric == "visits":
         if visits is None:
             raise ParameterError("The challenge counts visits but the workspace has no visits table.")

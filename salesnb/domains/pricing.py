@@ -9,7 +9,7 @@ from ibis import _
 
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
-from salesnb.core.lazy import Lines, lazy, run, value
+from salesnb.core.lazy import Lines, filled, grouped, lazy, run, value
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)
@@ -46,15 +46,10 @@ def approval_level(excess: pd.Series, levels: list[tuple[float, str]]) -> pd.Ser
     return out
 
 
-def _by(t: ibis.Table, by: str, **metrics: ibis.Deferred) -> pd.DataFrame:
-    """Metrics per value of `by` (rows without one left out), sorted by it."""
-    return run(t.filter(t[by].notnull()).group_by(by).aggregate(**metrics)).set_index(by).sort_index()
-
-
 def compliance(lines: Lines, by: str, respect_share: float = 0.98) -> pd.DataFrame:
     """Per group: lines, share of lines and of revenue within guideline, amount lost, respects or not."""
     t = lazy(lines)
-    out = _by(t, by, lines=_.count(), breaches=_.count(where=_.breach),
+    out = grouped(t, by, lines=_.count(), breaches=_.count(where=_.breach),
               breach_revenue=_.revenue.sum(where=_.breach), revenue=_.revenue.sum(),
               amount_lost=_.amount_lost.sum())
     out["lines_within"] = 1 - out["breaches"] / out["lines"]
@@ -82,7 +77,7 @@ def breaches(lines: Lines, levels: list[tuple[float, str]]) -> pd.DataFrame:
 def discount_distribution(lines: Lines, by: str) -> pd.DataFrame:
     """Revenue-weighted average, median and 90th percentile discount per group."""
     t = lazy(lines)
-    out = _by(t, by, lines=_.count(), weighted=(_.discount * _.gross_revenue).sum(), gross=_.gross_revenue.sum(),
+    out = grouped(t, by, lines=_.count(), weighted=(_.discount * _.gross_revenue).sum(), gross=_.gross_revenue.sum(),
               median_discount=_.discount.median(), p90_discount=_.discount.quantile(0.9))
     out["average_discount"] = out["weighted"] / out["gross"]
     return out[["lines", "average_discount", "median_discount", "p90_discount"]]
@@ -130,8 +125,8 @@ def period_end_discounting(lines: Lines, last_days: int = 5) -> pd.DataFrame:
     late = quarter_end.delta(date, unit="day") < last_days
     t = t.mutate(when=ibis.ifelse(late, f"last {last_days} days of a quarter", "rest of the time"))
     out = discount_distribution(t, "when")
-    if value(t.max_discount.notnull().any()):
-        out["breach_rate"] = _by(t, "when", rate=ibis.ifelse(_.breach, 1.0, 0.0).mean())["rate"]
+    if filled(t, "max_discount"):
+        out["breach_rate"] = grouped(t, "when", rate=ibis.ifelse(_.breach, 1.0, 0.0).mean())["rate"]
     return out
 
 
@@ -170,7 +165,7 @@ def waterfall_table(lines: Lines, by: str) -> pd.DataFrame:
     """The waterfall per group, with pocket price as a share of list price."""
     t = lazy(lines)
     costs = pocket_costs(t)
-    sums = _by(t, by, **_sums(costs))
+    sums = grouped(t, by, **_sums(costs))
     out = pd.DataFrame({key: _steps(r["gross"], r["invoice"], {col: r[col] for col in costs})
                         for key, r in sums.iterrows()}).T
     if costs:

@@ -10,6 +10,7 @@ from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, month_revenue, total
 from salesnb.core.models import parse
 from salesnb.core.scope import as_month, between, month_start, month_window
+from salesnb.domains import accuracy
 
 
 class QuotaRules(BaseModel):
@@ -234,12 +235,8 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: Lines,
 
 def recent_attainment(sales: Lines, quotas: pd.DataFrame, month: str, months: int = 3) -> pd.Series:
     """Per rep: revenue over quota across the last `months` months to `month` (months with a quota only)."""
-    q = quotas.assign(month=pd.to_datetime(quotas["month"]))
-    q = q[(q["month"] >= month_start(month, 1 - months)) & (q["month"] <= month_start(month))]
-    t = lazy(sales)
-    t = t.filter(t.month.cast("date") >= month_start(month, 1 - months).date())
-    actual = total(t.mutate(month=t.month.cast("date")), ["rep_id", "month"]).rename("actual").reset_index()
-    df = q.merge(actual, on=["rep_id", "month"], how="left").fillna({"actual": 0.0})
+    df = attainment(accuracy.actuals_by_rep(sales), quotas)
+    df = df[(df["month"] >= month_start(month, 1 - months)) & (df["month"] <= month_start(month))]
     g = df.groupby("rep_id")[["actual", "quota"]].sum()
     return g["actual"] / g["quota"].where(g["quota"] > 0)
 

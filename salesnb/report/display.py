@@ -184,7 +184,8 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
 def metric_table(summary: pd.DataFrame) -> None:
     """The headline summary, each row formatted by the kind of metric it holds."""
     record("table", digest(summary))
-    kinds = {"revenue": money, "margin": money, "margin_pct": percent}
+    kinds = {"revenue": money, "returns": money, "margin": money, "margin_pct": percent, "costed_share": percent}
+    rates = ("margin_pct", "costed_share")  # their changes are in points
     cells = summary.copy().astype(object)
     for metric in summary.index:
         fmt = kinds.get(metric, count)
@@ -192,7 +193,7 @@ def metric_table(summary: pd.DataFrame) -> None:
             v = summary.loc[metric, col]
             if col.startswith("vs_"):
                 cells.loc[metric, col] = (
-                    "n/a" if pd.isna(v) else f"{round(v * 100, 1) + 0.0:+.1f} pts" if metric == "margin_pct"
+                    "n/a" if pd.isna(v) else f"{round(v * 100, 1) + 0.0:+.1f} pts" if metric in rates
                     else change(v)
                 )
             else:

@@ -54,9 +54,13 @@ STALE = re.compile(r"^\.[^/]+\.(\d+)\.\w+(\.tmp)?$")  # .<name>.<pid>.<random>[.
 KERNEL_DIR = "salesnb-kernel-"
 
 
+def _kernel_pid(km) -> int | None:
+    return getattr(getattr(km, "provisioner", None), "pid", None)
+
+
 def _kill_group(km) -> None:
     """Stop a kernel and every process it started (the kernel leads its own process group)."""
-    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    pid = _kernel_pid(km)
     if pid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
@@ -83,7 +87,7 @@ def _watch_memory(managers: list, first: int, stop: threading.Event, peak: list[
     """Keep in `peak[0]` the highest resident memory of the kernels started from `managers[first]` on."""
     while not stop.wait(0.1):
         for km in managers[first:]:
-            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            pid = _kernel_pid(km)
             if pid:
                 peak[0] = max(peak[0], _peak_kib(pid))
 
