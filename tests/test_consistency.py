@@ -43,6 +43,15 @@ def test_a_teams_forecast_is_the_same_in_its_report_and_the_organisation_report(
         facts(figures, "all/03_forecast", "forecast")["north"], rel=1e-9)
 
 
+def test_team_order_forecasts_add_up_to_the_organisation_and_match_the_team_report(demo_run):
+    figures, _ = demo_run
+    org = facts(figures, "all/03_forecast", "orders_forecast")
+    teams = {name: value for name, value in org.items() if name != "all"}
+    assert sorted(teams) == ["east", "north", "south", "west"]
+    assert sum(teams.values()) == pytest.approx(org["all"], rel=1e-9)  # every demo order has a team
+    assert facts(figures, "north/03_forecast", "orders_forecast") == pytest.approx({"north": teams["north"]})
+
+
 @pytest.mark.parametrize("team", ["all", "north"])
 def test_commit_and_coverage_agree_across_reports(demo_run, team):
     figures, _ = demo_run

@@ -54,19 +54,29 @@ def test_backtest_never_sees_the_months_it_forecasts():
     assert (last["forecast"] < 2 * s.iloc[-1]).all()
 
 
-def test_the_combination_backtest_is_the_mean_of_its_members():
-    bt = pd.DataFrame({"origin": [1, 1, 1, 2, 2, 2], "step": 1, "month": [5, 5, 5, 6, 6, 6],
-                       "actual": [100.0] * 3 + [200.0] * 3, "model": ["a", "b", "c"] * 2,
-                       "forecast": [90.0, 120.0, 999.0, 210.0, 180.0, 0.0], "lower": np.nan, "upper": np.nan})
-    combo = F.combination_rows(bt, ["a", "b"])
-    assert combo["forecast"].tolist() == [105.0, 195.0] and set(combo["model"]) == {F.COMBINATION}
-    assert F.wape(combo["actual"].to_numpy(), combo["forecast"].to_numpy()) == pytest.approx(10 / 300)
+def test_the_combination_backtest_is_the_median_of_its_members():
+    bt = pd.DataFrame({"origin": [1] * 4 + [2] * 4, "step": 1, "month": [5] * 4 + [6] * 4,
+                       "actual": [100.0] * 4 + [200.0] * 4, "model": ["a", "b", "c", "d"] * 2,
+                       "forecast": [90.0, 120.0, 999.0, 1.0, 210.0, 180.0, 0.0, 5.0], "lower": np.nan,
+                       "upper": np.nan})
+    combo = F.combination_rows(bt, ["a", "b", "c"])
+    assert combo["forecast"].tolist() == [120.0, 180.0] and set(combo["model"]) == {F.COMBINATION}
+    assert F.wape(combo["actual"].to_numpy(), combo["forecast"].to_numpy()) == pytest.approx(40 / 300)
+
+
+def test_arima_continues_a_trend_on_yearly_or_first_differences():
+    months = np.arange(36, dtype=float)
+    seasonal = 1000 + 5 * months + 300 * np.sin(2 * np.pi * months / 12)  # every yearly difference is 60
+    np.testing.assert_allclose(F.arima_forecast(seasonal, 3), seasonal[24:27] + 60)
+    line = 100 + 10 * months[:20]  # under two years: first differences, all 10
+    np.testing.assert_allclose(F.arima_forecast(line, 3), [300.0, 310.0, 320.0])
+    assert np.isnan(F.arima_forecast(line[:3], 2)).all()
 
 
 def test_ets_and_theta_follow_a_seasonal_series():
     months = np.arange(48)
     y = 1000 + 5 * months + 300 * np.sin(2 * np.pi * months / 12)
-    for model in (F.ets_forecast, F.theta_forecast):
+    for model in (F.ets_forecast, F.theta_forecast, F.arima_forecast):
         got = model(y[:36], 12)
         assert F.wape(y[36:], got) < 0.5 * F.wape(y[36:], np.repeat(y[35], 12)), model.__name__  # beats naive
 
@@ -83,8 +93,9 @@ def test_calibrated_interval_from_backtest_errors():
     bt = pd.DataFrame({"model": "naive", "origin": [1, 1, 2, 2, 3, 3, 4, 4],
                        "actual": [110, 90, 105, 95, 120, 80, 100, 100.0], "forecast": 100.0})
     (lo, hi), coverage = F.calibrated(bt, "naive", 0.5)
-    rel = np.array([0.1, -0.1, 0.05, -0.05, 0.2, -0.2, 0, 0])
-    assert (lo, hi) == pytest.approx((np.quantile(rel, 0.25), np.quantile(rel, 0.75)))
+    # sorted relative errors -0.2 -0.1 -0.05 0 0 0.05 0.1 0.2: with n = 8 the 50% bounds are the
+    # floor(9 * 0.25) = 2nd and ceil(9 * 0.75) = 7th smallest
+    assert (lo, hi) == pytest.approx((-0.1, 0.1))
     assert 0 <= coverage <= 1
 
 
@@ -113,8 +124,8 @@ def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(de
     assert org.chosen == F.COMBINATION and list(singles.index[singles["member"].astype(bool)]) == sorted(
         members, key=list(singles.index).index)
     history = org.history
-    mean = np.mean([F.predict(history, 3, m, settings)["yhat"].to_numpy() for m in members], axis=0)
-    np.testing.assert_allclose(org.forecast["yhat"].to_numpy(), mean)
+    middle = np.median([F.predict(history, 3, m, settings)["yhat"].to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(org.forecast["yhat"].to_numpy(), middle)
     serial = F.forecast_many({"north": series["north"]}, settings, workers=1)
     pd.testing.assert_frame_equal(serial["north"].forecast, parallel["north"].forecast)
     summary = F.summary_table(parallel)
@@ -217,3 +228,17 @@ def test_monthly_totals_sum_exactly_so_every_query_gives_the_same_series():
                           "revenue": [1e16, 1.0, -1e16]})
     # a float sum in this order loses the 1.0 (1e16 + 1 == 1e16); the exact sum keeps it
     assert F.monthly_totals(lines, None, "2026-01")["revenue"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize("months", [20, 40])
+def test_prophets_point_forecast_equals_its_predict(months):
+    from prophet import Prophet
+
+    y = 1000 + 7 * np.arange(months) + 200 * np.sin(2 * np.pi * np.arange(months) / 12)
+    dates = pd.date_range("2023-01-01", periods=months, freq="MS")
+    model = Prophet(yearly_seasonality=months >= 24, weekly_seasonality=False, daily_seasonality=False,
+                    uncertainty_samples=0)
+    model.fit(pd.DataFrame({"ds": dates, "y": y}), algorithm="LBFGS")
+    future = pd.Series(pd.date_range(dates[-1], periods=4, freq="MS")[1:])
+    expected = model.predict(pd.DataFrame({"ds": future}))["yhat"].to_numpy()
+    np.testing.assert_allclose(F.prophet_point(model, future), expected, rtol=1e-12)

@@ -41,23 +41,33 @@ class Forecasts:
 
 
 def revenue_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
-    """Every revenue forecast of the organisation, made once per run (cached) and reconciled top-down, so that
-    reps add up to their team and teams to the organisation in every report."""
+    """Every revenue forecast of the organisation (itself, teams, reps), made once per run (cached) and
+    reconciled top-down, so that reps add up to their team and teams to the organisation in every report."""
+    return reconciled_forecasts(data, settings, "revenue", reps=True)
+
+
+def order_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
+    """The organisation's and each team's forecast of the number of orders, reconciled like revenue."""
+    return reconciled_forecasts(data, settings, "orders", reps=False)
+
+
+def reconciled_forecasts(data: ReportData, settings: ForecastSettings, value: str, reps: bool) -> Forecasts:
+    """The organisation's forecasts of `value`, of each team and (with `reps`) each rep, reconciled top-down."""
     org = data.org
     sales = org.lines(months_back=HISTORY_MONTHS)
     month = org.scope.month
-    totals = forecast.monthly_totals(sales, None, month)["revenue"].rename(ALL).to_frame()
+    totals = forecast.monthly_totals(sales, None, month)[value].rename(ALL).to_frame()
     parent: dict[str, str] = {}
     if filled(sales, "team"):
-        teams = forecast.monthly_totals(sales, "team", month)["revenue"].unstack(0)
+        teams = forecast.monthly_totals(sales, "team", month)[value].unstack(0)
         totals = totals.join(teams)
         parent |= dict.fromkeys(teams.columns, ALL)
-    if filled(sales, "rep_id"):
-        reps = forecast.monthly_totals(sales, "rep_id", month)["revenue"].unstack(0)
+    if reps and filled(sales, "rep_id"):
+        per_rep = forecast.monthly_totals(sales, "rep_id", month)[value].unstack(0)
         home = total(sales, ["rep_id", "team"]).reset_index().sort_values(
             "revenue", kind="stable").drop_duplicates("rep_id", keep="last").set_index("rep_id")["team"]
-        totals = totals.join(reps)
-        parent |= {rep: home.get(rep, ALL) for rep in reps.columns}
+        totals = totals.join(per_rep)
+        parent |= {rep: home.get(rep, ALL) for rep in per_rep.columns}
     base = data.forecasts({name: totals[name] for name in totals.columns}, settings)
     unassigned = forecast.unassigned_shares(totals, parent)
     return Forecasts(forecast.reconcile(base, parent, unassigned, ALL), parent, unassigned,
