@@ -51,3 +51,14 @@ def test_two_reports_needing_the_same_series_at_once_fit_it_once(tmp_path, monke
         results = list(pool.map(lambda _: cache.forecasts({"north": _series()}, SETTINGS, tmp_path), range(2)))
     assert calls == [["north"]]
     pd.testing.assert_frame_equal(results[0]["north"].forecast, results[1]["north"].forecast)
+
+
+def test_a_forecast_made_by_another_method_is_made_again(tmp_path, monkeypatch):
+    calls = []
+    real = forecast.forecast_many
+    monkeypatch.setattr(forecast, "forecast_many", lambda h, s: calls.append(sorted(h)) or real(h, s, workers=1))
+    cache.forecasts({"north": _series()}, SETTINGS, tmp_path)
+    monkeypatch.setattr(cache, "method", lambda: "the forecast module after an upgrade")
+    cache.forecasts({"north": _series()}, SETTINGS, tmp_path)
+    assert calls == [["north"], ["north"]] and len(list(tmp_path.glob("*.json"))) == 2
+    assert cache.key(_series(), SETTINGS, "a") != cache.key(_series(), SETTINGS, "b")

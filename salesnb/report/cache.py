@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import os
 import tempfile
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -20,9 +22,17 @@ from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 FRAMES = ("scores", "forecast", "backtest")
 
 
-def key(history: pd.Series, settings: ForecastSettings) -> str:
-    """A digest of what a forecast depends on: the series' months and values, and the settings."""
-    payload = json.dumps([[str(t) for t in history.index], history.tolist(), asdict(settings)])
+@functools.cache
+def method() -> str:
+    """A digest of how forecasts are made: the forecast module's code and the versions of the libraries it fits
+    with, so that an upgrade never shows forecasts an older method made."""
+    libraries = [f"{name} {version(name)}" for name in ("prophet", "statsmodels", "numpy")]
+    return hashlib.sha256(Path(forecast.__file__).read_bytes() + " ".join(libraries).encode()).hexdigest()[:16]
+
+
+def key(history: pd.Series, settings: ForecastSettings, how: str = "") -> str:
+    """A digest of what a forecast depends on: the series' months and values, the settings and the method."""
+    payload = json.dumps([[str(t) for t in history.index], history.tolist(), asdict(settings), how or method()])
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
