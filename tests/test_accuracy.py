@@ -44,7 +44,15 @@ def test_latest_submission_counts_and_plan_gap():
     gap = A.plan_gap(err, quotas, "2026-01")
     row = gap.loc["2026-01-01"]
     assert (row["forecast"], row["actual"], row["quota"]) == (200, 200, 200)
-    assert row["gap_vs_forecast"] == 0 and row["attainment"] == 1
+    assert row["forecast_minus_actual"] == 0 and row["attainment"] == 1
+
+
+def test_every_forecast_error_has_the_sign_of_bias():
+    err = pd.DataFrame({"rep_id": ["a"], "month": pd.to_datetime(["2026-01-01"]), "forecast": [120.0],
+                        "actual": [100.0], "error": [20.0]})
+    gap = A.plan_gap(err, None, "2026-01").loc["2026-01-01"]
+    assert (gap["forecast_minus_actual"], gap["forecast_vs_actual"]) == (20.0, pytest.approx(0.2))
+    assert A.accuracy_trend(err).loc["2026-01-01", "bias"] == pytest.approx(gap["forecast_vs_actual"])
 
 
 def test_recovers_planted_sandbaggers_and_over_optimists(demo_dir):

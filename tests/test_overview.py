@@ -36,5 +36,5 @@ def test_kpis_on_the_tiny_workspace(tiny_ws):
     assert table.at["revenue", "value"] == 390 and table.at["revenue", "previous"] == 290
     assert table.at["hygiene", "value"] == 100  # two clean accounts
     assert overview.missing_sentence(table) == (
-        "Not available from this data: Quota attainment, Actual vs forecast, "
+        "Not available from this data: Quota attainment, Forecast vs actual, "
         "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")

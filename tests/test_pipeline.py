@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 import pytest
 
@@ -107,3 +109,26 @@ def test_pipeline_as_the_month_left_it():
     assert state.loc["A", ["rep_id", "stage", "amount", "forecast_category"]].tolist() == ["r1", "negotiation", 12,
                                                                                           "commit"]
     assert pd.Timestamp(state.loc["A", "close_date"]) == pd.Timestamp("2026-11-20")
+
+
+def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
+    opps = _opps([
+        ("W1", "r", "a", "won", 100, "2026-03-10", "closed", "p"),
+        ("W2", "r", "a", "won", 50, "2026-10-20", "closed", "p"),
+        ("W0", "r", "a", "won", 999, "2025-10-31", "closed", "p"),  # before the 12 months to October 2026
+        ("L1", "r", "a", "lost", 70, "2026-05-01", "omitted", "p"),
+        ("O1", "r", "a", "proposal", 400, "2026-11-15", "best_case", "p"),
+        ("O2", "r", "a", "negotiation", 200, "2026-11-30", "commit", "p"),
+        ("O3", "r", "a", "proposal", 80, "2026-12-02", "pipeline", "p"),  # closes the month after
+    ])
+    share = P.deal_share(opps, revenue=1000.0, month="2026-10")
+    assert share == pytest.approx(0.15)  # (100 + 50) / 1000
+    quotas = pd.DataFrame({"rep_id": ["r", "r"], "month": ["2026-11-01", "2026-12-01"], "quota": [2000.0, 1000.0]})
+    rates = P.stage_win_rates(opps, None)
+    cover = P.coverage(opps, rates, quotas, "2026-10", share=share)
+    assert cover["quota_from_deals"].tolist() == pytest.approx([300.0, 150.0])
+    assert cover["pipeline_coverage"].tolist() == pytest.approx([600 / 300, 80 / 150])
+    assert cover.loc["2026-11", "commit"] == 200
+    assert math.isnan(P.deal_share(opps, revenue=0.0, month="2026-10"))
+    assert math.isnan(P.deal_share(opps.iloc[3:], revenue=1000.0, month="2026-10"))  # nothing won: not 0
+    assert "not given" in P.share_sentence(float("nan")) and "15%" in P.share_sentence(share)

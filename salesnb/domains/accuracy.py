@@ -102,8 +102,8 @@ def plan_gap(errors: pd.DataFrame, quotas: pd.DataFrame | None, last_month: str,
         out["quota"] = q.reindex(out.index)
     else:
         out["quota"] = np.nan
-    out["gap_vs_forecast"] = out["actual"] - out["forecast"]
-    out["gap_vs_forecast_pct"] = out["gap_vs_forecast"] / out["forecast"].where(out["forecast"] > 0)
+    out["forecast_minus_actual"] = out["forecast"] - out["actual"]
+    out["forecast_vs_actual"] = out["forecast_minus_actual"] / out["actual"].where(out["actual"] > 0)
     out["attainment"] = out["actual"] / out["quota"]
     return out
 

@@ -18,7 +18,7 @@ METRICS = {
     "revenue": ("Revenue", "money", True),
     "margin_pct": ("Margin rate", "percent", True),
     "attainment": ("Quota attainment", "percent", True),
-    "forecast_gap": ("Actual vs forecast", "change", None),
+    "forecast_gap": ("Forecast vs actual", "change", None),
     "pipeline_coverage": ("Pipeline coverage, next month", "ratio", True),
     "win_rate": ("Win rate, last 3 months", "percent", True),
     "hygiene": ("Data hygiene", "score", True),
@@ -70,7 +70,7 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
         values["attainment"] = tuple(_attainment(sales, quotas, month_start(m)) for m in (month, prev))
     if submissions is not None:
         errors = accuracy.rep_errors(submissions, accuracy.actuals_by_rep(sales))
-        gap = accuracy.plan_gap(errors, None, month, months=2)["gap_vs_forecast_pct"]
+        gap = accuracy.plan_gap(errors, None, month, months=2)["forecast_vs_actual"]
         values["forecast_gap"] = tuple(float(gap.get(month_start(m), np.nan)) for m in (month, prev))
     if coverage is not None:
         values["pipeline_coverage"] = (coverage, np.nan)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.core.scope import Month, month_start, month_window
+from salesnb.core.scope import Month, month_start, month_window, trailing_window
 from salesnb.core.vocabulary import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
@@ -163,9 +163,19 @@ def snapshot_dates(history: pd.DataFrame, month: str) -> tuple[pd.Timestamp, pd.
     return before.iloc[0], after.iloc[0]
 
 
+def deal_share(opportunities: pd.DataFrame, revenue: float, month: Month, months: int = 12) -> float:
+    """The share of revenue that deals bring: won deal amounts closed in the `months` months to `month` ÷ the
+    revenue invoiced in them (at most 1); NaN when nothing was won or sold, so coverage is not claimed."""
+    start, end = trailing_window(month, months)
+    close = pd.to_datetime(opportunities["close_date"])
+    won = float(opportunities.loc[opportunities["stage"].eq("won") & (close >= start) & (close < end), "amount"].sum())
+    return min(1.0, won / revenue) if won > 0 and revenue > 0 else float("nan")
+
+
 def coverage(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
-             month: str, periods: int = 2) -> pd.DataFrame:
-    """For the next periods: quota, commit, best case, open and weighted pipeline, coverage of quota."""
+             month: Month, periods: int = 2, share: float = 1.0) -> pd.DataFrame:
+    """For the next periods: quota, the part of it deals must bring (quota × `share`, see `deal_share`), commit,
+    best case, open and weighted pipeline, and coverage (open pipeline ÷ the deals' part of quota)."""
     q = (quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
          if quotas is not None and len(quotas) else pd.Series(dtype=float))
     rows = []
@@ -173,26 +183,36 @@ def coverage(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.Da
         start, end = month_window(month, ahead)
         wp = weighted_pipeline(opportunities, win_rates, start, end)
         quota = float(q.get(start, np.nan))
+        from_deals = quota * share
         by_cat = wp.groupby("forecast_category")["amount"].sum()
         rows.append({
-            "month": start.strftime("%Y-%m"), "quota": quota,
+            "month": start.strftime("%Y-%m"), "quota": quota, "quota_from_deals": from_deals,
             "commit": float(by_cat.get("commit", 0.0)),
             "best_case": float(by_cat.get("best_case", 0.0)),
             "open_pipeline": float(wp["amount"].sum()),
             "weighted_pipeline": float(wp["weighted"].sum()),
-            "pipeline_coverage": float(wp["amount"].sum() / quota) if quota > 0 else np.nan,
+            "pipeline_coverage": float(wp["amount"].sum() / from_deals) if from_deals > 0 else np.nan,
         })
     return pd.DataFrame(rows).set_index("month")
 
 
-def outlook(opportunities: pd.DataFrame, win_rates: pd.DataFrame, quotas: pd.DataFrame | None,
-            revenue: pd.Series, forecast: pd.DataFrame, month: str, periods: int = 2) -> pd.DataFrame:
-    """Coverage for the next periods, beside the run-rate and the time-series forecast."""
-    out = coverage(opportunities, win_rates, quotas, month, periods)
+def outlook(cover: pd.DataFrame, revenue: pd.Series, forecast: pd.DataFrame) -> pd.DataFrame:
+    """Coverage for the next periods (`coverage`), beside the run-rate and the time-series forecast."""
+    out = cover.copy()
     out.insert(1, "run_rate", float(revenue.iloc[-3:].mean()))
     starts = [month_start(m) for m in out.index]
     out.insert(2, "time_series_forecast", [float(forecast["yhat"].get(t, np.nan)) for t in starts])
     return out
+
+
+def share_sentence(share: float) -> str:
+    """What part of quota the pipeline is measured against."""
+    if share != share:
+        return ("No deal was won in the last 12 months, so the share of revenue that deals bring is unknown and "
+                "pipeline coverage is not given.")
+    return (f"Won deals brought {share:.0%} of the revenue of the last 12 months (the rest is invoiced without a "
+            f"deal: repeat orders, contracts), so the pipeline is measured against {share:.0%} of quota, the part "
+            "deals must bring: 3× is the usual comfort, under 2× is short.")
 
 
 def risk_sentence(risky: pd.DataFrame) -> str:

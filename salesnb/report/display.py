@@ -20,7 +20,7 @@ from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
 LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
           "revenue_last_year": "revenue same month last year", "yhat": "forecast", "wape": "WAPE", "mase": "MASE",
-          "gap_vs_forecast_pct": "actual vs forecast", "gap_vs_forecast": "actual − forecast",
+          "forecast_vs_actual": "forecast vs actual", "forecast_minus_actual": "forecast − actual",
           "bias": "bias (forecast vs actual)", "median_bias": "median bias (forecast vs actual)",
           "costed_share": "share of revenue with a known cost", "spread_p90_p10": "spread (90th − 10th percentile)",
           "gini_attainment": "Gini of attainment", "quota_potential_correlation": "quota vs potential (correlation)",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from salesnb.core.lazy import filled, total
+from salesnb.core.lazy import filled, lazy, total, value
 from salesnb.core.scope import ALL, month_window
 from salesnb.domains import dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
@@ -127,14 +127,21 @@ def pipeline_state(data: ReportData) -> Pipeline:
     return Pipeline(open_, deals, history, as_of, rates)
 
 
+def deal_share(data: ReportData) -> float:
+    """The share of the scope's revenue of the last 12 months that won deals brought (`pipeline.deal_share`)."""
+    revenue = float(value(lazy(data.lines(months_back=12, month_required=False)).revenue.sum()) or 0.0)
+    return pipeline.deal_share(data.read("opportunities"), revenue, data.scope.month)
+
+
 def coverage(data: ReportData, state: Pipeline | None = None, periods: int = 2, rep: str | None = None) -> pd.DataFrame:
-    """Quota, commit, best case, open and weighted pipeline and coverage for the next months (of one rep)."""
+    """Quota and its part from deals, commit, best case, open and weighted pipeline and coverage for the next
+    months (of one rep, against the scope's deal share)."""
     state = state or pipeline_state(data)
     open_, quotas_ = state.open, data.optional("quotas")
     if rep is not None:
         open_ = open_[open_["rep_id"] == rep]
         quotas_ = None if quotas_ is None else quotas_[quotas_["rep_id"] == rep]
-    return pipeline.coverage(open_, state.win_rates, quotas_, data.scope.month, periods)
+    return pipeline.coverage(open_, state.win_rates, quotas_, data.scope.month, periods, deal_share(data))
 
 
 def weighted_next_month(state: Pipeline, month: object) -> pd.Series:

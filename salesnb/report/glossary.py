@@ -16,12 +16,12 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
     "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", "forecast"),
     "MASE": ("ratio", "Mean absolute error ÷ that of the seasonal naive method in the training months (below 1 "
              "beats it).", "forecast"),
-    "Bias": ("% change", "(Total forecast − total actual) ÷ total actual; negative = under-forecast.",
-             "forecast"),
+    "Bias": ("% change", "(Total forecast − total actual) ÷ total actual: positive = forecast too high, "
+             "negative = too low (every forecast error on every page has this sign).", "forecast"),
     "Interval coverage": ("%", "Share of backtest actuals inside the stated interval (80% by default).",
                           "forecast"),
-    "Actual vs forecast": ("% change", "(Actual revenue − what reps called) ÷ what they called.",
-                           "overview, forecast"),
+    "Forecast vs actual": ("% change", "(What reps called − actual revenue) ÷ actual revenue, the sign of bias: "
+                           "positive = they called more than they sold, negative = less.", "overview, forecast"),
     "Commit": ("amount", "Open deals in forecast category commit expected to close next month, as the month left "
                "them (the first pipeline snapshot after it; the export when there is none).",
                "forecast, activity & pipeline"),
@@ -29,8 +29,10 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
                       "forecast, activity & pipeline"),
     "Weighted pipeline": ("amount", "Open pipeline × the win rate measured on the organisation's closed deals at "
                           "each stage (not the probability typed in the CRM).", "forecast, quotas, activity"),
-    "Pipeline coverage": ("× (multiple)", "Open pipeline closing next month ÷ next month's quota: 1.00× covers "
-                          "the quota once.", "overview, forecast, activity & pipeline"),
+    "Pipeline coverage": ("× (multiple)", "Open pipeline closing next month ÷ the part of next month's quota "
+                          "that deals must bring (quota × the share of the last 12 months' revenue that won deals "
+                          "brought): 3× is the usual comfort, under 2× is short.",
+                          "overview, forecast, activity & pipeline"),
     "Win rate": ("%", "Deals won ÷ deals closed (won or lost) in the window.", "overview, performance, activity"),
     "Quota attainment": ("%", "Revenue ÷ quota for the month.", "overview, quotas, performance, team pulse"),
     "Quota proposal": ("amount", "Next month's quota per rep, made once for the whole organisation (top-down, "
