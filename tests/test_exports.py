@@ -1,4 +1,5 @@
 import csv
+import re
 
 import openpyxl
 import pandas as pd
@@ -86,3 +87,33 @@ def test_the_summary_shows_shares_as_percentages_and_their_changes_in_points(mon
     assert cells.loc["margin_pct"].tolist() == ["40.0%", "-1.5 pts"]
     money.use(before)
     assert cells.loc["returns", "month"] == "-€100"  # an amount, not a count
+
+
+def test_tables_show_names_for_rep_and_account_ids():
+    from salesnb.report import display
+
+    display.use_names(pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana Alpha", "Bo Beta"]}),
+                      pd.DataFrame({"account_id": ["A1", "A2"], "name": ["Acme", "Zeta"]}))
+    df = pd.DataFrame({"deal": ["D1", "D2", "D3"], "rep_id": ["R1", "R2", "R9"], "account_id": ["A2", None, "A1"],
+                       "amount": [1.0, 2.0, 3.0]})
+    shown = display.named(df)
+    assert list(shown.columns) == ["deal", "rep", "account", "amount"]
+    assert shown["rep"].tolist() == ["Ana Alpha", "Bo Beta", "R9"]  # an id without a name stays as it is
+    assert shown["account"].tolist()[::2] == ["Zeta", "Acme"] and pd.isna(shown["account"].iloc[1])
+    book = pd.DataFrame({"account_id": ["A1"], "name": ["Acme"], "owner_rep_id": ["R2"]})
+    assert display.named(book).to_dict("list") == {"name": ["Acme"], "owner": ["Bo Beta"]}  # no name twice
+    display.use_names(None, None)
+    assert display.named(df).equals(df)
+
+
+def test_long_text_wraps_and_figures_do_not(monkeypatch):
+    from salesnb.report import display
+
+    shown = {}
+    monkeypatch.setattr(display, "display", lambda styler: shown.update(html=styler.to_html()))
+    reasons = "segment mid market (+10); open pipeline 240 (+10); visited in the last 90 days (+5); " * 2
+    display._render(pd.DataFrame({"name": ["Acme"], "reasons": [reasons], "score": [25]}))
+    html = shown["html"]
+    assert "mid market" in html and "white-space: nowrap" in html
+    # the reasons column (col1) wraps, by a rule more specific than the table's nowrap
+    assert re.search(r"#T_t\d+ td\.col1 \{\s*white-space: normal", html) and html.count("white-space: normal") == 1

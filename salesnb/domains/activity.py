@@ -51,7 +51,7 @@ def untied_sentence(activities: pd.DataFrame) -> str:
         return ""
     plural = [f"{kind}s" for kind in untied]
     names = plural[0] if len(plural) == 1 else ", ".join(plural[:-1]) + f" or {plural[-1]}"
-    return (f"No {names} in the activities table name a deal (opportunity_id is empty for all of them), so they "
+    return (f"No {names} in the activities table is tied to a deal (none names an opportunity), so they "
             "cannot be counted per deal and are left out of this chain; the activity tables above count them.")
 
 

@@ -363,8 +363,8 @@ def map_sentence(shown: list[str], week: pd.DataFrame) -> str:
     planned = week["rep_id"].nunique()
     if planned <= len(shown):
         return f"The map draws the routes of all {planned} reps with visits in the week, one colour per rep."
-    return (f"The map draws {len(shown)} of the {planned} reps with visits in the week (`route_reps` sets how many), "
-            "one colour per rep; the table below has every rep's days.")
+    return (f"The map draws {len(shown)} of the {planned} reps with visits in the week, one colour per rep; "
+            "the table below has every rep's days.")
 
 
 def reps_to_draw(week: pd.DataFrame, reps: pd.DataFrame, n: int) -> list[str]:

@@ -104,7 +104,7 @@ def _points(values: pd.Series, c: Criterion) -> pd.Series:
 def _fmt(value: object) -> str:
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return f"{value:,.0f}"
-    return str(value)
+    return str(value).replace("_", " ")  # codes of the contract in words: mid_market → mid market
 
 
 def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:

@@ -131,15 +131,46 @@ def table(
     rows: int | None = None,
     label_rows: bool = False,
     complete_in: str = "",
+    title: str = "",
 ) -> None:
     """Show a table formatted for a manager, every cell and label HTML-escaped: human labels and values, no row
-    numbers; a long table says how much of it is shown and where the rest is."""
+    numbers, an optional title above it; a long table says how much of it is shown and where the rest is."""
     record("table", digest(df))
     _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
-            complete_in)
+            complete_in, title)
+
+
+ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
+             "account_id": "account"}
+_NAMES: dict[str, dict[str, str]] = {}  # "reps" and "accounts": id → name, set when a report opens
+
+
+def use_names(reps: pd.DataFrame | None, accounts: pd.DataFrame | None) -> None:
+    """The names tables show instead of rep and account ids."""
+    _NAMES.clear()
+    for kind, df, key in (("reps", reps, "rep_id"), ("accounts", accounts, "account_id")):
+        if df is not None and "name" in df:
+            _NAMES[kind] = dict(zip(df[key], df["name"], strict=True))
+
+
+def named(df: pd.DataFrame) -> pd.DataFrame:
+    """Rep and account id columns shown as names, in place (an id without a name stays as it is); an id column
+    whose names another column already shows (an account's name) is left out."""
+    out = df
+    for column, label_ in ID_LABELS.items():
+        names = _NAMES.get("accounts" if column == "account_id" else "reps")
+        if column not in out.columns or not names:
+            continue
+        shown = out[column].map(names).fillna(out[column])
+        if any(shown.astype(str).equals(out[c].astype(str)) for c in out.columns if c != column):
+            out = out.drop(columns=column)
+        else:
+            out = out.assign(**{column: shown}).rename(columns={column: label_})
+    return out
 
 
 _TABLE_IDS = itertools.count(1)
+LONG_TEXT = 60  # characters: a text column this long wraps (reasons, fixes) instead of running off the page
 
 
 def _style(df: pd.DataFrame) -> Styler:
@@ -151,13 +182,14 @@ def _style(df: pd.DataFrame) -> Styler:
 def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
-            complete_in: str = "") -> None:
+            complete_in: str = "", title: str = "") -> None:
     cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
     shown = (df.head(rows) if cut else df).copy()
     if isinstance(shown.index, pd.DatetimeIndex):
         shown.index = shown.index.strftime("%Y-%m" if (shown.index.day == 1).all() else "%Y-%m-%d")
     if not label_rows and any(n is not None for n in shown.index.names):
         shown = shown.reset_index()
+    shown = named(shown)
     for col in shown.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in shown.dtypes]]:
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     for col in shown.columns:
@@ -175,6 +207,11 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]
     styler = styler.set_properties(subset=text, **{"text-align": "left"}).set_table_styles(
         [{"selector": "th", "props": "text-align: left;"}, {"selector": "td", "props": "white-space: nowrap;"}])
+    prose = [c for c in text if shown[c].astype(str).str.len().max() > LONG_TEXT]
+    styler = styler.set_table_styles({c: [{"selector": "td", "props": "white-space: normal; min-width: 20rem;"}]
+                                      for c in prose}, overwrite=False)
+    if title:
+        styler = styler.set_caption(html.escape(title))
     display(styler)
     if cut:
         where = f"; all {len(df):,} are in {complete_in}" if complete_in else ""
