@@ -51,8 +51,8 @@ def untied_sentence(activities: pd.DataFrame) -> str:
         return ""
     plural = [f"{kind}s" for kind in untied]
     names = plural[0] if len(plural) == 1 else ", ".join(plural[:-1]) + f" or {plural[-1]}"
-    return (f"No {names} in the activities table is tied to a deal (none names an opportunity), so they "
-            "cannot be counted per deal and are left out of this chain; the activity tables above count them.")
+    return (f"None of the {names} in the activities table is tied to a deal, so they cannot be "
+            "counted per deal and are left out of this chain; the activity tables above count them.")
 
 
 def chain(activities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
