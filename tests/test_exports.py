@@ -117,3 +117,13 @@ def test_long_text_wraps_and_figures_do_not(monkeypatch):
     assert "mid market" in html and "white-space: nowrap" in html
     # the reasons column (col1) wraps, by a rule more specific than the table's nowrap
     assert re.search(r"#T_t\d+ td\.col1 \{\s*white-space: normal", html) and html.count("white-space: normal") == 1
+
+
+def test_coefficients_show_two_decimals(monkeypatch):
+    from salesnb.report import display
+
+    shown = {}
+    monkeypatch.setattr(display, "display", lambda obj, **kw: kw or shown.update(html=obj.to_html()))
+    display.table(pd.DataFrame({"gini_attainment": [0.1234], "km": [12.345]}), coefficient_cols=("gini_attainment",),
+                  decimal_cols=("km",))
+    assert ">0.12<" in shown["html"] and ">12.3<" in shown["html"] and "Gini of attainment" in shown["html"]

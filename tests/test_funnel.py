@@ -112,5 +112,6 @@ def test_the_chain_leaves_out_types_that_never_name_a_deal():
     closed = funnel.closed_between(OPPS, pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
     chain = activity.chain(acts, closed)
     assert list(chain.index) == ["meeting", "total"] and chain.loc["total", "activities"] == 1
-    assert activity.untied_sentence(acts).startswith("None of the calls or emails in the activities table is tied to a deal, so")
+    assert activity.untied_sentence(acts).startswith(
+        "None of the calls or emails in the activities table is tied to a deal, so")
     assert activity.untied_sentence(acts.assign(opportunity_id="W1")) == ""

@@ -55,7 +55,8 @@ def test_the_target_is_never_below_the_forecast(in_euros):
     p = quotas.propose(inputs, rules, base=400.0)  # the rule alone would give 420
     assert p.attrs["target"] == 800 and p["quota"].sum() == pytest.approx(800)
     assert quotas.proposal_sentence(p, rules).startswith(
-        "Target: the reps' forecast for the period, €800, because the rule gave less (€420")
+        "Target: the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
+        "€800, because the rule gave less (€420")
     off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
 
@@ -147,8 +148,8 @@ def in_euros():
 def test_sentences_of_the_quota_report(in_euros):
     rules = quotas.parse_rules({"growth": 0.12})
     assert quotas.rules_sentence(rules) == ("Parameters used: growth +12%, top-down weight 70%, max change 25%, "
-                                            "over-assignment 5%. A rep who reached quota over the last 3 months "
-                                            "is not given less than their last quota.")
+                                            "over-assignment 5%. A rep who reached quota last month or over the "
+                                            "last 3 months is not given less than their last quota.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -184,6 +185,17 @@ def test_a_rep_who_reached_quota_keeps_at_least_it():
     assert off.loc["A", "quota"] == pytest.approx(70)
 
 
+def test_a_ramping_rep_is_not_given_less_than_their_own_forecast():
+    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              at_least_forecast=False)
+    inputs = _inputs().assign(forecast=[10.0, 10.0, 20.0, 80.0])  # the new hire is expected to sell 80
+    p = quotas.propose(inputs, rules, base=400.0)
+    ramp_cap = p.loc["N", "blend"] * p.loc["N", "ramp"]  # what the ramp alone allows a one-month hire
+    assert ramp_cap < 80 and p.loc["N", "quota"] == pytest.approx(80) and p["quota"].sum() == pytest.approx(400)
+    low = quotas.propose(_inputs(), rules, base=400.0)  # expected to sell 5: the ramp caps the quota
+    assert low.loc["N", "quota"] <= low.loc["N", "blend"] * low.loc["N", "ramp"] + 1e-9
+
+
 def test_recent_attainment_over_the_last_three_months():
     months = pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"])
     sales = pd.DataFrame({"rep_id": ["A"] * 4 + ["B"], "month": [*months, months[3]],
@@ -193,3 +205,4 @@ def test_recent_attainment_over_the_last_three_months():
                       "quota": [100.0, 100.0, 100.0, 100.0, 100.0]})
     r = quotas.recent_attainment(sales, q, "2026-10")
     assert r["A"] == pytest.approx(330 / 300) and r["B"] == pytest.approx(50 / 200)  # July is out of the window
+    assert quotas.recent_attainment(sales, q, "2026-10", 1).to_dict() == pytest.approx({"A": 1.1, "B": 0.5})

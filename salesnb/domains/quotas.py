@@ -32,8 +32,8 @@ class QuotaRules(BaseModel):
     floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
     at_least_forecast: bool = Field(True, description="the target is never below the reps' forecast for the "
                                                       "period (a quota under the forecast pays for the expected)")
-    keep_for_achievers: bool = Field(True, description="a rep who reached quota over the last 3 months is not "
-                                                       "given less than their last quota")
+    keep_for_achievers: bool = Field(True, description="a rep who reached quota last month or over the last 3 "
+                                                       "months is not given less than their last quota")
 
     @field_validator("weights")
     @classmethod
@@ -125,8 +125,10 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
         achieved = has_last & (out["recent_attainment"] >= 1)
         lower[achieved] = np.maximum(lower[achieved], out.loc[achieved, "last_quota"])
         upper[achieved] = np.maximum(upper[achieved], lower[achieved])
-    upper[ramping] = np.maximum(np.minimum(upper[ramping], out.loc[ramping, "blend"] * out.loc[ramping, "ramp"]),
-                                lower[ramping])  # a ramping rep rises with the ramp, but is never cut past max_change
+    ramped = np.maximum(out.loc[ramping, "blend"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"])
+    upper[ramping] = np.maximum(np.minimum(upper[ramping], ramped), lower[ramping])
+    # a ramping rep rises with the ramp, but never under their own forecast (a quota under what a new hire is
+    # expected to sell pays for the expected) and is never cut past max_change
     out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
     out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
@@ -139,7 +141,8 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     target, total = proposal.attrs["target"], proposal.attrs["total"]
     if proposal.attrs.get("from_forecast"):
         planned = target_for(proposal.attrs["base"], rules)
-        how = (f"the reps' forecast for the period, {money.fmt(target)}, because the rule gave less "
+        how = ("the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
+               f"{money.fmt(target)}, because the rule gave less "
                f"({money.fmt(planned)}: a quota under the forecast pays for the expected)")
     elif rules.target is not None:
         how = f"set at {money.fmt(target)}"
@@ -227,7 +230,8 @@ def rep_inputs(reps: pd.DataFrame, accounts: pd.DataFrame | None, sales: Lines,
     out["last_quota"] = current.set_index("rep_id")["quota"].reindex(out.index)
     planned = quotas[pd.to_datetime(quotas["month"]) == start]
     out["on_file"] = planned.set_index("rep_id")["quota"].reindex(out.index)
-    out["recent_attainment"] = recent_attainment(sales, quotas, month).reindex(out.index)
+    out["recent_attainment"] = np.fmax(recent_attainment(sales, quotas, month, 3),
+                                       recent_attainment(sales, quotas, month, 1)).reindex(out.index)
     hire = pd.to_datetime(active["hire_date"])
     out["tenure_months"] = ((start - hire).dt.days / 30.44).fillna(120.0)
     return out
@@ -248,7 +252,8 @@ def base_revenue(sales: Lines, month: str) -> float:
 
 def rules_sentence(rules: QuotaRules) -> str:
     """The rules a batch report used, in one sentence."""
-    kept = (" A rep who reached quota over the last 3 months is not given less than their last quota."
+    kept = (" A rep who reached quota last month or over the last 3 months is not given less than their last "
+            "quota."
             if rules.keep_for_achievers else "")
     return (f"Parameters used: growth {rules.growth:+.0%}, top-down weight {rules.top_down_weight:.0%}, "
             f"max change {rules.max_change:.0%}, over-assignment {rules.over_assignment:.0%}.{kept}")

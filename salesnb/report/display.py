@@ -27,7 +27,9 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "enps": "eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)",
           "owner_rep_id": "owner (rep id)", "lat": "latitude", "lon": "longitude",
           "last_quota": "quota this month", "on_file": "quota on file (next month)",
-          "backtest_wape": "backtest WAPE", "reconciled_wape": "reconciled WAPE"}
+          "backtest_wape": "backtest WAPE", "reconciled_wape": "reconciled WAPE",
+          "history": "revenue, last 12 months", "top_down": "top-down share", "bottom_up": "bottom-up (forecast or "
+          "pipeline)", "ramp": "ramp (share of a full quota)", "change_vs_last": "change vs this month's quota"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
@@ -128,6 +130,7 @@ def table(
     count_cols: Iterable[str] = (),
     decimal_cols: Iterable[str] = (),
     ratio_cols: Iterable[str] = (),
+    coefficient_cols: Iterable[str] = (),
     rows: int | None = None,
     label_rows: bool = False,
     complete_in: str = "",
@@ -137,7 +140,7 @@ def table(
     numbers, an optional title above it; a long table says how much of it is shown and where the rest is."""
     record("table", digest(df))
     _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
-            complete_in, title)
+            complete_in, title, coefficient_cols)
 
 
 ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
@@ -182,7 +185,7 @@ def _style(df: pd.DataFrame) -> Styler:
 def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
-            complete_in: str = "", title: str = "") -> None:
+            complete_in: str = "", title: str = "", coefficient_cols: Iterable[str] = ()) -> None:
     cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
     shown = (df.head(rows) if cut else df).copy()
     if isinstance(shown.index, pd.DatetimeIndex):
@@ -198,6 +201,7 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     formats |= {c: change for c in change_cols} | {c: count for c in count_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
     formats |= {c: ratio for c in ratio_cols}
+    formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:.2f}") for c in coefficient_cols}
     styler = _style(shown).format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
