@@ -29,3 +29,14 @@ def test_names_with_dollar_signs_are_drawn_as_text():
 def test_without_the_theme_matplotlib_would_parse_them_as_mathtext():
     with matplotlib.rc_context({"text.parse_math": True}), pytest.raises(ValueError):
         _draw()
+
+
+def test_a_waterfall_zooms_on_small_steps_and_says_so():
+    small = pd.Series({"list": 100.0, "discount": -12.0, "rebates": -0.5, "net": 87.5})
+    ax = charts.waterfall_chart(small, "Price").axes[0]
+    low, high = ax.get_ylim()
+    assert low == pytest.approx(87.5 - 0.2 * 12.5) and high > 100  # the discount fills the chart, labels fit
+    assert any("not 0" in t.get_text() for t in ax.texts)
+    big = pd.Series({"start": 100.0, "won": -30.0, "lost": -50.0, "end": 20.0})
+    ax = charts.waterfall_chart(big, "Pipeline").axes[0]
+    assert ax.get_ylim()[0] == 0 and not any("not 0" in t.get_text() for t in ax.texts)

@@ -32,6 +32,13 @@ def test_capacity_arithmetic_hand_worked():
     assert s["reps_needed"] == pytest.approx(33 / 300) and s["yearly_cost_of_difference"] == pytest.approx(
         (33 / 300 - 2) * 90000)
     assert "cannot be routed (no coordinates): nowhere (X)" in field.unroutable_sentence(plan)
+    visits = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R2", "R2"],
+                           "visit_date": ["2025-11-01", "2026-05-01", "2026-10-31", "2026-01-15", "2025-10-31"]})
+    made = field.visits_made(visits, "2026-10")  # November 2025 to October 2026: R1 3, R2 1 (October 2025 is out)
+    assert made == 2
+    text = field.staffing_sentence(s, POLICY, made)
+    assert "1.9 fewer" in text and "Today a rep makes 2 visits a year against the 300 the policy assumes" in text
+    assert "Today" not in field.staffing_sentence(s, POLICY)
 
 
 def test_visit_economics_hand_worked():

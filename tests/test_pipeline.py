@@ -24,7 +24,8 @@ def test_win_rates_from_closed_deals_and_the_stages_they_reached():
     hist = pd.DataFrame({"snapshot_date": [D0], "opportunity_id": ["L1"], "stage": ["proposal"],
                          "amount": [10.0], "close_date": ["2026-01-01"]})
     wr = P.stage_win_rates(opps, hist)
-    assert wr["closed_deals"].tolist() == [4, 3, 3, 2]
+    assert wr["closed_deals_that_reached_it"].tolist() == [4, 3, 3, 2] and wr["of_which_won"].tolist() == [2] * 4
+    assert P.win_rates_sentence(wr).startswith("All 2 won deals in the CRM went through every stage")
     assert wr["win_rate"].tolist() == pytest.approx([0.5, 2 / 3, 2 / 3, 1.0])
     wp = P.weighted_pipeline(opps, wr, D1, END)
     assert wp["weighted"].tolist() == pytest.approx([10 * 2 / 3])

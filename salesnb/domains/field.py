@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from salesnb.core import money
 from salesnb.core.geo import haversine_km
 from salesnb.core.models import parse
+from salesnb.core.scope import Month, trailing_window
 
 
 class VisitPolicy(BaseModel):
@@ -85,12 +86,25 @@ def staffing(table: pd.DataFrame, policy: VisitPolicy) -> dict[str, float]:
             "yearly_cost_of_difference": (needed - have) * policy.rep_cost}
 
 
-def staffing_sentence(s: dict[str, float]) -> str:
-    """The hire-or-not answer in one sentence."""
+def visits_made(visits: pd.DataFrame, month: Month) -> float:
+    """Visits a rep made over the 12 months to `month`, on average over the reps who made any."""
+    start, end = trailing_window(month, 12)
+    when = pd.to_datetime(visits["visit_date"])
+    recent = visits[(when >= start) & (when < end)]
+    reps = recent["rep_id"].nunique()
+    return len(recent) / reps if reps else float("nan")
+
+
+def staffing_sentence(s: dict[str, float], policy: VisitPolicy, made: float = float("nan")) -> str:
+    """The hire-or-not answer in one sentence, beside the visits reps make today when the data have them."""
     verb = "more" if s["difference"] > 0 else "fewer"
-    return (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
+    text = (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
             f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about "
-            f"{money.fmt(abs(s['yearly_cost_of_difference']))} a year.")
+            f"{money.fmt(abs(s['yearly_cost_of_difference']))} a year, if the policy is to be met.")
+    if made == made:
+        text += (f" Today a rep makes {made:,.0f} visits a year against the {policy.capacity:,.0f} the policy "
+                 "assumes one can make: check the capacity assumptions before hiring on this figure.")
+    return text
 
 
 def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,

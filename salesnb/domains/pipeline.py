@@ -34,9 +34,19 @@ def stage_win_rates(opportunities: pd.DataFrame, history: pd.DataFrame | None) -
     for stage in OPEN_STAGES:
         mask = reached >= STAGE_RANK[stage]
         n, w = int(mask.sum()), int(won[mask].sum())
-        rows.append({"stage": stage, "closed_deals": n, "won": w,
+        rows.append({"stage": stage, "closed_deals_that_reached_it": n, "of_which_won": w,
                      "win_rate": w / n if n else np.nan})
     return pd.DataFrame(rows).set_index("stage")
+
+
+def win_rates_sentence(rates: pd.DataFrame) -> str:
+    """How to read the stage win rates: won deals passed every stage, lost ones stopped somewhere."""
+    if rates.empty or not rates["closed_deals_that_reached_it"].any():
+        return "No closed deal yet: stage win rates cannot be measured."
+    won = int(rates["of_which_won"].max())
+    return (f"All {won:,} won deals in the CRM went through every stage, so they count on each row; lost deals "
+            "count up to the stage they reached, so the win rate rises stage by stage. The rates are the whole "
+            "organisation's (all its closed deals), the same in every team's report.")
 
 
 def weighted_pipeline(opportunities: pd.DataFrame, win_rates: pd.DataFrame, start: pd.Timestamp,

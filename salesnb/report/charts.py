@@ -76,6 +76,9 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
     return fig
 
 
+ZOOM = 0.5  # a waterfall whose steps all sit above half its top starts its axis near them, not at 0
+
+
 def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None,
                     good: tuple[str, ...] = ("won",)) -> plt.Figure:
     """A waterfall: total bars (first and last unless named) and the steps between them, each labelled with its
@@ -98,6 +101,13 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
     ax.bar_label(bars, labels=[mticker.EngFormatter(places=1, sep="")(v) for v in steps.to_numpy()], fontsize=8)
     ax.set(title=title, xlabel="")
     _amounts(ax)
+    top = max(b + h for b, h in zip(bottoms, heights, strict=True))
+    low = min([b for b, name in zip(bottoms, steps.index, strict=True) if name not in totals], default=0.0)
+    floor = low - 0.2 * (top - low) if low > ZOOM * top else 0.0
+    ax.set_ylim(floor, top + 0.12 * (top - floor))  # room for the labels under the title
+    if floor > 0:
+        ax.annotate(f"axis starts at {mticker.EngFormatter(places=1, sep='')(floor)}, not 0", (0, 0),
+                    xycoords="axes fraction", xytext=(4, 4), textcoords="offset points", fontsize=8, color="#555")
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
