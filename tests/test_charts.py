@@ -40,3 +40,11 @@ def test_a_waterfall_zooms_on_small_steps_and_says_so():
     big = pd.Series({"start": 100.0, "won": -30.0, "lost": -50.0, "end": 20.0})
     ax = charts.waterfall_chart(big, "Pipeline").axes[0]
     assert ax.get_ylim()[0] == 0 and not any("not 0" in t.get_text() for t in ax.texts)
+
+
+def test_a_territory_map_tells_38_reps_apart_and_names_them():
+    assert len(set(charts.rep_colours(38))) == 38 and charts.rep_colours(3) == charts.PALETTE[:3]
+    plan = pd.DataFrame({"owner_rep_id": ["R1", "R2"], "lat": [48.0, 49.0], "lon": [2.0, 3.0]})
+    bases = pd.DataFrame({"base_lat": [48.0], "base_lon": [2.0]}, index=["R1"])
+    ax = charts.territory_map(plan, bases, "Accounts", {"R1": "Ana Alpha"}).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Ana Alpha", "R2"]

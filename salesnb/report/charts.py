@@ -251,15 +251,27 @@ def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict |
     return fig
 
 
-def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str) -> plt.Figure:
-    """Accounts coloured by owner, with each rep's base."""
-    fig, ax = plt.subplots(figsize=(8, 6))
-    for i, (rep, g) in enumerate(plan.dropna(subset=["lat", "lon"]).groupby("owner_rep_id")):
-        ax.scatter(g["lon"], g["lat"], s=6, color=PALETTE[i % len(PALETTE)], alpha=0.6)
+def rep_colours(n: int) -> list:
+    """`n` colours told apart on a map: the theme's, then matplotlib's 40 qualitative ones (tab20, tab20b)."""
+    palette = PALETTE if n <= len(PALETTE) else [*plt.get_cmap("tab20").colors, *plt.get_cmap("tab20b").colors]
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None) -> plt.Figure:
+    """Accounts coloured by owner, each rep's base a square, and a legend of reps beside the map."""
+    names = names or {}
+    located = plan.dropna(subset=["lat", "lon"])
+    groups = list(located.groupby("owner_rep_id"))
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for (rep, g), colour in zip(groups, rep_colours(len(groups)), strict=True):
+        ax.scatter(g["lon"], g["lat"], s=6, color=colour, alpha=0.6, label=str(names.get(rep, rep)))
         if rep in bases.index:
             ax.scatter(bases.at[rep, "base_lon"], bases.at[rep, "base_lat"], marker="s", s=50,
-                       color=PALETTE[i % len(PALETTE)], edgecolor="black", zorder=3)
+                       color=colour, edgecolor="black", zorder=3)
     ax.set_aspect(1 / np.cos(np.radians(plan["lat"].mean() if plan["lat"].notna().any() else 46)))
     ax.set(title=title, xlabel="longitude", ylabel="latitude")
+    if groups:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, markerscale=2,
+                  ncol=2 if len(groups) > 20 else 1, title="owner (square: base)", title_fontsize=7)
     fig.tight_layout()
     return fig
