@@ -115,7 +115,8 @@ def test_enps_interval_response_rate_and_hiding():
     assert s.loc["a", "enps"] == pytest.approx(20) and s.loc["a", "response_rate"] == 5 / 8
     assert np.isnan(s.loc["b", "enps"]) and not s.loc["b", "shown"]
     shown = pulse.shown_table(pulse.survey_table(answers, reps, visible))
-    assert shown.loc["b"].isna().drop("note", axis=1).all(axis=None)
+    assert shown.loc["b"].isna().drop("note", axis=1).all(axis=None) and shown.loc["a", "note"].iloc[0] == ""
+    assert "note" not in pulse.shown_table(pulse.survey_table(answers[answers["team"] == "a"], reps, visible))
     assert "0–10 scale" in pulse.scale_note(answers)
     assert "1–10" in pulse.scale_note(answers.assign(score=answers["score"].clip(lower=1)))
 
@@ -137,10 +138,10 @@ def test_question_means_and_climate_vs_results():
     c = pulse.climate_vs_results(surveys, att, reps, horizon_months=6).set_index("team")
     # 3 reps still there on the survey date (w left before); y leaves within 6 months, z after
     assert c.loc["a", "attainment"] == pytest.approx(0.75)
-    assert c.loc["a", "attrition_next_months"] == pytest.approx(1 / 3)
+    assert c.loc["a", "left_within_6_months"] == pytest.approx(1 / 3)
     assert c.loc["a", "enps"] == pytest.approx(20) and "b" not in c.index
     early = pulse.climate_vs_results(surveys, att, reps, 6, data_end=pd.Timestamp("2026-12-31")).set_index("team")
-    assert np.isnan(early.loc["a", "attrition_next_months"])  # the six months after the survey are not over
+    assert np.isnan(early.loc["a", "left_within_6_months"])  # the six months after the survey are not over
 
 
 def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():

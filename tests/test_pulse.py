@@ -63,3 +63,18 @@ def test_question_means_are_per_survey_never_pooled():
     means = pulse.question_means(answers, pulse.visibility(answers))
     # the latest survey (3 respondents) is hidden; the July one does not stand in for it
     assert means.loc["a", "survey_date"] == "2026-10-15" and np.isnan(means.loc["a", "recommend score"])
+
+
+def test_a_team_below_zero_survey_after_survey_is_named_and_the_table_pivots():
+    surveys = pd.DataFrame({
+        "team": ["east"] * 3 + ["west"] * 3, "shown": True,
+        "survey_date": pd.to_datetime(["2026-08-15", "2026-09-15", "2026-10-15"] * 2),
+        "enps": [-25.0, -71.0, -71.0, -10.0, -20.0, -5.0], "enps_low": [-70.0, -100, -100, -60, -70, -50],
+        "enps_high": [20.0, -38, -38, 40, 30, 40]})
+    text = pulse.persistent_sentence(surveys)
+    assert text.startswith("Below zero in each of the last 3 surveys, and not by chance: east (-25, -71, -71; "
+                           "latest 95% interval -100 to -38).")
+    assert "west" not in text  # below zero too, but its latest interval reaches above zero: could be noise
+    assert pulse.persistent_sentence(surveys[surveys["team"] == "west"]) == ""
+    wide = pulse.enps_by_survey(surveys)
+    assert list(wide.columns) == ["2026-08", "2026-09", "2026-10"] and wide.loc["east", "2026-09"] == -71

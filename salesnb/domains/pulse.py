@@ -104,7 +104,8 @@ def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame
     shown = pd.Series({t: _shown(visible, t, d) for t, d in dates.items()})
     means = means.where(shown.reindex(means.index), np.nan)
     means.insert(0, "survey_date", pd.to_datetime(dates).dt.strftime("%Y-%m-%d"))
-    means["note"] = np.where(shown.reindex(means.index), "", "hidden: too few respondents")
+    if not shown.all():
+        means["note"] = np.where(shown.reindex(means.index), "", "hidden: too few respondents")
     return means.rename(columns={ENPS_QUESTION: "recommend score"})
 
 
@@ -132,7 +133,7 @@ def climate_vs_results(surveys: pd.DataFrame, attainment: pd.DataFrame, reps: pd
         left = (end >= s.survey_date) & (end < s.survey_date + pd.DateOffset(months=horizon_months))
         rows.append({"team": s.team, "survey_date": s.survey_date, "enps": s.enps,
                      "attainment": mine["actual"].sum() / mine["quota"].sum() if len(mine) else np.nan,
-                     "attrition_next_months": left.sum() / active.sum() if active.sum() and (
+                     f"left_within_{horizon_months}_months": left.sum() / active.sum() if active.sum() and (
                          data_end is None or s.survey_date + pd.DateOffset(months=horizon_months) <= data_end)
                      else np.nan})
     return pd.DataFrame(rows)
@@ -144,8 +145,30 @@ def shown_table(surveys: pd.DataFrame) -> pd.DataFrame:
     out["survey_date"] = out["survey_date"].dt.strftime("%Y-%m-%d")
     hidden = ~out["shown"]
     out.loc[hidden, ["respondents", "response_rate"]] = np.nan
-    out["note"] = np.where(hidden, "hidden: too few respondents", "")
+    if hidden.any():
+        out["note"] = np.where(hidden, "hidden: too few respondents", "")
     return out.drop(columns="shown").set_index(["team", "survey_date"])
+
+
+def enps_by_survey(surveys: pd.DataFrame) -> pd.DataFrame:
+    """eNPS with one row per team and one column per survey month (hidden groups blank)."""
+    out = surveys.assign(month=surveys["survey_date"].dt.strftime("%Y-%m"))
+    return out.pivot(index="team", columns="month", values="enps").rename_axis(index=None, columns=None)
+
+
+def persistent_sentence(surveys: pd.DataFrame, surveys_in_a_row: int = 3) -> str:
+    """Teams whose eNPS was below zero in each of their last surveys, with the latest interval all below zero
+    too: a lasting problem, not noise ('' when there is none)."""
+    found = []
+    for team, g in surveys[surveys["shown"]].sort_values("survey_date").groupby("team"):
+        last = g.tail(surveys_in_a_row)
+        if len(last) == surveys_in_a_row and (last["enps"] < 0).all() and last["enps_high"].iloc[-1] < 0:
+            found.append(f"{team} ({', '.join(f'{v:+.0f}' for v in last['enps'])}; latest 95% interval "
+                         f"{last['enps_low'].iloc[-1]:+.0f} to {last['enps_high'].iloc[-1]:+.0f})")
+    if not found:
+        return ""
+    return (f"Below zero in each of the last {surveys_in_a_row} surveys, and not by chance: {'; '.join(found)}. "
+            "A lasting climate problem: worth a conversation with the team's manager.")
 
 
 def question_count_note(answers: pd.DataFrame) -> str:
@@ -154,7 +177,8 @@ def question_count_note(answers: pd.DataFrame) -> str:
     worst = int(per_survey.max()) if len(per_survey) else 0
     if worst > MAX_QUESTIONS:
         return f"A survey asked {worst} questions: pulse surveys work best with at most {MAX_QUESTIONS}."
-    return f"Surveys asked at most {worst} questions (pulse surveys: {MAX_QUESTIONS} at most)."
+    return (f"Each survey asked {worst} questions or fewer, within the {MAX_QUESTIONS} a pulse survey should not "
+            "go beyond.")
 
 
 def latest_enps(surveys: pd.DataFrame, team: str) -> dict[str, float]:
