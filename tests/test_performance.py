@@ -149,6 +149,9 @@ def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():
     m = performance.team_medians(card)
     assert m.index.name == "team (median rep)"
     assert m["median_rep_revenue"].to_dict() == {"a": 40.0, "b": 7.0}
+    card = card.assign(win_rate=[0.1, 0.2, 0.3, 0.4], attainment=[1.0, 0.9, 0.8, 0.7])
+    assert list(performance.team_medians(card).columns) == ["median_rep_revenue", "median_rep_win_rate",
+                                                            "median_rep_attainment"]  # the scorecard's order
 
 
 def test_challenge_sentence_states_target_reward_and_progress():

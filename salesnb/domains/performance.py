@@ -224,7 +224,7 @@ def definitions(card: pd.DataFrame) -> pd.DataFrame:
 
 def team_medians(card: pd.DataFrame) -> pd.DataFrame:
     """Median rep of each team: every indicator's median across the team's reps (not the team's total)."""
-    cols = ["revenue", *[c for c in INDICATORS if c in card.columns]]
+    cols = [c for c in card.columns if c == "revenue" or c in INDICATORS]  # in the scorecard's order
     out = card.groupby("team")[cols].median()
     return out.rename(columns=lambda c: f"median_rep_{c}").rename_axis("team (median rep)")
 
