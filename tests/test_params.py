@@ -49,7 +49,7 @@ def test_plan_expands_each_team_and_latest_month(project):
         ("a", "2026-10"), ("a", "2026-09"), ("b", "2026-10"), ("b", "2026-09"),
         ("all", "2026-10"), ("all", "2026-09")]
     assert jobs[0].parameters == {"workspace": str(project / "data" / "workspace.duckdb"),
-                                  "team": "a", "month": "2026-10", "top_n": 5}
+                                  "team": "a", "month": "2026-10", "top_n": 5, "output_dir": ""}
 
 
 def test_unknown_team_lists_known_ones(project):

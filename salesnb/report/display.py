@@ -244,14 +244,15 @@ def metric_table(summary: pd.DataFrame) -> None:
     _render(cells, label_rows=True)
 
 
-def breakdown_table(df: pd.DataFrame, rows: int | None = None) -> None:
-    """A breakdown from `reporting.breakdown`, formatted."""
-    return table(
-        df, rows=rows,
-        money_cols=("revenue", "revenue_previous_month", "revenue_last_year", "margin"),
-        percent_cols=("margin_pct", "share"), change_cols=("vs_previous_month", "vs_last_year"),
-        count_cols=("units",),
-    )
+def breakdown_table(df: pd.DataFrame, rows: int | None = None, output_dir: str = "", name: str = "") -> None:
+    """A breakdown from `reporting.breakdown`, formatted; with a `name`, also exported whole."""
+    money_cols = ("revenue", "revenue_previous_month", "revenue_last_year", "margin")
+    percent_cols = ("margin_pct", "share")
+    if name:
+        export(df.reset_index(), output_dir, name, money_cols, percent_cols)
+    return table(df, rows=rows, money_cols=money_cols, percent_cols=percent_cols,
+                 change_cols=("vs_previous_month", "vs_last_year"), count_cols=("units",),
+                 complete_in=f"{name}.xlsx" if name and output_dir else "")
 
 
 def figure(fig: plt.Figure) -> None:

@@ -88,7 +88,7 @@ class DataQualityParams(Exports):
                                      min_length=1, description="Regions national phone numbers may belong to.")
 
 
-class ReportingParams(ReportParams):
+class ReportingParams(Exports):
     top_n: int = Field(10, ge=1, description="Rows in the rep and product rankings.")
 
 
