@@ -69,6 +69,12 @@ def test_issues_and_hygiene_on_a_hand_made_crm():
     # R2 owns A4, C4, O2: problem on C4 -> 2 of 3 clean
     assert h.loc["R2", "hygiene_score"] == pytest.approx(200 / 3)
     assert quality.team_hygiene(h).loc["a", "hygiene_score"] == pytest.approx(100 * 4 / 8)
+    assert list(h.columns[:2]) == ["name", "team"]  # who, before the figures
+    more = pd.concat([problems, problems[problems["problem"] == "stale"].assign(record="contact", id=["C8", "C9"])])
+    counts = quality.summary(more)  # contact stale: C4, C8, C9
+    assert counts.index[0] == ("contact", "stale") and counts["count"].tolist()[:2] == [3, 1]
+    assert quality.largest_sentence(counts) == "Fix first: stale on contact records, 3 of the 11 problems (27%)."
+    assert quality.largest_sentence(counts.iloc[0:0]) == "No problem found."
 
 
 def test_fix_list_has_owner_names_and_merge_tasks():

@@ -118,7 +118,7 @@ def hygiene(records: pd.DataFrame, problems: pd.DataFrame, reps: pd.DataFrame) -
     owned = records.groupby("owner_rep_id")["id"].nunique()
     flagged = problems.dropna(subset=["owner_rep_id"]).groupby("owner_rep_id")["id"].nunique()
     out = pd.DataFrame({"records": owned, "with_problems": flagged}).fillna(0)
-    out = out.join(reps.set_index("rep_id")[["name", "team"]], how="left")
+    out = reps.set_index("rep_id")[["name", "team"]].join(out, how="right")
     out["hygiene_score"] = 100 * (1 - out["with_problems"] / out["records"])
     return out.rename_axis("rep_id").sort_values("hygiene_score")
 
@@ -146,8 +146,18 @@ def owned_records(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
 
 
 def summary(problems: pd.DataFrame) -> pd.DataFrame:
-    """Count of problems by record type and problem."""
-    return problems.groupby(["record", "problem"]).size().rename("count").to_frame()
+    """Count of problems by record type and problem, the largest first."""
+    counts = problems.groupby(["record", "problem"]).size().rename("count").to_frame()
+    return counts.sort_values("count", ascending=False, kind="stable")
+
+
+def largest_sentence(counts: pd.DataFrame) -> str:
+    """The problem to fix first: the largest count of `summary`, and its share of all problems."""
+    if counts.empty:
+        return "No problem found."
+    (record, problem), n = counts["count"].idxmax(), int(counts["count"].max())
+    return (f"Fix first: {problem} on {record} records, {n:,} of the {int(counts['count'].sum()):,} problems "
+            f"({n / counts['count'].sum():.0%}).")
 
 
 def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.DataFrame,
