@@ -74,6 +74,10 @@ def test_leakage_trend_and_end_of_quarter():
     eoq = pricing.period_end_discounting(lines, last_days=5)
     assert eoq.loc["last 5 days of a quarter", "lines"] == 1  # L3, 30 March
     assert eoq.loc["last 5 days of a quarter", "average_discount"] == pytest.approx(0.05)
+    assert pricing.period_end_sentence(eoq) == (
+        "In the last days of a quarter the average discount is 5.0%, against 28.3% the rest of the time (-23.3 pts); "
+        "0.0% of those lines go past their product's maximum discount, against 66.7% otherwise (a deep discount "
+        "within the maximum is no breach).")
 
 
 def test_discount_vs_win_rate_and_agility():
@@ -86,6 +90,14 @@ def test_discount_vs_win_rate_and_agility():
     w = pricing.discount_vs_win_rate(opps)
     assert w.loc["0%–5%", "closed_deals"] == 2 and w.loc["0%–5%", "win_rate"] == 0.5
     assert w.loc["10%–15%", "win_rate"] == 1.0
+    assert pricing.win_rate_sentence(w, min_deals=1) == ("Deals discounted 10%–15% were won 100% of the time, "
+                                                          "against 50% at 0%–5% (+50.0 pts): bigger discounts win "
+                                                          "more deals.")
+    flat = pd.DataFrame({"closed_deals": [100, 50, 80], "win_rate": [0.36, 0.99, 0.35]},
+                        index=["0%–5%", "5%–10%", "15%+"])
+    assert pricing.win_rate_sentence(flat).endswith("(-1.0 pts): bigger discounts do not win noticeably more deals: "
+                                                    "the discount is given away.")
+    assert pricing.win_rate_sentence(w).startswith("Too few closed deals")
     a = pricing.agility(opps, pd.DataFrame({"rep_id": ["R1"], "team": ["a"]}))
     assert a.loc["a"].tolist() == [3, 2, 20]  # approvals 2, 4, 1 days; wins after 10 and 30 days
 

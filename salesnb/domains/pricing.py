@@ -117,6 +117,20 @@ def discount_vs_win_rate(opportunities: pd.DataFrame,
                          }).rename_axis("discount")
 
 
+def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30, tolerance: float = 0.05) -> str:
+    """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals."""
+    enough = bands[bands["closed_deals"] >= min_deals]
+    if len(enough) < 2:
+        return f"Too few closed deals per discount band (under {min_deals}) to say whether discounts win deals."
+    low, high = enough.iloc[0], enough.iloc[-1]
+    gap = high["win_rate"] - low["win_rate"]
+    verdict = ("bigger discounts do not win noticeably more deals: the discount is given away"
+               if abs(gap) <= tolerance else
+               "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
+    return (f"Deals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
+            f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")
+
+
 def period_end_discounting(lines: Lines, last_days: int = 5) -> pd.DataFrame:
     """Average discount in the last days of each quarter vs the rest of the time."""
     t = lazy(lines)
@@ -128,6 +142,20 @@ def period_end_discounting(lines: Lines, last_days: int = 5) -> pd.DataFrame:
     if filled(t, "max_discount"):
         out["breach_rate"] = grouped(t, "when", rate=ibis.ifelse(_.breach, 1.0, 0.0).mean())["rate"]
     return out
+
+
+def period_end_sentence(table: pd.DataFrame) -> str:
+    """Whether deals are discounted harder at quarter end, and whether that breaks the guidelines."""
+    if len(table) < 2:
+        return "Orders fall on one side of the quarter ends only: no comparison."
+    late, rest = table.loc[table.index.str.startswith("last")].iloc[0], table.loc["rest of the time"]
+    gap = late["average_discount"] - rest["average_discount"]
+    text = (f"In the last days of a quarter the average discount is {late['average_discount']:.1%}, against "
+            f"{rest['average_discount']:.1%} the rest of the time ({gap * 100:+.1f} pts)")
+    if "breach_rate" in table:
+        text += (f"; {late['breach_rate']:.1%} of those lines go past their product's maximum discount, against "
+                 f"{rest['breach_rate']:.1%} otherwise (a deep discount within the maximum is no breach)")
+    return text + "."
 
 
 POCKET_COSTS = {"rebate": "rebates", "freight": "freight"}
