@@ -133,3 +133,4 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
     assert math.isnan(P.deal_share(opps, revenue=0.0, month="2026-10"))
     assert math.isnan(P.deal_share(opps.iloc[3:], revenue=1000.0, month="2026-10"))  # nothing won: not 0
     assert "not given" in P.share_sentence(float("nan")) and "15%" in P.share_sentence(share)
+    assert "whole quota" in P.share_sentence(1.0, invoiced=False)

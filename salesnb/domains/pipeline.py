@@ -215,8 +215,10 @@ def outlook(cover: pd.DataFrame, revenue: pd.Series, forecast: pd.DataFrame) -> 
     return out
 
 
-def share_sentence(share: float) -> str:
-    """What part of quota the pipeline is measured against."""
+def share_sentence(share: float, invoiced: bool = True) -> str:
+    """What part of quota the pipeline is measured against (`invoiced`: the export has invoiced revenue)."""
+    if not invoiced:
+        return "No invoiced revenue in this export: the pipeline is measured against the whole quota."
     if share != share:
         return ("No deal was won in the last 12 months, so the share of revenue that deals bring is unknown and "
                 "pipeline coverage is not given.")

@@ -128,7 +128,10 @@ def pipeline_state(data: ReportData) -> Pipeline:
 
 
 def deal_share(data: ReportData) -> float:
-    """The share of the scope's revenue of the last 12 months that won deals brought (`pipeline.deal_share`)."""
+    """The share of the scope's revenue of the last 12 months that won deals brought (`pipeline.deal_share`); 1
+    for an export without invoices, where deals are all the revenue there is."""
+    if not data.has("order_lines"):
+        return 1.0
     revenue = float(value(lazy(data.lines(months_back=12, month_required=False)).revenue.sum()) or 0.0)
     return pipeline.deal_share(data.read("opportunities"), revenue, data.scope.month)
 
