@@ -137,8 +137,8 @@ def prophet_forecast(history: pd.Series, horizon: int) -> np.ndarray:
 
 def prophet_point(model, dates: pd.Series) -> np.ndarray:
     """A fitted Prophet's point forecast (`yhat`) for a linear trend with additive seasonalities, from Prophet's
-    own trend and Fourier functions: the same as `model.predict` (a test checks it) at a fifth of its time,
-    which was a third of every backtest."""
+    own trend and Fourier functions: the same as `model.predict` (a test checks it) in 6 ms instead of 15 ms, a
+    fifth of a Prophet fit-and-forecast."""
     params = {name: np.nanmean(model.params[name], axis=0) for name in ("k", "m", "delta", "beta")}
     t = ((dates - model.start) / model.t_scale).to_numpy(dtype=float)
     trend = model.piecewise_linear(t, params["delta"], float(params["k"][0]), float(params["m"][0]),
