@@ -72,8 +72,8 @@ def test_a_team_below_zero_survey_after_survey_is_named_and_the_table_pivots():
         "enps": [-25.0, -71.0, -71.0, -10.0, -20.0, -5.0], "enps_low": [-70.0, -100, -100, -60, -70, -50],
         "enps_high": [20.0, -38, -38, 40, 30, 40]})
     text = pulse.persistent_sentence(surveys)
-    assert text.startswith("Below zero in each of the last 3 surveys, and not by chance: east (-25, -71, -71; "
-                           "latest 95% interval -100 to -38).")
+    assert text.startswith("A lasting climate problem, not chance: east, below zero in 3 of its 3 surveys (the last "
+                           "3: -25, -71, -71; latest 95% interval -100 to -38).")
     assert "west" not in text  # below zero too, but its latest interval reaches above zero: could be noise
     assert pulse.persistent_sentence(surveys[surveys["team"] == "west"]) == ""
     wide = pulse.enps_by_survey(surveys)

@@ -56,7 +56,7 @@ def test_the_target_is_never_below_the_forecast(in_euros):
     assert p.attrs["target"] == 800 and p["quota"].sum() == pytest.approx(800)
     assert quotas.proposal_sentence(p, rules).startswith(
         "Target: the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
-        "€800, because the rule gave less (€420")
+        "€800, because the growth rule gave less (€400, the same month last year, × (1 +5.0%) = €420")
     off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
 
@@ -183,6 +183,16 @@ def test_a_rep_who_reached_quota_keeps_at_least_it():
     assert p["quota"].sum() == pytest.approx(280) and p.loc["B", "quota"] < 100
     off = quotas.propose(inputs, rules.model_copy(update={"keep_for_achievers": False}), base=400.0)
     assert off.loc["A", "quota"] == pytest.approx(70)
+
+
+def test_no_rep_is_given_less_than_their_own_forecast():
+    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5)
+    inputs = _inputs().drop(index="N").assign(forecast=[150.0, 10.0, 20.0])  # A expects 150
+    p = quotas.propose(inputs, rules, base=400.0)  # target 400; A's weighted share: (.4/4 + .4/4 + .2 × 150/180) × 400
+    assert p.loc["A", "quota"] == pytest.approx(150) and p["quota"].sum() == pytest.approx(400)
+    assert p.loc["B", "quota"] + p.loc["C", "quota"] == pytest.approx(250)  # the others share what is left
+    off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
+    assert off.loc["A", "quota"] == pytest.approx(400 * (0.1 + 0.1 + 0.2 * 150 / 180))  # 146.7
 
 
 def test_a_ramping_rep_is_not_given_less_than_their_own_forecast():

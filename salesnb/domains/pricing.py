@@ -117,15 +117,19 @@ def discount_vs_win_rate(opportunities: pd.DataFrame,
                          }).rename_axis("discount")
 
 
-def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30, tolerance: float = 0.05) -> str:
-    """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals."""
+def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
+    """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals:
+    a difference is claimed only beyond what chance gives on these numbers (two-proportion test, 95%)."""
     enough = bands[bands["closed_deals"] >= min_deals]
     if len(enough) < 2:
         return f"Too few closed deals per discount band (under {min_deals}) to say whether discounts win deals."
     low, high = enough.iloc[0], enough.iloc[-1]
     gap = high["win_rate"] - low["win_rate"]
-    verdict = ("bigger discounts do not win noticeably more deals: the discount is given away"
-               if abs(gap) <= tolerance else
+    n1, n2 = low["closed_deals"], high["closed_deals"]
+    pooled = (low["win_rate"] * n1 + high["win_rate"] * n2) / (n1 + n2)
+    noise = 1.96 * np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    verdict = ("no clear difference (within what chance gives on these numbers): bigger discounts do not win "
+               "noticeably more deals" if abs(gap) <= noise else
                "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
     return (f"Deals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
             f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")

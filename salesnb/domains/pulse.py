@@ -163,12 +163,13 @@ def persistent_sentence(surveys: pd.DataFrame, surveys_in_a_row: int = 3) -> str
     for team, g in surveys[surveys["shown"]].sort_values("survey_date").groupby("team"):
         last = g.tail(surveys_in_a_row)
         if len(last) == surveys_in_a_row and (last["enps"] < 0).all() and last["enps_high"].iloc[-1] < 0:
-            found.append(f"{team} ({', '.join(f'{v:+.0f}' for v in last['enps'])}; latest 95% interval "
+            found.append(f"{team}, below zero in {int((g['enps'] < 0).sum())} of its {len(g)} surveys (the last "
+                         f"{surveys_in_a_row}: {', '.join(f'{v:+.0f}' for v in last['enps'])}; latest 95% interval "
                          f"{last['enps_low'].iloc[-1]:+.0f} to {last['enps_high'].iloc[-1]:+.0f})")
     if not found:
         return ""
-    return (f"Below zero in each of the last {surveys_in_a_row} surveys, and not by chance: {'; '.join(found)}. "
-            "A lasting climate problem: worth a conversation with the team's manager.")
+    return (f"A lasting climate problem, not chance: {'; '.join(found)}. Worth a conversation with the team's "
+            "manager.")
 
 
 def question_count_note(answers: pd.DataFrame) -> str:

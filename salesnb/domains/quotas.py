@@ -30,8 +30,9 @@ class QuotaRules(BaseModel):
         default_factory=lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
         description="(months of tenure at least, share of a full quota)")
     floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
-    at_least_forecast: bool = Field(True, description="the target is never below the reps' forecast for the "
-                                                      "period (a quota under the forecast pays for the expected)")
+    at_least_forecast: bool = Field(True, description="neither the target nor a rep's quota is below the "
+                                                      "forecast for the period (a quota under the forecast pays "
+                                                      "for the expected)")
     keep_for_achievers: bool = Field(True, description="a rep who reached quota last month or over the last 3 "
                                                        "months is not given less than their last quota")
 
@@ -125,6 +126,9 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
         achieved = has_last & (out["recent_attainment"] >= 1)
         lower[achieved] = np.maximum(lower[achieved], out.loc[achieved, "last_quota"])
         upper[achieved] = np.maximum(upper[achieved], lower[achieved])
+    if rules.at_least_forecast:  # feasible: the total is at least the sum of the forecasts
+        lower = np.maximum(lower, out["forecast"].clip(lower=0))
+        upper = np.maximum(upper, lower)
     ramped = np.maximum(out.loc[ramping, "blend"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"])
     upper[ramping] = np.maximum(np.minimum(upper[ramping], ramped), lower[ramping])
     # a ramping rep rises with the ramp, but never under their own forecast (a quota under what a new hire is
@@ -142,8 +146,9 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     if proposal.attrs.get("from_forecast"):
         planned = target_for(proposal.attrs["base"], rules)
         how = ("the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
-               f"{money.fmt(target)}, because the rule gave less "
-               f"({money.fmt(planned)}: a quota under the forecast pays for the expected)")
+               f"{money.fmt(target)}, because the growth rule gave less ({money.fmt(proposal.attrs['base'])}, the "
+               f"same month last year, × (1 {rules.growth:+.1%}) = {money.fmt(planned)}: a quota under the forecast "
+               "pays for the expected); no rep's quota is below their own forecast either")
     elif rules.target is not None:
         how = f"set at {money.fmt(target)}"
     else:

@@ -103,11 +103,10 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
     _amounts(ax)
     top = max(b + h for b, h in zip(bottoms, heights, strict=True))
     low = min([b for b, name in zip(bottoms, steps.index, strict=True) if name not in totals], default=0.0)
-    floor = low - 0.2 * (top - low) if low > ZOOM * top else 0.0
+    floor = max(0.0, low - (top - low)) if low > ZOOM * top else 0.0  # totals stay taller than the steps
     ax.set_ylim(floor, top + 0.12 * (top - floor))  # room for the labels under the title
     if floor > 0:
-        ax.annotate(f"axis starts at {mticker.EngFormatter(places=1, sep='')(floor)}, not 0", (0, 0),
-                    xycoords="axes fraction", xytext=(4, 4), textcoords="offset points", fontsize=8, color="#555")
+        ax.set_title(f"{title} (axis from {mticker.EngFormatter(places=1, sep='')(floor)}, not 0)")
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig

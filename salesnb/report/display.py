@@ -31,7 +31,7 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "history": "revenue, last 12 months", "top_down": "top-down share", "bottom_up": "bottom-up (forecast or "
           "pipeline)", "ramp": "ramp (share of a full quota)", "change_vs_last": "change vs this month's quota",
           "activity_on_a_accounts": "share of activity on A accounts", "visits_on_a_accounts": "share of visits to "
-          "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "variable pay ÷ revenue"}
+          "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 

@@ -10,9 +10,10 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
                 "lines (negative quantities) are netted off.", "overview, reporting, forecast, pricing, quotas"),
     "Margin": ("amount", "Revenue − quantity × unit cost.", "overview, reporting"),
     "Margin rate": ("%", "Margin ÷ revenue; its change is in percentage points.", "overview, reporting"),
-    "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep) from the method with the "
-                 "smallest rolling-origin backtest error. Made once per run with the run's `forecasting` settings, "
-                 "so a rep's forecast is the same in every report.", "overview, forecast, quotas"),
+    "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep): month by month, the "
+                 "median of the three methods with the smallest rolling-origin backtest error, reconciled so that "
+                 "reps add up to their team and teams to the organisation. Made once per run, so a rep's forecast "
+                 "is the same in every report.", "overview, forecast, quotas"),
     "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", "forecast"),
     "MASE": ("ratio", "Mean absolute error ÷ that of the seasonal naive method in the training months (below 1 "
              "beats it).", "forecast"),
