@@ -85,6 +85,8 @@ def test_fix_list_has_owner_names_and_merge_tasks():
     fixes = quality.fix_list(problems, dups, _accounts(), reps)
     merge = fixes[fixes["problem"] == "probable duplicate"].iloc[0]
     assert (merge["id"], merge["owner"], merge["fix"]) == ("A4", "Bo", "merge into A1 (Café Éclair)")
+    owners = fixes["owner_rep_id"]
+    assert owners.isna().any() and owners.isna().iloc[-1] and owners.notna().iloc[0]  # unowned records last
 
 
 def test_demo_planted_problems_are_found_exactly(demo_dir):

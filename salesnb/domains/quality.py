@@ -171,4 +171,4 @@ def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.Data
     out = pd.concat([problems, merges], ignore_index=True)
     if reps is not None:
         out.insert(4, "owner", out["owner_rep_id"].map(reps.set_index("rep_id")["name"]))
-    return out.sort_values(["owner_rep_id", "record", "id"], na_position="first").reset_index(drop=True)
+    return out.sort_values(["owner_rep_id", "record", "id"], na_position="last").reset_index(drop=True)
