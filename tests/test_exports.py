@@ -127,3 +127,15 @@ def test_coefficients_show_two_decimals(monkeypatch):
     display.table(pd.DataFrame({"gini_attainment": [0.1234], "km": [12.345]}), coefficient_cols=("gini_attainment",),
                   decimal_cols=("km",))
     assert ">0.12<" in shown["html"] and ">12.3<" in shown["html"] and "Gini of attainment" in shown["html"]
+
+
+def test_calendar_links_read_as_rep_names(tmp_path, monkeypatch):
+    from salesnb.report import display
+
+    shown = []
+    monkeypatch.setattr(display, "display", lambda obj, **kw: shown.append(getattr(obj, "data", obj)))
+    display.use_names(pd.DataFrame({"rep_id": ["R1"], "name": ["Ana Alpha"]}), None)
+    display.calendar_files({"visits_R1.ics": b"BEGIN", "visits_R2.ics": b"BEGIN"}, str(tmp_path))
+    display.use_names(None, None)
+    assert (tmp_path / "visits_R1.ics").read_bytes() == b"BEGIN"
+    assert '<a href="visits_R1.ics">Ana Alpha</a> · <a href="visits_R2.ics">R2</a>' in shown[-1]

@@ -44,6 +44,13 @@ def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter
     o = summary.outlook(history, fc, "2026-10")
     assert o.loc["November 2026"].tolist() == [30, 25, 35]
     assert o.loc["2026Q4"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
+    quotas = pd.DataFrame({"rep_id": ["a", "b", "a", "a"], "month": ["2026-10-01", "2026-11-01", "2026-11-01",
+                                                                     "2026-12-01"], "quota": [30.0, 20.0, 40.0, 50.0]})
+    q = summary.outlook(history, fc, "2026-10", quotas)
+    assert q["quota"].tolist() == [60, 30 + 60 + 50]
+    assert q["forecast_vs_quota"].tolist() == pytest.approx([30 / 60, 90 / 140])
+    partial = summary.outlook(history, fc, "2026-10", quotas[quotas["month"] != "2026-12-01"])
+    assert partial.loc["November 2026", "quota"] == 60 and np.isnan(partial.loc["2026Q4", "quota"])
 
 
 

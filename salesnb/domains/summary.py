@@ -79,9 +79,11 @@ def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[
 
 
 
-def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month) -> pd.DataFrame:
+def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
+            quotas: pd.DataFrame | None = None) -> pd.DataFrame:
     """Next month's forecast, and the quarter it falls in: months already invoiced plus the forecast of the
-    others, with an interval that adds up the monthly ones (wider than a joint interval would be)."""
+    others, with an interval that adds up the monthly ones (wider than a joint interval would be); with `quotas`,
+    the quota of each period (when every month of it has one) and the forecast's share of it."""
     nxt = as_month(month) + 1
     quarter = [month_start(m) for m in pd.period_range(nxt.asfreq("Q").asfreq("M", "start"),
                                                        nxt.asfreq("Q").asfreq("M", "end"), freq="M")]
@@ -91,7 +93,13 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month) -> pd.Data
     if len(ahead) == len(quarter) - int(history.index.isin(quarter).sum()):
         rows[f"{nxt.asfreq('Q')}"] = {"yhat": done + ahead["yhat"].sum(), "lower": done + ahead["lower"].sum(),
                                        "upper": done + ahead["upper"].sum()}
-    return pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
+    out = pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
+    if quotas is not None and len(quotas):
+        per_month = quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
+        months = [[month_start(nxt)], quarter][: len(out)]
+        out["quota"] = [per_month.reindex(m).sum(min_count=len(m)) for m in months]
+        out["forecast_vs_quota"] = out["forecast"] / out["quota"].where(out["quota"] > 0)
+    return out
 
 
 def look_sentence(metric: str, red: list[tuple[str, str]], groups: int, by: str) -> str:

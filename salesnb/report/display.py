@@ -31,7 +31,8 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "history": "revenue, last 12 months", "top_down": "top-down share", "bottom_up": "bottom-up (forecast or "
           "pipeline)", "ramp": "ramp (share of a full quota)", "change_vs_last": "change vs this month's quota",
           "activity_on_a_accounts": "share of activity on A accounts", "visits_on_a_accounts": "share of visits to "
-          "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue"}
+          "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue",
+          "forecast_vs_quota": "forecast ÷ quota"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
@@ -272,8 +273,9 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
         return
     for name, content in files.items():
         (Path(output_dir) / name).write_bytes(content)
-    links = " · ".join(f'<a href="{html.escape(n)}">{html.escape(n[len("visits_"):-len(".ics")])}</a>'
-                       for n in sorted(files))
+    reps = _NAMES.get("reps", {})
+    links = " · ".join(f'<a href="{html.escape(n)}">{html.escape(str(reps.get(rep, rep)))}</a>'
+                       for n in sorted(files) for rep in [n[len("visits_"):-len(".ics")]])
     display(HTML(f"<p>Calendars: {links}</p>"))
 
 
