@@ -68,6 +68,8 @@ def test_codes_read_as_words_and_names_stay_as_written():
     assert cells.tolist()[:3] == ["mid market", "jean_dupont@example.fr", "Dupont_SA"]
     assert display.label("owner_rep_id") == "owner (rep id)" and display.label("lat") == "latitude"
     assert display.label("on_file") == "quota on file (next month)"
+    assert display.label_value("activity_on_a_accounts") == "share of activity on A accounts"  # a listed indicator
+    assert display.label("median_rep_cost_of_sales") == "median rep: rep cost ÷ revenue"
 
 
 def test_the_summary_shows_shares_as_percentages_and_their_changes_in_points(monkeypatch):

@@ -37,14 +37,18 @@ CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the 
 
 
 def label(name: object) -> str:
-    """A column or row name as a reader would write it."""
-    return LABELS.get(str(name), str(name).replace("_", " "))
+    """A column or row name as a reader would write it (a team median's column: "median rep: …")."""
+    text = str(name)
+    if text.startswith("median_rep_"):
+        return "median rep: " + label(text[len("median_rep_"):])
+    return LABELS.get(text, text.replace("_", " "))
 
 
 def label_value(value: object) -> str:
-    """A label or cell from the data: words for snake_case codes (mid_market), as is otherwise (names, emails)."""
+    """A label or cell from the data: a known column's label or words for snake_case codes (mid_market), as is
+    otherwise (names, emails)."""
     text = str(value)
-    return text.replace("_", " ") if CODE.match(text) else text
+    return label(text) if CODE.match(text) else text
 
 
 def money(x: float) -> str:
