@@ -104,6 +104,8 @@ def test_tables_show_names_for_rep_and_account_ids():
     assert shown["account"].tolist()[::2] == ["Zeta", "Acme"] and pd.isna(shown["account"].iloc[1])
     book = pd.DataFrame({"account_id": ["A1"], "name": ["Acme"], "owner_rep_id": ["R2"]})
     assert display.named(book).to_dict("list") == {"name": ["Acme"], "owner": ["Bo Beta"]}  # no name twice
+    assert display.named(book, keep_ids=True).to_dict("list") == {  # an export keeps the ids, names beside
+        "account_id": ["A1"], "name": ["Acme"], "owner_rep_id": ["R2"], "owner": ["Bo Beta"]}
     display.use_names(None, None)
     assert display.named(df).equals(df)
 

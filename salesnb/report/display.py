@@ -163,9 +163,10 @@ def use_names(reps: pd.DataFrame | None, accounts: pd.DataFrame | None) -> None:
             _NAMES[kind] = dict(zip(df[key], df["name"], strict=True))
 
 
-def named(df: pd.DataFrame) -> pd.DataFrame:
-    """Rep and account id columns shown as names, in place (an id without a name stays as it is); an id column
-    whose names another column already shows (an account's name) is left out."""
+def named(df: pd.DataFrame, keep_ids: bool = False) -> pd.DataFrame:
+    """Rep and account id columns shown as names, in place (an id without a name stays as it is), or beside the
+    ids with `keep_ids` (exports); an id column whose names another column already shows (an account's name) is
+    left as it is."""
     out = df
     for column, label_ in ID_LABELS.items():
         names = _NAMES.get("accounts" if column == "account_id" else "reps")
@@ -173,7 +174,10 @@ def named(df: pd.DataFrame) -> pd.DataFrame:
             continue
         shown = out[column].map(names).fillna(out[column])
         if any(shown.astype(str).equals(out[c].astype(str)) for c in out.columns if c != column):
-            out = out.drop(columns=column)
+            out = out if keep_ids else out.drop(columns=column)
+        elif keep_ids:
+            out = out.copy()
+            out.insert(out.columns.get_loc(column) + 1, label_, shown)
         else:
             out = out.assign(**{column: shown}).rename(columns={column: label_})
     return out
@@ -294,6 +298,7 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
         say(f"(Run through `salesnb run` to export {name}.csv and {name}.xlsx.)")
         return
     folder = Path(output_dir)
+    df = named(df, keep_ids=True)
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
     exports.write_xlsx(df, folder / f"{name}.xlsx", label(name).capitalize(), {c: label(c) for c in df.columns},
                        money_cols, percent_cols)
