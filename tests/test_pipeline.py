@@ -87,7 +87,7 @@ def test_risky_commit_flags():
     assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
     assert P.risk_sentence(r) == "54% of the commit (35 of 65, 3 of 4 deals) sits on risky deals."
     tiny = r.assign(amount=[1.0, 0.0, 0.0, 999.0], risky=[True, False, False, False])
-    assert P.risk_sentence(tiny).startswith("under 1% of the commit (1 of 1,000, 1 of 4 deals)")
+    assert P.risk_sentence(tiny).startswith("Under 1% of the commit (1 of 1,000, 1 of 4 deals)")
 
 
 def test_risky_commit_counts_only_deals_closing_in_the_period():

@@ -234,6 +234,6 @@ def risk_sentence(risky: pd.DataFrame) -> str:
         return "Nothing is called commit in this window."
     at_risk = risky.loc[risky["risky"], "amount"].sum()
     share = at_risk / total
-    shown = "under 1%" if 0 < share < 0.005 else f"{share:.0%}"
+    shown = "Under 1%" if 0 < share < 0.005 else f"{share:.0%}"
     return (f"{shown} of the commit ({money.fmt(at_risk)} of {money.fmt(total)}, "
             f"{int(risky['risky'].sum())} of {len(risky)} deals) sits on risky deals.")

@@ -157,7 +157,8 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     text = (f"Target: {how}; quotas add up to {money.fmt(total)}, an over-assignment "
             f"of {total / target - 1:+.1%} (planned {rules.over_assignment:+.1%}).")
     if abs(total - target * (1 + rules.over_assignment)) > 1:
-        text += " The rules (caps, floors, ramp) did not allow the planned total."
+        text += (" The floors (the largest change, quotas kept for achievers, each rep's own forecast) and the caps "
+                 "did not allow the planned total.")
     return text
 
 
