@@ -120,6 +120,9 @@ def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
     assert moves["account_id"].tolist() == ["A4", "A3"]  # the two nearest to R2's base
     after = field.territory_table(field.apply_moves(plan, moves), reps)
     assert after["required_visits"].tolist() == [36, 36]
+    assert field.balance(plan, reps, tolerance=0.2, not_takers=["R2"]).empty  # a new hire gets nothing
+    hires = reps.assign(hire_date=pd.to_datetime(["2020-01-01", "2026-06-01"]))
+    assert field.new_hires(hires, "2026-10") == ["R2"] and field.new_hires(hires, "2026-12") == []
 
 
 def test_bad_policy():

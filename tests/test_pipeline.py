@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -136,3 +137,10 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
     assert math.isnan(P.deal_share(opps.iloc[3:], revenue=1000.0, month="2026-10"))  # nothing won: not 0
     assert "not given" in P.share_sentence(float("nan")) and "15%" in P.share_sentence(share)
     assert "whole quota" in P.share_sentence(1.0, invoiced=False)
+    outlook = P.outlook(cover, pd.Series([900.0, 1000.0, 1100.0]), pd.DataFrame(
+        {"yhat": [1500.0, 900.0]}, index=pd.to_datetime(["2026-11-01", "2026-12-01"])))
+    weighted = cover.loc["2026-11", "weighted_pipeline"]
+    assert P.gap_sentence(outlook) == (
+        f"For 2026-11 the forecast of all revenue, 1,500, is 75.0% of the 2,000 quota (500 short); deals due that "
+        f"month weigh {weighted:,.0f} at measured win rates, 200 of them called commit.")
+    assert P.gap_sentence(outlook.assign(quota=np.nan)) == ""

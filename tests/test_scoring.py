@@ -32,6 +32,22 @@ def test_points_scale_scores_and_reasons():
     assert top["name"].tolist() == ["z", "y"] and top["rank"].tolist() == [1, 2]
 
 
+def test_amounts_in_the_scale_and_reasons_carry_the_currency():
+    from salesnb.core import money
+
+    before = money.current()
+    money.use(money.currency("EUR"))
+    feats = pd.DataFrame({"potential": [240.0, 60000.0], "employees": [60, 70]}, index=["X", "Y"])
+    scale = scoring.parse_scale([{"feature": "potential", "thresholds": [[1, 10], [50000, 20]]},
+                                 {"feature": "employees", "thresholds": [[50, 5]]}])
+    reasons = scoring.score(feats, scale)["reasons"]
+    table = scoring.scale_table(scale)
+    money.use(before)
+    assert reasons["X"] == "potential €240 (+10); employees 60 (+5)"
+    assert table.loc["potential", "points"] == "≥ €1: 10, ≥ €50,000: 20"
+    assert table.loc["employees", "points"] == "≥ 50: 5"
+
+
 def test_top_list_breaks_ties_by_potential_and_skips_customers():
     feats = pd.DataFrame({"name": ["a", "b", "c"], "status": ["prospect", "prospect", "customer"],
                           "potential": [10.0, 20.0, 99.0], "city": None, "owner_rep_id": None},

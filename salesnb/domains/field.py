@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -208,13 +209,23 @@ def route_summary(week: pd.DataFrame, policy: VisitPolicy) -> pd.DataFrame:
     return out.rename(index=lambda d: f"{d:%a %Y-%m-%d}", level="date")
 
 
+def new_hires(reps: pd.DataFrame, month: Month, months: int = 6) -> list[str]:
+    """Reps hired in the `months` months to `month`: still ramping, so not given more accounts."""
+    if "hire_date" not in reps:
+        return []
+    hired = pd.to_datetime(reps["hire_date"])
+    return reps.loc[hired >= trailing_window(month, months)[0], "rep_id"].tolist()
+
+
 def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
-            max_moves: int = 500) -> pd.DataFrame:
+            max_moves: int = 500, not_takers: Iterable[str] = ()) -> pd.DataFrame:
     """Account moves that bring each rep's required visits within `tolerance` of the team mean.
 
     Each move takes, from the most loaded rep, the account that is nearest to an under-loaded rep of the
-    same team (relative to its current base), so accounts stay near their rep.
+    same team (relative to its current base), so accounts stay near their rep; `not_takers` (new hires) give
+    but never receive.
     """
+    barred = set(not_takers)
     base = reps.set_index("rep_id")[["base_lat", "base_lon", "team"]]
     load = plan.groupby("owner_rep_id")["visits_per_year"].sum()
     owner = plan.set_index("account_id")["owner_rep_id"].copy()
@@ -228,7 +239,7 @@ def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
             break
         giver = (over / mean[over.index]).idxmax()
         team = team_of[giver]
-        takers = load[(team_of == team) & (load < mean * (1 - tolerance / 2))].index
+        takers = load[(team_of == team) & (load < mean * (1 - tolerance / 2)) & ~load.index.isin(barred)].index
         if takers.empty:
             break
         mine = acc.loc[owner[owner == giver].index]

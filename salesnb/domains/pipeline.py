@@ -215,6 +215,19 @@ def outlook(cover: pd.DataFrame, revenue: pd.Series, forecast: pd.DataFrame) -> 
     return out
 
 
+def gap_sentence(outlook: pd.DataFrame) -> str:
+    """Next month's forecast against its quota, with the deals due that month ('' without a quota)."""
+    first = outlook.iloc[0]
+    forecast, quota = first["time_series_forecast"], first["quota"]
+    if not quota > 0 or forecast != forecast:
+        return ""
+    gap = forecast - quota
+    return (f"For {outlook.index[0]} the forecast of all revenue, {money.fmt(forecast)}, is {forecast / quota:.1%} "
+            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); deals due "
+            f"that month weigh {money.fmt(first['weighted_pipeline'])} at measured win rates, "
+            f"{money.fmt(first['commit'])} of them called commit.")
+
+
 def share_sentence(share: float, invoiced: bool = True) -> str:
     """What part of quota the pipeline is measured against (`invoiced`: the export has invoiced revenue)."""
     if not invoiced:

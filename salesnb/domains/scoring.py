@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salesnb.core import money
 from salesnb.core.errors import ParameterError
 from salesnb.core.lazy import Lines, lazy, total
 from salesnb.core.models import parse
@@ -101,9 +102,12 @@ def _points(values: pd.Series, c: Criterion) -> pd.Series:
     return pts.where(values.notna(), 0.0)
 
 
-def _fmt(value: object) -> str:
+MONEY_FEATURES = ("potential", "open_pipeline", "revenue_12m")
+
+
+def _fmt(value: object, feature: str = "") -> str:
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        return f"{value:,.0f}"
+        return money.fmt(value) if feature in MONEY_FEATURES else f"{value:,.0f}"
     return str(value).replace("_", " ")  # codes of the contract in words: mid_market → mid market
 
 
@@ -118,7 +122,7 @@ def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
         out[c.feature] = _points(feats[c.feature], c) * c.weight
     out["score"] = out[[c.feature for c in scale]].sum(axis=1)
     out["reasons"] = [
-        "; ".join(f"{c.label or c.feature} {_fmt(feats.at[i, c.feature])} (+{out.at[i, c.feature]:g})"
+        "; ".join(f"{c.label or c.feature} {_fmt(feats.at[i, c.feature], c.feature)} (+{out.at[i, c.feature]:g})"
                   for c in scale if out.at[i, c.feature] > 0)
         for i in out.index
     ]
@@ -176,7 +180,7 @@ def scale_table(scale: list[Criterion]) -> pd.DataFrame:
     """The points scale as a readable table."""
     rows = []
     for c in scale:
-        rule = (", ".join(f"≥ {t:g}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
+        rule = (", ".join(f"≥ {_fmt(t, c.feature)}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
                 else ", ".join(f"{str(v).replace('_', ' ')}: {p:g}" for v, p in c.values.items()))
         rows.append({"criterion": c.label or c.feature, "weight": c.weight, "points": rule})
     return pd.DataFrame(rows).set_index("criterion")
