@@ -96,6 +96,10 @@ def test_monthly_snapshots_are_said_to_count_time_in_stage_by_the_month():
     assert funnel.snapshot_step_note(monthly).startswith("Snapshots are about 30 days apart")  # gaps of 31 and 30 days
     daily = pd.DataFrame({"snapshot_date": pd.date_range("2026-10-01", periods=5)})
     assert funnel.snapshot_step_note(daily) == ""
+    same = pd.Series([31.0, 30.0, 31.0, None])
+    assert funnel.one_step_each(same, monthly) and "no table is shown" in funnel.snapshot_step_note(monthly, same)
+    assert not funnel.one_step_each(pd.Series([31.0, 62.0]), monthly)  # a stage that takes two months shows
+    assert not funnel.one_step_each(same, daily)
 
 
 def test_partial_first_and_last_weeks_are_left_out():

@@ -85,14 +85,27 @@ def kpi_table(opportunities: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame([process_kpis(opportunities, closed)], index=["recent window"])
 
 
-def snapshot_step_note(history: pd.DataFrame) -> str:
-    """What the spacing of snapshots does to time in stage ('' when snapshots are at most a week apart)."""
+def snapshot_step(history: pd.DataFrame) -> int:
+    """The usual number of days between two snapshots (0 with fewer than two)."""
     dates = pd.to_datetime(pd.Series(history["snapshot_date"].unique())).sort_values()
-    if len(dates) < 2:
-        return ""
-    step = int(dates.diff().dt.days.median())
+    return int(dates.diff().dt.days.median()) if len(dates) >= 2 else 0
+
+
+def one_step_each(times: pd.Series, history: pd.DataFrame) -> bool:
+    """True when every stage's median time is one snapshot step: the snapshots cannot tell stages apart."""
+    step, seen = snapshot_step(history), times.dropna()
+    return step > 7 and len(seen) > 0 and bool((seen - step).abs().le(step / 10).all())
+
+
+def snapshot_step_note(history: pd.DataFrame, times: pd.Series | None = None) -> str:
+    """What the spacing of snapshots does to time in stage ('' when snapshots are at most a week apart)."""
+    step = snapshot_step(history)
     if step <= 7:
         return ""
+    if times is not None and one_step_each(times, history):
+        return (f"Snapshots are about {step} days apart and every stage's median time reads one step: deals move "
+                "on within a month, and these snapshots cannot tell the stages apart, so no table is shown. Daily "
+                "snapshots (or the CRM's stage-change dates) would measure time in stage.")
     return (f"Snapshots are about {step} days apart, so time in stage is counted in steps of about {step} days: "
             f"a deal that moved on within a month reads as {step} days. Read these figures to the month, not to the "
             "day; daily snapshots (or the CRM's stage-change dates) would measure them exactly.")
