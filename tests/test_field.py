@@ -32,6 +32,9 @@ def test_capacity_arithmetic_hand_worked():
     assert s["reps_needed"] == pytest.approx(33 / 300) and s["yearly_cost_of_difference"] == pytest.approx(
         (33 / 300 - 2) * 90000)
     assert "cannot be routed (no coordinates): nowhere (X)" in field.unroutable_sentence(plan)
+    assert field.unowned_sentence(_accounts(), plan) == ""  # every account of this test has an owner
+    assert field.unowned_sentence(pd.concat([_accounts(), _accounts().head(2)]), plan).startswith(
+        "The plan covers the 5 accounts with an owner; 2 without one are left out")
     visits = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R2", "R2"],
                            "visit_date": ["2025-11-01", "2026-05-01", "2026-10-31", "2026-01-15", "2025-10-31"]})
     made = field.visits_made(visits, "2026-10")  # November 2025 to October 2026: R1 3, R2 1 (October 2025 is out)

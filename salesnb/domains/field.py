@@ -349,6 +349,15 @@ def addresses(accounts: pd.DataFrame) -> pd.Series:
     return name.where(place.eq(""), name + ", " + place)
 
 
+def unowned_sentence(accounts: pd.DataFrame, plan: pd.DataFrame) -> str:
+    """How many accounts the plan leaves out for want of an owner ('' when none), so counts by class read right."""
+    left = len(accounts) - len(plan)
+    if left <= 0:
+        return ""
+    return (f"The plan covers the {len(plan):,} accounts with an owner; {left:,} without one are left out (the "
+            "data-quality fix list has them), so its counts by class are below the scoring report's.")
+
+
 def unroutable_sentence(plan: pd.DataFrame) -> str:
     """Accounts that cannot be routed (no coordinates), named rather than dropped."""
     bad = plan[~plan["routable"]]
