@@ -110,3 +110,14 @@ def test_margin_rate_is_over_the_revenue_whose_cost_is_known():
     assert b.loc["a", "margin_pct"] == pytest.approx(40 / 100) and b.loc["b", "margin_pct"] == pytest.approx(0.25)
     assert reporting.trend(sales)["margin_pct"].iloc[0] == pytest.approx(190 / 700)
     assert "costed_share" not in reporting.summary(sales.fillna({"margin": 0.0}), "2026-10").index
+
+
+def test_the_rep_ranking_carries_each_reps_quota_and_attainment():
+    by_rep = pd.DataFrame({"revenue": [300.0, 90.0, 50.0]}, index=pd.Index(["Ana", "Bo", "Cy"], name="rep"))
+    quotas = pd.DataFrame({"rep_id": ["R1", "R2", "R1"], "month": ["2026-10-01", "2026-10-01", "2026-09-01"],
+                           "quota": [250.0, 100.0, 999.0]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ana", "Bo", "Cy"]})
+    out = reporting.with_quotas(by_rep, quotas, reps, "2026-10")
+    assert list(out.columns[:3]) == ["revenue", "quota", "attainment"]
+    assert out["quota"].tolist()[:2] == [250.0, 100.0] and pd.isna(out.loc["Cy", "quota"])  # September is not it
+    assert out["attainment"].tolist()[:2] == pytest.approx([1.2, 0.9]) and pd.isna(out.loc["Cy", "attainment"])

@@ -278,7 +278,7 @@ TABLES: dict[str, Table] = {
 }
 
 DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
-    "reporting": {"required": ("order_lines", "products"), "optional": ("reps", "accounts")},
+    "reporting": {"required": ("order_lines", "products"), "optional": ("reps", "accounts", "quotas")},
     "data_quality": {"required": ("accounts",), "optional": ("contacts", "opportunities", "reps")},
     "forecast": {
         "required": ("order_lines", "products"),

@@ -7,7 +7,7 @@ import pandas as pd
 
 from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, run, value
-from salesnb.core.scope import comparison_starts, in_months
+from salesnb.core.scope import comparison_starts, in_months, month_start
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
@@ -103,6 +103,18 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     total = table["revenue"].sum()
     table["share"] = table["revenue"] / total if total else float("nan")
     return table.sort_values(["revenue", "revenue_previous_month"], ascending=False)
+
+
+def with_quotas(by_rep: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame, month: str) -> pd.DataFrame:
+    """A rep breakdown (by rep name) with each rep's quota for the month and attainment (revenue ÷ quota)."""
+    current = quotas[pd.to_datetime(quotas["month"]) == month_start(month)]
+    per_rep = current.groupby("rep_id")["quota"].sum()
+    names = reps.set_index("rep_id")["name"]
+    quota = per_rep.groupby(names.reindex(per_rep.index).to_numpy()).sum()
+    out = by_rep.copy()
+    out.insert(1, "quota", quota.reindex(out.index))
+    out.insert(2, "attainment", out["revenue"] / out["quota"].where(out["quota"] > 0))
+    return out
 
 
 def trend(sales: Lines) -> pd.DataFrame:

@@ -255,8 +255,8 @@ def metric_table(summary: pd.DataFrame) -> None:
 
 def breakdown_table(df: pd.DataFrame, rows: int | None = None, output_dir: str = "", name: str = "") -> None:
     """A breakdown from `reporting.breakdown`, formatted; with a `name`, also exported whole."""
-    money_cols = ("revenue", "revenue_previous_month", "revenue_last_year", "margin")
-    percent_cols = ("margin_pct", "share")
+    money_cols = ("revenue", "quota", "revenue_previous_month", "revenue_last_year", "margin")
+    percent_cols = ("attainment", "margin_pct", "share")
     if name:
         export(df.reset_index(), output_dir, name, money_cols, percent_cols)
     return table(df, rows=rows, money_cols=money_cols, percent_cols=percent_cols,
