@@ -223,9 +223,9 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
         return ""
     gap = forecast - quota
     return (f"For {outlook.index[0]} the forecast of all revenue, {money.fmt(forecast)}, is {forecast / quota:.1%} "
-            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); deals due "
-            f"that month weigh {money.fmt(first['weighted_pipeline'])} at measured win rates, "
-            f"{money.fmt(first['commit'])} of them called commit.")
+            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); of the deals "
+            f"due that month, {money.fmt(first['commit'])} are called commit, and all of them weigh "
+            f"{money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
 
 
 def share_sentence(share: float, invoiced: bool = True) -> str:
