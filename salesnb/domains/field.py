@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from salesnb.core import money
 from salesnb.core.geo import haversine_km
 from salesnb.core.models import parse
-from salesnb.core.scope import Month, trailing_window
+from salesnb.core.scope import Month, between, trailing_window
 
 
 class VisitPolicy(BaseModel):
@@ -89,9 +89,7 @@ def staffing(table: pd.DataFrame, policy: VisitPolicy) -> dict[str, float]:
 
 def visits_made(visits: pd.DataFrame, month: Month) -> float:
     """Visits a rep made over the 12 months to `month`, on average over the reps who made any."""
-    start, end = trailing_window(month, 12)
-    when = pd.to_datetime(visits["visit_date"])
-    recent = visits[(when >= start) & (when < end)]
+    recent = between(visits, "visit_date", *trailing_window(month, 12))
     reps = recent["rep_id"].nunique()
     return len(recent) / reps if reps else float("nan")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.core.scope import Month, month_start, month_window, trailing_window
+from salesnb.core.scope import Month, between, month_start, month_window, trailing_window
 from salesnb.core.vocabulary import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
@@ -176,9 +176,8 @@ def snapshot_dates(history: pd.DataFrame, month: str) -> tuple[pd.Timestamp, pd.
 def deal_share(opportunities: pd.DataFrame, revenue: float, month: Month, months: int = 12) -> float:
     """The share of revenue that deals bring: won deal amounts closed in the `months` months to `month` ÷ the
     revenue invoiced in them (at most 1); NaN when nothing was won or sold, so coverage is not claimed."""
-    start, end = trailing_window(month, months)
-    close = pd.to_datetime(opportunities["close_date"])
-    won = float(opportunities.loc[opportunities["stage"].eq("won") & (close >= start) & (close < end), "amount"].sum())
+    closed = between(opportunities, "close_date", *trailing_window(month, months))
+    won = float(closed.loc[closed["stage"].eq("won"), "amount"].sum())
     return min(1.0, won / revenue) if won > 0 and revenue > 0 else float("nan")
 
 

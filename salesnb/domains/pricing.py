@@ -119,17 +119,20 @@ def discount_vs_win_rate(opportunities: pd.DataFrame,
 
 def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals:
-    a difference is claimed only beyond what chance gives on these numbers (two-proportion test, 95%)."""
+    a difference is claimed only beyond what chance gives on these numbers (statsmodels' two-proportion z-test,
+    5%)."""
+    from statsmodels.stats.proportion import proportions_ztest
+
     enough = bands[bands["closed_deals"] >= min_deals]
     if len(enough) < 2:
         return f"Too few closed deals per discount band (under {min_deals}) to say whether discounts win deals."
     low, high = enough.iloc[0], enough.iloc[-1]
     gap = high["win_rate"] - low["win_rate"]
-    n1, n2 = low["closed_deals"], high["closed_deals"]
-    pooled = (low["win_rate"] * n1 + high["win_rate"] * n2) / (n1 + n2)
-    noise = 1.96 * np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    deals = np.array([high["closed_deals"], low["closed_deals"]], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # every deal won or lost: no spread, no claim
+        _, p = proportions_ztest(np.array([high["win_rate"], low["win_rate"]]) * deals, deals)
     verdict = ("no clear difference (within what chance gives on these numbers): bigger discounts do not win "
-               "noticeably more deals" if abs(gap) <= noise else
+               "noticeably more deals" if not p < 0.05 else
                "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
     return (f"Deals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
             f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")

@@ -51,19 +51,19 @@ def order_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
     return reconciled_forecasts(data, settings, "orders", reps=False)
 
 
-def reconciled_forecasts(data: ReportData, settings: ForecastSettings, value: str, reps: bool) -> Forecasts:
-    """The organisation's forecasts of `value`, of each team and (with `reps`) each rep, reconciled top-down."""
+def reconciled_forecasts(data: ReportData, settings: ForecastSettings, measure: str, reps: bool) -> Forecasts:
+    """The organisation's forecasts of `measure`, of each team and (with `reps`) each rep, reconciled top-down."""
     org = data.org
     sales = org.lines(months_back=HISTORY_MONTHS)
     month = org.scope.month
-    totals = forecast.monthly_totals(sales, None, month)[value].rename(ALL).to_frame()
+    totals = forecast.monthly_totals(sales, None, month)[measure].rename(ALL).to_frame()
     parent: dict[str, str] = {}
     if filled(sales, "team"):
-        teams = forecast.monthly_totals(sales, "team", month)[value].unstack(0)
+        teams = forecast.monthly_totals(sales, "team", month)[measure].unstack(0)
         totals = totals.join(teams)
         parent |= dict.fromkeys(teams.columns, ALL)
     if reps and filled(sales, "rep_id"):
-        per_rep = forecast.monthly_totals(sales, "rep_id", month)[value].unstack(0)
+        per_rep = forecast.monthly_totals(sales, "rep_id", month)[measure].unstack(0)
         home = total(sales, ["rep_id", "team"]).reset_index().sort_values(
             "revenue", kind="stable").drop_duplicates("rep_id", keep="last").set_index("rep_id")["team"]
         totals = totals.join(per_rep)
