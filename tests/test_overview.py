@@ -38,3 +38,23 @@ def test_kpis_on_the_tiny_workspace(tiny_ws):
     assert overview.missing_sentence(table) == (
         "Not available from this data: Quota attainment, Forecast vs actual, "
         "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")
+
+
+def test_no_coverage_tile_from_an_export_without_quotas(demo_dir, tmp_path):
+    import shutil
+
+    from salesnb.data.workspace import Workspace, load_folder
+    from salesnb.report import facts
+    from salesnb.report.opening import ReportData, make_scope
+
+    for f in demo_dir.glob("*.csv"):
+        if f.name != "quotas.csv":
+            shutil.copy(f, tmp_path / f.name)
+    shutil.copy(demo_dir / "dataset.yaml", tmp_path / "dataset.yaml")
+    load_folder(tmp_path, tmp_path / "workspace.duckdb")
+    ws = Workspace(tmp_path / "workspace.duckdb")
+    data = ReportData(ws, make_scope(ws, "north", "2026-10"))
+    table = facts.kpis(data, 5, TH)
+    ws.close()
+    assert "pipeline_coverage" not in table.index and "attainment" not in table.index  # n/a is no tile
+    assert "Pipeline coverage, next month" in overview.missing_sentence(table)

@@ -27,6 +27,7 @@ def test_win_rates_from_closed_deals_and_the_stages_they_reached():
     wr = P.stage_win_rates(opps, hist)
     assert wr["closed_deals_that_reached_it"].tolist() == [4, 3, 3, 2] and wr["of_which_won"].tolist() == [2] * 4
     assert P.win_rates_sentence(wr).startswith("All 2 won deals in the CRM went through every stage")
+    assert "upper bounds" in P.win_rates_sentence(wr, history=False) and "upper" not in P.win_rates_sentence(wr)
     assert wr["win_rate"].tolist() == pytest.approx([0.5, 2 / 3, 2 / 3, 1.0])
     wp = P.weighted_pipeline(opps, wr, D1, END)
     assert wp["weighted"].tolist() == pytest.approx([10 * 2 / 3])
@@ -137,6 +138,7 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
     assert math.isnan(P.deal_share(opps.iloc[3:], revenue=1000.0, month="2026-10"))  # nothing won: not 0
     assert "not given" in P.share_sentence(float("nan")) and "15%" in P.share_sentence(share)
     assert "whole quota" in P.share_sentence(1.0, invoiced=False)
+    assert P.share_sentence(share, quotas=False).startswith("No quotas in this export")
     outlook = P.outlook(cover, pd.Series([900.0, 1000.0, 1100.0]), pd.DataFrame(
         {"yhat": [1500.0, 900.0]}, index=pd.to_datetime(["2026-11-01", "2026-12-01"])))
     weighted = cover.loc["2026-11", "weighted_pipeline"]

@@ -39,14 +39,19 @@ def stage_win_rates(opportunities: pd.DataFrame, history: pd.DataFrame | None) -
     return pd.DataFrame(rows).set_index("stage")
 
 
-def win_rates_sentence(rates: pd.DataFrame) -> str:
-    """How to read the stage win rates: won deals passed every stage, lost ones stopped somewhere."""
+def win_rates_sentence(rates: pd.DataFrame, history: bool = True) -> str:
+    """How to read the stage win rates: won deals passed every stage, lost ones stopped somewhere (`history`:
+    stage snapshots say where)."""
     if rates.empty or not rates["closed_deals_that_reached_it"].any():
         return "No closed deal yet: stage win rates cannot be measured."
     won = int(rates["of_which_won"].max())
-    return (f"All {won:,} won deals in the CRM went through every stage, so they count on each row; lost deals "
+    text = (f"All {won:,} won deals in the CRM went through every stage, so they count on each row; lost deals "
             "count up to the stage they reached, so the win rate rises stage by stage. The rates are the whole "
             "organisation's (all its closed deals), the same in every team's report.")
+    if not history:
+        text += (" Without stage snapshots a lost deal's last stage is unknown and it counts at the first stage "
+                 "only, so the later stages' rates are upper bounds and the weighted pipeline is too high.")
+    return text
 
 
 def weighted_pipeline(opportunities: pd.DataFrame, win_rates: pd.DataFrame, start: pd.Timestamp,
@@ -227,8 +232,11 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
             f"{money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
 
 
-def share_sentence(share: float, invoiced: bool = True) -> str:
-    """What part of quota the pipeline is measured against (`invoiced`: the export has invoiced revenue)."""
+def share_sentence(share: float, invoiced: bool = True, quotas: bool = True) -> str:
+    """What part of quota the pipeline is measured against (`invoiced`: the export has invoiced revenue;
+    `quotas`: it has quotas)."""
+    if not quotas:
+        return "No quotas in this export: pipeline coverage (pipeline ÷ quota) is not given."
     if not invoiced:
         return "No invoiced revenue in this export: the pipeline is measured against the whole quota."
     if share != share:

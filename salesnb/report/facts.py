@@ -136,6 +136,11 @@ def deal_share(data: ReportData) -> float:
     return pipeline.deal_share(data.read("opportunities"), revenue, data.scope.month)
 
 
+def coverage_basis(data: ReportData) -> str:
+    """The sentence that says what the scope's pipeline coverage is measured against."""
+    return pipeline.share_sentence(deal_share(data), data.has("order_lines"), data.has("quotas"))
+
+
 def coverage(data: ReportData, state: Pipeline | None = None, periods: int = 2, rep: str | None = None) -> pd.DataFrame:
     """Quota and its part from deals, commit, best case, open and weighted pipeline and coverage for the next
     months (of one rep, against the scope's deal share)."""
@@ -204,6 +209,7 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | No
         owned = set() if frames["accounts"] is None else set(frames["accounts"]["account_id"])
         frames["contacts"] = None if contacts is None else contacts[contacts["account_id"].isin(owned)]
     cover = None if state is None else coverage(data, state, periods=1, rep=rep)["pipeline_coverage"].iloc[0]
+    cover = None if cover is None or pd.isna(cover) else cover  # no quota, no deal share: not a figure
     visible = None if frames["answers"] is None else survey_visibility(data, min_respondents)
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
                          visible=visible, thresholds=thresholds)
