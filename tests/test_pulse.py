@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from salesnb.core.scope import ALL
 from salesnb.domains import pulse
 from salesnb.report.registry import OverviewParams, TeamPulseParams
 
@@ -78,3 +79,28 @@ def test_a_team_below_zero_survey_after_survey_is_named_and_the_table_pivots():
     assert pulse.persistent_sentence(surveys[surveys["team"] == "west"]) == ""
     wide = pulse.enps_by_survey(surveys)
     assert list(wide.columns) == ["2026-08", "2026-09", "2026-10"] and wide.loc["east", "2026-09"] == -71
+
+
+def test_climate_summary_means_over_surveys_and_counts_only_followed_ones():
+    climate = pd.DataFrame({"team": ["a", "a", "a", "b", "b"],
+                            "enps": [-40.0, -60.0, -20.0, 30.0, 10.0],
+                            "attainment": [0.8, 0.9, 1.0, 1.1, 0.9],
+                            "left_within_6_months": [0.25, 0.15, np.nan, 0.0, np.nan]})
+    s = pulse.climate_summary(climate, 6)
+    assert s.loc["a", "mean_enps"] == pytest.approx(-40) and s.loc["a", "surveys"] == 3
+    assert s.loc["a", "left_within_6_months"] == pytest.approx(0.2) and s.loc["a", "surveys_followed"] == 2
+    assert s.loc["b", "attainment"] == pytest.approx(1.0) and s.loc["b", "surveys_followed"] == 1
+    text = pulse.climate_sentence(s, 6)
+    assert text.startswith("A has the lowest mean eNPS (-40 over 3 surveys; the other teams +20 to +20)")
+    assert "20% of its reps left within 6 months of a survey, against 0%" in text and "90% (others 100%)" in text
+    assert pulse.climate_sentence(s.loc[["a"]], 6) == ""
+
+
+def test_question_gaps_name_questions_a_point_under_the_organisation():
+    means = pd.DataFrame({"survey_date": "2026-10-15", "q1_tools": [5.0, 7.5], "enps": [7.0, 7.2]},
+                         index=["east", "north"])
+    org = pd.DataFrame({"survey_date": "2026-10-15", "q1_tools": [6.2], "enps": [7.1]}, index=[ALL])
+    assert pulse.question_gaps(means, org) == ("At least 1 point under the organisation in the latest survey: east "
+                                               "on q1 tools (5.0, organisation 6.2).")
+    assert pulse.question_gaps(means.loc[["north"]], org).startswith("Every mean answer of north")
+    assert pulse.question_gaps(means, org.assign(q1_tools=np.nan, enps=np.nan)) == ""

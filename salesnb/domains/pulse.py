@@ -35,8 +35,9 @@ def enps_interval(scores: pd.Series, z: float = 1.96) -> tuple[float, float]:
 def scale_note(answers: pd.DataFrame) -> str:
     """Which scale the answers use, and the eNPS definition applied."""
     scale = "1–10" if answers["score"].min() >= 1 else "0–10"
-    return (f"Answers are on a {scale} scale. eNPS = % promoters (9–10) − % detractors "
-            f"({'1' if answers['score'].min() >= 1 else '0'}–6); passives (7–8) count in the total only.")
+    return (f"Answers are on a {scale} scale, 10 the most favourable on every question. eNPS = % promoters "
+            f"(9–10) − % detractors ({'1' if answers['score'].min() >= 1 else '0'}–6); passives (7–8) count in the "
+            "total only.")
 
 
 def visibility(answers: pd.DataFrame, min_respondents: int = ANONYMITY_FLOOR) -> pd.DataFrame:
@@ -99,7 +100,7 @@ def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame
         return pd.DataFrame()
     latest = answers.groupby("team")["survey_date"].transform("max")
     last = answers[answers["survey_date"] == latest]
-    means = last.groupby(["team", "question_id"])["score"].mean().unstack("question_id")
+    means = last.groupby(["team", "question_id"])["score"].mean().unstack("question_id").rename_axis(columns=None)
     dates = last.groupby("team")["survey_date"].first()
     shown = pd.Series({t: _shown(visible, t, d) for t, d in dates.items()})
     means = means.where(shown.reindex(means.index), np.nan)
@@ -154,6 +155,54 @@ def enps_by_survey(surveys: pd.DataFrame) -> pd.DataFrame:
     """eNPS with one row per team and one column per survey month (hidden groups blank)."""
     out = surveys.assign(month=surveys["survey_date"].dt.strftime("%Y-%m"))
     return out.pivot(index="team", columns="month", values="enps").rename_axis(index=None, columns=None)
+
+
+def climate_summary(climate: pd.DataFrame, horizon_months: int = 6) -> pd.DataFrame:
+    """Per team, over its shown surveys: mean eNPS, mean attainment of the survey months, and the mean share of
+    reps who left within the horizon (surveys whose following months the data cover only)."""
+    left = f"left_within_{horizon_months}_months"
+    g = climate.groupby("team")
+    out = pd.DataFrame({"surveys": g.size(), "mean_enps": g["enps"].mean(), "attainment": g["attainment"].mean(),
+                        left: g[left].mean(), "surveys_followed": g[left].count()})
+    return out.rename_axis(None)
+
+
+def climate_sentence(summary: pd.DataFrame, horizon_months: int = 6) -> str:
+    """The team with the lowest mean eNPS set beside the others' results and departures ('' under two teams)."""
+    left = f"left_within_{horizon_months}_months"
+    teams = summary.drop(index=ALL, errors="ignore").dropna(subset=["mean_enps"])
+    if len(teams) < 2:
+        return ""
+    low = teams["mean_enps"].idxmin()
+    rest = teams.drop(index=low)
+    text = (f"{low} has the lowest mean eNPS ({teams.loc[low, 'mean_enps']:+.0f} over {teams.loc[low, 'surveys']} "
+            f"surveys; the other teams {rest['mean_enps'].min():+.0f} to {rest['mean_enps'].max():+.0f})")
+    if pd.notna(teams.loc[low, left]) and rest[left].notna().any():
+        text += (f"; {teams.loc[low, left]:.0%} of its reps left within {horizon_months} months of a survey, "
+                 f"against {rest[left].mean():.0%} on average in the others")
+    if pd.notna(teams.loc[low, "attainment"]) and rest["attainment"].notna().any():
+        text += (f"; its attainment in the survey months was {teams.loc[low, 'attainment']:.0%} (others "
+                 f"{rest['attainment'].mean():.0%})")
+    return text[0].upper() + text[1:] + ". Set side by side, not a proof that one causes the other."
+
+
+def question_gaps(means: pd.DataFrame, org_means: pd.DataFrame, threshold: float = 1.0) -> str:
+    """The questions where a team's latest mean answer is at least `threshold` points under the organisation's
+    ('' when the organisation's is not shown)."""
+    if ALL not in org_means.index or org_means.loc[ALL].drop(["survey_date", "note"], errors="ignore").isna().all():
+        return ""
+    org = org_means.loc[ALL]
+    questions = [q for q in org.index if q in means.columns and q not in ("survey_date", "note")]
+    found = []
+    for team, row in means.drop(index=ALL, errors="ignore").iterrows():
+        gaps = (row[questions].astype(float) - org[questions].astype(float)).dropna()
+        low = gaps[gaps <= -threshold].sort_values()
+        found += [f"{team} on {q.replace('_', ' ')} ({row[q]:.1f}, organisation {org[q]:.1f})" for q in low.index]
+    if not found:
+        teams = ", ".join(means.index.drop(ALL, errors="ignore"))
+        return (f"Every mean answer of {teams} in the latest survey is within {threshold:g} point of the "
+                "organisation's, or above it.")
+    return f"At least {threshold:g} point under the organisation in the latest survey: {'; '.join(found)}."
 
 
 def persistent_sentence(surveys: pd.DataFrame, surveys_in_a_row: int = 3) -> str:
