@@ -75,3 +75,21 @@ def test_challenge_progress_is_one_figure_for_the_organisation(demo_run):
     figures, _ = demo_run
     assert facts(figures, "north/06_performance", "challenge") == pytest.approx(
         facts(figures, "all/06_performance", "challenge"))
+
+
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_the_reps_flagged_in_performance_are_the_ones_field_tours_gives_no_account(demo_run, team):
+    figures, _ = demo_run
+    flagged = facts(figures, f"{team}/06_performance", "flagged")
+    assert facts(figures, f"{team}/08_field_tours", "flagged") == flagged
+    assert any(flagged.values())
+    org = facts(figures, "all/06_performance", "flagged")
+    assert {rep: org[rep] for rep in flagged} == flagged  # a rep is judged the same in the team and the org report
+
+
+def test_a_teams_account_moves_are_the_same_in_its_report_and_the_organisation_report(demo_run):
+    figures, _ = demo_run
+    north = set(facts(figures, "north/08_field_tours", "moves"))
+    reps = set(facts(figures, "north/06_performance", "flagged"))
+    org = {m for m in facts(figures, "all/08_field_tours", "moves") if m.split()[0] in reps}
+    assert north == org

@@ -158,3 +158,26 @@ def test_the_map_says_how_many_reps_it_draws():
     week = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R3"]})
     assert field.map_sentence(["R1", "R2"], week).startswith("The map draws 2 of the 3 reps with visits in the week")
     assert field.map_sentence(["R1", "R2", "R3"], week).startswith("The map draws the routes of all 3 reps")
+
+
+def test_moves_sentence_names_the_reps_who_receive_nothing():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"]})
+    moves = pd.DataFrame({"account_id": ["A1"]})
+    assert field.moves_sentence(moves, reps, [], []) == "1 account move proposed."
+    assert field.moves_sentence(moves.iloc[:0], reps, ["R2"], ["R1"]) == (
+        "0 account moves proposed; reps hired in the last 6 months and reps flagged for sustained underperformance "
+        "(Ann: see the performance report) give accounts but receive none.")
+
+
+def test_balance_is_made_team_by_team_so_one_stuck_team_does_not_stop_the_others():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4"], "name": list("abcd"), "team": ["t", "t", "u", "u"],
+                         "base_lat": 48.0, "base_lon": [2.0, 3.0, 2.0, 3.0]})
+    owners = ["R1"] * 5 + ["R2"] + ["R3"] * 9 + ["R4"]
+    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(16)], "name": "x", "status": "customer",
+                             "owner_rep_id": owners, "potential": 1.0, "lat": 48.0,
+                             "lon": [2.0, 2.1, 2.5, 2.8, 2.9, 3.0] + [2.0] * 9 + [3.0]})
+    plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
+    moves = field.balance(plan, reps, tolerance=0.2, not_takers=["R4"])  # u is the most unbalanced, and stuck
+    assert moves["account_id"].tolist() == ["A4", "A3"]
+    alone = field.balance(plan[plan["owner_rep_id"].isin(["R1", "R2"])], reps[reps["team"] == "t"], tolerance=0.2)
+    pd.testing.assert_frame_equal(moves, alone)

@@ -113,3 +113,14 @@ def test_a_team_file_cannot_change_a_figure_made_for_the_organisation(project):
     settings, jobs = plan_jobs(Plan(notebooks=["03_forecast"], teams=["b"]), project / "params",
                                extra={"forecasting": {"horizon": 6}})
     assert jobs[0].parameters["forecasting"] == {"horizon": 6, "backtest_months": 12, "interval": 0.8}
+
+
+def test_the_accountability_rule_is_set_for_the_run_and_reaches_06_and_08(project):
+    (project / "params" / "defaults.yaml").write_text(
+        (project / "params" / "defaults.yaml").read_text() + "accountability: {threshold: 0.6, k: 3}\n")
+    _, jobs = plan_jobs(Plan(notebooks=["06_performance", "08_field_tours"], teams=["a"]), project / "params")
+    assert [j.parameters["accountability"]["threshold"] for j in jobs] == [0.6, 0.6]
+    (project / "params" / "teams").mkdir()
+    (project / "params" / "teams" / "a.yaml").write_text("accountability: {threshold: 0.5}\n")
+    with pytest.raises(ParameterError, match="sets accountability for 06_performance"):
+        plan_jobs(Plan(notebooks=["06_performance"], teams=["a"]), project / "params")

@@ -215,15 +215,41 @@ def new_hires(reps: pd.DataFrame, month: Month, months: int = 6) -> list[str]:
     return reps.loc[hired >= trailing_window(month, months)[0], "rep_id"].tolist()
 
 
+def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flagged: list[str]) -> str:
+    """How many moves are proposed, and which reps give accounts without receiving any."""
+    names = reps.set_index("rep_id")["name"]
+    barred = []
+    if new:
+        barred.append("reps hired in the last 6 months")
+    if flagged:
+        barred.append(f"reps flagged for sustained underperformance ({', '.join(names.reindex(flagged).fillna(''))}: "
+                      "see the performance report)")
+    text = f"{len(moves)} account move{'s' if len(moves) != 1 else ''} proposed"
+    return text + (f"; {' and '.join(barred)} give accounts but receive none." if barred else ".")
+
+
+MOVE_COLUMNS = ["account_id", "name", "from_rep", "to_rep", "visits_per_year", "km_from_old_base", "km_from_new_base"]
+
+
 def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
             max_moves: int = 500, not_takers: Iterable[str] = ()) -> pd.DataFrame:
-    """Account moves that bring each rep's required visits within `tolerance` of the team mean.
+    """Account moves that bring each rep's required visits within `tolerance` of their team's mean.
 
-    Each move takes, from the most loaded rep, the account that is nearest to an under-loaded rep of the
-    same team (relative to its current base), so accounts stay near their rep; `not_takers` (new hires) give
-    but never receive.
+    Each team is balanced on its own (so a team's moves are the same in its report and the organisation's):
+    each move takes, from the most loaded rep, the account that is nearest to an under-loaded colleague
+    (relative to its current base), so accounts stay near their rep; `not_takers` (new hires, reps flagged for
+    underperformance) give but never receive.
     """
-    barred = set(not_takers)
+    team_of = reps.set_index("rep_id")["team"]
+    teams = plan["owner_rep_id"].map(team_of)
+    moves = [_balance_team(plan[teams == team], reps[reps["team"] == team], tolerance, max_moves, set(not_takers))
+             for team in sorted(teams.dropna().unique())]
+    moves = [m for m in moves if len(m)]
+    return pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=MOVE_COLUMNS)
+
+
+def _balance_team(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float, max_moves: int,
+                  barred: set[str]) -> pd.DataFrame:
     base = reps.set_index("rep_id")[["base_lat", "base_lon", "team"]]
     load = plan.groupby("owner_rep_id")["visits_per_year"].sum()
     owner = plan.set_index("account_id")["owner_rep_id"].copy()
@@ -266,8 +292,7 @@ def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
                       "km_from_old_base": float(haversine_km(g[0], g[1], acc.at[account, "lat"],
                                                              acc.at[account, "lon"])),
                       "km_from_new_base": km_new})
-    return pd.DataFrame(moves, columns=["account_id", "name", "from_rep", "to_rep", "visits_per_year",
-                                        "km_from_old_base", "km_from_new_base"])
+    return pd.DataFrame(moves, columns=MOVE_COLUMNS)
 
 
 def apply_moves(plan: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:

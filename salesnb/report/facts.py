@@ -9,7 +9,7 @@ import pandas as pd
 
 from salesnb.core.lazy import filled, lazy, total, value
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
+from salesnb.domains import accuracy, dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData
@@ -187,6 +187,21 @@ def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.Da
         reps = reps[~(pd.to_datetime(reps["end_date"]) < pd.Timestamp(challenge.start))]
     return performance.leaderboard(challenge, reps, org.lines(months_back=23, month_required=False),
                                    org.optional("activities"), org.optional("visits"))
+
+
+def accountability_flags(data: ReportData, rule: performance.AccountabilityRule) -> pd.DataFrame | None:
+    """The accountability flags of the scope's reps, judged on the organisation's data (None without quotas)."""
+    org = data.org
+    if not org.has("quotas"):
+        return None
+    reps = org.read("reps")
+    monthly = quotas.attainment(accuracy.actuals_by_rep(org.lines(months_back=rule.n, month_required=False)),
+                                org.read("quotas"))
+    activities = org.optional("activities")
+    per_month = performance.activity_per_month(activities, data.scope.month, rule.n) if activities is not None \
+        else None
+    flagged = performance.flags(monthly, reps, per_month, data.scope.month, rule)
+    return flagged if data.scope.is_org else flagged[flagged["team"] == data.scope.team]
 
 
 def survey_visibility(data: ReportData, min_respondents: int) -> pd.DataFrame:

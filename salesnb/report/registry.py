@@ -133,11 +133,15 @@ class QuotasParams(Exports):
         return self
 
 
+def accountability() -> object:
+    """The accountability rule's field: set for the run, so 06 flags and 08 spares the same reps."""
+    return shared(lambda: {"threshold": 0.75, "k": 4, "n": 6, "ramp_months": 6, "low_activity": 0.75},
+                  description="Accountability rule (set for the run).")
+
+
 class PerformanceParams(ReportParams):
     months: int = Field(3, ge=1, description="Scorecard window, in months ending with the report month.")
-    rule: dict[str, float] = Field(
-        default_factory=lambda: {"threshold": 0.75, "k": 4, "n": 6, "ramp_months": 6, "low_activity": 0.75},
-        description="Accountability rule.")
+    accountability: dict[str, Any] = accountability()
     challenge: dict[str, Any] = shared(
         lambda: {"name": "October meetings", "metric": "meeting", "start": "2026-10-01", "end": "2026-10-31",
                  "target": 900, "reward": "a team dinner"},
@@ -145,7 +149,7 @@ class PerformanceParams(ReportParams):
 
     @model_validator(mode="after")
     def _rule(self) -> PerformanceParams:
-        performance.parse_rule(self.rule)
+        performance.parse_rule(self.accountability)
         performance.parse_challenge(self.challenge)
         return self
 
@@ -182,10 +186,12 @@ class FieldToursParams(Exports):
         description="Visit policy and costs.")
     tolerance: float = Field(0.15, ge=0, description="Territory balance: required visits within this share.")
     route_reps: int = Field(4, ge=0, description="Reps whose week of routes is drawn on the map.")
+    accountability: dict[str, Any] = accountability()
 
     @model_validator(mode="after")
     def _policy(self) -> FieldToursParams:
         field.parse_policy(self.policy)
+        performance.parse_rule(self.accountability)
         return self
 
 

@@ -36,6 +36,10 @@ class Settings(BaseModel):
     forecasting: dict[str, Any] = Field(
         default_factory=dict, description="How every forecast of the run is made: horizon, backtest_months, interval."
     )
+    accountability: dict[str, Any] = Field(
+        default_factory=dict, description="The accountability rule every report applies: threshold, k, n, "
+        "ramp_months, low_activity."
+    )
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra parameters per notebook, by notebook name."
     )

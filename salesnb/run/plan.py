@@ -19,6 +19,7 @@ from salesnb.run.params import Plan, Settings, load_settings
 
 SET_BY_PLAN = ("workspace", "team", "month")
 SET_BY_RUN = ("output_dir", "reports")  # where exports go, which reports the overview links to
+RUN_WIDE = ("forecasting", "accountability")  # set once in params/defaults.yaml, passed to every report taking it
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,9 @@ def _given(report: Report, settings: Settings, extra: dict | None) -> dict[str, 
     if fixed:
         raise ParameterError(f"{', '.join(fixed)} cannot be set as a report parameter: salesnb run sets "
                              "it for each report (exports go beside the report, in --outputs).")
-    if settings.forecasting and "forecasting" in report.params.model_fields:
-        given = {"forecasting": settings.forecasting} | given
+    for key in RUN_WIDE:
+        if getattr(settings, key) and key in report.params.model_fields:
+            given = {key: getattr(settings, key)} | given
     return given
 
 
