@@ -54,6 +54,10 @@ def test_visit_economics_hand_worked():
     assert eco.loc["A2", "revenue_per_visit"] == 100 and eco.loc["A2", "costs_more_than_it_brings"]
     assert eco.loc["A3", "time_cost"] == 300  # no cost in the data: the policy's 90000
     assert not eco.loc["P1", "costs_more_than_it_brings"]  # prospects are not judged on revenue
+    classes = field.by_class(eco.reset_index())
+    assert classes.loc["A", "revenue_per_visit"] == pytest.approx((1000 + 0) / 2)
+    assert classes.loc["B", "accounts_costing_more"] == 1
+    assert classes.loc["prospect", ["revenue_per_visit", "accounts_costing_more"]].isna().all()
 
 
 def test_route_is_never_longer_than_the_naive_order_and_finds_the_obvious_tour():

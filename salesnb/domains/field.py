@@ -123,12 +123,14 @@ def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,
 
 
 def by_class(economics: pd.DataFrame) -> pd.DataFrame:
-    """Average cost and revenue per visit, per account class."""
+    """Average cost and revenue per visit, per account class (prospects have no revenue to judge a visit by)."""
     g = economics.groupby("class")
-    return pd.DataFrame({"accounts": g.size(), "visits_per_year": g["visits_per_year"].sum(),
-                         "cost_per_visit": g["cost_per_visit"].mean(),
-                         "revenue_per_visit": g["revenue_per_visit"].mean(),
-                         "accounts_costing_more": g["costs_more_than_it_brings"].sum()})
+    out = pd.DataFrame({"accounts": g.size(), "visits_per_year": g["visits_per_year"].sum(),
+                        "cost_per_visit": g["cost_per_visit"].mean(),
+                        "revenue_per_visit": g["revenue_per_visit"].mean(),
+                        "accounts_costing_more": g["costs_more_than_it_brings"].sum().astype(float)})
+    out.loc[out.index == "prospect", ["revenue_per_visit", "accounts_costing_more"]] = np.nan
+    return out
 
 
 def route(base: tuple[float, float], stops: pd.DataFrame,
