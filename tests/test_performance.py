@@ -50,6 +50,7 @@ def test_flags_rule_ramp_and_cause():
     for rep, att in (("low", [0.5] * 6), ("ok", [1.0, 0.7, 1.0, 0.7, 1.0, 0.7]), ("new", [0.1] * 6),
                      ("lazy", [0.6] * 4 + [1.0] * 2)):
         rows += [{"rep_id": rep, "month": m, "attainment": a} for m, a in zip(months, att, strict=True)]
+    rows[12]["attainment"] = np.nan  # new's first month: no quota yet
     reps = pd.DataFrame({"rep_id": ["low", "ok", "new", "lazy"], "name": list("abcd"), "team": "t",
                          "hire_date": pd.to_datetime(["2020-01-01", "2020-01-01", "2026-03-01", "2020-01-01"])})
     activity = pd.Series({"low": 100.0, "ok": 100.0, "new": 10.0, "lazy": 40.0})
@@ -58,7 +59,7 @@ def test_flags_rule_ramp_and_cause():
     assert f.loc["lazy", "flagged"] and f.loc["lazy", "cause"] == "low activity"
     assert not f.loc["ok", "flagged"] and f.loc["ok", "months_under"] == 3
     assert f.loc["new", "ramping"] and not f.loc["new", "flagged"]
-    assert f.loc["low", "trail"] == "50% 50% 50% 50% 50% 50%"
+    assert f.loc["low", "trail"] == "50% 50% 50% 50% 50% 50%" and f.loc["new", "trail"] == "– 10% 10% 10% 10% 10%"
     assert performance.flag_sentence(f) == (
         "2 of 4 reps flagged (1 low conversion, 1 low activity); 1 still ramping, not judged.")
     with pytest.raises(ParameterError, match="k \\(7\\) is larger than n \\(6\\)"):

@@ -91,7 +91,8 @@ class AccountabilityRule(BaseModel):
     def describe(self) -> str:
         return (f"A rep is flagged when attainment was under {self.threshold:.0%} in at least {self.k} "
                 f"of the last {self.n} months. Reps with under {self.ramp_months} months of tenure at "
-                f"the start of those months are still ramping and are not judged. The cause is *low "
+                f"the start of those months are still ramping and are not judged. In the trail, – is a month without a "
+                f"quota. The cause is *low "
                 f"activity* when their activities per month are under {self.low_activity:.0%} of their "
                 f"team's median, otherwise *low conversion* (they work, but it does not turn into sales).")
 
@@ -122,7 +123,7 @@ def flags(monthly: pd.DataFrame, reps: pd.DataFrame, activity_per_month: pd.Seri
     out["team"] = info["team"].reindex(out.index)
     out["months_under"] = (pivot < rule.threshold).sum(axis=1)
     out["median_attainment"] = pivot.median(axis=1)
-    out["trail"] = [" ".join("n/a" if pd.isna(v) else f"{v:.0%}" for v in row) for row in pivot.to_numpy()]
+    out["trail"] = [" ".join("–" if pd.isna(v) else f"{v:.0%}" for v in row) for row in pivot.to_numpy()]
     hire = pd.to_datetime(info["hire_date"]).reindex(out.index)
     out["ramping"] = ((start - hire).dt.days / 30.44 < rule.ramp_months).fillna(False)
     out["flagged"] = (out["months_under"] >= rule.k) & ~out["ramping"]
