@@ -7,7 +7,8 @@ import pandas as pd
 from salesnb.report import exports
 
 DF = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["François", "Zoë"], "amount_lost": [1984.2359999999999, 10.0],
-                   "discount": [0.123456, 0.5], "lines": [3, 40]})
+                   "discount": [0.123456, 0.5], "lines": [3, 40], "units": [105.0, 4.0],
+                   "order_date": pd.to_datetime(["2026-10-02", "2026-10-31"])})
 
 
 def test_csv_opens_in_excel_with_accents_and_rounded_numbers(tmp_path):
@@ -17,21 +18,23 @@ def test_csv_opens_in_excel_with_accents_and_rounded_numbers(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to read UTF-8
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == {"rep_id": "R1", "name": "François", "amount_lost": "1984.24", "discount": "0.1235",
-                       "lines": "3"}
+                       "lines": "3", "units": "105", "order_date": "2026-10-02"}
 
 
 def test_workbook_has_a_named_sheet_labels_formats_a_frozen_header_and_a_filter(tmp_path):
     path = tmp_path / "x.xlsx"
     labels = {"rep_id": "rep id", "name": "name", "amount_lost": "amount lost", "discount": "discount",
-              "lines": "lines"}
+              "lines": "lines", "units": "units", "order_date": "order date"}
     exports.write_xlsx(DF, path, "Pricing breaches north", labels, money_cols=("amount_lost",),
                        percent_cols=("discount",))
     ws = openpyxl.load_workbook(path)["Pricing breaches north"]
-    assert [c.value for c in ws[1]] == ["rep id", "name", "amount lost", "discount", "lines"]
+    assert [c.value for c in ws[1]] == ["rep id", "name", "amount lost", "discount", "lines", "units", "order date"]
     assert ws["C2"].value == 1984.24 and ws["C2"].number_format == exports.MONEY_FORMAT
     assert ws["D2"].value == 0.1235 and ws["D2"].number_format == exports.PERCENT_FORMAT
     assert ws["E3"].number_format == exports.COUNT_FORMAT and ws["B2"].value == "François"
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:E3"
+    assert ws["F2"].value == 105 and ws["F2"].number_format == exports.COUNT_FORMAT  # whole floats: no .00
+    assert ws["G2"].number_format == exports.DATE_FORMAT  # a date, not 2026-10-02 00:00:00
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G3"
 
 
 def test_no_minus_zero_in_shown_changes():
@@ -51,7 +54,7 @@ def test_csv_export_and_workbook_hold_no_formula(tmp_path):
     exports.write_csv(df, tmp_path / "x.csv")
     with open(tmp_path / "x.csv", encoding="utf-8-sig", newline="") as f:
         cells = [v for row in csv.reader(f) for v in row]
-    assert cells == ["account", "amount"] + [v for h in HOSTILE[:-1] for v in ("'" + h, "1.0")] + ["Dupont SA", "1.0"]
+    assert cells == ["account", "amount"] + [v for h in HOSTILE[:-1] for v in ("'" + h, "1")] + ["Dupont SA", "1"]
     exports.write_xlsx(df, tmp_path / "x.xlsx", "Accounts", {"account": "account", "amount": "amount"})
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Accounts"]
     cells = [c for row in ws.iter_rows() for c in row]

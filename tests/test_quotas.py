@@ -216,3 +216,24 @@ def test_recent_attainment_over_the_last_three_months():
     r = quotas.recent_attainment(sales, q, "2026-10")
     assert r["A"] == pytest.approx(330 / 300) and r["B"] == pytest.approx(50 / 200)  # July is out of the window
     assert quotas.recent_attainment(sales, q, "2026-10", 1).to_dict() == pytest.approx({"A": 1.1, "B": 0.5})
+
+
+def test_each_quota_says_which_rule_set_it():
+    inputs = pd.DataFrame({
+        "name": ["cut", "kept", "fc", "free", "free2"], "team": "t",
+        "potential": [10.0, 10.0, 10.0, 500.0, 500.0], "history": [10.0, 10.0, 10.0, 500.0, 500.0],
+        "forecast": [10.0, 10.0, 150.0, 10.0, 10.0], "pipeline": 0.0,
+        "last_quota": [100.0, 100.0, 100.0, 100.0, 100.0], "tenure_months": 40.0,
+        "recent_attainment": [0.5, 1.2, 0.5, 0.9, 0.9],
+    }, index=list("ABCDE"))
+    rules = quotas.QuotaRules(target=500, over_assignment=0, top_down_weight=1.0, max_change=0.25)
+    p = quotas.propose(inputs, rules, base=0.0)
+    # A, B and C would get almost nothing from the split; A falls to its largest cut (75), B keeps 100 (it reached
+    # quota), C gets its own forecast (150); D and E share the rest: (500 - 325) / 2 = 87.5 each
+    assert p["quota"].round(6).tolist() == [75.0, 100.0, 150.0, 87.5, 87.5]
+    assert p["set_by"].tolist() == ["largest cut", "kept: reached quota", "own forecast", "share of the target",
+                                    "share of the target"]
+    assert quotas.changes_sentence(p) == (
+        "Against this month's quota, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest cuts: "
+        "cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached quota 1, "
+        "own forecast 1.")

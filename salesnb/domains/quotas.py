@@ -85,7 +85,9 @@ def allocate(total: float, weights: pd.Series, lower: pd.Series, upper: pd.Serie
         if not (low.any() or high.any()):
             out[free] = trial
             return out
-        fixed = trial.index[low | high]
+        deficit = (lower[free] - trial)[low].sum()
+        excess = (trial - upper[free])[high].sum()
+        fixed = trial.index[low] if deficit >= excess else trial.index[high]  # one side a pass: the other may clear
         out[fixed] = np.where(low[fixed], lower[fixed], upper[fixed])
         remaining = total - out.dropna().sum()
         free = [r for r in free if r not in fixed]
@@ -135,9 +137,45 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     # expected to sell pays for the expected) and is never cut past max_change
     out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
+    out["set_by"] = _set_by(out, rules, lower, upper, ramping)
     out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
                       "from_forecast": bool(rules.at_least_forecast and target == forecast_total and target > 0)})
     return out
+
+
+def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Series,
+            ramping: pd.Series) -> pd.Series:
+    """Which rule decided each rep's quota: a floor or cap it sits on, else the share of the target."""
+    q, last = out["quota"], out["last_quota"]
+
+    def near(a: pd.Series, b: pd.Series) -> pd.Series:
+        return (a - b).abs() <= 0.5
+
+    achieved = out["recent_attainment"] >= 1 if "recent_attainment" in out else pd.Series(False, index=out.index)
+    at_low, at_high = near(q, lower), near(q, upper) & np.isfinite(upper)
+    reasons = [
+        (at_low & rules.at_least_forecast & near(q, out["forecast"].clip(lower=0)) & (q > 0), "own forecast"),
+        (at_low & rules.keep_for_achievers & achieved & near(q, last), "kept: reached quota"),
+        (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
+        (at_high & ramping, "ramp"),
+        (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
+    ]
+    return pd.Series(np.select([c.fillna(False).to_numpy(dtype=bool) for c, _ in reasons], [r for _, r in reasons],
+                               "share of the target"), index=out.index)
+
+
+def changes_sentence(proposal: pd.DataFrame) -> str:
+    """How many reps the proposal raises, keeps and cuts against this month's quota, and which rule set how many."""
+    change = proposal["change_vs_last"].dropna()
+    up, down = (change > 0.005).sum(), (change < -0.005).sum()
+    text = (f"Against this month's quota, the proposal raises {up} rep{'s' if up != 1 else ''}, cuts {down} and "
+            f"keeps {len(change) - up - down} within ±0.5%")
+    cut = proposal.loc[change[change < -0.005].sort_values().index].head(3)
+    if len(cut):
+        text += "; the largest cuts: " + ", ".join(f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut["change_vs_last"],
+                                                                                     strict=True))
+    counts = proposal["set_by"].value_counts()
+    return text + ". Set by: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."
 
 
 def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:

@@ -258,7 +258,7 @@ def breakdown_table(df: pd.DataFrame, rows: int | None = None, output_dir: str =
     money_cols = ("revenue", "quota", "revenue_previous_month", "revenue_last_year", "margin")
     percent_cols = ("attainment", "margin_pct", "share")
     if name:
-        export(df.reset_index(), output_dir, name, money_cols, percent_cols)
+        export(df.reset_index(), output_dir, name, money_cols, percent_cols + ("vs_previous_month", "vs_last_year"))
     return table(df, rows=rows, money_cols=money_cols, percent_cols=percent_cols,
                  change_cols=("vs_previous_month", "vs_last_year"), count_cols=("units",),
                  complete_in=f"{name}.xlsx" if name and output_dir else "")

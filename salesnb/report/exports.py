@@ -13,14 +13,24 @@ MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _whole(values: pd.Series) -> bool:
+    """True for a float column holding whole numbers only (units, scores): shown without decimals."""
+    v = values.dropna()
+    return pd.api.types.is_float_dtype(values) and len(v) > 0 and bool((v == v.round()).all())
 
 
 def rounded(df: pd.DataFrame, percent_cols: Iterable[str] = ()) -> pd.DataFrame:
-    """Amounts and other decimals to cents, shares to a hundredth of a percent: no 1984.2359999999999."""
+    """Amounts and other decimals to cents, whole numbers without decimals, shares to a hundredth of a percent: no
+    1984.2359999999999."""
     out = df.copy()
     shares = set(percent_cols)
     for col in out.columns[[pd.api.types.is_float_dtype(t) for t in out.dtypes]]:
         out[col] = out[col].round(4 if col in shares else 2)
+        if _whole(out[col]) and col not in shares:
+            out[col] = out[col].astype("Int64")
     return out
 
 
@@ -49,8 +59,9 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
             letter = get_column_letter(i)
             kind = df[col].dtype
             fmt = (MONEY_FORMAT if col in money else PERCENT_FORMAT if col in shares
-                   else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind)
-                   else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind) else None)
+                   else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind) or _whole(df[col])
+                   else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind)
+                   else DATE_FORMAT if pd.api.types.is_datetime64_any_dtype(kind) else None)
             if fmt:
                 for cell in ws[letter][1:]:
                     cell.number_format = fmt
