@@ -40,8 +40,9 @@ def test_capacity_arithmetic_hand_worked():
     made = field.visits_made(visits, "2026-10")  # November 2025 to October 2026: R1 3, R2 1 (October 2025 is out)
     assert made == 2
     text = field.staffing_sentence(s, POLICY, made)
-    assert "1.9 fewer" in text and "Today a rep makes 2 visits a year against the 300 the policy assumes" in text
-    assert "Today" not in field.staffing_sentence(s, POLICY)
+    assert "1.9 fewer" in text and "today a rep makes 2 visits a year, not the 300 the policy assumes" in text
+    assert "the policy would need 16.5 reps (+14.5)" in text  # 33 visits required ÷ 2 made per rep
+    assert "today" not in field.staffing_sentence(s, POLICY)
 
 
 def test_visit_economics_hand_worked():

@@ -100,9 +100,11 @@ def staffing_sentence(s: dict[str, float], policy: VisitPolicy, made: float = fl
     text = (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
             f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about "
             f"{money.fmt(abs(s['yearly_cost_of_difference']))} a year, if the policy is to be met.")
-    if made == made:
-        text += (f" Today a rep makes {made:,.0f} visits a year against the {policy.capacity:,.0f} the policy "
-                 "assumes one can make: check the capacity assumptions before hiring on this figure.")
+    if made == made and made > 0:
+        at_rate = s["reps_needed"] * policy.capacity / made
+        text += (f" But today a rep makes {made:,.0f} visits a year, not the {policy.capacity:,.0f} the policy "
+                 f"assumes: at that rate the policy would need {at_rate:.1f} reps ({at_rate - s['reps_now']:+.1f}), "
+                 "so revisit the visit frequencies or the capacity assumptions before hiring on either figure.")
     return text
 
 

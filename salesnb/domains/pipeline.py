@@ -227,9 +227,9 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
         return ""
     gap = forecast - quota
     return (f"For {outlook.index[0]} the forecast of all revenue, {money.fmt(forecast)}, is {forecast / quota:.1%} "
-            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); of the deals "
-            f"due that month, {money.fmt(first['commit'])} are called commit, and all of them weigh "
-            f"{money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
+            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); the deals due "
+            f"that month: {money.fmt(first['commit'])} called commit; all {money.fmt(first['open_pipeline'])} of them, "
+            f"commit or not, weigh {money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
 
 
 def share_sentence(share: float, invoiced: bool = True, quotas: bool = True) -> str:
