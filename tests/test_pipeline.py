@@ -147,3 +147,11 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
         f"that month: 200 called commit; all {cover.loc['2026-11', 'open_pipeline']:,.0f} of them, commit or not, "
         f"weigh {weighted:,.0f} at their stages' measured win rates.")
     assert P.gap_sentence(outlook.assign(quota=np.nan)) == ""
+    december = outlook.index[1]
+    assert P.later_sentence(outlook) == (
+        f"Then {december}: 900, {900 / outlook.loc[december, 'quota']:.1%} of the "
+        f"{outlook.loc[december, 'quota']:,.0f} quota.")
+    assert P.later_sentence(outlook.assign(quota=np.nan)) == ""
+    fc = pd.DataFrame({"yhat": [1500.0], "lower": [1200.0], "upper": [1800.0]}, index=pd.to_datetime(["2026-11-01"]))
+    assert P.forecast_sentence(fc, 0.8) == ("For 2026-11 the forecast of all revenue is 1,500 (80% interval 1,200 to "
+                                            "1,800).")

@@ -232,6 +232,24 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
             f"commit or not, weigh {money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
 
 
+def later_sentence(outlook: pd.DataFrame) -> str:
+    """The months after the next one, forecast against quota ('' when there is none with a quota)."""
+    later = outlook.iloc[1:]
+    later = later[(later["quota"] > 0) & later["time_series_forecast"].notna()]
+    if later.empty:
+        return ""
+    parts = [f"{month}: {money.fmt(row['time_series_forecast'])}, {row['time_series_forecast'] / row['quota']:.1%} of "
+             f"the {money.fmt(row['quota'])} quota" for month, row in later.iterrows()]
+    return "Then " + "; ".join(parts) + "."
+
+
+def forecast_sentence(forecast: pd.DataFrame, interval: float) -> str:
+    """Next month's forecast of all revenue with its interval (the headline when there is no pipeline)."""
+    first = forecast.iloc[0]
+    return (f"For {forecast.index[0]:%Y-%m} the forecast of all revenue is {money.fmt(first['yhat'])} "
+            f"({interval:.0%} interval {money.fmt(first['lower'])} to {money.fmt(first['upper'])}).")
+
+
 def share_sentence(share: float, invoiced: bool = True, quotas: bool = True) -> str:
     """What part of quota the pipeline is measured against (`invoiced`: the export has invoiced revenue;
     `quotas`: it has quotas)."""
