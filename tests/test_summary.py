@@ -88,3 +88,8 @@ def test_moved_and_look_sentences(no_currency):
         "Look at eNPS: red for 1 of 4 teams — east (-71).")
     assert summary.look_sentence("attainment", [("Ana", "53.9%"), ("Bo", "82.2%")], 10, "rep") == (
         "Look at quota attainment: red for 2 of 10 reps — Ana (53.9%), Bo (82.2%).")
+
+
+def test_a_net_score_carries_its_sign_and_a_score_does_not():
+    assert [summary.format_value("net", x) for x in (4.0, -71.0, 0.2)] == ["+4", "-71", "0"]
+    assert [summary.format_value("score", x) for x in (97.0, -3.0)] == ["97", "-3"]

@@ -22,7 +22,7 @@ METRICS = {
     "pipeline_coverage": ("Pipeline coverage, next month", "ratio", True),
     "win_rate": ("Win rate, last 3 months", "percent", True),
     "hygiene": ("Data hygiene", "score", True),
-    "enps": ("eNPS", "score", True),
+    "enps": ("eNPS", "net", True),
 }
 
 

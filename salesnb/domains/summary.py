@@ -12,12 +12,12 @@ from salesnb.domains import overview, reporting
 
 
 def format_value(unit: str, x: float) -> str:
-    """A KPI value in its unit: amount, percentage, change, multiple or score."""
+    """A KPI value in its unit: amount, percentage, change, multiple, score, or net score (signed, as eNPS)."""
     if pd.isna(x):
         return "n/a"
     shown = round(x, 3) + 0.0  # no "-0.0%"
     return {"money": money.fmt(x), "percent": f"{shown:.1%}", "change": f"{shown:+.1%}", "ratio": f"{x:.2f}×",
-            "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}"}[unit]
+            "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
 def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:

@@ -245,6 +245,9 @@ def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tupl
         return pd.DataFrame(), pd.DataFrame()
     values = pd.DataFrame({g: t["value"] for g, t in groups.items()}).T
     status = pd.DataFrame({g: t["status"] for g, t in groups.items()}).T
+    if not data.scope.is_org and "revenue" in values:  # reps, largest first
+        values = values.sort_values("revenue", ascending=False, kind="stable")
+        status = status.loc[values.index]
     order = [m for m in overview.METRICS if m in values.columns]
     return values[order], status[order]
 
