@@ -88,10 +88,12 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
     assert "X" not in set(week["account_id"])  # no coordinates: not routed
     ics = field.calendar(r1, "Ana", policy=policy)
     events = Calendar.from_ical(ics).walk("VEVENT")
-    got = {(str(e["uid"]), e.decoded("dtstart").date().isoformat(), dict(e["rrule"])["INTERVAL"][0],
-            dict(e["rrule"])["COUNT"][0]) for e in events}
-    want = {(f"R1-{a}@salesnb", d.date().isoformat(), int(round(52 / v)), int(round(v)))
-            for a, d, v in zip(r1["account_id"], r1["date"], r1["visits_per_year"], strict=True)}
+    got = {(str(e["uid"]), e.decoded("dtstart").date().isoformat(), e["rrule"].to_ical().decode()) for e in events}
+    # A: 12 visits a year, monthly; B: 6, every 2 months; both on the same weekday of the month as the first
+    freq = {12: "COUNT=12;INTERVAL=1", 6: "COUNT=6;INTERVAL=2"}
+    want = {(f"R1-{a}@salesnb", d.date().isoformat(), f"FREQ=MONTHLY;{freq[v]};BYDAY={(d.day - 1) // 7 + 1}"
+             f"{d.strftime('%a')[:2].upper()}") for a, d, v in zip(r1["account_id"], r1["date"], r1["visits_per_year"],
+                                                                   strict=True)}
     assert got == want and len(events) == 2
     hostile = r1.assign(rep_id="../../etc/R1")
     names = field.calendars(hostile, REPS.head(1).assign(rep_id="../../etc/R1"), policy)
@@ -186,3 +188,67 @@ def test_balance_is_made_team_by_team_so_one_stuck_team_does_not_stop_the_others
     assert moves["account_id"].tolist() == ["A4", "A3"]
     alone = field.balance(plan[plan["owner_rep_id"].isin(["R1", "R2"])], reps[reps["team"] == "t"], tolerance=0.2)
     pd.testing.assert_frame_equal(moves, alone)
+
+
+def test_a_move_never_takes_the_receiver_over_capacity_nor_the_account_far_from_its_new_base():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["a", "b"], "team": "t",
+                         "base_lat": [48.0, 48.0], "base_lon": [2.0, 3.0]})
+    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "name": "x", "status": "customer",
+                             "owner_rep_id": ["R1"] * 5 + ["R2"], "potential": 1.0,
+                             "lat": 48.0, "lon": [2.0, 2.1, 2.5, 2.8, 2.9, 3.0]})
+    plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
+    # 12 visits an account: R2 holds 12, so a capacity of 30 leaves room for one account (24), not two (36)
+    assert field.balance(plan, reps, tolerance=0.2, capacity=30)["account_id"].tolist() == ["A4"]
+    far = reps.assign(base_lon=[2.0, 4.0])  # A4 at 2.9°: 0.9° of longitude from R1, 1.1° from R2, ~14.9 km more
+    plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), far, POLICY)
+    assert field.balance(plan, far, tolerance=0.2, max_extra_km=14).empty
+    assert field.balance(plan, far, tolerance=0.2, max_extra_km=16)["account_id"].iloc[0] == "A4"
+
+
+def test_limits_sentence_counts_the_reps_still_over_capacity():
+    after = pd.DataFrame({"required_visits": [400.0, 330.0, 200.0]})
+    text = field.limits_sentence(after, 330, 30)
+    assert "over capacity (330 visits a year)" in text and "more than 30 km" in text
+    assert text.endswith("After the moves 1 of 3 reps are still over capacity: moving accounts cannot make room for "
+                         "them; the staffing figures above say what would.")
+    assert field.limits_sentence(after.iloc[1:], 330, 30).endswith("After the moves no rep is over capacity.")
+
+
+def test_long_days_are_named_longest_first():
+    week = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2", "R2"], "stop": [1, 2, 1, 2, 3],
+                         "date": pd.to_datetime(["2026-11-02", "2026-11-02", "2026-11-03", "2026-11-03", "2026-11-03"]),
+                         "day_km": [420.0, 420.0, 300.0, 300.0, 300.0], "naive_km": 500.0})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bob"]})
+    summary = field.route_summary(week, POLICY)  # R1: 7 h driving + 3 h; R2: 5 h + 4.5 h
+    assert field.long_days_sentence(summary, reps, POLICY) == (
+        "2 of 2 rep-days run past 9 hours (Ann Mon 2026-11-02 10.0 h, Bob Tue 2026-11-03 9.5 h): move their "
+        "farthest visit to another day.")
+    assert field.long_days_sentence(summary, reps, field.parse_policy({"day_hours": 10})) == ""
+
+
+def test_calendar_times_carry_the_countrys_time_zone():
+    from icalendar import Calendar
+
+    assert field.timezone(POLICY, "FR") == "Europe/Paris"
+    assert field.timezone(POLICY, "US") == ""  # several zones: floating times, and the page says so
+    assert field.timezone(POLICY.model_copy(update={"timezone": "America/Chicago"}), "US") == "America/Chicago"
+    assert "several time zones" in field.timezone_sentence("", "US")
+    with pytest.raises(ParameterError, match="time zone"):
+        field.parse_policy({"timezone": "Mars/Olympus"})
+    week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-02"), "stop": [1], "account_id": ["A"],
+                         "name": "Acme", "class": "A", "lat": [48.5], "lon": [2.0], "visits_per_year": 12.0})
+    ics = field.calendar(week, "Ana", POLICY, (48.0, 2.0), zone="Europe/Paris")
+    assert b"DTSTART;TZID=Europe/Paris:20261102T" in ics and b"BEGIN:VTIMEZONE" in ics
+    start = Calendar.from_ical(ics).walk("VEVENT")[0].decoded("dtstart")
+    assert start.utcoffset() == pd.Timedelta(hours=1)  # CET in November
+    assert b"TZID" not in field.calendar(week, "Ana", POLICY, (48.0, 2.0))
+
+
+def test_a_visit_repeats_monthly_on_the_same_weekday_or_every_n_weeks():
+    assert field.repeat(pd.Timestamp("2026-11-02"), 12) == {"freq": "monthly", "interval": 1, "count": 12,
+                                                           "byday": "1MO"}
+    assert field.repeat(pd.Timestamp("2026-10-30"), 2)["byday"] == "-1FR"  # the 5th Friday: the last one
+    assert field.repeat(pd.Timestamp("2026-11-12"), 4) == {"freq": "monthly", "interval": 3, "count": 4,
+                                                          "byday": "2TH"}
+    assert field.repeat(pd.Timestamp("2026-11-02"), 24) == {"freq": "weekly", "interval": 2, "count": 24}
+    assert field.repeat(pd.Timestamp("2026-11-02"), 5) == {"freq": "weekly", "interval": 10, "count": 5}

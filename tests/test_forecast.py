@@ -242,3 +242,24 @@ def test_prophets_point_forecast_equals_its_predict(months):
     future = pd.Series(pd.date_range(dates[-1], periods=4, freq="MS")[1:])
     expected = model.predict(pd.DataFrame({"ds": future}))["yhat"].to_numpy()
     np.testing.assert_allclose(F.prophet_point(model, future), expected, rtol=1e-12)
+
+
+def test_step_sentence_sets_next_month_against_last_month_and_the_same_step_a_year_before():
+    history = pd.Series(np.arange(1.0, 15.0), index=pd.date_range("2025-09-01", periods=14, freq="MS"))
+    nxt = pd.DataFrame({"yhat": [13.0]}, index=[pd.Timestamp("2026-11-01")])
+    text = F.step_sentence(history, nxt)
+    assert "the November forecast is 7.1% under it" in text  # 13 / 14 - 1
+    assert "November came in 50.0% over October" in text  # Nov 2025 = 3, Oct 2025 = 2
+    assert "+333.3% on that November" in text  # 13 / 3 - 1
+    short = F.step_sentence(history.iloc[-5:], nxt)
+    assert short.endswith("no year before to tell a seasonal step from a trend.")
+    assert F.step_sentence(history.iloc[:0], nxt) == ""
+
+
+def test_spread_sentence_sets_the_parts_interval_width_beside_the_whole():
+    table = pd.DataFrame({"forecast": [100.0, 10.0, 20.0, 40.0], "lower": [90.0, 5.0, 14.0, 30.0],
+                          "upper": [110.0, 15.0, 26.0, 50.0]}, index=["north", "a", "b", "c"])
+    text = F.spread_sentence(table, "north", "team north")
+    # half-widths: north 10/100; a 5/10 = 50%, b 6/20 = 30%, c 10/40 = 25%
+    assert "±30% of the forecast (from ±25% to ±50%), against ±10% for team north" in text
+    assert F.spread_sentence(table.loc[["north"]], "north", "team north") == ""

@@ -169,9 +169,10 @@ def test_the_proposal_is_set_beside_the_quotas_on_file(in_euros):
     quotas_on_file = pd.DataFrame({"month": ["2026-11-01", "2026-11-01", "2026-10-01"], "quota": [60.0, 40.0, 99.0]})
     proposal = pd.DataFrame({"quota": [50.0, 40.0]})
     assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-11-01")) == (
-        "The quotas already on file for November 2026 add up to €100; this proposal would set €90 (-10.0%). "
+        "For November 2026 this proposal sets €90 for 2 reps, 10.0% under the €100 already on file. "
         "Pipeline coverage in the forecast and pipeline reports is measured against the quotas on file.")
-    assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-12-01")).startswith("No quota is on")
+    assert quotas.on_file_sentence(proposal, quotas_on_file, pd.Timestamp("2026-12-01")).endswith(
+        "no quota is on file yet for that month: it would be the first.")
 
 
 def test_a_rep_who_reached_quota_keeps_at_least_it():

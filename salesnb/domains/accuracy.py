@@ -11,7 +11,8 @@ import pandas as pd
 from salesnb.core.lazy import lazy, total
 from salesnb.core.scope import month_start
 
-BENCHMARK = {"top performers": 0.60, "others": 0.20}  # share of reps forecasting well (seed 000)
+BENCHMARK = {"top performers": 0.60, "others": 0.20}
+SOURCE = "R. Blanchard, “Performance commerciale : 6 domaines clés”, 2017"
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ def share_sentence(classes: pd.DataFrame) -> str:
         return "No rep has enough months of forecasts and sales to be judged yet."
     counts = classes["class"].value_counts()
     return (f"{share:.0%} of the {judged} reps judged forecast accurately "
-            f"(benchmark: {BENCHMARK['top performers']:.0%} in top-performing companies, "
-            f"{BENCHMARK['others']:.0%} in others). Sandbagging: {counts.get('sandbagging', 0)}, "
+            f"(a survey benchmark, not measured the same way: {BENCHMARK['top performers']:.0%} of reps "
+            f"forecast well in top-performing companies, as low as {BENCHMARK['others']:.0%} in others; "
+            f"{SOURCE}). Sandbagging: {counts.get('sandbagging', 0)}, "
             f"over-optimistic: {counts.get('over_optimistic', 0)}, erratic: {counts.get('erratic', 0)}.")
 
 

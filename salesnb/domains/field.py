@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from importlib.resources import files
+from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesnb.core import money
 from salesnb.core.geo import haversine_km
@@ -30,6 +32,15 @@ class VisitPolicy(BaseModel):
     road_factor: float = Field(1.3, ge=1, description="road km per straight-line km")
     speed_kmh: float = Field(60, gt=0)
     meeting_minutes: float = Field(90, gt=0)
+    day_hours: float = Field(9, gt=0, description="longest field day, driving and meetings")
+    timezone: str = Field("", description="IANA time zone of the visits; empty: the country's, when it has one")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        if zone and zone not in available_timezones():
+            raise ValueError(f"unknown time zone {zone!r} (an IANA name such as Europe/Paris)")
+        return zone
 
     @property
     def capacity(self) -> float:
@@ -232,71 +243,87 @@ def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flag
     return text + (f"; {' and '.join(barred)} give accounts but receive none." if barred else ".")
 
 
+def limits_sentence(after: pd.DataFrame, capacity: float, max_extra_km: float) -> str:
+    """What the moves may not do, and how many reps stay over capacity after them (`after`: territory table)."""
+    over = int((after["required_visits"] > capacity).sum())
+    text = (f"A move never takes a rep over capacity ({capacity:,.0f} visits a year) nor puts an account more than "
+            f"{max_extra_km:,.0f} km (straight line) farther from its new rep's base than from its old one.")
+    if not over:
+        return text + " After the moves no rep is over capacity."
+    return (text + f" After the moves {over} of {len(after)} reps are still over capacity: moving accounts cannot "
+            "make room for them; the staffing figures above say what would.")
+
+
 MOVE_COLUMNS = ["account_id", "name", "from_rep", "to_rep", "visits_per_year", "km_from_old_base", "km_from_new_base"]
 
 
-def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15,
-            max_moves: int = 500, not_takers: Iterable[str] = ()) -> pd.DataFrame:
+def balance(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float = 0.15, max_moves: int = 500,
+            not_takers: Iterable[str] = (), capacity: float = np.inf, max_extra_km: float = np.inf) -> pd.DataFrame:
     """Account moves that bring each rep's required visits within `tolerance` of their team's mean.
 
     Each team is balanced on its own (so a team's moves are the same in its report and the organisation's):
     each move takes, from the most loaded rep, the account that is nearest to an under-loaded colleague
-    (relative to its current base), so accounts stay near their rep; `not_takers` (new hires, reps flagged for
-    underperformance) give but never receive.
+    (relative to its current base). A move never takes the receiver over `capacity` (visits a year) nor puts
+    the account more than `max_extra_km` (straight line) farther from its rep's base; `not_takers` (new hires,
+    reps flagged for underperformance) give but never receive.
     """
     team_of = reps.set_index("rep_id")["team"]
     teams = plan["owner_rep_id"].map(team_of)
-    moves = [_balance_team(plan[teams == team], reps[reps["team"] == team], tolerance, max_moves, set(not_takers))
-             for team in sorted(teams.dropna().unique())]
+    limits = {"capacity": capacity, "max_extra_km": max_extra_km}
+    moves = [_balance_team(plan[teams == team], reps[reps["team"] == team], tolerance, max_moves, set(not_takers),
+                           limits) for team in sorted(teams.dropna().unique())]
     moves = [m for m in moves if len(m)]
     return pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=MOVE_COLUMNS)
 
 
 def _balance_team(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float, max_moves: int,
-                  barred: set[str]) -> pd.DataFrame:
-    base = reps.set_index("rep_id")[["base_lat", "base_lon", "team"]]
+                  barred: set[str], limits: dict[str, float]) -> pd.DataFrame:
+    base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
     load = plan.groupby("owner_rep_id")["visits_per_year"].sum()
     owner = plan.set_index("account_id")["owner_rep_id"].copy()
     acc = plan.set_index("account_id")
+    stuck: set[str] = set()
     moves = []
-    for _ in range(max_moves):
-        team_of = base["team"].reindex(load.index)
-        mean = load.groupby(team_of).transform("mean")
-        over = load[load > mean * (1 + tolerance)]
+    while len(moves) < max_moves:
+        mean = load.mean()
+        over = load[(load > mean * (1 + tolerance)) & ~load.index.isin(stuck)]
         if over.empty:
             break
-        giver = (over / mean[over.index]).idxmax()
-        team = team_of[giver]
-        takers = load[(team_of == team) & (load < mean * (1 - tolerance / 2)) & ~load.index.isin(barred)].index
-        if takers.empty:
-            break
-        mine = acc.loc[owner[owner == giver].index]
-        mine = mine[mine["routable"] & (mine["visits_per_year"] > 0)]
-        if mine.empty:
-            break
-        g = base.loc[giver, ["base_lat", "base_lon"]].to_numpy(dtype=float)
-        here = haversine_km(g[0], g[1], mine["lat"], mine["lon"])
-        best = None
-        for taker in takers:
-            t = base.loc[taker, ["base_lat", "base_lon"]].to_numpy(dtype=float)
-            there = haversine_km(t[0], t[1], mine["lat"], mine["lon"])
-            extra = pd.Series(np.asarray(there) - np.asarray(here), index=mine.index)
-            cand = extra.idxmin()
-            if best is None or extra[cand] < best[2]:
-                best = (taker, cand, extra[cand], float(np.asarray(there)[mine.index.get_loc(cand)]))
-        taker, account, _, km_new = best
-        visits = acc.at[account, "visits_per_year"]
-        if load[giver] - visits < load[taker]:
-            break
-        owner[account] = taker
-        load[giver] -= visits
-        load[taker] += visits
-        moves.append({"account_id": account, "name": acc.at[account, "name"], "from_rep": giver,
-                      "to_rep": taker, "visits_per_year": visits,
-                      "km_from_old_base": float(haversine_km(g[0], g[1], acc.at[account, "lat"],
-                                                             acc.at[account, "lon"])),
-                      "km_from_new_base": km_new})
+        giver = over.idxmax()
+        takers = load[(load < mean * (1 - tolerance / 2)) & ~load.index.isin(barred)].index
+        move = _best_move(acc.loc[owner[owner == giver].index], giver, takers, load, base, limits)
+        if move is None:
+            stuck.add(giver)
+            continue
+        owner[move["account_id"]] = move["to_rep"]
+        load[giver] -= move["visits_per_year"]
+        load[move["to_rep"]] += move["visits_per_year"]
+        moves.append(move)
     return pd.DataFrame(moves, columns=MOVE_COLUMNS)
+
+
+def _best_move(mine: pd.DataFrame, giver: str, takers: pd.Index, load: pd.Series, base: pd.DataFrame,
+               limits: dict[str, float]) -> dict | None:
+    """The giver's account nearest to a taker's base among the moves the limits allow (None when none is)."""
+    mine = mine[mine["routable"] & (mine["visits_per_year"] > 0)]
+    g = base.loc[giver].to_numpy(dtype=float)
+    here = np.asarray(haversine_km(g[0], g[1], mine["lat"], mine["lon"]), dtype=float)
+    visits = mine["visits_per_year"].to_numpy(dtype=float)
+    best = None
+    for taker in takers:
+        t = base.loc[taker].to_numpy(dtype=float)
+        there = np.asarray(haversine_km(t[0], t[1], mine["lat"], mine["lon"]), dtype=float)
+        extra = there - here
+        allowed = ((extra <= limits["max_extra_km"]) & (load[taker] + visits <= limits["capacity"])
+                   & (load[giver] - visits >= load[taker]))
+        if not allowed.any():
+            continue
+        i = int(np.argmin(np.where(allowed, extra, np.inf)))
+        if best is None or extra[i] < best[0]:
+            best = (extra[i], {"account_id": mine.index[i], "name": mine["name"].iloc[i], "from_rep": giver,
+                               "to_rep": taker, "visits_per_year": visits[i], "km_from_old_base": here[i],
+                               "km_from_new_base": there[i]})
+    return None if best is None else best[1]
 
 
 def apply_moves(plan: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:
@@ -336,14 +363,46 @@ def visit_times(week: pd.DataFrame, base: tuple[float, float] | None, policy: Vi
     return pd.DataFrame(rows, columns=["account_id", "start", "end"])
 
 
+def timezone(policy: VisitPolicy, country: str | None) -> str:
+    """The visits' time zone: the policy's, else the country's only zone in the IANA database ('' when the
+    country has several or none)."""
+    if policy.timezone:
+        return policy.timezone
+    zones = [line.split("\t")[2] for line in files("tzdata.zoneinfo").joinpath("zone.tab").read_text().splitlines()
+             if country and line.startswith(f"{country.upper()}\t")]
+    return zones[0] if len(zones) == 1 else ""
+
+
+def timezone_sentence(zone: str, country: str | None) -> str:
+    """In which time zone the calendars' times are written."""
+    if zone:
+        return f"Times are in {zone} local time; calendars in another zone show them converted."
+    where = f"{country} has several time zones" if country else "no country is stated"
+    return (f"Times are floating (read as local wherever the calendar is opened): {where}; set `timezone` in the "
+            "visit policy to fix them.")
+
+
+def repeat(day: pd.Timestamp, visits_per_year: float) -> dict:
+    """A visit's recurrence for one year: every n months on the same weekday of the month (the 1st Monday, the
+    last Friday) when the year divides into whole months, else every n weeks."""
+    count = max(1, int(round(visits_per_year)))
+    if 12 % count == 0:
+        nth = (day.day - 1) // 7 + 1
+        return {"freq": "monthly", "interval": 12 // count, "count": count,
+                "byday": f"{-1 if nth == 5 else nth}{day.strftime('%a')[:2].upper()}"}
+    return {"freq": "weekly", "interval": max(1, int(round(52 / visits_per_year))), "count": count}
+
+
 def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = None,
-             base: tuple[float, float] | None = None, addresses: pd.Series | None = None) -> bytes:
-    """An iCalendar file of a rep's planned visits: times that follow the route, each visit recurring at its
-    policy interval for one year (then it ends), at the account's address."""
+             base: tuple[float, float] | None = None, addresses: pd.Series | None = None, zone: str = "") -> bytes:
+    """An iCalendar file of a rep's planned visits: times that follow the route (in `zone`, floating when empty),
+    each visit recurring at its policy interval for one year (then it ends), at the account's address."""
     from icalendar import Calendar, Event, vGeo
 
     policy = policy or VisitPolicy()
     times = visit_times(week, base, policy).set_index("account_id")
+    if zone:
+        times = times.apply(lambda t: t.dt.tz_localize(ZoneInfo(zone)))
     cal = Calendar()
     cal.add("prodid", "-//salesnb//field tours//EN")
     cal.add("version", "2.0")
@@ -353,15 +412,16 @@ def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = Non
         event.add("summary", f"Visit {r['name']}")
         event.add("dtstart", times.at[r["account_id"], "start"].to_pydatetime())
         event.add("dtend", times.at[r["account_id"], "end"].to_pydatetime())
-        event.add("dtstamp", r["date"].to_pydatetime())
+        event.add("dtstamp", r["date"].tz_localize("UTC").to_pydatetime())
         where = addresses.get(r["account_id"]) if addresses is not None else None
         event.add("location", where or r["name"])
         if not np.isnan([r["lat"], r["lon"]]).any():
             event.add("geo", vGeo((r["lat"], r["lon"])))
         event.add("description", f"{rep_name}: class {r['class']} account, {r['visits_per_year']:g} visits a year")
-        event.add("rrule", {"freq": "weekly", "interval": max(1, int(round(52 / r["visits_per_year"]))),
-                            "count": max(1, int(round(r["visits_per_year"])))})
+        event.add("rrule", repeat(r["date"], r["visits_per_year"]))
         cal.add_component(event)
+    if zone:
+        cal.add_missing_timezones()
     return cal.to_ical()
 
 
@@ -405,17 +465,30 @@ def route_sentence(summary: pd.DataFrame, week_start: pd.Timestamp) -> str:
             f"({saved / summary['naive_km'].sum():.0%}) against visiting in order of urgency.")
 
 
+def long_days_sentence(summary: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy) -> str:
+    """The rep-days whose driving and meetings run past the longest field day ('' when none)."""
+    long = summary[summary["day_hours"] > policy.day_hours].sort_values("day_hours", ascending=False)
+    if long.empty:
+        return ""
+    names = reps.set_index("rep_id")["name"]
+    listed = ", ".join(f"{names.get(rep, rep)} {day} {hours:.1f} h"
+                       for (rep, day), hours in long["day_hours"].head(5).items())
+    more = f" and {len(long) - 5} more" if len(long) > 5 else ""
+    return (f"{len(long)} of {len(summary)} rep-days run past {policy.day_hours:g} hours ({listed}{more}): move their "
+            "farthest visit to another day.")
+
+
 UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
 
 
 def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
-              accounts: pd.DataFrame | None = None) -> dict[str, bytes]:
+              accounts: pd.DataFrame | None = None, zone: str = "") -> dict[str, bytes]:
     """One iCalendar file per rep with visits in the week, by file name (the rep id made safe for a file name)."""
     r = reps.set_index("rep_id")
     where = addresses(accounts) if accounts is not None else None
     return {f"visits_{UNSAFE_IN_FILE_NAME.sub('_', str(rep))}.ics": calendar(g, r["name"].get(rep, rep), policy,
                                           (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None,
-                                          where)
+                                          where, zone)
             for rep, g in week.groupby("rep_id")}
 
 

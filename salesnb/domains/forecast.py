@@ -101,6 +101,23 @@ def working_days_sentence(month: pd.Timestamp, country: str) -> str:
             f"{calendar}); the forecasts do not adjust for it.")
 
 
+def step_sentence(history: pd.Series, forecast: pd.DataFrame) -> str:
+    """Next month's forecast against the last month and, a year before, the same step (why it rises or falls)."""
+    if history.empty or forecast.empty or not history.iloc[-1] > 0:
+        return ""
+    last, nxt = history.index[-1], forecast.index[0]
+    change = forecast["yhat"].iloc[0] / history.iloc[-1] - 1
+    text = (f"{last:%B %Y} closed at {money.fmt(history.iloc[-1])}; the {nxt:%B} forecast is "
+            f"{abs(change):.1%} {'under' if change < 0 else 'over'} it.")
+    before = history.reindex([last - pd.DateOffset(years=1), nxt - pd.DateOffset(years=1)])
+    if before.isna().any() or not before.iloc[0] > 0:
+        return text + " There is no year before to tell a seasonal step from a trend."
+    seasonal = before.iloc[1] / before.iloc[0] - 1
+    growth = forecast["yhat"].iloc[0] / before.iloc[1] - 1
+    return (text + f" A year before, {nxt:%B} came in {abs(seasonal):.1%} {'under' if seasonal < 0 else 'over'} "
+            f"{last:%B} ({money.fmt(before.iloc[1])}); the forecast is {growth:+.1%} on that {nxt:%B}.")
+
+
 def baseline(history: np.ndarray, horizon: int, model: str, window: int = 3) -> np.ndarray:
     """Naive (last value), seasonal naive (same month a year before) or moving average."""
     if model == "naive":
@@ -456,6 +473,18 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
         text += ", its forecast"
     return text + (". Forecasts are reconciled top-down: the whole keeps its own forecast and the series below "
                    "share it in proportion to their own, so they add up in every report.")
+
+
+def spread_sentence(table: pd.DataFrame, whole: str, who: str) -> str:
+    """How wide the parts' intervals are beside the whole's (`who` names it; `table` from `summary_table`)."""
+    width = (table["upper"] - table["lower"]) / table["forecast"].where(table["forecast"] > 0) / 2
+    parts = width.drop(index=whole, errors="ignore").dropna()
+    if parts.empty or whole not in width.index or width[whole] != width[whole]:
+        return ""
+    return (f"The series below {who} swing more than it does: the median interval spans ±{parts.median():.0%} of "
+            f"the forecast (from ±{parts.min():.0%} to ±{parts.max():.0%}), against ±{width[whole]:.0%} for {who}. "
+            "Read theirs as a range to discuss; commit to the whole's forecast, and steer each part by its pipeline "
+            "and its own call.")
 
 
 def unassigned_shares(totals: pd.DataFrame, parent: dict[str, str], months: int = SEASON) -> dict[str, float]:

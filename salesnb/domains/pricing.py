@@ -255,7 +255,7 @@ def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
     return (f"{share:.0%} of {len(per_rep)} reps respect the price guidelines (at least "
             f"{respect_share:.0%} of their lines within them); benchmark: "
             f"{BENCHMARK['top performers']:.0%} in top-performing companies, "
-            f"{BENCHMARK['others']:.0%} in others. Revenue lost beyond guideline: "
+            f"{BENCHMARK['others']:.0%} in others (RAIN Group). Revenue lost beyond guideline: "
             f"{money.fmt(per_rep['amount_lost'].sum())}.")
 
 

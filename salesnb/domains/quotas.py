@@ -317,11 +317,13 @@ def team_part_sentence(proposal: pd.DataFrame, team: str) -> str:
 
 
 def on_file_sentence(proposal: pd.DataFrame, quotas: pd.DataFrame, month: pd.Timestamp) -> str:
-    """The quotas already on file for the proposed month, beside the proposal (coverage is measured on those)."""
+    """The proposal's total beside the quotas already on file for that month (coverage is measured on those)."""
     on_file = quotas.loc[pd.to_datetime(quotas["month"]) == month, "quota"].sum()
-    if not on_file:
-        return f"No quota is on file yet for {month:%B %Y}: this proposal would be the first."
     total = proposal["quota"].sum()
-    return (f"The quotas already on file for {month:%B %Y} add up to {money.fmt(on_file)}; this proposal would "
-            f"set {money.fmt(total)} ({total / on_file - 1:+.1%}). Pipeline coverage in the forecast and pipeline "
-            "reports is measured against the quotas on file.")
+    n = len(proposal)
+    text = f"For {month:%B %Y} this proposal sets {money.fmt(total)} for {n} rep{'s' if n != 1 else ''}"
+    if not on_file:
+        return text + "; no quota is on file yet for that month: it would be the first."
+    change = total / on_file - 1
+    return (text + f", {abs(change):.1%} {'under' if change < 0 else 'over'} the {money.fmt(on_file)} already on "
+            "file. Pipeline coverage in the forecast and pipeline reports is measured against the quotas on file.")
