@@ -182,7 +182,8 @@ class FieldToursParams(Exports):
     policy: dict[str, Any] = Field(
         default_factory=lambda: {"visits_per_year": {"A": 12, "B": 6, "C": 2, "prospect": 1}, "working_days": 220,
                                  "field_share": 0.5, "visits_per_day": 3, "rep_cost": 85000, "cost_per_km": 0.6,
-                                 "road_factor": 1.3, "speed_kmh": 60, "meeting_minutes": 90, "day_hours": 9, "timezone": ""},
+                                 "road_factor": 1.3, "speed_kmh": 60, "meeting_minutes": 90, "day_hours": 9,
+                                 "timezone": ""},
         description="Visit policy and costs.")
     tolerance: float = Field(0.15, ge=0, description="Territory balance: required visits within this share.")
     max_extra_km: float = Field(30.0, ge=0, description="Territory balance: a moved account is at most this many km "
