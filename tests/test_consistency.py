@@ -71,6 +71,16 @@ def test_enps_and_attainment_agree_between_the_overview_and_their_reports(demo_r
     assert kpi["attainment"] == pytest.approx(facts(figures, f"{team}/05_quotas", "attainment")["month"])
 
 
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_the_overviews_forecast_to_quota_is_the_forecast_report_over_the_quotas_on_file(demo_run, demo_dir, team):
+    figures, _ = demo_run
+    quotas = pd.read_csv(demo_dir / "quotas.csv").merge(pd.read_csv(demo_dir / "reps.csv")[["rep_id", "team"]])
+    quotas = quotas[quotas["month"].astype(str).str.startswith("2026-11")]
+    quota = quotas["quota"].sum() if team == "all" else quotas.loc[quotas["team"] == team, "quota"].sum()
+    forecast = facts(figures, f"{team}/03_forecast", "forecast")[team]
+    assert facts(figures, f"{team}/00_overview", "kpi")["forecast_vs_quota"] == pytest.approx(forecast / quota)
+
+
 def test_challenge_progress_is_one_figure_for_the_organisation(demo_run):
     figures, _ = demo_run
     assert facts(figures, "north/06_performance", "challenge") == pytest.approx(

@@ -26,6 +26,6 @@ def test_no_hygiene_score_when_the_export_has_no_account_owners(tmp_path):
     load_folder(folder, folder / "workspace.duckdb")
     ws = Workspace(folder / "workspace.duckdb")
     data = ReportData(ws, make_scope(ws, "all", "2026-10"))
-    table = facts.kpis(data, 5, {})
+    table = facts.kpis(data, 5, {}, facts.forecast_settings({}))
     assert "hygiene" not in table.index and table.at["revenue", "value"] == 390
     ws.close()

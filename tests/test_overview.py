@@ -36,7 +36,7 @@ def test_kpis_on_the_tiny_workspace(tiny_ws):
     assert table.at["revenue", "value"] == 390 and table.at["revenue", "previous"] == 290
     assert table.at["hygiene", "value"] == 100  # two clean accounts
     assert overview.missing_sentence(table) == (
-        "Not available from this data: Quota attainment, Forecast vs actual, "
+        "Not available from this data: Quota attainment, Forecast vs actual, Forecast ÷ quota, next month, "
         "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")
 
 
@@ -54,7 +54,32 @@ def test_no_coverage_tile_from_an_export_without_quotas(demo_dir, tmp_path):
     load_folder(tmp_path, tmp_path / "workspace.duckdb")
     ws = Workspace(tmp_path / "workspace.duckdb")
     data = ReportData(ws, make_scope(ws, "north", "2026-10"))
-    table = facts.kpis(data, 5, TH)
+    table = facts.kpis(data, 5, TH, facts.forecast_settings({}))
     ws.close()
     assert "pipeline_coverage" not in table.index and "attainment" not in table.index  # n/a is no tile
     assert "Pipeline coverage, next month" in overview.missing_sentence(table)
+
+
+def test_a_tile_says_what_it_is_compared_with_and_links_to_its_report(tiny_ws, monkeypatch):
+    from salesnb.report import display, facts
+
+    frames = {arg: tiny_ws.read(t) if t in tiny_ws.tables() else None for arg, t in overview.INPUTS.items()}
+    opps = pd.DataFrame({"opportunity_id": ["o1", "o2"], "stage": ["won", "lost"],
+                         "close_date": pd.to_datetime(["2026-09-10", "2026-10-05"])})
+    table = overview.kpis("2026-10", tiny_ws.sales("all", "2026-10", 12),
+                          **{**frames, "opportunities": opps, "accounts": None, "contacts": None},
+                          thresholds=TH, forecast_vs_quota=0.9)
+    assert table.at["win_rate", "against"] == "the 3 months to September"
+    assert table.at["revenue", "against"] == "last month"
+    assert table.at["forecast_vs_quota", "value"] == 0.9 and table.at["forecast_vs_quota", "unit"] == "percent"
+    links = facts.tile_links([["03_forecast", "Forecasts"], ["02_reporting", "Sales reporting"]])
+    assert links == {"revenue": "02_reporting.html", "margin_pct": "02_reporting.html",
+                     "forecast_gap": "03_forecast.html", "forecast_vs_quota": "03_forecast.html",
+                     "pipeline_coverage": "03_forecast.html"}
+    shown = []
+    monkeypatch.setattr(display, "display", lambda obj: shown.append(obj.data))
+    monkeypatch.setattr(display, "record", lambda *a: None)
+    display.tiles(table, links)
+    html = shown[0]
+    assert '<a href="02_reporting.html"' in html and "+34.5% vs last month" in html  # 390 against 290
+    assert "pts vs the 3 months to September" in html

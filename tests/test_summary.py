@@ -92,4 +92,4 @@ def test_moved_and_look_sentences(no_currency):
 
 def test_a_net_score_carries_its_sign_and_a_score_does_not():
     assert [summary.format_value("net", x) for x in (4.0, -71.0, 0.2)] == ["+4", "-71", "0"]
-    assert [summary.format_value("score", x) for x in (97.0, -3.0)] == ["97", "-3"]
+    assert [summary.format_value("score", x) for x in (97.0, 97.34)] == ["97.0", "97.3"]

@@ -19,6 +19,7 @@ METRICS = {
     "margin_pct": ("Margin rate", "percent", True),
     "attainment": ("Quota attainment", "percent", True),
     "forecast_gap": ("Forecast vs actual", "change", None),
+    "forecast_vs_quota": ("Forecast ÷ quota, next month", "percent", True),
     "pipeline_coverage": ("Pipeline coverage, next month", "ratio", True),
     "win_rate": ("Win rate, last 3 months", "percent", True),
     "hygiene": ("Data hygiene", "score", True),
@@ -55,9 +56,10 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
          coverage: float | None = None, accounts: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
          org: bool = True, visible: pd.DataFrame | None = None,
-         thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """Each headline KPI for the month and the month before, with its status; absent inputs give no row.
-    `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers)."""
+         thresholds: dict[str, dict[str, float]] | None = None,
+         forecast_vs_quota: float | None = None) -> pd.DataFrame:
+    """Each headline KPI for the month and the one it is compared with, with its status; absent inputs give no
+    row. `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers)."""
     thresholds = thresholds or {}
     month = as_month(month)
     prev = month - 1
@@ -72,6 +74,8 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
         errors = accuracy.rep_errors(submissions, accuracy.actuals_by_rep(sales))
         gap = accuracy.plan_gap(errors, None, month, months=2)["forecast_vs_actual"]
         values["forecast_gap"] = tuple(float(gap.get(month_start(m), np.nan)) for m in (month, prev))
+    if forecast_vs_quota is not None:
+        values["forecast_vs_quota"] = (forecast_vs_quota, np.nan)
     if coverage is not None:
         values["pipeline_coverage"] = (coverage, np.nan)
     if opportunities is not None:
@@ -95,8 +99,9 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
         if metric not in values:
             continue
         value, previous = values[metric]
+        against = f"the 3 months to {prev.strftime('%B')}" if metric == "win_rate" else "last month"
         rows.append({"metric": metric, "label": label, "unit": unit, "value": value,
-                     "previous": previous, "change": value - previous,
+                     "previous": previous, "change": value - previous, "against": against,
                      "status": status(metric, value, thresholds)})
     return pd.DataFrame(rows).set_index("metric")
 

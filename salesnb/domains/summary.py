@@ -17,7 +17,7 @@ def format_value(unit: str, x: float) -> str:
         return "n/a"
     shown = round(x, 3) + 0.0  # no "-0.0%"
     return {"money": money.fmt(x), "percent": f"{shown:.1%}", "change": f"{shown:+.1%}", "ratio": f"{x:.2f}×",
-            "score": f"{x:+.0f}" if x < 0 else f"{x:.0f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
+            "score": f"{x:.1f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
 def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:

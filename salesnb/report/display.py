@@ -310,32 +310,35 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
 TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PALETTE[5]}
 
 
-def _tile_change(unit: str, value: float, previous: float) -> str:
+def _tile_change(unit: str, value: float, previous: float, against: str = "last month") -> str:
     if pd.isna(value) or pd.isna(previous):
         return "no earlier figure"
     if unit == "money":
-        return f"{change((value - previous) / abs(previous)) if previous else 'n/a'} vs last month"
-    if unit in ("percent", "change"):
-        return f"{round((value - previous) * 100, 1) + 0.0:+.1f} pts vs last month"
-    return f"{value - previous:+.2f} vs last month" if unit == "ratio" else \
-        f"{value - previous:+.0f} vs last month"
+        moved = change((value - previous) / abs(previous)) if previous else "n/a"
+    elif unit in ("percent", "change"):
+        moved = f"{round((value - previous) * 100, 1) + 0.0:+.1f} pts"
+    else:
+        moved = f"{value - previous:+.2f}" if unit == "ratio" else f"{value - previous:+.0f}"
+    return f"{moved} vs {against}"
 
 
-def tiles(kpis: pd.DataFrame) -> None:
-    """KPI tiles: value, change vs last month, and a traffic-light border."""
+def tiles(kpis: pd.DataFrame, links: dict[str, str] | None = None) -> None:
+    """KPI tiles: value, change, and a traffic-light border; a tile links to the page in `links` (by metric)."""
     record("kpis", {r.label: [None if pd.isna(r.value) else float(r.value), r.status] for r in kpis.itertuples()})
     cells = []
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]
         value = html.escape(format_value(row.unit, row.value))
-        moved = html.escape(_tile_change(row.unit, row.value, row.previous))
+        moved = html.escape(_tile_change(row.unit, row.value, row.previous, getattr(row, "against", "last month")))
         verdict = html.escape(row.status if row.status != "none" else "no threshold")
-        cells.append(
-            f'<div style="border-left:8px solid {color};padding:.6rem .9rem;background:#f7f7f7">'
-            f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
-            f'<div style="font-size:1.6rem;font-weight:bold">{value}</div>'
-            f'<div style="font-size:.8rem;color:#555">{moved} · '
-            f'<span style="color:{color}">{verdict}</span></div></div>')
+        tile = (f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
+                f'<div style="font-size:1.6rem;font-weight:bold">{value}</div>'
+                f'<div style="font-size:.8rem;color:#555">{moved} · '
+                f'<span style="color:{color}">{verdict}</span></div>')
+        target = (links or {}).get(row.Index)
+        if target:
+            tile = f'<a href="{html.escape(target)}" style="color:inherit;text-decoration:none">{tile}</a>'
+        cells.append(f'<div style="border-left:8px solid {color};padding:.6rem .9rem;background:#f7f7f7">{tile}</div>')
     display(HTML('<div style="display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem">'
                  + "".join(cells) + "</div>"))
 

@@ -17,7 +17,7 @@ from salesnb.report.opening import ReportData
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
 REP_KEY = {"quotas": "rep_id", "submissions": "rep_id", "opportunities": "rep_id", "accounts": "owner_rep_id"}
 EXPLAINED_IN = {"revenue": "02_reporting", "margin_pct": "02_reporting", "attainment": "05_quotas",
-                "forecast_gap": "03_forecast", "pipeline_coverage": "03_forecast", "win_rate": "10_activity_pipeline",
+                "forecast_gap": "03_forecast", "forecast_vs_quota": "03_forecast", "pipeline_coverage": "03_forecast", "win_rate": "10_activity_pipeline",
                 "hygiene": "01_data_quality", "enps": "09_team_pulse"}
 
 
@@ -209,7 +209,28 @@ def survey_visibility(data: ReportData, min_respondents: int) -> pd.DataFrame:
     return pulse.visibility(data.org.read("survey_answers"), min_respondents)
 
 
-def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | None = None) -> pd.DataFrame:
+def tile_links(reports: list) -> dict[str, str]:
+    """Each KPI's page, among the reports of the batch ([name, title] pairs)."""
+    written = {name for name, _ in reports}
+    return {metric: f"{name}.html" for metric, name in EXPLAINED_IN.items() if name in written}
+
+
+def forecast_vs_quota(data: ReportData, settings: ForecastSettings, quotas_: pd.DataFrame | None,
+                      rep: str | None = None) -> float | None:
+    """Next month's revenue forecast of the scope (or one rep) ÷ its quotas on file for that month (None without
+    either): the forecasts report's reconciled forecast."""
+    if quotas_ is None or not data.has("order_lines"):
+        return None
+    quota = quotas_.loc[pd.to_datetime(quotas_["month"]) == month_window(data.scope.month, 1)[0], "quota"].sum()
+    made = revenue_forecasts(data, settings).series
+    name = rep if rep is not None else data.scope.team
+    if not quota or name not in made:
+        return None
+    return float(made[name].forecast["yhat"].iloc[0] / quota)
+
+
+def kpis(data: ReportData, min_respondents: int, thresholds: dict, settings: ForecastSettings,
+         rep: str | None = None) -> pd.DataFrame:
     """The overview's KPIs for the scope, or for one of its reps (no eNPS: a rep is not a survey group)."""
     frames = data.optionals(overview.INPUTS)
     if claims.owners(frames["accounts"]):
@@ -226,20 +247,22 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, rep: str | No
     cover = None if state is None else coverage(data, state, periods=1, rep=rep)["pipeline_coverage"].iloc[0]
     cover = None if cover is None or pd.isna(cover) else cover  # no quota, no deal share: not a figure
     visible = None if frames["answers"] is None else survey_visibility(data, min_respondents)
+    outlook = forecast_vs_quota(data, settings, frames["quotas"], rep)
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
-                         visible=visible, thresholds=thresholds)
+                         visible=visible, thresholds=thresholds, forecast_vs_quota=outlook)
 
 
-def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict,
+               settings: ForecastSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status."""
     if data.scope.is_org:
-        groups = {team: kpis(data.team(team), min_respondents, thresholds) for team in data.ws.teams()}
+        groups = {team: kpis(data.team(team), min_respondents, thresholds, settings) for team in data.ws.teams()}
     elif not data.has("reps"):
         return pd.DataFrame(), pd.DataFrame()
     else:
         reps = data.read("reps")
         active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
-        groups = {name: kpis(data, min_respondents, thresholds, rep=rep)
+        groups = {name: kpis(data, min_respondents, thresholds, settings, rep=rep)
                   for rep, name in zip(active["rep_id"], active["name"], strict=True)}
     if not groups:
         return pd.DataFrame(), pd.DataFrame()

@@ -67,6 +67,35 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
                                  "(none shown until those months are over).", "team pulse"),
     "Cost per visit": ("amount", "The rep's yearly cost ÷ visits a year, plus the round trip at the cost per km.",
                        "field tours"),
+    "Forecast ÷ quota": ("%", "Next month's revenue forecast ÷ the quotas on file for that month: the attainment "
+                         "the forecast points to.", "overview, forecast"),
+    "Best case": ("amount", "Open deals in forecast category best case expected to close in the month: upside on "
+                  "top of commit.", "forecast"),
+    "Quota from deals": ("amount", "Quota × the share of the last 12 months' revenue that won deals brought: the "
+                         "part of quota the pipeline must cover (the rest comes from repeat orders and contracts).",
+                         "forecast, activity & pipeline"),
+    "Over-assignment": ("%", "Sum of the reps' quotas ÷ the target − 1: the cushion against reps who miss.",
+                        "quotas"),
+    "Ramp": ("%", "Share of a full quota a new hire carries, by months of tenure (from the parameters).",
+             "quotas, performance"),
+    "Sandbagging / over-optimistic": ("class", "A rep whose monthly forecasts are consistently (70% of months or "
+                                      "more) and markedly (median more than 10%) under / over what they then sold.",
+                                      "forecast"),
+    "ABC class": ("A, B, C", "Customers ranked by revenue over 12 months: A make the first 80% of it, B the next "
+                  "15%, C the rest (Pareto).", "scoring, field tours"),
+    "Points score": ("points", "The sum of the points an account earns on each criterion of the points scale "
+                     "(\"barème\") in the parameters; each score lists its reasons.", "scoring"),
+    "Required visits": ("visits a year", "Σ over a rep's accounts of the visits a year their class calls for in "
+                        "the visit policy.", "field tours"),
+    "Capacity": ("visits a year", "Working days × share of time in the field × visits a day.", "field tours"),
+    "Revenue per visit": ("amount", "An account's revenue over 12 months ÷ the visits a year its class calls for.",
+                          "field tours"),
+    "Cycle length": ("days", "From a deal's creation to its close, over deals closed in the window.",
+                     "activity & pipeline"),
+    "Time in stage": ("days", "Days a deal spent in a stage, measured from its stage history (snapshots).",
+                      "activity & pipeline"),
+    "Hygiene problems per 100 records": ("per 100", "Quality problems found ÷ records owned, × 100.",
+                                         "data quality"),
 }
 
 

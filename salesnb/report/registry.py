@@ -66,6 +66,7 @@ class OverviewParams(ReportParams):
     thresholds: dict[str, Threshold] = Field(
         default_factory=lambda: {
             "attainment": Threshold(good=1.0, warn=0.9), "forecast_gap": Threshold(good=0.05, warn=0.1),
+            "forecast_vs_quota": Threshold(good=1.0, warn=0.9),
             "pipeline_coverage": Threshold(good=3.0, warn=2.0), "win_rate": Threshold(good=0.35, warn=0.25),
             "hygiene": Threshold(good=95, warn=90), "margin_pct": Threshold(good=0.4, warn=0.35),
             "enps": Threshold(good=20, warn=0)},
