@@ -81,6 +81,15 @@ def test_the_overviews_forecast_to_quota_is_the_forecast_report_over_the_quotas_
     assert facts(figures, f"{team}/00_overview", "kpi")["forecast_vs_quota"] == pytest.approx(forecast / quota)
 
 
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_win_rate_and_coverage_by_team_or_rep_are_the_same_in_the_overview_and_the_pipeline_report(demo_run, team):
+    figures, _ = demo_run
+    for name in ("win_rate", "coverage"):
+        shown, explained = facts(figures, f"{team}/00_overview", name), facts(figures, f"{team}/10_activity_pipeline",
+                                                                               name)
+        assert len(shown) == (4 if team == "all" else 10) and shown == pytest.approx(explained)
+
+
 def test_challenge_progress_is_one_figure_for_the_organisation(demo_run):
     figures, _ = demo_run
     assert facts(figures, "north/06_performance", "challenge") == pytest.approx(

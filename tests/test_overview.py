@@ -74,8 +74,7 @@ def test_a_tile_says_what_it_is_compared_with_and_links_to_its_report(tiny_ws, m
     assert table.at["forecast_vs_quota", "value"] == 0.9 and table.at["forecast_vs_quota", "unit"] == "percent"
     links = facts.tile_links([["03_forecast", "Forecasts"], ["02_reporting", "Sales reporting"]])
     assert links == {"revenue": "02_reporting.html", "margin_pct": "02_reporting.html",
-                     "forecast_gap": "03_forecast.html", "forecast_vs_quota": "03_forecast.html",
-                     "pipeline_coverage": "03_forecast.html"}
+                     "forecast_gap": "03_forecast.html", "forecast_vs_quota": "03_forecast.html"}
     shown = []
     monkeypatch.setattr(display, "display", lambda obj: shown.append(obj.data))
     monkeypatch.setattr(display, "record", lambda *a: None)

@@ -45,7 +45,8 @@ def _attainment(sales: Lines, quotas: pd.DataFrame, month: pd.Timestamp) -> floa
     return float(month_revenue(sales).get(month, 0.0) / quota) if quota else np.nan
 
 
-def _win_rate(opps: pd.DataFrame, month: Month) -> float:
+def win_rate(opps: pd.DataFrame, month: Month) -> float:
+    """Deals won ÷ deals closed in the 3 months to `month` (NaN when none closed)."""
     _, end = month_window(month)
     closed = funnel.closed_between(opps, month_start(month, -2), end)
     return float((closed["stage"] == "won").mean()) if len(closed) else np.nan
@@ -79,7 +80,7 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
     if coverage is not None:
         values["pipeline_coverage"] = (coverage, np.nan)
     if opportunities is not None:
-        values["win_rate"] = (_win_rate(opportunities, month), _win_rate(opportunities, prev))
+        values["win_rate"] = (win_rate(opportunities, month), win_rate(opportunities, prev))
     if accounts is not None:
         problems = quality.issues(accounts, contacts, opportunities, month_start(month, 1))
         records = quality.owned_records(accounts, contacts, opportunities)

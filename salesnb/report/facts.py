@@ -9,7 +9,7 @@ import pandas as pd
 
 from salesnb.core.lazy import filled, lazy, total, value
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import accuracy, dedup, forecast, overview, performance, pipeline, pulse, quotas, scoring
+from salesnb.domains import accuracy, dedup, forecast, funnel, overview, performance, pipeline, pulse, quotas, scoring
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData
@@ -17,7 +17,8 @@ from salesnb.report.opening import ReportData
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
 REP_KEY = {"quotas": "rep_id", "submissions": "rep_id", "opportunities": "rep_id", "accounts": "owner_rep_id"}
 EXPLAINED_IN = {"revenue": "02_reporting", "margin_pct": "02_reporting", "attainment": "05_quotas",
-                "forecast_gap": "03_forecast", "forecast_vs_quota": "03_forecast", "pipeline_coverage": "03_forecast", "win_rate": "10_activity_pipeline",
+                "forecast_gap": "03_forecast", "forecast_vs_quota": "03_forecast",
+                "pipeline_coverage": "10_activity_pipeline", "win_rate": "10_activity_pipeline",
                 "hygiene": "01_data_quality", "enps": "09_team_pulse"}
 
 
@@ -150,6 +151,29 @@ def coverage(data: ReportData, state: Pipeline | None = None, periods: int = 2, 
         open_ = open_[open_["rep_id"] == rep]
         quotas_ = None if quotas_ is None else quotas_[quotas_["rep_id"] == rep]
     return pipeline.coverage(open_, state.win_rates, quotas_, data.scope.month, periods, deal_share(data))
+
+
+def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
+    """Per team (organisation) or active rep (team): the overview's win rate of the last 3 months and next month's
+    open pipeline, quota from deals and coverage, made as the overview makes them."""
+    if data.scope.is_org:
+        groups = {team: (data.team(team), None) for team in data.ws.teams()}
+    else:
+        reps = data.read("reps")
+        active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
+        groups = {name: (data, rep) for rep, name in zip(active["rep_id"], active["name"], strict=True)}
+    rows = {}
+    for name, (scoped, rep) in groups.items():
+        opps = scoped.read("opportunities")
+        if rep is not None:
+            opps = opps[opps["rep_id"] == rep]
+        own = pipeline_state(scoped) if rep is None else state
+        cover = coverage(scoped, own, periods=1, rep=rep).iloc[0]
+        closed = funnel.closed_between(opps, month_window(data.scope.month, -2)[0], month_window(data.scope.month)[1])
+        rows[name] = {"closed_deals": len(closed), "win_rate": overview.win_rate(opps, data.scope.month),
+                      "open_pipeline": cover["open_pipeline"],
+                      "quota_from_deals": cover["quota_from_deals"], "pipeline_coverage": cover["pipeline_coverage"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def weighted_next_month(state: Pipeline, month: object) -> pd.Series:
