@@ -60,8 +60,11 @@ def test_flags_rule_ramp_and_cause():
     assert not f.loc["ok", "flagged"] and f.loc["ok", "months_under"] == 3
     assert f.loc["new", "ramping"] and not f.loc["new", "flagged"]
     assert f.loc["low", "trail"] == "50% 50% 50% 50% 50% 50%" and f.loc["new", "trail"] == "– 10% 10% 10% 10% 10%"
-    assert performance.flag_sentence(f) == (
-        "2 of 4 reps flagged (1 low conversion, 1 low activity); 1 still ramping, not judged.")
+    assert f["status"].to_dict() == {"low": "flagged", "lazy": "flagged", "ok": "watch", "new": "ramping"}
+    assert performance.flag_sentence(f, performance.AccountabilityRule()) == (
+        "2 of 4 reps flagged: a (6 of 6 months under 75%; low conversion), d (4 of 6 months under 75%; low "
+        "activity). To watch (2 to 3 months under): b (3); 1 still ramping, not judged.")
+    assert list(performance.to_show(f.assign(status=["flagged", "", "", ""]))["name"]) == [f["name"].iloc[0]]
     with pytest.raises(ParameterError, match="k \\(7\\) is larger than n \\(6\\)"):
         performance.parse_rule({"k": 7, "n": 6})
 
@@ -177,3 +180,16 @@ def test_a_team_contribution_to_a_collective_challenge():
 def test_the_scorecard_window_is_stated():
     assert performance.window_sentence("2026-10", 3).startswith(
         "Scorecards cover the 3 months from 01 August 2026 to 31 October 2026;")
+
+
+def test_standing_colours_a_rep_far_from_the_team_median():
+    card = pd.DataFrame({"team": "t", "win_rate": [0.10, 0.30, 0.40], "cost_of_sales": [0.01, 0.02, 0.03],
+                         "revenue_growth": [-0.20, 0.0, 0.05]}, index=["a", "b", "c"])
+    s = performance.standing(card)
+    # win rate: median 0.30; 0.10 is 3× worse, 0.40 is 1.33× better
+    assert s["win_rate"].tolist() == ["red", "none", "green"]
+    # cost of sales: lower is better; 0.01 is half the median, 0.03 is 1.5×
+    assert s["cost_of_sales"].tolist() == ["green", "none", "red"]
+    # growth in points: -20 is 20 points under the median 0, +5 within 10
+    assert s["revenue_growth"].tolist() == ["red", "none", "none"]
+    assert (s["team"] == "none").all()

@@ -88,13 +88,18 @@ class AccountabilityRule(BaseModel):
     ramp_months: int = Field(6, ge=0, description="reps with less tenure are not judged")
     low_activity: float = Field(0.75, gt=0, description="activity under this share of the team median")
 
+    @property
+    def watch_from(self) -> int:
+        """Months under the threshold from which a rep not flagged is one to watch."""
+        return max(1, self.k // 2)
+
     def describe(self) -> str:
         return (f"A rep is flagged when attainment was under {self.threshold:.0%} in at least {self.k} "
-                f"of the last {self.n} months. Reps with under {self.ramp_months} months of tenure at "
-                f"the start of those months are still ramping and are not judged. In the trail, – is a month without a "
-                f"quota. The cause is *low "
-                f"activity* when their activities per month are under {self.low_activity:.0%} of their "
-                f"team's median, otherwise *low conversion* (they work, but it does not turn into sales).")
+                f"of the last {self.n} months, and to watch from {self.watch_from}. Reps with under "
+                f"{self.ramp_months} months of tenure at the start of those months are still ramping and are not "
+                "judged. In the trail, – is a month without a quota. The cause is *low activity* when their "
+                f"activities per month over the same {self.n} months are under {self.low_activity:.0%} of their "
+                "team's median, otherwise *low conversion* (they work, but it does not turn into sales).")
 
 
 def parse_rule(params: dict) -> AccountabilityRule:
@@ -135,6 +140,8 @@ def flags(monthly: pd.DataFrame, reps: pd.DataFrame, activity_per_month: pd.Seri
         out["activity_vs_team"] = np.nan
         cause = "unknown (no activities table)"
     out["cause"] = np.where(out["flagged"], cause, "")
+    watch = ~out["flagged"] & ~out["ramping"] & (out["months_under"] >= rule.watch_from)
+    out["status"] = np.select([out["flagged"], watch, out["ramping"]], ["flagged", "watch", "ramping"], "")
     return out.sort_values(["flagged", "months_under"], ascending=False)
 
 
@@ -223,6 +230,25 @@ def definitions(card: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("indicator")
 
 
+def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10) -> pd.DataFrame:
+    """Per rep and indicator: "green" when at least `gap` better than the team's median rep (`growth_points`
+    for revenue growth), "red" when as much worse, else "none"."""
+    out = pd.DataFrame("none", index=card.index, columns=card.columns)
+    for col, (*_unused, higher) in INDICATORS.items():
+        if col not in card:
+            continue
+        median = card.groupby("team")[col].transform("median")
+        if col == "revenue_growth":
+            better, worse = card[col] >= median + growth_points, card[col] <= median - growth_points
+        else:
+            ratio = card[col] / median.where(median > 0)
+            better, worse = ratio >= 1 + gap, ratio <= 1 / (1 + gap)
+            if not higher:
+                better, worse = worse, better
+        out[col] = np.select([better.fillna(False), worse.fillna(False)], ["green", "red"], "none")
+    return out
+
+
 def team_medians(card: pd.DataFrame) -> pd.DataFrame:
     """Median rep of each team: every indicator's median across the team's reps (not the team's total)."""
     cols = [c for c in card.columns if c == "revenue" or c in INDICATORS]  # in the scorecard's order
@@ -230,15 +256,24 @@ def team_medians(card: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=lambda c: f"median_rep_{c}").rename_axis("team (median rep)")
 
 
-def flag_sentence(flagged: pd.DataFrame) -> str:
-    """How many reps are flagged, why, and how many were not judged."""
-    f = flagged[flagged["flagged"]]
-    causes = f["cause"].value_counts()
+def flag_sentence(flagged: pd.DataFrame, rule: AccountabilityRule) -> str:
+    """Who is flagged and why, who is to watch, and how many were not judged."""
+    f = flagged[flagged["status"] == "flagged"]
     text = f"{len(f)} of {len(flagged)} reps flagged"
     if len(f):
-        text += " (" + ", ".join(f"{n} {c}" for c, n in causes.items()) + ")"
-    ramping = int(flagged["ramping"].sum())
+        text += ": " + ", ".join(f"{r.name} ({r.months_under} of {rule.n} months under {rule.threshold:.0%}; "
+                                 f"{r.cause})" for r in f.itertuples())
+    watch = flagged[flagged["status"] == "watch"]
+    if len(watch):
+        text += (f". To watch ({rule.watch_from} to {rule.k - 1} months under): "
+                 + ", ".join(f"{r.name} ({r.months_under})" for r in watch.itertuples()))
+    ramping = int((flagged["status"] == "ramping").sum())
     return text + (f"; {ramping} still ramping, not judged." if ramping else ".")
+
+
+def to_show(flagged: pd.DataFrame) -> pd.DataFrame:
+    """The reps flagged, to watch or ramping, with their evidence (the others were fine)."""
+    return flagged[flagged["status"] != ""].drop(columns=["flagged", "ramping"])
 
 
 def window_sentence(month: object, months: int) -> str:

@@ -142,12 +142,14 @@ def table(
     label_rows: bool = False,
     complete_in: str = "",
     title: str = "",
+    lights: pd.DataFrame | None = None,
 ) -> None:
     """Show a table formatted for a manager, every cell and label HTML-escaped: human labels and values, no row
-    numbers, an optional title above it; a long table says how much of it is shown and where the rest is."""
+    numbers, an optional title above it; a long table says how much of it is shown and where the rest is.
+    `lights`: "green" / "amber" / "red" / "none" per cell of `df` (same rows and columns) to colour it."""
     record("table", digest(df))
     _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
-            complete_in, title, coefficient_cols)
+            complete_in, title, coefficient_cols, lights)
 
 
 ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
@@ -196,9 +198,11 @@ def _style(df: pd.DataFrame) -> Styler:
 def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
-            complete_in: str = "", title: str = "", coefficient_cols: Iterable[str] = ()) -> None:
+            complete_in: str = "", title: str = "", coefficient_cols: Iterable[str] = (),
+            lights: pd.DataFrame | None = None) -> None:
     cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
     shown = (df.head(rows) if cut else df).copy()
+    colours = None if lights is None else lights.reindex(index=df.index, columns=df.columns).head(len(shown))
     if isinstance(shown.index, pd.DatetimeIndex):
         shown.index = shown.index.strftime("%Y-%m" if (shown.index.day == 1).all() else "%Y-%m-%d")
     if not label_rows and any(n is not None for n in shown.index.names):
@@ -225,6 +229,11 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     prose = [c for c in text if shown[c].astype(str).str.len().max() > LONG_TEXT]
     styler = styler.set_table_styles({c: [{"selector": "td", "props": "white-space: normal; min-width: 20rem;"}]
                                       for c in prose}, overwrite=False)
+    if colours is not None:
+        for col in colours.columns[(colours != "none").any()]:
+            if col in shown.columns:
+                styler = styler.apply(lambda _, c=col: [LIGHTS.get(x, "") for x in colours[c].fillna("none")],
+                                      subset=[col])
     if title:
         styler = styler.set_caption(html.escape(title))
     display(styler)
