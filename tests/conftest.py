@@ -169,3 +169,14 @@ def postgres_url() -> str:
     finally:
         pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def in_euros():
+    """Amounts formatted in euros for the test."""
+    from salesnb.core import money
+
+    before = money.current()
+    money.use(money.currency("EUR"))
+    yield
+    money.use(before)

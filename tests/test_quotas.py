@@ -135,16 +135,6 @@ def test_bad_commission_plan(params, message):
         compensation.parse_plan(params)
 
 
-@pytest.fixture
-def in_euros():
-    from salesnb.core import money
-
-    before = money.current()
-    money.use(money.currency("EUR"))
-    yield
-    money.use(before)
-
-
 def test_sentences_of_the_quota_report(in_euros):
     rules = quotas.parse_rules({"growth": 0.12})
     assert quotas.rules_sentence(rules) == ("Parameters used: growth +12%, top-down weight 70%, max change 25%, "

@@ -121,3 +121,15 @@ def test_the_rep_ranking_carries_each_reps_quota_and_attainment():
     assert list(out.columns[:3]) == ["revenue", "quota", "attainment"]
     assert out["quota"].tolist()[:2] == [250.0, 100.0] and pd.isna(out.loc["Cy", "quota"])  # September is not it
     assert out["attainment"].tolist()[:2] == pytest.approx([1.2, 0.9]) and pd.isna(out.loc["Cy", "attainment"])
+
+
+def test_drivers_sentence_names_the_largest_moves_of_each_breakdown(in_euros):
+    teams = pd.DataFrame({"revenue": [100.0, 50.0, 80.0], "revenue_previous_month": [90.0, 90.0, 80.0]},
+                         index=["a", "b", "c"])
+    family = pd.DataFrame({"revenue": [10.0], "revenue_previous_month": [10.0]}, index=["f"])
+    assert reporting.drivers_sentence({"team": teams, "product family": family}) == (
+        "Against the previous month, the largest moves: by team, b −€40 and a +€10.")
+    assert reporting.drivers_sentence({"product family": family}) == ""
+    reps = pd.DataFrame({"name": ["Ann", "Bob"], "team": ["n", "s"]})
+    by_rep = pd.DataFrame({"revenue": [5.0, 7.0]}, index=["Bob", "Ann"])
+    assert reporting.with_team(by_rep, reps)["team"].tolist() == ["s", "n"]

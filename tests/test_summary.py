@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesnb.domains import summary
+from salesnb.domains import reporting, summary
 
 
 def _sales(values: dict[str, float]) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def test_no_comparison_with_a_year_the_data_do_not_cover():
 
 def test_the_groups_that_moved_revenue_most():
     by = pd.DataFrame({"revenue": [100, 50, 80], "revenue_previous_month": [90, 90, 79]}, index=["a", "b", "c"])
-    assert summary.movers(by)["change"].to_dict() == {"b": -40, "a": 10}
+    assert reporting.movers(by)["change"].to_dict() == {"b": -40, "a": 10}
 
 
 def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():

@@ -105,6 +105,34 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     return table.sort_values(["revenue", "revenue_previous_month"], ascending=False)
 
 
+def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:
+    """The groups (teams, reps, products) whose revenue moved most since the previous month, largest first."""
+    delta = (breakdown["revenue"] - breakdown["revenue_previous_month"]).rename("change")
+    return delta.reindex(delta.abs().sort_values(ascending=False).index).head(n).to_frame()
+
+
+def signed(amount: float) -> str:
+    """An amount with its sign (+€1,200, −€300)."""
+    return f"{'+' if amount >= 0 else '−'}{money.fmt(abs(amount))}"
+
+
+def drivers_sentence(parts: dict[str, pd.DataFrame]) -> str:
+    """Which groups moved revenue most since the previous month, for each breakdown given (by its label)."""
+    said = []
+    for label, table in parts.items():
+        top = movers(table)["change"]
+        top = top[top != 0]
+        if len(top):
+            said.append(f"by {label}, " + " and ".join(f"{name} {signed(d)}" for name, d in top.items()))
+    return ("Against the previous month, the largest moves: " + "; ".join(said) + ".") if said else ""
+
+
+def with_team(by_rep: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """A rep breakdown (by rep name) with each rep's team first."""
+    teams = reps.drop_duplicates("name").set_index("name")["team"]
+    return by_rep.assign(team=teams.reindex(by_rep.index).to_numpy())[["team", *by_rep.columns]]
+
+
 def with_quotas(by_rep: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame, month: str) -> pd.DataFrame:
     """A rep breakdown (by rep name) with each rep's quota for the month and attainment (revenue ÷ quota)."""
     current = quotas[pd.to_datetime(quotas["month"]) == month_start(month)]

@@ -44,20 +44,13 @@ def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataF
     return pd.DataFrame(rows).T.astype(dict.fromkeys(numbers, float))
 
 
-def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:
-    """The groups (teams or reps) whose revenue moved most since the previous month, largest first."""
-    delta = (breakdown["revenue"] - breakdown["revenue_previous_month"]).rename("change")
-    return delta.reindex(delta.abs().sort_values(ascending=False).index).head(n).to_frame()
-
-
 def moved_sentence(summary: pd.DataFrame, by_group: pd.DataFrame, who: str, month: Month) -> str:
     """What moved in revenue since the previous month, and which groups moved it most."""
     month = as_month(month).strftime("%B %Y")
     now, before = summary.at["revenue", "month"], summary.at["revenue", "previous_month"]
     if pd.isna(before) or not before:
         return f"{who[0].upper()}{who[1:]} invoiced {money.fmt(now)} in {month}; there is no previous month to compare."
-    top = movers(by_group)
-    why = "; ".join(f"{name} {'+' if d >= 0 else '−'}{money.fmt(abs(d))}" for name, d in top["change"].items())
+    why = "; ".join(f"{name} {reporting.signed(d)}" for name, d in reporting.movers(by_group)["change"].items())
     return (f"Revenue {money.fmt(now)} in {month}, {reporting.change(now, before):+.1%} on the previous month "
             f"({'+' if now >= before else '−'}{money.fmt(abs(now - before))})"
             + (f"; the largest moves: {why}." if why else "."))
