@@ -58,3 +58,16 @@ def test_an_unchanged_file_is_not_rewritten(tmp_path):
     write_if_changed(path, b"<p>new</p>")
     assert path.read_bytes() == b"<p>new</p>" and path.stat().st_mode & 0o777 == 0o644
     assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]
+
+
+def test_the_index_shows_each_scopes_headline_kpis_and_the_data_cut_off(tmp_path):
+    tiles = [["Revenue", "€390", "none"], ["Margin rate", "25.0%", "red"], ["eNPS", "<b>+4</b>", "amber"]]
+    run = {"outputs": str(tmp_path), "month": "2026-10", "team": "a", "title": "Overview", "status": "ok",
+           "message": "", "seconds": 1.0, "without": "", "data_end": "2026-10-31"}
+    publish_index([run | {"notebook": "00_overview", "headline": tiles},
+                   run | {"notebook": "02_reporting", "title": "Sales reporting", "data_end": "2026-10-30"}])
+    index = (tmp_path / "2026-10" / "index.html").read_text()
+    assert "Data up to 31 October 2026." in index
+    assert "Revenue <b" in index and ">€390</b>" in index and "&lt;b&gt;+4&lt;/b&gt;" in index
+    assert "Margin rate" not in index  # only the index's KPIs: revenue, attainment, forecast ÷ quota, eNPS
+    assert 'border-color:#c77700">&lt;b&gt;+4' in index  # amber

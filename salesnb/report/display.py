@@ -334,6 +334,7 @@ def _tile_change(unit: str, value: float, previous: float, against: str = "last 
 def tiles(kpis: pd.DataFrame, links: dict[str, str] | None = None) -> None:
     """KPI tiles: value, change, and a traffic-light border; a tile links to the page in `links` (by metric)."""
     record("kpis", {r.label: [None if pd.isna(r.value) else float(r.value), r.status] for r in kpis.itertuples()})
+    record("headline", [[r.label, format_value(r.unit, r.value), r.status] for r in kpis.itertuples()])
     cells = []
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]

@@ -64,6 +64,16 @@ def is_complete(nb: nbformat.NotebookNode) -> bool:
     return False
 
 
+def headline(nb: nbformat.NotebookNode) -> list:
+    """The KPI tiles an executed report recorded ([label, value as shown, status] each), for the index."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            figure = out.get("data", {}).get(FIGURES_MIME)
+            if figure and figure.get("kind") == "headline":
+                return figure["value"]
+    return []
+
+
 def published(nb: nbformat.NotebookNode, paths: dict[str, str]) -> nbformat.NotebookNode:
     """The executed notebook as it is shared: cell ids by position and no run times (a rerun on the same data
     gives the same file), and every absolute path of `paths` replaced by its stand-in (longest first)."""
@@ -119,7 +129,8 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
     for r in results:
         runs[f"{r['team']}/{r['notebook']}"] = {
             k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds", "without")
-        } | {"peak_mib": r.get("peak_mib", 0), "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+        } | {"peak_mib": r.get("peak_mib", 0), "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+             "headline": r.get("headline", []), "data_end": r.get("data_end", "")}
     atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
     return runs
 
@@ -147,6 +158,20 @@ def _cell(month_dir: Path, run: dict) -> str:
             f'<div class="note">{esc(run["message"])}</div>')
 
 
+INDEX_KPIS = ("Revenue", "Quota attainment", "Forecast ÷ quota, next month", "eNPS")
+KPI_COLORS = {"green": "#2e7d32", "amber": "#c77700", "red": "#b23a48", "none": "#999"}
+
+
+def _headline(overview: dict) -> str:
+    """A scope's headline KPIs under its name in the index, from its overview's tiles."""
+    esc = html.escape
+    if overview.get("status") != "ok":
+        return ""
+    shown = [(label, value, status) for label, value, status in overview.get("headline", []) if label in INDEX_KPIS]
+    return "".join(f'<span class="kpi">{esc(label)} <b style="border-color:{KPI_COLORS.get(status, "#999")}">'
+                   f'{esc(value)}</b></span>' for label, value, status in shown)
+
+
 def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     """The month's index page: a team × report matrix, a 'start here' link to each team's overview, and
     every failure with its reason."""
@@ -161,8 +186,10 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
                  if runs.get(f"{team}/00_overview", {}).get("status") == "ok" else "")
         cells = "".join(f"<td>{_cell(month_dir, runs[f'{team}/{nb}']) if f'{team}/{nb}' in runs else ''}</td>"
                         for nb, _ in reports)
-        rows.append(f"<tr><th>{esc(label)}{start}</th>{cells}</tr>")
+        rows.append(f"<tr><th>{esc(label)}{start}{_headline(runs.get(f'{team}/00_overview', {}))}</th>{cells}</tr>")
     failed = sum(r["status"] == "failed" for r in runs.values())
+    data_end = max((r.get("data_end", "") for r in runs.values()), default="")
+    cutoff = f" Data up to {datetime.strptime(data_end, '%Y-%m-%d'):%-d %B %Y}." if data_end else ""
     when = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sales reports — {esc(when)}</title>
@@ -173,12 +200,14 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left
 thead th {{ font-size: .85rem; max-width: 9rem; }}
 .ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
 .note {{ color: #666; font-size: .8rem; max-width: 14rem; }}
+.kpi {{ display: block; font-weight: normal; font-size: .8rem; color: #444; white-space: nowrap; }}
+.kpi b {{ padding-left: .3rem; border-left: 4px solid #999; }}
 .start {{ display: inline-block; margin-left: .4rem; font-size: .8rem; padding: .1rem .4rem;
           background: #1f4e79; color: #fff; border-radius: 3px; text-decoration: none; }}
 </style></head><body>
 <h1>Sales reports — {esc(when)}</h1>
-<p>{len(runs)} reports, {failed} failed. Start with a team's overview; every figure is defined in the
-<a href="../{GLOSSARY_FILE}">glossary</a>.</p>
+<p>{len(runs)} reports, {failed} failed.{esc(cutoff)} Start with a team's overview; every figure is defined in
+the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
 <table><thead><tr><th>team</th>{head}</tr></thead>
 <tbody>
 {chr(10).join(rows)}

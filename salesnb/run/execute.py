@@ -155,7 +155,7 @@ def run_job(job: Job) -> dict:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from salesnb.report.publish import atomic_write, is_complete, published, to_html, write_if_changed
+    from salesnb.report.publish import atomic_write, headline, is_complete, published, to_html, write_if_changed
 
     if job.skipped:
         return {**asdict(job), "status": "skipped",
@@ -167,7 +167,7 @@ def run_job(job: Job) -> dict:
     _STAGING.add(tmp)
     staging = tmp / f"{job.notebook}.ipynb"
     error_nb = report.with_suffix(".error.ipynb")
-    status, message = "ok", ""
+    status, message, shown = "ok", "", []
     exports = tmp / "exports"
     if "output_dir" in job.parameters:
         exports.mkdir()
@@ -184,6 +184,7 @@ def run_job(job: Job) -> dict:
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
             status, message = "failed", f"{type(exc).__name__}: {exc}"
         if status == "ok":
+            shown = headline(nb)
             shared = published(nb, _stand_ins(job, tmp, exports))
             page = to_html(shared, f"{job.title} — {job.team} — {job.month}").encode("utf-8")
             for item in sorted(exports.glob("*")) if exports.exists() else []:
@@ -202,7 +203,7 @@ def run_job(job: Job) -> dict:
     return {**asdict(job), "status": status,
             "message": message[:500],
             "seconds": round(time.perf_counter() - started, 2), "peak_mib": round(peak[0] / 1024),
-            "report": str(report)}
+            "report": str(report), "headline": shown}
 
 
 def _stop_worker(signum: int, frame: object) -> None:

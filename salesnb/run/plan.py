@@ -38,6 +38,7 @@ class Job:
     skipped: str = ""
     without: str = ""
     notebook_timeout: int = 1800
+    data_end: str = ""
 
     @property
     def report(self) -> Path:
@@ -172,6 +173,7 @@ def plan_jobs(
     finally:
         ws.close()
     teams, months = _teams(plan.teams, facts.teams), _months(plan.months, facts)
+    data_end = f"{facts.last:%Y-%m-%d}" if facts.last is not None else ""
     per_team = {team: load_settings(params_dir, team=team, overrides=overrides) for team in teams}
     jobs = []
     for report in reports:
@@ -201,5 +203,5 @@ def plan_jobs(
                                 str(settings.notebooks_dir / f"{report.name}.ipynb"), str(settings.outputs),
                                 params, team_settings.cell_timeout, str(settings.notebooks_dir),
                                 _skip(report, team, month, facts), ", ".join(lacking),
-                                team_settings.notebook_timeout))
+                                team_settings.notebook_timeout, data_end))
     return settings, jobs
