@@ -50,6 +50,11 @@ def test_duplicate_contacts_by_email_or_name_at_same_account():
     found = dedup.duplicate_contacts(c)
     assert set(zip(found["contact_id"], found["duplicate_id"], strict=True)) == {("C1", "C2"),
                                                                                   ("C3", "C4")}
+    assert set(zip(found["name"], found["duplicate_name"], strict=True)) == {("Jean Dupré", "Jean Dupre"),
+                                                                              ("Marie Curie", "Luc Z")}
+    shown = dedup.merge_table(found, "contact_id")
+    assert list(shown.columns[:4]) == ["keep_id", "keep", "merge_id", "merge"]
+    assert shown["keep_id"].tolist() == ["C1", "C3"]
 
 
 def test_demo_planted_duplicates_precision_and_recall(demo_dir):

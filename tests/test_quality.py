@@ -87,6 +87,12 @@ def test_fix_list_has_owner_names_and_merge_tasks():
     assert (merge["id"], merge["owner"], merge["fix"]) == ("A4", "Bo", "merge into A1 (Café Éclair)")
     owners = fixes["owner_rep_id"]
     assert owners.isna().any() and owners.isna().iloc[-1] and owners.notna().iloc[0]  # unowned records last
+    contacts = pd.DataFrame({"contact_id": ["C1", "C2"], "account_id": ["A1", "A4"]})
+    pairs = pd.DataFrame({"contact_id": ["C1"], "duplicate_id": ["C2"], "name": ["Jean Dupré"],
+                          "duplicate_name": ["Jean Dupre"], "similarity": [100.0], "same_email": [False]})
+    both = quality.fix_list(problems, dups, _accounts(), reps, pairs, contacts)
+    task = both[(both["record"] == "contact") & (both["problem"] == "probable duplicate")].iloc[0]
+    assert (task["id"], task["owner"], task["fix"]) == ("C2", "Bo", "merge into C1 (Jean Dupré)")  # A4 is Bo's
 
 
 def test_demo_planted_problems_are_found_exactly(demo_dir):

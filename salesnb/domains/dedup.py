@@ -103,7 +103,8 @@ def duplicate_accounts(accounts: pd.DataFrame, threshold: float = 90.0,
 
 def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0) -> pd.DataFrame:
     """Likely duplicate contacts: same email, or names alike at the same account."""
-    full = (contacts["first_name"].fillna("") + " " + contacts["last_name"].fillna("")).map(normalize_name)
+    raw = (contacts["first_name"].fillna("") + " " + contacts["last_name"].fillna("")).str.strip()
+    full = raw.map(normalize_name)
     email = contacts["email"].str.strip().str.lower() if "email" in contacts else None
     keys = pd.DataFrame({"email": email, "account": contacts["account_id"]}, index=contacts.index)
     pairs = candidate_pairs(keys)
@@ -114,8 +115,17 @@ def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0) -> pd.Da
     hits = pairs[(pairs["similarity"] >= threshold) | pairs["same_email"]]
     ids = contacts["contact_id"].to_numpy()
     return pd.DataFrame({"contact_id": ids[hits["i"]], "duplicate_id": ids[hits["j"]],
-                         "name": full.to_numpy()[hits["i"]], "similarity": hits["similarity"].to_numpy(),
+                         "name": raw.to_numpy()[hits["i"]], "duplicate_name": raw.to_numpy()[hits["j"]],
+                         "similarity": hits["similarity"].to_numpy(),
                          "same_email": hits["same_email"].to_numpy()}).reset_index(drop=True)
+
+
+def merge_table(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Duplicate pairs as a reader acts on them: the record to keep, the one to merge into it (by `key` id)."""
+    out = pairs.rename(columns={key: "keep_id", "name": "keep", "duplicate_id": "merge_id",
+                                "duplicate_name": "merge"})
+    return out[["keep_id", "keep", "merge_id", "merge", *[c for c in out.columns
+                                                        if c not in ("keep_id", "keep", "merge_id", "merge")]]]
 
 
 def precision_recall(found: pd.DataFrame, truth: list[dict]) -> tuple[float, float]:

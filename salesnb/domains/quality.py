@@ -161,14 +161,23 @@ def largest_sentence(counts: pd.DataFrame) -> str:
 
 
 def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.DataFrame,
-             reps: pd.DataFrame | None) -> pd.DataFrame:
-    """Problems and merge tasks in one list, by owner, with the owner's name."""
-    owner = duplicates["duplicate_id"].map(accounts.set_index("account_id")["owner_rep_id"])
-    merges = pd.DataFrame({
+             reps: pd.DataFrame | None, contact_duplicates: pd.DataFrame | None = None,
+             contacts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Problems and merge tasks (accounts and, when given, contacts) in one list, by owner, with the owner's name."""
+    owners = accounts.set_index("account_id")["owner_rep_id"]
+    merges = [pd.DataFrame({
         "record": "account", "id": duplicates["duplicate_id"], "name": duplicates["duplicate_name"],
-        "owner_rep_id": owner, "problem": "probable duplicate",
-        "fix": "merge into " + duplicates["account_id"] + " (" + duplicates["name"] + ")"})
-    out = pd.concat([problems, merges], ignore_index=True)
+        "owner_rep_id": duplicates["duplicate_id"].map(owners), "problem": "probable duplicate",
+        "fix": "merge into " + duplicates["account_id"] + " (" + duplicates["name"] + ")"})]
+    if contact_duplicates is not None and contacts is not None and len(contact_duplicates):
+        account_of = contacts.set_index("contact_id")["account_id"]
+        merges.append(pd.DataFrame({
+            "record": "contact", "id": contact_duplicates["duplicate_id"],
+            "name": contact_duplicates["duplicate_name"],
+            "owner_rep_id": contact_duplicates["duplicate_id"].map(account_of).map(owners),
+            "problem": "probable duplicate",
+            "fix": "merge into " + contact_duplicates["contact_id"] + " (" + contact_duplicates["name"] + ")"}))
+    out = pd.concat([problems, *merges], ignore_index=True)
     if reps is not None:
         out.insert(4, "owner", out["owner_rep_id"].map(reps.set_index("rep_id")["name"]))
     return out.sort_values(["owner_rep_id", "record", "id"], na_position="last").reset_index(drop=True)

@@ -313,7 +313,8 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
                        money_cols, percent_cols)
     display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
                  f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
-                 f"({len(df):,} rows)</p>"))
+                 f"({len(df):,} rows; the Excel file has labelled columns, the CSV the data's column names, for "
+                 "scripts and re-import)</p>"))
 
 
 TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PALETTE[5]}
