@@ -111,8 +111,8 @@ def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     return delta.reindex(delta.abs().sort_values(ascending=False).index).head(n).to_frame()
 
 
+def signed(amount: float) -> str:
     """An amount with its sign (+1,200, −300 in the currency of the report)."""
-    """An amount with its sign (+€1,200, −€300)."""
     return f"{'+' if amount >= 0 else '−'}{money.fmt(abs(amount))}"
 
 
