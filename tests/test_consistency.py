@@ -24,7 +24,7 @@ def test_a_reps_quota_is_the_same_in_the_team_and_the_organisation_report(demo_r
     org, north = facts(figures, "all/05_quotas", "quota"), facts(figures, "north/05_quotas", "quota")
     assert len(north) == 10 and all(north[rep] == pytest.approx(org[rep], rel=1e-12) for rep in north)
     exported = pd.read_csv(out / "2026-10" / "north" / "quota_proposal_2026-11_north.csv").set_index("rep_id")
-    assert exported["quota"].to_dict() == pytest.approx(north)
+    assert exported["proposed_quota"].to_dict() == pytest.approx(north)
 
 
 def test_a_reps_forecast_is_the_same_in_the_forecast_and_the_quota_reports(demo_run):

@@ -21,7 +21,7 @@ def _accounts():
         "lat": [48.1, 48.0, 48.0, 48.2, None], "lon": [2.0, 2.1, 3.1, 2.0, None]})
 
 
-def test_capacity_arithmetic_hand_worked():
+def test_capacity_arithmetic_hand_worked(in_euros):
     assert POLICY.capacity == 200 * 0.5 * 3 == 300
     plan = field.account_plan(_accounts(), pd.Series({"A1": "A", "A2": "B", "A3": "A"}), REPS, POLICY)
     cap = field.capacity_table(plan, REPS, POLICY)
@@ -39,10 +39,16 @@ def test_capacity_arithmetic_hand_worked():
                            "visit_date": ["2025-11-01", "2026-05-01", "2026-10-31", "2026-01-15", "2025-10-31"]})
     made = field.visits_made(visits, "2026-10")  # November 2025 to October 2026: R1 3, R2 1 (October 2025 is out)
     assert made == 2
-    text = field.staffing_sentence(s, POLICY, made)
-    assert "1.9 fewer" in text and "today a rep makes 2 visits a year, not the 300 the policy assumes" in text
-    assert "the policy would need 16.5 reps (+14.5)" in text  # 33 visits required ÷ 2 made per rep
-    assert "today" not in field.staffing_sentence(s, POLICY)
+    text = field.staffing_sentence(cap, POLICY, made)
+    assert text.startswith("The team can meet the visit policy: it needs 0.1 full-time reps in the field and there "
+                           "are 2.")
+    assert "Reps make 2 visits a year today, not the 300 assumed" in text
+    assert "the policy would take 16.5 reps (+14.5)" in text  # 33 visits required ÷ 2 made per rep
+    assert "today" not in field.staffing_sentence(cap, POLICY)
+    busy = cap.assign(required_visits=[450.0, 300.0], load=[1.5, 1.0])  # 750 visits ÷ 300 = 2.5 reps
+    assert field.staffing_sentence(busy, POLICY).startswith(
+        "The visit policy asks more than the team can do: 1 of 2 reps are over capacity (up to 150% of it); meeting "
+        "it would take 2.5 full-time reps in the field, 0.5 more than today, about €45,000 a year.")
 
 
 def test_visit_economics_hand_worked():
@@ -55,6 +61,9 @@ def test_visit_economics_hand_worked():
     assert eco.loc["A2", "revenue_per_visit"] == 100 and eco.loc["A2", "costs_more_than_it_brings"]
     assert eco.loc["A3", "time_cost"] == 300  # no cost in the data: the policy's 90000
     assert not eco.loc["P1", "costs_more_than_it_brings"]  # prospects are not judged on revenue
+    assert field.costly_sentence(eco.reset_index()) == (
+        "3 customers cost more to visit than they bring; 2 of them invoiced nothing in 12 months: dormant "
+        "accounts, for a call or a re-qualification before any visit.")  # A2 (100 a visit); A3 and X (nothing)
     classes = field.by_class(eco.reset_index())
     assert classes.loc["A", "revenue_per_visit"] == pytest.approx((1000 + 0) / 2)
     assert classes.loc["B", "accounts_costing_more"] == 1

@@ -36,7 +36,7 @@ def test_kpis_on_the_tiny_workspace(tiny_ws):
     assert table.at["revenue", "value"] == 390 and table.at["revenue", "previous"] == 290
     assert table.at["hygiene", "value"] == 100  # two clean accounts
     assert overview.missing_sentence(table) == (
-        "Not available from this data: Quota attainment, Forecast vs actual, Forecast ÷ quota, next month, "
+        "Not available from this data: Quota attainment, Reps' call vs actual, Forecast ÷ quota, next month, "
         "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")
 
 
@@ -82,3 +82,12 @@ def test_a_tile_says_what_it_is_compared_with_and_links_to_its_report(tiny_ws, m
     html = shown[0]
     assert '<a href="02_reporting.html"' in html and "+34.5% vs last month" in html  # 390 against 290
     assert "pts vs the 3 months to September" in html
+
+
+def test_thresholds_are_printed_in_words():
+    t = overview.thresholds_table({"attainment": {"good": 1.0, "warn": 0.9},
+                                   "forecast_gap": {"good": 0.05, "warn": 0.1},
+                                   "pipeline_coverage": {"good": 3.0, "warn": 2.0}})
+    assert t.loc["Quota attainment"].tolist() == ["100.0% or more", "90.0% to 100.0%", "under 90.0%"]
+    assert t.loc["Reps' call vs actual"].tolist() == ["within ±5.0%", "within ±10.0%", "beyond ±10.0%"]
+    assert t.loc["Pipeline coverage, next month", "red"] == "under 2.00×" and len(t) == 3

@@ -155,3 +155,13 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
     fc = pd.DataFrame({"yhat": [1500.0], "lower": [1200.0], "upper": [1800.0]}, index=pd.to_datetime(["2026-11-01"]))
     assert P.forecast_sentence(fc, 0.8) == ("For 2026-11 the forecast of all revenue is 1,500 (80% interval 1,200 to "
                                             "1,800).")
+
+
+def test_open_deals_past_their_close_date_are_said(in_euros):
+    hist = _snap(D1, [("L", "negotiation", 10, "2026-10-20", "commit"), ("B", "proposal", 5, "2026-09-01", "pipeline"),
+                      ("W", "won", 99, "2026-10-01", "commit"), ("N", "proposal", 7, "2026-11-20", "commit")])
+    # L and B are open with a close date before the snapshot; W is closed, N is due later
+    assert P.overdue_sentence(hist, D1) == (
+        f"Besides, 2 open deals (€15, €10 of it called commit) had a close date already past on {D1:%-d %B %Y}: they "
+        "count in no month until their date is fixed (the data-quality fix list has them).")
+    assert P.overdue_sentence(hist[hist["opportunity_id"] == "N"], D1) == ""

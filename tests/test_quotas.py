@@ -46,7 +46,9 @@ def test_max_change_caps_and_the_shortfall_is_said():
     rules = quotas.QuotaRules(growth=1.0, over_assignment=0.0, max_change=0.1, top_down_weight=1.0)
     p = quotas.propose(_inputs().drop(index="N"), rules, base=400.0)
     assert p["quota"].tolist() == pytest.approx([110, 110, 220])  # every rep capped at +10%
-    assert "did not allow the planned total" in quotas.proposal_sentence(p, rules)
+    assert quotas.proposal_sentence(p, rules).endswith(
+        "-45.0% on the target (over-assignment planned: +0.0%): less than planned, because the caps (the largest "
+        "rise, the ramp of new hires) hold it under.")  # 440 against 800
 
 
 def test_the_target_is_never_below_the_forecast(in_euros):
@@ -54,9 +56,10 @@ def test_the_target_is_never_below_the_forecast(in_euros):
     inputs = _inputs().drop(index="N").assign(forecast=[200.0, 200.0, 400.0])  # the reps expect 800
     p = quotas.propose(inputs, rules, base=400.0)  # the rule alone would give 420
     assert p.attrs["target"] == 800 and p["quota"].sum() == pytest.approx(800)
-    assert quotas.proposal_sentence(p, rules).startswith(
-        "Target: the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
-        "€800, because the growth rule gave less (€400, the same month last year, × (1 +5.0%) = €420")
+    assert quotas.proposal_sentence(p, rules) == (
+        "Target: €800, the statistical forecast of the reps' revenue (the forecasts report's), because +5.0% on the "
+        "same month last year (€400) gives only €420, and a quota under the forecast pays for what is expected "
+        "anyway. Quotas add up to €800, +0.0% on the target (over-assignment planned: +0.0%).")
     off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
 
@@ -225,6 +228,28 @@ def test_each_quota_says_which_rule_set_it():
     assert p["set_by"].tolist() == ["largest cut", "kept: reached quota", "own forecast", "share of the target",
                                     "share of the target"]
     assert quotas.changes_sentence(p) == (
-        "Against this month's quota, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest cuts: "
-        "cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached quota 1, "
-        "own forecast 1.")
+        "Against the quota of this month, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest "
+        "cuts: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached "
+        "quota 1, own forecast 1.")
+    filed = quotas.propose(inputs.assign(on_file=[50.0, 100.0, 200.0, 80.0, np.nan]), rules, base=0.0)
+    # against the file: A 75/50 up, B 100/100 kept, C 150/200 cut, D 87.5/80 up; E has none on file
+    assert quotas.changes_sentence(filed).startswith(
+        "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
+        "cuts: fc (-25%).")
+    assert list(quotas.shown(filed).columns) == ["name", "team", "last_quota", "on_file", "proposed_quota",
+                                                 "change_vs_on_file", "set_by"]
+    out = quotas.exported(filed)
+    assert out["rep_id"].tolist() == list("ABCDE") and "weighted_pipeline" in out and "proposed_quota" in out
+
+
+def test_the_decision_and_the_quotas_ahead_are_said(in_euros):
+    proposal = pd.DataFrame({"forecast": [80.0, 20.0], "quota": [100.0, 25.0], "on_file": [90.0, 10.0]})
+    assert quotas.decision_sentence(proposal) == (
+        "The quotas on file stand until the proposal is approved. The reps' forecasts, €100, are 80.0% of the "
+        "proposal and 100.0% of the quotas on file.")
+    on_file = pd.DataFrame({"month": ["2026-11-01", "2026-12-01", "2027-01-01"], "quota": [100.0, 150.0, 90.0]})
+    revenue = pd.Series([120.0], index=[pd.Timestamp("2025-12-01")])
+    assert quotas.ahead_sentence(on_file, revenue, "2026-10") == (
+        "Quotas already on file for the months after: December 2026: €150, +25.0% on the same month a year before "
+        "(€120).")  # January has no year before in the data: not said
+    assert quotas.ahead_sentence(on_file.head(1), revenue, "2026-10") == ""

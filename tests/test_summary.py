@@ -35,6 +35,12 @@ def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     values = pd.DataFrame({"attainment": [0.5, 0.8, 1.1], "win_rate": [0.1, 0.1, 0.1]}, index=["a", "b", "c"])
     status = pd.DataFrame({"attainment": ["red", "red", "green"], "win_rate": ["red"] * 3}, index=values.index)
     assert summary.look_at(values, status) == [("attainment", [("a", "50.0%"), ("b", "80.0%")], 3)]
+    status["margin_pct"], values["margin_pct"] = ["green", "green", "red"], [0.4, 0.4, 0.1]
+    assert [m for m, _, _ in summary.look_at(values, status)] == ["attainment", "margin_pct"]  # 2 of 3 red first
+    rest = summary.look_at(values, status)[1:]
+    assert summary.more_sentence(rest, "rep") == "Also red for some reps: margin rate (the table below)."
+    assert summary.not_judged_sentence(["Olivier Legrand"]) == (
+        "Olivier Legrand was hired in the last 6 months: still ramping, is shown below but not named above.")
 
 
 def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():

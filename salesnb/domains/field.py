@@ -105,17 +105,25 @@ def visits_made(visits: pd.DataFrame, month: Month) -> float:
     return len(recent) / reps if reps else float("nan")
 
 
-def staffing_sentence(s: dict[str, float], policy: VisitPolicy, made: float = float("nan")) -> str:
-    """The hire-or-not answer in one sentence, beside the visits reps make today when the data have them."""
-    verb = "more" if s["difference"] > 0 else "fewer"
-    text = (f"The visit policy needs {s['reps_needed']:.1f} full-time reps in the field; there are "
-            f"{s['reps_now']:.0f}: {abs(s['difference']):.1f} {verb}, about "
-            f"{money.fmt(abs(s['yearly_cost_of_difference']))} a year, if the policy is to be met.")
+def staffing_sentence(table: pd.DataFrame, policy: VisitPolicy, made: float = float("nan")) -> str:
+    """Whether the team can meet the visit policy (`table` from `capacity_table`), and what hiring would take,
+    beside the visits reps make today when the data have them."""
+    s = staffing(table, policy)
+    over, n = int((table["load"] > 1).sum()), len(table)
+    if s["difference"] > 0:
+        text = (f"The visit policy asks more than the team can do: {over} of {n} reps are over capacity (up to "
+                f"{table['load'].max():.0%} of it); meeting it would take {s['reps_needed']:.1f} full-time reps in "
+                f"the field, {s['difference']:.1f} more than today, about {money.fmt(s['yearly_cost_of_difference'])} "
+                "a year.")
+    else:
+        text = (f"The team can meet the visit policy: it needs {s['reps_needed']:.1f} full-time reps in the field "
+                f"and there are {n}" + (f"; {over} reps are over capacity, a matter of moving accounts." if over
+                                        else "."))
     if made == made and made > 0:
         at_rate = s["reps_needed"] * policy.capacity / made
-        text += (f" But today a rep makes {made:,.0f} visits a year, not the {policy.capacity:,.0f} the policy "
-                 f"assumes: at that rate the policy would need {at_rate:.1f} reps ({at_rate - s['reps_now']:+.1f}), "
-                 "so revisit the visit frequencies or the capacity assumptions before hiring on either figure.")
+        text += (f" Reps make {made:,.0f} visits a year today, not the {policy.capacity:,.0f} assumed: at that rate "
+                 f"the policy would take {at_rate:.1f} reps ({at_rate - s['reps_now']:+.1f}). Revise the visit "
+                 "frequencies or the capacity assumptions before hiring on either figure.")
     return text
 
 
@@ -133,6 +141,19 @@ def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,
     judged = plan["class"] != "prospect"
     out["costs_more_than_it_brings"] = (out["cost_per_visit"] > out["revenue_per_visit"]) & judged
     return out
+
+
+def costly_sentence(economics: pd.DataFrame) -> str:
+    """How many customers cost more to visit than they bring, and how many of them are dormant (no revenue)."""
+    costly = economics[economics["costs_more_than_it_brings"]]
+    if costly.empty:
+        return "Every customer brings more per visit than a visit costs."
+    dormant = int((costly["revenue_12m"] <= 0).sum())
+    text = f"{len(costly):,} customers cost more to visit than they bring"
+    if dormant:
+        text += (f"; {dormant:,} of them invoiced nothing in 12 months: dormant accounts, for a call or a "
+                 "re-qualification before any visit")
+    return text + "."
 
 
 def by_class(economics: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ METRICS = {
     "revenue": ("Revenue", "money", True),
     "margin_pct": ("Margin rate", "percent", True),
     "attainment": ("Quota attainment", "percent", True),
-    "forecast_gap": ("Forecast vs actual", "change", None),
+    "forecast_gap": ("Reps' call vs actual", "change", None),
     "forecast_vs_quota": ("Forecast ÷ quota, next month", "percent", True),
     "pipeline_coverage": ("Pipeline coverage, next month", "ratio", True),
     "win_rate": ("Win rate, last 3 months", "percent", True),
@@ -40,6 +40,25 @@ def status(metric: str, value: float, thresholds: dict[str, dict[str, float]]) -
     return "green" if v >= good else "amber" if v >= warn else "red"
 
 
+def thresholds_table(thresholds: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """The traffic-light thresholds in words, one row per KPI that has them."""
+    from salesnb.domains.summary import format_value
+
+    rows = {}
+    for metric, (label, unit, higher) in METRICS.items():
+        rule = thresholds.get(metric)
+        if rule is None:
+            continue
+        good, warn = (format_value(unit if unit != "change" else "percent", rule[k]) for k in ("good", "warn"))
+        if higher is None:
+            rows[label] = {"green": f"within ±{good}", "amber": f"within ±{warn}", "red": f"beyond ±{warn}"}
+        elif higher:
+            rows[label] = {"green": f"{good} or more", "amber": f"{warn} to {good}", "red": f"under {warn}"}
+        else:
+            rows[label] = {"green": f"{good} or less", "amber": f"{good} to {warn}", "red": f"over {warn}"}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("KPI")
+
+
 def _attainment(sales: Lines, quotas: pd.DataFrame, month: pd.Timestamp) -> float:
     quota = quotas.loc[pd.to_datetime(quotas["month"]) == month, "quota"].sum()
     return float(month_revenue(sales).get(month, 0.0) / quota) if quota else np.nan
@@ -58,9 +77,10 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
          org: bool = True, visible: pd.DataFrame | None = None,
          thresholds: dict[str, dict[str, float]] | None = None,
-         forecast_vs_quota: float | None = None) -> pd.DataFrame:
+         forecast_vs_quota: float | None = None, deal_share: float | None = None) -> pd.DataFrame:
     """Each headline KPI for the month and the one it is compared with, with its status; absent inputs give no
-    row. `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers)."""
+    row. `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers);
+    `deal_share` is the part of quota pipeline coverage is measured against (said on its tile)."""
     thresholds = thresholds or {}
     month = as_month(month)
     prev = month - 1
@@ -101,8 +121,10 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
             continue
         value, previous = values[metric]
         against = f"the 3 months to {prev.strftime('%B')}" if metric == "win_rate" else "last month"
+        note = (f"against the {deal_share:.0%} of quota that deals bring" if metric == "pipeline_coverage"
+                and deal_share is not None and deal_share < 1 else "")
         rows.append({"metric": metric, "label": label, "unit": unit, "value": value,
-                     "previous": previous, "change": value - previous, "against": against,
+                     "previous": previous, "change": value - previous, "against": against, "note": note,
                      "status": status(metric, value, thresholds)})
     return pd.DataFrame(rows).set_index("metric")
 

@@ -137,6 +137,8 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     # expected to sell pays for the expected) and is never cut past max_change
     out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
+    if "on_file" in out:
+        out["change_vs_on_file"] = out["quota"] / out["on_file"].where(out["on_file"] > 0) - 1
     out["set_by"] = _set_by(out, rules, lower, upper, ramping)
     out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
                       "from_forecast": bool(rules.at_least_forecast and target == forecast_total and target > 0)})
@@ -165,17 +167,63 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
 
 
 def changes_sentence(proposal: pd.DataFrame) -> str:
-    """How many reps the proposal raises, keeps and cuts against this month's quota, and which rule set how many."""
-    change = proposal["change_vs_last"].dropna()
+    """How many reps the proposal raises, keeps and cuts against the quotas on file for the month (this month's
+    quota when none is on file), and which rule set how many."""
+    on_file = "change_vs_on_file" in proposal and proposal["change_vs_on_file"].notna().any()
+    column = "change_vs_on_file" if on_file else "change_vs_last"
+    change = proposal[column].dropna()
     up, down = (change > 0.005).sum(), (change < -0.005).sum()
-    text = (f"Against this month's quota, the proposal raises {up} rep{'s' if up != 1 else ''}, cuts {down} and "
-            f"keeps {len(change) - up - down} within ±0.5%")
+    text = (f"Against the {'quotas on file' if on_file else 'quota of this month'}, the proposal raises {up} "
+            f"rep{'s' if up != 1 else ''}, cuts {down} and keeps {len(change) - up - down} within ±0.5%")
     cut = proposal.loc[change[change < -0.005].sort_values().index].head(3)
     if len(cut):
-        text += "; the largest cuts: " + ", ".join(f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut["change_vs_last"],
+        text += "; the largest cuts: " + ", ".join(f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column],
                                                                                      strict=True))
     counts = proposal["set_by"].value_counts()
     return text + ". Set by: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."
+
+
+def decision_sentence(proposal: pd.DataFrame) -> str:
+    """What approving the proposal changes: the reps' forecasts against the quotas on file and against it."""
+    forecast, proposed = proposal["forecast"].clip(lower=0).sum(), proposal["quota"].sum()
+    on_file = proposal["on_file"].sum() if "on_file" in proposal else 0.0
+    if not forecast or not proposed:
+        return ""
+    text = (f"The quotas on file stand until the proposal is approved. The reps' forecasts, {money.fmt(forecast)}, "
+            f"are {forecast / proposed:.1%} of the proposal")
+    return text + (f" and {forecast / on_file:.1%} of the quotas on file." if on_file else ".")
+
+
+def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> str:
+    """Quotas on file beyond next month against the revenue of the same month a year before ('' when none)."""
+    q = quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()
+    later = q[q.index > month_start(month, 1)]
+    parts = []
+    for start, quota in later.items():
+        before = revenue.get(start - pd.DateOffset(years=1), np.nan)
+        if before > 0:
+            parts.append(f"{start:%B %Y}: {money.fmt(quota)}, {quota / before - 1:+.1%} on the same month a year "
+                         f"before ({money.fmt(before)})")
+    return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
+
+
+SHOWN = ["name", "team", "last_quota", "on_file", "quota", "change_vs_on_file", "set_by"]
+EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
+            "forecast": "forecast", "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
+            "bottom_up": "bottom_up_quota", "ramp": "ramp", "last_quota": "quota_this_month",
+            "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",
+            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by"}
+
+
+def shown(proposal: pd.DataFrame) -> pd.DataFrame:
+    """The proposal as the page shows it: who, the quotas on file, the proposal, the change and the rule."""
+    return proposal[[c for c in SHOWN if c in proposal]].rename(columns={"quota": "proposed_quota"})
+
+
+def exported(proposal: pd.DataFrame) -> pd.DataFrame:
+    """Every figure of the proposal, by rep id, with plain column names, for Excel."""
+    out = proposal[[c for c in EXPORTED if c in proposal]].rename(columns=EXPORTED)
+    return out.rename_axis("rep_id").reset_index()
 
 
 def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
@@ -183,21 +231,23 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     target, total = proposal.attrs["target"], proposal.attrs["total"]
     if proposal.attrs.get("from_forecast"):
         planned = target_for(proposal.attrs["base"], rules)
-        how = ("the statistical forecast of the reps' revenue for the period (the forecast report's, reconciled), "
-               f"{money.fmt(target)}, because the growth rule gave less ({money.fmt(proposal.attrs['base'])}, the "
-               f"same month last year, × (1 {rules.growth:+.1%}) = {money.fmt(planned)}: a quota under the forecast "
-               "pays for the expected); no rep's quota is below their own forecast either")
+        how = (f"{money.fmt(target)}, the statistical forecast of the reps' revenue (the forecasts report's), "
+               f"because {rules.growth:+.1%} on the same month last year ({money.fmt(proposal.attrs['base'])}) "
+               f"gives only {money.fmt(planned)}, and a quota under the forecast pays for what is expected anyway")
     elif rules.target is not None:
         how = f"set at {money.fmt(target)}"
     else:
         how = (f"{money.fmt(proposal.attrs['base'])} (same month last year) × (1 {rules.growth:+.1%}) = "
                f"{money.fmt(target)}")
-    text = (f"Target: {how}; quotas add up to {money.fmt(total)}, an over-assignment "
-            f"of {total / target - 1:+.1%} (planned {rules.over_assignment:+.1%}).")
-    if abs(total - target * (1 + rules.over_assignment)) > 1:
-        text += (" The floors (the largest change, quotas kept for achievers, each rep's own forecast) and the caps "
-                 "did not allow the planned total.")
-    return text
+    text = (f"Target: {how}. Quotas add up to {money.fmt(total)}, {total / target - 1:+.1%} on the target "
+            f"(over-assignment planned: {rules.over_assignment:+.1%})")
+    planned_total = target * (1 + rules.over_assignment)
+    if total > planned_total + 1:
+        return text + (": more than planned, because the floors (the largest cut, quotas kept for reps who reached "
+                       "theirs, each rep's own forecast) add up to more.")
+    if total < planned_total - 1:
+        return text + ": less than planned, because the caps (the largest rise, the ramp of new hires) hold it under."
+    return text + "."
 
 
 def attainment(actual: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:

@@ -57,7 +57,8 @@ def moved_sentence(summary: pd.DataFrame, by_group: pd.DataFrame, who: str, mont
 
 
 def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[tuple[str, str]], int]]:
-    """Per KPI red for some groups but not all: (KPI, its red groups worst first with their values, groups)."""
+    """Per KPI red for some groups but not all: (KPI, its red groups worst first with their values, groups), the
+    KPIs red for the largest share of groups first."""
     found = []
     for metric in status.columns:
         red = status.index[status[metric] == "red"]
@@ -68,7 +69,7 @@ def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[
         order = (values.abs().sort_values(ascending=False) if higher is None
                  else values.sort_values(ascending=bool(higher))).index
         found.append((metric, [(str(g), format_value(unit, values[g])) for g in order], len(status)))
-    return found
+    return sorted(found, key=lambda f: -len(f[1]) / f[2])
 
 
 
@@ -93,6 +94,23 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
         out["quota"] = [per_month.reindex(m).sum(min_count=len(m)) for m in months]
         out["forecast_vs_quota"] = out["forecast"] / out["quota"].where(out["quota"] > 0)
     return out
+
+
+def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -> str:
+    """The KPIs red for some groups beyond those named ('' when none)."""
+    if not rest:
+        return ""
+    names = ", ".join(overview.METRICS[m][0].lower() if not overview.METRICS[m][0][1:2].isupper()
+                      else overview.METRICS[m][0] for m, _, _ in rest)
+    return f"Also red for some {by}s: {names} (the table below)."
+
+
+def not_judged_sentence(names: list[str]) -> str:
+    """Reps hired too recently to be judged on the overview ('' when none)."""
+    if not names:
+        return ""
+    return (f"{', '.join(names)} {'was' if len(names) == 1 else 'were'} hired in the last 6 months: still ramping, "
+            f"{'is' if len(names) == 1 else 'are'} shown below but not named above.")
 
 
 def look_sentence(metric: str, red: list[tuple[str, str]], groups: int, by: str) -> str:

@@ -113,12 +113,12 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
 
 
 def plan_vs_actual_chart(gap: pd.DataFrame, title: str) -> plt.Figure:
-    """Forecast called, actual and quota per month."""
+    """Reps' call, actual and quota per month."""
     fig, ax = plt.subplots()
-    for col, color, style in (("actual", PALETTE[0], "-"), ("forecast", PALETTE[1], "--"),
-                              ("quota", PALETTE[5], ":")):
+    for col, name, color, style in (("actual", "actual", PALETTE[0], "-"), ("forecast", "reps' call", PALETTE[1], "--"),
+                                    ("quota", "quota", PALETTE[5], ":")):
         if gap[col].notna().any():
-            ax.plot(gap.index, gap[col], color=color, ls=style, marker="o", ms=3, label=col)
+            ax.plot(gap.index, gap[col], color=color, ls=style, marker="o", ms=3, label=name)
     ax.set(title=title, xlabel="")
     _amounts(ax)
     _legend(ax)

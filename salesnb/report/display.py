@@ -21,7 +21,7 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
           "revenue_last_year": "revenue same month last year", "yhat": "forecast", "wape": "WAPE", "mase": "MASE",
           "forecast_vs_actual": "forecast vs actual", "forecast_minus_actual": "forecast − actual",
-          "bias": "bias (forecast vs actual)", "median_bias": "median bias (forecast vs actual)",
+          "bias": "bias (forecast vs actual)", "median_bias": "median bias (call vs actual)",
           "costed_share": "share of revenue with a known cost", "spread_p90_p10": "spread (90th − 10th percentile)",
           "gini_attainment": "Gini of attainment", "quota_potential_correlation": "quota vs potential (correlation)",
           "enps": "eNPS", "mean_enps": "mean eNPS", "enps_low": "eNPS low (95%)", "enps_high": "eNPS high (95%)",
@@ -32,7 +32,8 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "pipeline)", "ramp": "ramp (share of a full quota)", "change_vs_last": "change vs this month's quota",
           "activity_on_a_accounts": "share of activity on A accounts", "visits_on_a_accounts": "share of visits to "
           "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue",
-          "forecast_vs_quota": "forecast ÷ quota"}
+          "forecast_vs_quota": "forecast ÷ quota", "reps_call": "reps' call", "call_minus_actual": "call − actual",
+          "call_vs_actual": "call vs actual"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
@@ -143,13 +144,15 @@ def table(
     complete_in: str = "",
     title: str = "",
     lights: pd.DataFrame | None = None,
+    points_cols: Iterable[str] = (),
 ) -> None:
     """Show a table formatted for a manager, every cell and label HTML-escaped: human labels and values, no row
     numbers, an optional title above it; a long table says how much of it is shown and where the rest is.
-    `lights`: "green" / "amber" / "red" / "none" per cell of `df` (same rows and columns) to colour it."""
+    `lights`: "green" / "amber" / "red" / "none" per cell of `df` (same rows and columns) to colour it;
+    `points_cols`: differences of two rates, in percentage points."""
     record("table", digest(df))
     _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
-            complete_in, title, coefficient_cols, lights)
+            complete_in, title, coefficient_cols, lights, points_cols)
 
 
 ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
@@ -199,7 +202,7 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
             complete_in: str = "", title: str = "", coefficient_cols: Iterable[str] = (),
-            lights: pd.DataFrame | None = None) -> None:
+            lights: pd.DataFrame | None = None, points_cols: Iterable[str] = ()) -> None:
     cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
     shown = (df.head(rows) if cut else df).copy()
     colours = None if lights is None else lights.reindex(index=df.index, columns=df.columns).head(len(shown))
@@ -217,6 +220,7 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:,.1f}") for c in decimal_cols}
     formats |= {c: ratio for c in ratio_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:.2f}") for c in coefficient_cols}
+    formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x * 100:.1f} pts") for c in points_cols}
     styler = _style(shown).format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
@@ -340,7 +344,8 @@ def tiles(kpis: pd.DataFrame, links: dict[str, str] | None = None) -> None:
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]
         value = html.escape(format_value(row.unit, row.value))
-        moved = html.escape(_tile_change(row.unit, row.value, row.previous, getattr(row, "against", "last month")))
+        moved = html.escape(getattr(row, "note", "") or _tile_change(row.unit, row.value, row.previous,
+                                                                      getattr(row, "against", "last month")))
         verdict = html.escape(row.status if row.status != "none" else "no threshold")
         tile = (f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
                 f'<div style="font-size:1.6rem;font-weight:bold">{value}</div>'

@@ -9,7 +9,19 @@ import pandas as pd
 
 from salesnb.core.lazy import filled, lazy, total, value
 from salesnb.core.scope import ALL, month_window
-from salesnb.domains import accuracy, dedup, forecast, funnel, overview, performance, pipeline, pulse, quotas, scoring
+from salesnb.domains import (
+    accuracy,
+    dedup,
+    field,
+    forecast,
+    funnel,
+    overview,
+    performance,
+    pipeline,
+    pulse,
+    quotas,
+    scoring,
+)
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData
@@ -272,8 +284,18 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, settings: For
     cover = None if cover is None or pd.isna(cover) else cover  # no quota, no deal share: not a figure
     visible = None if frames["answers"] is None else survey_visibility(data, min_respondents)
     outlook = forecast_vs_quota(data, settings, frames["quotas"], rep)
+    share = deal_share(data) if cover is not None else None
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
-                         visible=visible, thresholds=thresholds, forecast_vs_quota=outlook)
+                         visible=visible, thresholds=thresholds, forecast_vs_quota=outlook, deal_share=share)
+
+
+def new_hires(data: ReportData, months: int = 6) -> list[str]:
+    """Names of the scope's reps hired in the last `months` months (none for the organisation: it lists teams)."""
+    if data.scope.is_org or not data.has("reps"):
+        return []
+    reps = data.read("reps")
+    hired = set(field.new_hires(reps, data.scope.month, months))
+    return reps.loc[reps["rep_id"].isin(hired), "name"].tolist()
 
 
 def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict,

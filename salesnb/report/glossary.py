@@ -21,7 +21,7 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
              "negative = too low (every forecast error on every page has this sign).", "forecast"),
     "Interval coverage": ("%", "Share of backtest actuals inside the stated interval (80% by default).",
                           "forecast"),
-    "Forecast vs actual": ("% change", "(What reps called − actual revenue) ÷ actual revenue, the sign of bias: "
+    "Reps' call vs actual": ("% change", "(What reps called − actual revenue) ÷ actual revenue, the sign of bias: "
                            "positive = they called more than they sold, negative = less.", "overview, forecast"),
     "Commit": ("amount", "Open deals in forecast category commit expected to close next month, as the month left "
                "them (the first pipeline snapshot after it; the export when there is none).",
