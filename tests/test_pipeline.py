@@ -158,10 +158,13 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
 
 
 def test_open_deals_past_their_close_date_are_said(in_euros):
-    hist = _snap(D1, [("L", "negotiation", 10, "2026-10-20", "commit"), ("B", "proposal", 5, "2026-09-01", "pipeline"),
-                      ("W", "won", 99, "2026-10-01", "commit"), ("N", "proposal", 7, "2026-11-20", "commit")])
-    # L and B are open with a close date before the snapshot; W is closed, N is due later
-    assert P.overdue_sentence(hist, D1) == (
-        f"Besides, 2 open deals (€15, €10 of it called commit) had a close date already past on {D1:%-d %B %Y}: they "
-        "count in no month until their date is fixed (the data-quality fix list has them).")
-    assert P.overdue_sentence(hist[hist["opportunity_id"] == "N"], D1) == ""
+    opps = pd.DataFrame({"opportunity_id": ["L", "B", "W", "N"],
+                         "stage": ["negotiation", "proposal", "won", "proposal"], "amount": [10.0, 5.0, 99.0, 7.0],
+                         "close_date": ["2026-10-20", "2026-09-01", "2026-10-01", "2026-11-20"],
+                         "forecast_category": ["commit", "pipeline", "commit", "commit"]})
+    late = P.overdue(opps, D1)  # L and B are open with a close date before 1 November; W is closed, N is due later
+    assert late["opportunity_id"].tolist() == ["L", "B"]
+    assert P.overdue_sentence(late, D1) == (
+        "Besides, 2 open deals in the CRM (€15, €10 of it called commit) have a close date before 1 November 2026: "
+        "they count in no month until their date is fixed (the data-quality fix list has them).")
+    assert P.overdue_sentence(late.iloc[:0], D1) == ""

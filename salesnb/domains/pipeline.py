@@ -150,18 +150,21 @@ def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.T
                    "pushed_twice", "stale", "missing_fields", "risky"]]
 
 
-def overdue_sentence(history: pd.DataFrame, as_of: pd.Timestamp) -> str:
-    """Open deals whose close date had passed at the snapshot: in no month's pipeline until their date is fixed
-    ('' when none)."""
-    snap = history[history["snapshot_date"] == as_of]
-    late = snap[snap["stage"].isin(OPEN_STAGES) & (pd.to_datetime(snap["close_date"]) < as_of)]
+def overdue(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Open deals whose close date is before `as_of`: in no month's pipeline until their date is fixed."""
+    late = opportunities["stage"].isin(OPEN_STAGES) & (pd.to_datetime(opportunities["close_date"]) < as_of)
+    return opportunities[late]
+
+
+def overdue_sentence(late: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    """The open deals past their close date (`overdue`), with how much of them is called commit ('' when none)."""
     if late.empty:
         return ""
     commit = late[late["forecast_category"].eq("commit")]
     amount, called = money.fmt(late["amount"].sum()), money.fmt(commit["amount"].sum())
-    return (f"Besides, {len(late):,} open deals ({amount}, {called} of it called commit) had a close date already "
-            f"past on {as_of:%-d %B %Y}: they count in no month until their date is fixed (the data-quality fix list "
-            "has them).")
+    return (f"Besides, {len(late):,} open deals in the CRM ({amount}, {called} of it called commit) have a close "
+            f"date before {as_of:%-d %B %Y}: they count in no month until their date is fixed (the data-quality fix "
+            "list has them).")
 
 
 def reference_snapshot(history: pd.DataFrame | None, month: Month) -> pd.Timestamp | None:

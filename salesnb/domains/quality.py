@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesnb.core.vocabulary import OPEN_STAGES
+from salesnb.domains import pipeline
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,7 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
                                      f"check the contact is still there (last update "
                                      f"{c.updated_date:%Y-%m-%d})"))
     if opportunities is not None:
-        late = opportunities[opportunities["stage"].isin(OPEN_STAGES) &
-                             (pd.to_datetime(opportunities["close_date"]) < as_of)]
+        late = pipeline.overdue(opportunities, as_of)
         for o in late.itertuples(index=False):
             rows.append(_problem("opportunity", o.opportunity_id, o.opportunity_id, o.rep_id,
                                  "open past close date",
