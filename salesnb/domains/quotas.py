@@ -175,7 +175,8 @@ def changes_sentence(proposal: pd.DataFrame) -> str:
     up, down = (change > 0.005).sum(), (change < -0.005).sum()
     kept = len(change) - up - down
     text = (f"Against the {'quotas on file' if on_file else 'quota of this month'}, the proposal raises {up} "
-            f"rep{'s' if up != 1 else ''}, cuts {down}" + (f" and keeps {kept} within ±0.5%" if kept else ""))
+            f"rep{'s' if up != 1 else ''}" + (f", cuts {down} and keeps {kept} within ±0.5%" if kept else
+                                               f" and cuts {down}"))
     cut = proposal.loc[change[change < -0.005].sort_values().index].head(3)
     if len(cut):
         text += "; the largest cuts: " + ", ".join(f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column],
