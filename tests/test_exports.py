@@ -4,6 +4,7 @@ import re
 import openpyxl
 import pandas as pd
 
+from salesnb.core import money
 from salesnb.report import exports
 
 DF = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["François", "Zoë"], "amount_lost": [1984.2359999999999, 10.0],
@@ -34,7 +35,11 @@ def test_workbook_has_a_named_sheet_labels_formats_a_frozen_header_and_a_filter(
     assert ws["E3"].number_format == exports.COUNT_FORMAT and ws["B2"].value == "François"
     assert ws["F2"].value == 105 and ws["F2"].number_format == exports.COUNT_FORMAT  # whole floats: no .00
     assert ws["G2"].number_format == exports.DATE_FORMAT  # a date, not 2026-10-02 00:00:00
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G3"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G3" and ws["A1"].font.bold
+    assert exports.money_format(money.currency("EUR")) == '"€"#,##0.00'
+    assert exports.money_format(money.currency("EUR", "fr_FR")) == '#,##0.00" €"'
+    assert exports.money_format(money.currency("CHF")) == '"CHF "#,##0.00'
+    assert exports.money_format(money.currency(None)) == exports.MONEY_FORMAT
 
 
 def test_no_minus_zero_in_shown_changes():

@@ -48,10 +48,17 @@ def test_time_in_stage_from_snapshots():
 
 
 def test_bottleneck_sentence():
-    now = pd.DataFrame({"conversion": [0.9, 0.5, 0.6]}, index=["a → b", "b → c", "c → d"])
-    before = pd.DataFrame({"conversion": [0.9, 0.55, 0.9]}, index=now.index)
-    assert funnel.bottleneck(now, before) == ("The bottleneck is c → d: 60% of deals pass it now "
-                                              "against 90% before, the largest drop of any step.")
+    now = pd.DataFrame({"reached": [100, 90, 45], "passed": [90, 45, 27]}, index=["a → b", "b → c", "c → d"])
+    before = pd.DataFrame({"reached": [100, 100, 55], "passed": [90, 55, 50]}, index=now.index)
+    now["conversion"], before["conversion"] = now["passed"] / now["reached"], before["passed"] / before["reached"]
+    # c → d: 27 of 45 against 50 of 55: z ≈ 3.5, beyond chance
+    assert funnel.bottleneck(now, before) == ("The bottleneck is c → d: 60% of deals pass c → d now (27 of 45) "
+                                              "against 91% before (50 of 55), the largest drop of any step, beyond "
+                                              "what chance gives.")
+    few = now.assign(reached=[10, 9, 4], passed=[9, 5, 3]).assign(conversion=lambda d: d["passed"] / d["reached"])
+    # 3 of 4 against 50 of 55: z ≈ 1.0, within chance
+    assert funnel.bottleneck(few, before).startswith("No step converts clearly worse than before: the largest drop, "
+                                                     "c → d, is 75% of deals pass c → d now (3 of 4)")
     assert funnel.bottleneck(now, None).startswith("The bottleneck is b → c: only 50%")
 
 
@@ -119,3 +126,8 @@ def test_the_chain_leaves_out_types_that_never_name_a_deal():
     assert activity.untied_sentence(acts).startswith(
         "None of the calls or emails in the activities table is tied to a deal, so")
     assert activity.untied_sentence(acts.assign(opportunity_id="W1")) == ""
+
+
+def test_window_sentence_in_words():
+    assert funnel.window_sentence(pd.Timestamp("2026-08-01"), pd.Timestamp("2026-11-01"), 12) == (
+        "Recent window: 1 August 2026 to 31 October 2026; compared with the 12 months before.")

@@ -64,7 +64,8 @@ def test_flags_rule_ramp_and_cause():
     assert performance.flag_sentence(f, performance.AccountabilityRule()) == (
         "2 of 4 reps flagged: a (6 of 6 months under 75%; low conversion), d (4 of 6 months under 75%; low "
         "activity). To watch (2 to 3 months under): b (3); 1 still ramping, not judged.")
-    assert list(performance.to_show(f.assign(status=["flagged", "", "", ""]))["name"]) == [f["name"].iloc[0]]
+    shown = performance.to_show(f.assign(status=["flagged", "", "", ""]), performance.AccountabilityRule(), "2026-10")
+    assert list(shown["name"]) == [f["name"].iloc[0]] and "attainment_May_to_Oct" in shown  # May to October 2026
     with pytest.raises(ParameterError, match="k \\(7\\) is larger than n \\(6\\)"):
         performance.parse_rule({"k": 7, "n": 6})
 
@@ -132,8 +133,8 @@ def test_question_means_and_climate_vs_results():
                             "score": [10, 9, 8, 7, 0, 5, 1, 1, 1, 1, 1, 2, 3, 4, 5, 9, 2, 2, 2, 2]})
     visible = pulse.visibility(answers)
     means = pulse.question_means(answers, visible)
-    assert means.loc["a", "recommend score"] == pytest.approx(34 / 5) and means.loc["a", "q1"] == 3
-    assert means.loc["b", ["recommend score", "q1"]].isna().all() and means.loc["b", "note"].startswith("hidden")
+    assert means.loc["a", "Recommend (eNPS)"] == pytest.approx(34 / 5) and means.loc["a", "Q1"] == 3
+    assert means.loc["b", ["Recommend (eNPS)", "Q1"]].isna().all() and means.loc["b", "note"].startswith("hidden")
     reps = pd.DataFrame({"rep_id": ["x", "y", "z", "w"], "team": "a", "hire_date": pd.Timestamp("2020-01-01"),
                          "end_date": pd.to_datetime([None, "2026-12-01", "2027-06-01", "2026-01-01"])})
     surveys = pulse.survey_table(answers, reps, visible)
@@ -165,8 +166,8 @@ def test_challenge_sentence_states_target_reward_and_progress():
                                       "end": "2026-10-31", "target": 200, "reward": "a dinner"})
     board = pd.DataFrame({"score": [60, 40]})
     assert perf.challenge_sentence(challenge, board) == (
-        "Q4 push: meeting from 2026-10-01 to 2026-10-31, collective target 200, reward: a dinner. "
-        "Progress: 100 (50%).")
+        "Q4 push: meetings logged from 1 October 2026 to 31 October 2026, against a collective target of 200 "
+        "(reward: a dinner). Progress: 100 (50%).")
 
 
 def test_a_team_contribution_to_a_collective_challenge():

@@ -63,7 +63,9 @@ def test_question_means_are_per_survey_never_pooled():
     answers = pd.concat([big, small]).assign(team="a")
     means = pulse.question_means(answers, pulse.visibility(answers))
     # the latest survey (3 respondents) is hidden; the July one does not stand in for it
-    assert means.loc["a", "survey_date"] == "2026-10-15" and np.isnan(means.loc["a", "recommend score"])
+    assert means.loc["a", "survey_date"] == "2026-10-15" and np.isnan(means.loc["a", "Recommend (eNPS)"])
+    assert [pulse.question_label(q) for q in ("q1_workload", "q12 team spirit", "enps", "tools")] == [
+        "Workload", "Team spirit", "Recommend (eNPS)", "Tools"]
 
 
 def test_a_team_below_zero_survey_after_survey_is_named_and_the_table_pivots():
@@ -97,10 +99,10 @@ def test_climate_summary_means_over_surveys_and_counts_only_followed_ones():
 
 
 def test_question_gaps_name_questions_a_point_under_the_organisation():
-    means = pd.DataFrame({"survey_date": "2026-10-15", "q1_tools": [5.0, 7.5], "enps": [7.0, 7.2]},
+    means = pd.DataFrame({"survey_date": "2026-10-15", "Tools": [5.0, 7.5], "Recommend (eNPS)": [7.0, 7.2]},
                          index=["east", "north"])
-    org = pd.DataFrame({"survey_date": "2026-10-15", "q1_tools": [6.2], "enps": [7.1]}, index=[ALL])
+    org = pd.DataFrame({"survey_date": "2026-10-15", "Tools": [6.2], "Recommend (eNPS)": [7.1]}, index=[ALL])
     assert pulse.question_gaps(means, org) == ("At least 1 point under the organisation in the latest survey: east "
-                                               "on q1 tools (5.0, organisation 6.2).")
+                                               "on tools (5.0, organisation 6.2).")
     assert pulse.question_gaps(means.loc[["north"]], org).startswith("Every mean answer of north")
-    assert pulse.question_gaps(means, org.assign(q1_tools=np.nan, enps=np.nan)) == ""
+    assert pulse.question_gaps(means, org.assign(Tools=np.nan, **{"Recommend (eNPS)": np.nan})) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -18,6 +19,9 @@ def test_every_table_and_chart_a_report_made_is_in_its_page(demo_run):
         charts = sum(f["kind"] == "figure" for f in recorded)
         assert len(re.findall(r"<table\b", body)) == tables, f"{key}: {tables} tables made"
         assert len(re.findall(r"<img\b", body)) == charts, f"{key}: {charts} charts made"
+        titles = [f["value"] for f in recorded if f["kind"] == "figure"]
+        alts = [html.unescape(a) for a in re.findall(r'<img\b[^>]*\balt="([^"]*)"', body)]
+        assert alts == [f"Chart: {t}" if t else "Chart" for t in titles], f"{key}: each chart's title as its alt text"
 
 
 def test_no_page_shows_row_numbers_index_names_or_python_values(demo_run):

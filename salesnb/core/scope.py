@@ -112,6 +112,11 @@ def latest_month(data_end: pd.Timestamp) -> str:
     return str(month - 1 if is_partial(month, data_end) else month)
 
 
+def display_name(team: str) -> str:
+    """A team as a title names it ("whole organisation" for the organisation)."""
+    return "whole organisation" if is_org(team) else team
+
+
 def is_org(team: str) -> bool:
     """True for the whole organisation rather than one team."""
     return team == ALL
@@ -131,6 +136,11 @@ class Scope:
     @property
     def is_org(self) -> bool:
         return is_org(self.team)
+
+    @property
+    def name(self) -> str:
+        """The scope as a title names it: "whole organisation" or the team."""
+        return display_name(self.team)
 
     @property
     def who(self) -> str:

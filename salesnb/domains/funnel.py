@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core.scope import between
+from salesnb.core.stats import shares_differ
 from salesnb.core.vocabulary import OPEN_STAGES
 from salesnb.domains.pipeline import STAGE_RANK, reached_rank
 
@@ -57,6 +58,13 @@ def process_kpis(opportunities: pd.DataFrame, closed: pd.DataFrame) -> dict[str,
             "velocity_per_month": velocity * 30 if velocity == velocity else np.nan}
 
 
+def window_sentence(start: pd.Timestamp, end: pd.Timestamp, months_before: int) -> str:
+    """The recent window [start, end) and the one it is compared with, in words."""
+    last = end - pd.Timedelta(days=1)
+    return (f"Recent window: {start:%-d %B %Y} to {last:%-d %B %Y}; compared with the {months_before} months "
+            "before.")
+
+
 def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
     """The step that converts worst relative to earlier deals (else the lowest), in one sentence."""
     if recent["conversion"].isna().all():
@@ -64,8 +72,14 @@ def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
     if before is not None and before["conversion"].notna().any():
         ratio = recent["conversion"] / before["conversion"]
         step = ratio.idxmin()
-        return (f"The bottleneck is {step}: {recent.at[step, 'conversion']:.0%} of deals pass it now "
-                f"against {before.at[step, 'conversion']:.0%} before, the largest drop of any step.")
+        now, then = recent.loc[step], before.loc[step]
+        text = (f"{now['conversion']:.0%} of deals pass {step} now ({int(now['passed'])} of {int(now['reached'])}) "
+                f"against {then['conversion']:.0%} before ({int(then['passed'])} of {int(then['reached'])})")
+        if now["conversion"] < then["conversion"] and shares_differ((now["passed"], then["passed"]),
+                                                                    (now["reached"], then["reached"])):
+            return f"The bottleneck is {step}: {text}, the largest drop of any step, beyond what chance gives."
+        return (f"No step converts clearly worse than before: the largest drop, {step}, is {text}, within what "
+                "chance gives on these numbers.")
     step = recent["conversion"].idxmin()
     return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
             "the lowest of any step.")

@@ -198,11 +198,16 @@ def progress(board: pd.DataFrame, challenge: Challenge) -> float:
     return float(board["score"].sum() / challenge.target)
 
 
+COUNTED = {"revenue": "revenue invoiced", "orders": "orders taken", "visits": "field visits made"}
+
+
 def challenge_sentence(challenge: Challenge, board: pd.DataFrame) -> str:
-    """The challenge, its target and reward, and how far the team has come."""
-    reward = f", reward: {challenge.reward}" if challenge.reward else ""
-    return (f"{challenge.name}: {challenge.metric} from {challenge.start} to {challenge.end}, collective target "
-            f"{challenge.target:,.0f}{reward}. Progress: {board['score'].sum():,.0f} "
+    """The challenge, what it counts over which days, its target and reward, and how far the team has come."""
+    counted = COUNTED.get(challenge.metric, f"{challenge.metric}s logged")
+    start, end = pd.Timestamp(challenge.start), pd.Timestamp(challenge.end)
+    reward = f" (reward: {challenge.reward})" if challenge.reward else ""
+    return (f"{challenge.name}: {counted} from {start:%-d %B %Y} to {end:%-d %B %Y}, against a collective target "
+            f"of {challenge.target:,.0f}{reward}. Progress: {board['score'].sum():,.0f} "
             f"({progress(board, challenge):.0%}).")
 
 
@@ -271,9 +276,12 @@ def flag_sentence(flagged: pd.DataFrame, rule: AccountabilityRule) -> str:
     return text + (f"; {ramping} still ramping, not judged." if ramping else ".")
 
 
-def to_show(flagged: pd.DataFrame) -> pd.DataFrame:
-    """The reps flagged, to watch or ramping, with their evidence (the others were fine)."""
-    return flagged[flagged["status"] != ""].drop(columns=["flagged", "ramping"])
+def to_show(flagged: pd.DataFrame, rule: AccountabilityRule, month: object) -> pd.DataFrame:
+    """The reps flagged, to watch or ramping, with their evidence (the others were fine); the trail's column
+    names its months."""
+    start, end = trailing_window(month, rule.n)
+    months = f"attainment_{start:%b}_to_{end - pd.Timedelta(days=1):%b}"
+    return flagged[flagged["status"] != ""].drop(columns=["flagged", "ramping"]).rename(columns={"trail": months})
 
 
 def window_sentence(month: object, months: int) -> str:

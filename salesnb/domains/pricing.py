@@ -10,6 +10,7 @@ from ibis import _
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
 from salesnb.core.lazy import Lines, filled, grouped, lazy, run, value
+from salesnb.core.stats import shares_differ
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)
@@ -119,20 +120,16 @@ def discount_vs_win_rate(opportunities: pd.DataFrame,
 
 def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals:
-    a difference is claimed only beyond what chance gives on these numbers (statsmodels' two-proportion z-test,
-    5%)."""
-    from statsmodels.stats.proportion import proportions_ztest
-
+    a difference is claimed only beyond what chance gives on these numbers (`shares_differ`)."""
     enough = bands[bands["closed_deals"] >= min_deals]
     if len(enough) < 2:
         return f"Too few closed deals per discount band (under {min_deals}) to say whether discounts win deals."
     low, high = enough.iloc[0], enough.iloc[-1]
     gap = high["win_rate"] - low["win_rate"]
-    deals = np.array([high["closed_deals"], low["closed_deals"]], dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):  # every deal won or lost: no spread, no claim
-        _, p = proportions_ztest(np.array([high["win_rate"], low["win_rate"]]) * deals, deals)
+    deals = (high["closed_deals"], low["closed_deals"])
+    differ = shares_differ((high["win_rate"] * deals[0], low["win_rate"] * deals[1]), deals)
     verdict = ("no clear difference (within what chance gives on these numbers): bigger discounts do not win "
-               "noticeably more deals" if not p < 0.05 else
+               "noticeably more deals" if not differ else
                "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
     return (f"Deals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
             f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -93,6 +95,14 @@ def survey_table(answers: pd.DataFrame, reps: pd.DataFrame, visible: pd.DataFram
     return pd.DataFrame(rows)
 
 
+def question_label(question_id: str) -> str:
+    """A question as a reader names it: q1_workload → Workload; the eNPS question → Recommend (eNPS)."""
+    if question_id == ENPS_QUESTION:
+        return "Recommend (eNPS)"
+    words = re.sub(r"^q\d+[_ ]*", "", str(question_id)).replace("_", " ").strip() or str(question_id)
+    return words[0].upper() + words[1:]
+
+
 def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame:
     """Mean answer per question in each team's latest survey (never pooled across surveys); blank for hidden
     groups, with a note."""
@@ -107,7 +117,7 @@ def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame
     means.insert(0, "survey_date", pd.to_datetime(dates).dt.strftime("%Y-%m-%d"))
     if not shown.all():
         means["note"] = np.where(shown.reindex(means.index), "", "hidden: too few respondents")
-    return means.rename(columns={ENPS_QUESTION: "recommend score"})
+    return means.rename(columns={q: question_label(q) for q in means.columns if q not in ("survey_date", "note")})
 
 
 def team_enps(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame:
@@ -197,7 +207,7 @@ def question_gaps(means: pd.DataFrame, org_means: pd.DataFrame, threshold: float
     for team, row in means.drop(index=ALL, errors="ignore").iterrows():
         gaps = (row[questions].astype(float) - org[questions].astype(float)).dropna()
         low = gaps[gaps <= -threshold].sort_values()
-        found += [f"{team} on {q.replace('_', ' ')} ({row[q]:.1f}, organisation {org[q]:.1f})" for q in low.index]
+        found += [f"{team} on {q.lower()} ({row[q]:.1f}, organisation {org[q]:.1f})" for q in low.index]
     if not found:
         teams = ", ".join(means.index.drop(ALL, errors="ignore"))
         return (f"Every mean answer of {teams} in the latest survey is within {threshold:g} point of the "
@@ -226,9 +236,9 @@ def question_count_note(answers: pd.DataFrame) -> str:
     per_survey = answers.groupby("survey_date")["question_id"].nunique()
     worst = int(per_survey.max()) if len(per_survey) else 0
     if worst > MAX_QUESTIONS:
-        return f"A survey asked {worst} questions: pulse surveys work best with at most {MAX_QUESTIONS}."
-    return (f"Each survey asked {worst} questions or fewer, within the {MAX_QUESTIONS} a pulse survey should not "
-            "go beyond.")
+        return (f"A survey asked {worst} questions: the longer a pulse survey, the fewer answer it (a common rule of "
+                f"thumb keeps it to {MAX_QUESTIONS}).")
+    return ""
 
 
 def latest_enps(surveys: pd.DataFrame, team: str) -> dict[str, float]:

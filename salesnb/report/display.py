@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import itertools
 import re
@@ -145,14 +146,15 @@ def table(
     title: str = "",
     lights: pd.DataFrame | None = None,
     points_cols: Iterable[str] = (),
+    net_cols: Iterable[str] = (),
 ) -> None:
     """Show a table formatted for a manager, every cell and label HTML-escaped: human labels and values, no row
     numbers, an optional title above it; a long table says how much of it is shown and where the rest is.
     `lights`: "green" / "amber" / "red" / "none" per cell of `df` (same rows and columns) to colour it;
-    `points_cols`: differences of two rates, in percentage points."""
+    `points_cols`: differences of two rates, in percentage points; `net_cols`: net scores with their sign (eNPS)."""
     record("table", digest(df))
     _render(df, money_cols, percent_cols, change_cols, count_cols, decimal_cols, ratio_cols, rows, label_rows,
-            complete_in, title, coefficient_cols, lights, points_cols)
+            complete_in, title, coefficient_cols, lights, points_cols, net_cols)
 
 
 ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
@@ -202,7 +204,8 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
             change_cols: Iterable[str] = (), count_cols: Iterable[str] = (), decimal_cols: Iterable[str] = (),
             ratio_cols: Iterable[str] = (), rows: int | None = None, label_rows: bool = False,
             complete_in: str = "", title: str = "", coefficient_cols: Iterable[str] = (),
-            lights: pd.DataFrame | None = None, points_cols: Iterable[str] = ()) -> None:
+            lights: pd.DataFrame | None = None, points_cols: Iterable[str] = (),
+            net_cols: Iterable[str] = ()) -> None:
     cut = bool(rows) and len(df) > rows + rows // 2  # a table barely longer is shown whole
     shown = (df.head(rows) if cut else df).copy()
     colours = None if lights is None else lights.reindex(index=df.index, columns=df.columns).head(len(shown))
@@ -221,6 +224,7 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     formats |= {c: ratio for c in ratio_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:.2f}") for c in coefficient_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x * 100:.1f} pts") for c in points_cols}
+    formats |= {c: (lambda x: format_value("net", x)) for c in net_cols}
     styler = _style(shown).format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
@@ -278,10 +282,15 @@ def breakdown_table(df: pd.DataFrame, rows: int | None = None, output_dir: str =
 
 
 def figure(fig: plt.Figure) -> None:
-    """Show a chart once, then free it."""
-    record("figure", next((t for t in (fig._suptitle and fig._suptitle.get_text(),
-                                       *(ax.get_title() for ax in fig.axes)) if t), ""))
-    display(fig)
+    """Show a chart once, as an image whose alternative text is its title, then free it."""
+    from IPython.core.pylabtools import print_figure
+
+    title = next((t for t in (fig._suptitle and fig._suptitle.get_text(), *(ax.get_title() for ax in fig.axes))
+                  if t), "")
+    record("figure", title)
+    png = base64.b64encode(print_figure(fig, "png", bbox_inches="tight")).decode("ascii")
+    alt = html.escape(f"Chart: {title}" if title else "Chart")
+    display(HTML(f'<img src="data:image/png;base64,{png}" alt="{alt}">'))
     plt.close(fig)
 
 
@@ -313,12 +322,13 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
     folder = Path(output_dir)
     df = named(df, keep_ids=True)
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
-    exports.write_xlsx(df, folder / f"{name}.xlsx", label(name).capitalize(), {c: label(c) for c in df.columns},
-                       money_cols, percent_cols)
+    text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    exports.write_xlsx(df.assign(**{c: _readable(df[c]) for c in text}), folder / f"{name}.xlsx",
+                       label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols)
     display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
                  f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
-                 f"({len(df):,} rows; the Excel file has labelled columns, the CSV the data's column names, for "
-                 "scripts and re-import)</p>"))
+                 f"({len(df):,} rows; the Excel file is labelled as on this page, the CSV keeps the data's column "
+                 "names and codes, for scripts and re-import)</p>"))
 
 
 TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PALETTE[5]}

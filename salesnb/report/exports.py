@@ -7,13 +7,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesnb.core import cells
+from salesnb.core import cells, money
 
 MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+def money_format(currency: money.Currency) -> str:
+    """Excel's number format for amounts in `currency`: the symbol where the locale puts it, two decimals."""
+    if not currency.symbol:
+        return MONEY_FORMAT
+    gap = " " if currency.symbol[-1].isalpha() or not currency.before else ""
+    symbol = f'"{currency.symbol}{gap}"' if currency.before else f'"{gap}{currency.symbol}"'
+    return f"{symbol}{MONEY_FORMAT}" if currency.before else f"{MONEY_FORMAT}{symbol}"
 
 
 def _whole(values: pd.Series) -> bool:
@@ -41,15 +50,18 @@ def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) ->
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                money_cols: Iterable[str] = (), percent_cols: Iterable[str] = ()) -> None:
-    """A workbook: a named sheet, readable headers, number formats, a frozen header row and a filter; text
-    cells stay text (openpyxl would store '=…' as a formula)."""
+    """A workbook: a named sheet, bold readable headers, number formats (amounts in the report's currency), a
+    frozen header row and a filter; text cells stay text (openpyxl would store '=…' as a formula)."""
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    money, shares = set(money_cols), set(percent_cols)
+    amounts, shares = set(money_cols), set(percent_cols)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         rounded(df, shares).rename(columns=labels).to_excel(writer, sheet_name=sheet[:31], index=False)
         ws = writer.sheets[sheet[:31]]
         ws.freeze_panes = "A2"
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
         ws.auto_filter.ref = ws.dimensions
         for row in ws.iter_rows():
             for cell in row:
@@ -58,7 +70,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
         for i, col in enumerate(df.columns, start=1):
             letter = get_column_letter(i)
             kind = df[col].dtype
-            fmt = (MONEY_FORMAT if col in money else PERCENT_FORMAT if col in shares
+            fmt = (money_format(money.current()) if col in amounts else PERCENT_FORMAT if col in shares
                    else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind) or _whole(df[col])
                    else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind)
                    else DATE_FORMAT if pd.api.types.is_datetime64_any_dtype(kind) else None)

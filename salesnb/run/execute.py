@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesnb.core.scope import display_name
 from salesnb.data.engine import is_url
 from salesnb.domains.forecast import SPARE_CORES
 from salesnb.run.plan import Job
@@ -186,7 +187,7 @@ def run_job(job: Job) -> dict:
         if status == "ok":
             shown = headline(nb)
             shared = published(nb, _stand_ins(job, tmp, exports))
-            page = to_html(shared, f"{job.title} — {job.team} — {job.month}").encode("utf-8")
+            page = to_html(shared, f"{job.title} — {display_name(job.team)} — {job.month}").encode("utf-8")
             for item in sorted(exports.glob("*")) if exports.exists() else []:
                 write_if_changed(report.parent / item.name, item.read_bytes())
             write_if_changed(report.with_suffix(".ipynb"), nbformat.writes(shared).encode("utf-8"))
