@@ -109,3 +109,11 @@ def test_demo_planted_problems_are_found_exactly(demo_dir):
                          ("open_opportunities_past_close", "open past close date")):
         found = set(problems.loc[problems["problem"] == problem, "id"])
         assert found == set(m[key]), problem
+
+
+def test_owners_sentence_names_who_has_most_to_fix():
+    problems = pd.DataFrame({"id": ["a", "b", "b", "c", "d"], "owner_rep_id": ["R1", "R2", "R2", "R2", None]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"]})
+    assert quality.owners_sentence(problems, reps) == (
+        "Most records to fix: Bo (2), Ana (1). 1 record with a problem has no owner.")
+    assert quality.owners_sentence(problems.iloc[:0], reps) == ""

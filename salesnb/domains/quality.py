@@ -150,6 +150,20 @@ def summary(problems: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values("count", ascending=False, kind="stable")
 
 
+def owners_sentence(problems: pd.DataFrame, reps: pd.DataFrame | None, n: int = 3) -> str:
+    """Who has the most records to fix, and how many problem records have no owner ('' without problems)."""
+    if problems.empty:
+        return ""
+    per = problems.dropna(subset=["owner_rep_id"]).groupby("owner_rep_id")["id"].nunique()
+    per = per.sort_values(ascending=False, kind="stable")
+    names = reps.set_index("rep_id")["name"] if reps is not None else pd.Series(dtype=str)
+    top = ", ".join(f"{names.get(r, r)} ({k})" for r, k in per.head(n).items())
+    unowned = problems.loc[problems["owner_rep_id"].isna(), "id"].nunique()
+    text = f"Most records to fix: {top}." if top else ""
+    return text + (f" {unowned:,} record{'s' if unowned != 1 else ''} with a problem "
+                   f"{'have' if unowned != 1 else 'has'} no owner." if unowned else "")
+
+
 def largest_sentence(counts: pd.DataFrame) -> str:
     """The problem to fix first: the largest count of `summary`, and its share of all problems."""
     if counts.empty:
