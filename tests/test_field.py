@@ -128,12 +128,18 @@ def test_calendar_location_is_the_address():
     assert field.addresses(accounts).to_dict() == {"A": "Acme, 75001 Paris", "B": "Zeta"}
 
 
-def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
+def _two_reps() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """R1 holds five accounts along a line toward R2's base, R2 one."""
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["a", "b"], "team": "t",
                          "base_lat": [48.0, 48.0], "base_lon": [2.0, 3.0]})
     accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "name": "x", "status": "customer",
                              "owner_rep_id": ["R1"] * 5 + ["R2"], "potential": 1.0,
                              "lat": 48.0, "lon": [2.0, 2.1, 2.5, 2.8, 2.9, 3.0]})
+    return reps, accounts
+
+
+def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
+    reps, accounts = _two_reps()
     plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
     moves = field.balance(plan, reps, tolerance=0.2)
     assert moves["account_id"].tolist() == ["A4", "A3"]  # the two nearest to R2's base
@@ -200,11 +206,7 @@ def test_balance_is_made_team_by_team_so_one_stuck_team_does_not_stop_the_others
 
 
 def test_a_move_never_takes_the_receiver_over_capacity_nor_the_account_far_from_its_new_base():
-    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["a", "b"], "team": "t",
-                         "base_lat": [48.0, 48.0], "base_lon": [2.0, 3.0]})
-    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "name": "x", "status": "customer",
-                             "owner_rep_id": ["R1"] * 5 + ["R2"], "potential": 1.0,
-                             "lat": 48.0, "lon": [2.0, 2.1, 2.5, 2.8, 2.9, 3.0]})
+    reps, accounts = _two_reps()
     plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
     # 12 visits an account: R2 holds 12, so a capacity of 30 leaves room for one account (24), not two (36)
     assert field.balance(plan, reps, tolerance=0.2, capacity=30)["account_id"].tolist() == ["A4"]
