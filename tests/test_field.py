@@ -174,6 +174,10 @@ def test_the_map_takes_reps_from_every_team():
     week = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"]})
     reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"], "team": ["n", "n", "n", "s", "w"]})
     assert field.reps_to_draw(week, reps, 4) == ["R1", "R4", "R5", "R2"]
+    summary = pd.DataFrame({"day_hours": [6.0, 9.5, 7.0, 8.0, 5.0]},
+                           index=pd.MultiIndex.from_arrays([["R1", "R2", "R3", "R4", "R5"], ["Mon"] * 5],
+                                                           names=["rep_id", "date"]))
+    assert field.reps_to_draw(week, reps, 4, summary) == ["R2", "R4", "R5", "R3"]  # n's longest days first
 
 
 def test_the_map_says_how_many_reps_it_draws():

@@ -99,3 +99,14 @@ def test_moved_and_look_sentences(no_currency):
 def test_a_net_score_carries_its_sign_and_a_score_does_not():
     assert [summary.format_value("net", x) for x in (4.0, -71.0, 0.2)] == ["+4", "-71", "0"]
     assert [summary.format_value("score", x) for x in (97.0, 97.34)] == ["97.0", "97.3"]
+
+
+def test_headline_says_the_month_from_the_tiles(no_currency):
+    kpis = pd.DataFrame({"value": [120.0, 0.96, 0.886], "previous": [100.0, 0.95, np.nan]},
+                        index=["revenue", "attainment", "forecast_vs_quota"])
+    assert summary.headline(kpis, "team north", "2026-10") == (
+        "Team north invoiced 120 in October 2026 (+20.0% on September), 96.0% of quota; the forecast for November "
+        "is 88.6% of its quota.")
+    assert summary.headline(kpis.loc[["revenue"]].assign(previous=np.nan), "team north", "2026-10") == (
+        "Team north invoiced 120 in October 2026.")
+    assert summary.headline(kpis.iloc[:0], "team north", "2026-10") == ""

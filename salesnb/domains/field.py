@@ -518,14 +518,18 @@ def map_sentence(shown: list[str], week: pd.DataFrame) -> str:
     planned = week["rep_id"].nunique()
     if planned <= len(shown):
         return f"The map draws the routes of all {planned} reps with visits in the week, one colour per rep."
-    return (f"The map draws {len(shown)} of the {planned} reps with visits in the week, one colour per rep; "
-            "the table below has every rep's days.")
+    return (f"The map draws {len(shown)} of the {planned} reps with visits in the week (in each team, those with the "
+            "longest days), one colour per rep; the table below has every rep's days.")
 
 
-def reps_to_draw(week: pd.DataFrame, reps: pd.DataFrame, n: int) -> list[str]:
-    """Up to `n` reps with visits in the week, taken in turn from each team, so every team is on the map."""
+def reps_to_draw(week: pd.DataFrame, reps: pd.DataFrame, n: int, summary: pd.DataFrame | None = None) -> list[str]:
+    """Up to `n` reps with visits in the week, taken in turn from each team, so every team is on the map; within a
+    team, the reps with the longest day first (`summary` from `route_summary`), else by id."""
     teams = reps.set_index("rep_id")["team"]
     planned = sorted(week["rep_id"].unique())
+    if summary is not None and len(summary):
+        longest = summary["day_hours"].groupby(level="rep_id").max()
+        planned = sorted(planned, key=lambda rep: -longest.get(rep, 0.0))
     by_team: dict[str, list[str]] = {}
     for rep in planned:
         by_team.setdefault(str(teams.get(rep, "")), []).append(rep)

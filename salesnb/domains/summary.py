@@ -20,6 +20,24 @@ def format_value(unit: str, x: float) -> str:
             "score": f"{x:.1f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
+def headline(kpis: pd.DataFrame, who: str, month: Month) -> str:
+    """The month in one sentence from the KPI tiles: revenue and its change, attainment, and what next month's
+    forecast points to ('' without revenue)."""
+    if "revenue" not in kpis.index or pd.isna(kpis.at["revenue", "value"]):
+        return ""
+    month = as_month(month)
+    rev = kpis.loc["revenue"]
+    text = f"{who[0].upper()}{who[1:]} invoiced {format_value('money', rev['value'])} in {month.strftime('%B %Y')}"
+    if pd.notna(rev["previous"]) and rev["previous"]:
+        text += f" ({reporting.change(rev['value'], rev['previous']):+.1%} on {(month - 1).strftime('%B')})"
+    if "attainment" in kpis.index and pd.notna(kpis.at["attainment", "value"]):
+        text += f", {format_value('percent', kpis.at['attainment', 'value'])} of quota"
+    if "forecast_vs_quota" in kpis.index and pd.notna(kpis.at["forecast_vs_quota", "value"]):
+        text += (f"; the forecast for {(month + 1).strftime('%B')} is "
+                 f"{format_value('percent', kpis.at['forecast_vs_quota', 'value'])} of its quota")
+    return text + "."
+
+
 def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataFrame:
     """Quarter and year to date: revenue, the same months a year before, the change, quota and attainment."""
     month = as_month(month)
