@@ -52,13 +52,13 @@ def test_bottleneck_sentence():
     before = pd.DataFrame({"reached": [100, 100, 55], "passed": [90, 55, 50]}, index=now.index)
     now["conversion"], before["conversion"] = now["passed"] / now["reached"], before["passed"] / before["reached"]
     # c → d: 27 of 45 against 50 of 55: z ≈ 3.5, beyond chance
-    assert funnel.bottleneck(now, before) == ("The bottleneck is c → d: 60% of deals pass c → d now (27 of 45) "
-                                              "against 91% before (50 of 55), the largest drop of any step, beyond "
-                                              "what chance gives.")
+    assert funnel.bottleneck(now, before) == ("The bottleneck is c → d: 60% of deals pass now (27 of 45) against 91% "
+                                              "before (50 of 55), the largest drop of any step, beyond what chance "
+                                              "gives.")
     few = now.assign(reached=[10, 9, 4], passed=[9, 5, 3]).assign(conversion=lambda d: d["passed"] / d["reached"])
     # 3 of 4 against 50 of 55: z ≈ 1.0, within chance
-    assert funnel.bottleneck(few, before).startswith("No step converts clearly worse than before: the largest drop, "
-                                                     "c → d, is 75% of deals pass c → d now (3 of 4)")
+    assert funnel.bottleneck(few, before).startswith("No step converts clearly worse than before: the largest drop is "
+                                                     "at c → d, where 75% of deals pass now (3 of 4)")
     assert funnel.bottleneck(now, None).startswith("The bottleneck is b → c: only 50%")
 
 

@@ -73,13 +73,13 @@ def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
         ratio = recent["conversion"] / before["conversion"]
         step = ratio.idxmin()
         now, then = recent.loc[step], before.loc[step]
-        text = (f"{now['conversion']:.0%} of deals pass {step} now ({int(now['passed'])} of {int(now['reached'])}) "
-                f"against {then['conversion']:.0%} before ({int(then['passed'])} of {int(then['reached'])})")
+        text = (f"{now['conversion']:.0%} of deals pass now ({int(now['passed']):,} of {int(now['reached']):,}) "
+                f"against {then['conversion']:.0%} before ({int(then['passed']):,} of {int(then['reached']):,})")
         if now["conversion"] < then["conversion"] and shares_differ((now["passed"], then["passed"]),
                                                                     (now["reached"], then["reached"])):
             return f"The bottleneck is {step}: {text}, the largest drop of any step, beyond what chance gives."
-        return (f"No step converts clearly worse than before: the largest drop, {step}, is {text}, within what "
-                "chance gives on these numbers.")
+        return (f"No step converts clearly worse than before: the largest drop is at {step}, where {text}, within "
+                "what chance gives on these numbers.")
     step = recent["conversion"].idxmin()
     return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
             "the lowest of any step.")

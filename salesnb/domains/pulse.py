@@ -207,7 +207,7 @@ def question_gaps(means: pd.DataFrame, org_means: pd.DataFrame, threshold: float
     for team, row in means.drop(index=ALL, errors="ignore").iterrows():
         gaps = (row[questions].astype(float) - org[questions].astype(float)).dropna()
         low = gaps[gaps <= -threshold].sort_values()
-        found += [f"{team} on {q.lower()} ({row[q]:.1f}, organisation {org[q]:.1f})" for q in low.index]
+        found += [f"{team} on {q[0].lower()}{q[1:]} ({row[q]:.1f}, organisation {org[q]:.1f})" for q in low.index]
     if not found:
         teams = ", ".join(means.index.drop(ALL, errors="ignore"))
         return (f"Every mean answer of {teams} in the latest survey is within {threshold:g} point of the "
