@@ -143,9 +143,9 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
         {"yhat": [1500.0, 900.0]}, index=pd.to_datetime(["2026-11-01", "2026-12-01"])))
     weighted = cover.loc["2026-11", "weighted_pipeline"]
     assert P.gap_sentence(outlook) == (
-        f"For 2026-11 the forecast of all revenue, 1,500, is 75.0% of the 2,000 quota (500 short); the deals due "
-        f"that month: 200 called commit; all {cover.loc['2026-11', 'open_pipeline']:,.0f} of them, commit or not, "
-        f"weigh {weighted:,.0f} at their stages' measured win rates.")
+        f"For 2026-11 the forecast of all revenue, 1,500, is 75.0% of the 2,000 quota (500 short). Deals due that "
+        f"month: {cover.loc['2026-11', 'open_pipeline']:,.0f} open, 200 of it called commit; at their stages' measured "
+        f"win rates they weigh {weighted:,.0f}.")
     assert P.gap_sentence(outlook.assign(quota=np.nan)) == ""
     december = outlook.index[1]
     assert P.later_sentence(outlook) == (

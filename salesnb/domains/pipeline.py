@@ -244,9 +244,9 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
         return ""
     gap = forecast - quota
     return (f"For {outlook.index[0]} the forecast of all revenue, {money.fmt(forecast)}, is {forecast / quota:.1%} "
-            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}); the deals due "
-            f"that month: {money.fmt(first['commit'])} called commit; all {money.fmt(first['open_pipeline'])} of them, "
-            f"commit or not, weigh {money.fmt(first['weighted_pipeline'])} at their stages' measured win rates.")
+            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}). Deals due "
+            f"that month: {money.fmt(first['open_pipeline'])} open, {money.fmt(first['commit'])} of it called commit; "
+            f"at their stages' measured win rates they weigh {money.fmt(first['weighted_pipeline'])}.")
 
 
 def later_sentence(outlook: pd.DataFrame) -> str:
