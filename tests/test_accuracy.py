@@ -77,3 +77,9 @@ def test_accuracy_trend_per_month():
     # January: |20| + |-30| over 200 actual; bias (190 - 200) / 200. February: rep b sold nothing, left out
     assert t["wape"].tolist() == pytest.approx([0.25, 0.0])
     assert t["bias"].tolist() == pytest.approx([-0.05, 0.0])
+
+
+def test_the_reps_submissions_are_named_as_calls():
+    table = pd.DataFrame({"forecast": [1.0], "actual": [2.0], "forecast_minus_actual": [-1.0],
+                          "forecast_vs_actual": [-0.5]})
+    assert list(A.as_calls(table).columns) == ["reps_call", "actual", "call_minus_actual", "call_vs_actual"]

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from salesnb.domains import overview, pulse
+from salesnb.domains import overview, pulse, summary
 
 TH = {"attainment": {"good": 1.0, "warn": 0.9}, "forecast_gap": {"good": 0.05, "warn": 0.1}}
 
@@ -85,7 +85,7 @@ def test_a_tile_says_what_it_is_compared_with_and_links_to_its_report(tiny_ws, m
 
 
 def test_thresholds_are_printed_in_words():
-    t = overview.thresholds_table({"attainment": {"good": 1.0, "warn": 0.9},
+    t = summary.thresholds_table({"attainment": {"good": 1.0, "warn": 0.9},
                                    "forecast_gap": {"good": 0.05, "warn": 0.1},
                                    "pipeline_coverage": {"good": 3.0, "warn": 2.0}})
     assert t.loc["Quota attainment"].tolist() == ["100.0% or more", "90.0% to 100.0%", "under 90.0%"]

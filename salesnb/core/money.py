@@ -22,8 +22,13 @@ class Currency:
         sign = "-" if x < 0 and float(number.replace(",", "")) != 0 else ""
         if not self.symbol:
             return f"{sign}{number}"
-        gap = " " if self.symbol[-1].isalpha() or not self.before else ""
-        return f"{sign}{self.symbol}{gap}{number}" if self.before else f"{sign}{number}{gap}{self.symbol}"
+        return (f"{sign}{self.symbol}{self.gap}{number}" if self.before
+                else f"{sign}{number}{self.gap}{self.symbol}")
+
+    @property
+    def gap(self) -> str:
+        """The space between symbol and number: after a letter code or before a trailing symbol."""
+        return " " if self.symbol and (self.symbol[-1].isalpha() or not self.before) else ""
 
     @property
     def label(self) -> str:

@@ -109,6 +109,15 @@ def plan_gap(errors: pd.DataFrame, quotas: pd.DataFrame | None, last_month: str,
     return out
 
 
+CALL_NAMES = {"forecast": "reps_call", "forecast_minus_actual": "call_minus_actual",
+              "forecast_vs_actual": "call_vs_actual"}
+
+
+def as_calls(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of the reps' submitted forecasts with columns named as calls, apart from the statistical forecast."""
+    return table.rename(columns=CALL_NAMES)
+
+
 def share_sentence(classes: pd.DataFrame) -> str:
     """The share of reps forecasting well, beside the source article's benchmark."""
     share = share_forecasting_well(classes)

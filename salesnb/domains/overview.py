@@ -40,34 +40,19 @@ def status(metric: str, value: float, thresholds: dict[str, dict[str, float]]) -
     return "green" if v >= good else "amber" if v >= warn else "red"
 
 
-def thresholds_table(thresholds: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """The traffic-light thresholds in words, one row per KPI that has them."""
-    from salesnb.domains.summary import format_value
-
-    rows = {}
-    for metric, (label, unit, higher) in METRICS.items():
-        rule = thresholds.get(metric)
-        if rule is None:
-            continue
-        good, warn = (format_value(unit if unit != "change" else "percent", rule[k]) for k in ("good", "warn"))
-        if higher is None:
-            rows[label] = {"green": f"within ±{good}", "amber": f"within ±{warn}", "red": f"beyond ±{warn}"}
-        elif higher:
-            rows[label] = {"green": f"{good} or more", "amber": f"{warn} to {good}", "red": f"under {warn}"}
-        else:
-            rows[label] = {"green": f"{good} or less", "amber": f"{good} to {warn}", "red": f"over {warn}"}
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("KPI")
-
-
 def _attainment(sales: Lines, quotas: pd.DataFrame, month: pd.Timestamp) -> float:
     quota = quotas.loc[pd.to_datetime(quotas["month"]) == month, "quota"].sum()
     return float(month_revenue(sales).get(month, 0.0) / quota) if quota else np.nan
 
 
+def closed_recently(opps: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """Deals won or lost in the 3 months to `month`: the window of the win-rate KPI."""
+    return funnel.closed_between(opps, month_start(month, -2), month_window(month)[1])
+
+
 def win_rate(opps: pd.DataFrame, month: Month) -> float:
     """Deals won ÷ deals closed in the 3 months to `month` (NaN when none closed)."""
-    _, end = month_window(month)
-    closed = funnel.closed_between(opps, month_start(month, -2), end)
+    closed = closed_recently(opps, month)
     return float((closed["stage"] == "won").mean()) if len(closed) else np.nan
 
 

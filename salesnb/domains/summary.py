@@ -20,6 +20,23 @@ def format_value(unit: str, x: float) -> str:
             "score": f"{x:.1f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
+def thresholds_table(thresholds: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """The traffic-light thresholds in words, one row per KPI that has them."""
+    rows = {}
+    for metric, (label, unit, higher) in overview.METRICS.items():
+        rule = thresholds.get(metric)
+        if rule is None:
+            continue
+        good, warn = (format_value(unit if unit != "change" else "percent", rule[k]) for k in ("good", "warn"))
+        if higher is None:
+            rows[label] = {"green": f"within ±{good}", "amber": f"within ±{warn}", "red": f"beyond ±{warn}"}
+        elif higher:
+            rows[label] = {"green": f"{good} or more", "amber": f"{warn} to {good}", "red": f"under {warn}"}
+        else:
+            rows[label] = {"green": f"{good} or less", "amber": f"{good} to {warn}", "red": f"over {warn}"}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("KPI")
+
+
 def headline(kpis: pd.DataFrame, who: str, month: Month) -> str:
     """The month in one sentence from the KPI tiles: revenue and its change, attainment, and what next month's
     forecast points to ('' without revenue)."""
@@ -114,13 +131,17 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
     return out
 
 
+def _named(metric: str) -> str:
+    """A KPI's label inside a sentence (lower case first, but eNPS stays eNPS)."""
+    label = overview.METRICS[metric][0]
+    return label if label[1:2].isupper() else label[0].lower() + label[1:]
+
+
 def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -> str:
     """The KPIs red for some groups beyond those named ('' when none)."""
     if not rest:
         return ""
-    names = ", ".join(overview.METRICS[m][0].lower() if not overview.METRICS[m][0][1:2].isupper()
-                      else overview.METRICS[m][0] for m, _, _ in rest)
-    return f"Also red for some {by}s: {names} (the table below)."
+    return f"Also red for some {by}s: {', '.join(_named(m) for m, _, _ in rest)} (the table below)."
 
 
 def not_judged_sentence(names: list[str]) -> str:
@@ -133,7 +154,6 @@ def not_judged_sentence(names: list[str]) -> str:
 
 def look_sentence(metric: str, red: list[tuple[str, str]], groups: int, by: str) -> str:
     """Where to look: the groups whose KPI is red, worst first."""
-    label = overview.METRICS[metric][0]
-    what = label if label[1:2].isupper() else label[0].lower() + label[1:]
+    what = _named(metric)
     names = ", ".join(f"{g} ({v})" for g, v in red[:4]) + (f" and {len(red) - 4} more" if len(red) > 4 else "")
     return f"Look at {what}: red for {len(red)} of {groups} {by}s — {names}."

@@ -334,7 +334,7 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
 TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PALETTE[5]}
 
 
-def _tile_change(unit: str, value: float, previous: float, against: str = "last month") -> str:
+def _tile_change(unit: str, value: float, previous: float, against: str) -> str:
     if pd.isna(value) or pd.isna(previous):
         return "no earlier figure"
     if unit == "money":
@@ -354,8 +354,7 @@ def tiles(kpis: pd.DataFrame, links: dict[str, str] | None = None) -> None:
     for row in kpis.itertuples():
         color = TILE_COLORS[row.status]
         value = html.escape(format_value(row.unit, row.value))
-        moved = html.escape(getattr(row, "note", "") or _tile_change(row.unit, row.value, row.previous,
-                                                                      getattr(row, "against", "last month")))
+        moved = html.escape(row.note or _tile_change(row.unit, row.value, row.previous, row.against))
         verdict = html.escape(row.status if row.status != "none" else "no threshold")
         tile = (f'<div style="font-size:.85rem;color:#555">{html.escape(row.label)}</div>'
                 f'<div style="font-size:1.6rem;font-weight:bold">{value}</div>'

@@ -20,8 +20,7 @@ def money_format(currency: money.Currency) -> str:
     """Excel's number format for amounts in `currency`: the symbol where the locale puts it, two decimals."""
     if not currency.symbol:
         return MONEY_FORMAT
-    gap = " " if currency.symbol[-1].isalpha() or not currency.before else ""
-    symbol = f'"{currency.symbol}{gap}"' if currency.before else f'"{gap}{currency.symbol}"'
+    symbol = f'"{currency.symbol}{currency.gap}"' if currency.before else f'"{currency.gap}{currency.symbol}"'
     return f"{symbol}{MONEY_FORMAT}" if currency.before else f"{MONEY_FORMAT}{symbol}"
 
 

@@ -14,7 +14,6 @@ from salesnb.domains import (
     dedup,
     field,
     forecast,
-    funnel,
     overview,
     performance,
     pipeline,
@@ -165,24 +164,30 @@ def coverage(data: ReportData, state: Pipeline | None = None, periods: int = 2, 
     return pipeline.coverage(open_, state.win_rates, quotas_, data.scope.month, periods, deal_share(data))
 
 
+def groups(data: ReportData) -> dict[str, tuple[ReportData, str | None]]:
+    """The groups a scope is compared across, by name: each team of the organisation (its data, no rep), or each
+    active rep of a team (the team's data and the rep id); none for a team without a reps table."""
+    if data.scope.is_org:
+        return {team: (data.team(team), None) for team in data.ws.teams()}
+    if not data.has("reps"):
+        return {}
+    reps = data.read("reps")
+    active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
+    return {name: (data, rep) for rep, name in zip(active["rep_id"], active["name"], strict=True)}
+
+
 def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
     """Per team (organisation) or active rep (team): the overview's win rate of the last 3 months and next month's
     open pipeline, quota from deals and coverage, made as the overview makes them."""
-    if data.scope.is_org:
-        groups = {team: (data.team(team), None) for team in data.ws.teams()}
-    else:
-        reps = data.read("reps")
-        active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
-        groups = {name: (data, rep) for rep, name in zip(active["rep_id"], active["name"], strict=True)}
     rows = {}
-    for name, (scoped, rep) in groups.items():
+    for name, (scoped, rep) in groups(data).items():
         opps = scoped.read("opportunities")
         if rep is not None:
             opps = opps[opps["rep_id"] == rep]
         own = pipeline_state(scoped) if rep is None else state
         cover = coverage(scoped, own, periods=1, rep=rep).iloc[0]
-        closed = funnel.closed_between(opps, month_window(data.scope.month, -2)[0], month_window(data.scope.month)[1])
-        rows[name] = {"closed_deals": len(closed), "win_rate": overview.win_rate(opps, data.scope.month),
+        rows[name] = {"closed_deals": len(overview.closed_recently(opps, data.scope.month)),
+                      "win_rate": overview.win_rate(opps, data.scope.month),
                       "open_pipeline": cover["open_pipeline"],
                       "quota_from_deals": cover["quota_from_deals"], "pipeline_coverage": cover["pipeline_coverage"]}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -301,19 +306,12 @@ def new_hires(data: ReportData, months: int = 6) -> list[str]:
 def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict,
                settings: ForecastSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status."""
-    if data.scope.is_org:
-        groups = {team: kpis(data.team(team), min_respondents, thresholds, settings) for team in data.ws.teams()}
-    elif not data.has("reps"):
+    tables = {name: kpis(scoped, min_respondents, thresholds, settings, rep=rep)
+              for name, (scoped, rep) in groups(data).items()}
+    if not tables:
         return pd.DataFrame(), pd.DataFrame()
-    else:
-        reps = data.read("reps")
-        active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
-        groups = {name: kpis(data, min_respondents, thresholds, settings, rep=rep)
-                  for rep, name in zip(active["rep_id"], active["name"], strict=True)}
-    if not groups:
-        return pd.DataFrame(), pd.DataFrame()
-    values = pd.DataFrame({g: t["value"] for g, t in groups.items()}).T
-    status = pd.DataFrame({g: t["status"] for g, t in groups.items()}).T
+    values = pd.DataFrame({g: t["value"] for g, t in tables.items()}).T
+    status = pd.DataFrame({g: t["status"] for g, t in tables.items()}).T
     if not data.scope.is_org and "revenue" in values:  # reps, largest first
         values = values.sort_values("revenue", ascending=False, kind="stable")
         status = status.loc[values.index]
