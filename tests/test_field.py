@@ -57,17 +57,17 @@ def test_visit_economics_hand_worked():
     km = haversine_km(48.0, 2.0, 48.1, 2.0)
     # A1: time 60000 / 300 = 200, travel 2 x km x 0.5; revenue per visit 12000 / 12 = 1000
     assert eco.loc["A1", "cost_per_visit"] == pytest.approx(200 + km)
-    assert eco.loc["A1", "revenue_per_visit"] == 1000 and not eco.loc["A1", "costs_more_than_it_brings"]
-    assert eco.loc["A2", "revenue_per_visit"] == 100 and eco.loc["A2", "costs_more_than_it_brings"]
+    assert eco.loc["A1", "revenue_per_planned_visit"] == 1000 and not eco.loc["A1", "costs_more_than_it_brings"]
+    assert eco.loc["A2", "revenue_per_planned_visit"] == 100 and eco.loc["A2", "costs_more_than_it_brings"]
     assert eco.loc["A3", "time_cost"] == 300  # no cost in the data: the policy's 90000
     assert not eco.loc["P1", "costs_more_than_it_brings"]  # prospects are not judged on revenue
     assert field.costly_sentence(eco.reset_index()) == (
         "3 customers cost more to visit than they bring; 2 of them invoiced nothing in 12 months: dormant "
         "accounts, for a call or a re-qualification before any visit.")  # A2 (100 a visit); A3 and X (nothing)
     classes = field.by_class(eco.reset_index())
-    assert classes.loc["A", "revenue_per_visit"] == pytest.approx((1000 + 0) / 2)
+    assert classes.loc["A", "revenue_per_planned_visit"] == pytest.approx((1000 + 0) / 2)
     assert classes.loc["B", "accounts_costing_more"] == 1
-    assert classes.loc["prospect", ["revenue_per_visit", "accounts_costing_more"]].isna().all()
+    assert classes.loc["prospect", ["revenue_per_planned_visit", "accounts_costing_more"]].isna().all()
 
 
 def test_route_is_never_longer_than_the_naive_order_and_finds_the_obvious_tour():

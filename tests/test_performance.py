@@ -31,7 +31,7 @@ def test_scorecard_hand_worked():
     card = performance.scorecard(REPS, sales, "2026-10", 2, classes, acts, visits, q, opps)
     r1 = card.loc["R1"]
     # R1 over Sep-Oct 2026: revenue 3000, 2 visits, 3 hours, cost 120000 x 2/12 = 20000
-    assert r1["revenue"] == 3000 and r1["revenue_per_visit"] == 1500
+    assert r1["revenue"] == 3000 and r1["revenue_per_visit_made"] == 1500
     assert r1["activity_on_a_accounts"] == pytest.approx(2 / 3) and r1["visits_on_a_accounts"] == 0.5
     assert r1["revenue_per_activity_hour"] == 1000
     assert "revenue_per_unit_of_cost" not in r1 and r1["cost_of_sales"] == pytest.approx(20 / 3)  # one of the two
@@ -153,10 +153,9 @@ def test_team_medians_are_labelled_as_the_median_rep_not_the_team_total():
     card = pd.DataFrame({"team": ["a", "a", "a", "b"], "revenue": [10.0, 40.0, 100.0, 7.0]})
     m = performance.team_medians(card)
     assert m.index.name == "team (median rep)"
-    assert m["median_rep_revenue"].to_dict() == {"a": 40.0, "b": 7.0}
+    assert m["revenue"].to_dict() == {"a": 40.0, "b": 7.0}
     card = card.assign(win_rate=[0.1, 0.2, 0.3, 0.4], attainment=[1.0, 0.9, 0.8, 0.7])
-    assert list(performance.team_medians(card).columns) == ["median_rep_revenue", "median_rep_win_rate",
-                                                            "median_rep_attainment"]  # the scorecard's order
+    assert list(performance.team_medians(card).columns) == ["revenue", "win_rate", "attainment"]  # scorecard order
 
 
 def test_challenge_sentence_states_target_reward_and_progress():

@@ -90,8 +90,10 @@ def test_discount_vs_win_rate_and_agility():
     w = pricing.discount_vs_win_rate(opps)
     assert w.loc["0%–5%", "closed_deals"] == 2 and w.loc["0%–5%", "win_rate"] == 0.5
     assert w.loc["10%–15%", "win_rate"] == 1.0
+    assert pricing.discount_vs_win_rate(opps, "2026-01")["closed_deals"].sum() == 2  # closed by 31 January
     assert pricing.win_rate_sentence(w, min_deals=1).startswith(  # 2 and 1 deals: anything is chance
-        "Deals discounted 10%–15% were won 100% of the time, against 50% at 0%–5% (+50.0 pts): no clear difference")
+        "Of the deals closed from January 2026 to February 2026, deals discounted 10%–15% were won 100% of the time, "
+        "against 50% at 0%–5% (+50.0 pts): no clear difference")
     flat = pd.DataFrame({"closed_deals": [500, 50, 500], "win_rate": [0.361, 0.99, 0.415]},
                         index=["0%–5%", "5%–10%", "15%+"])
     # pooled 0.388: 1.96 × sqrt(0.388 × 0.612 × 2/500) = 6.0 pts of noise, above the 5.4 pts seen

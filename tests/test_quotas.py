@@ -37,8 +37,8 @@ def test_proposal_meets_target_plus_over_assignment_under_the_rules():
     assert p["quota"].sum() == pytest.approx(440 * 1.05)
     # shares: potential 100/500 and history 100/400 -> A: (0.2 + 0.25) / 2 = 0.225 of 462
     assert p.loc["A", "top_down"] == pytest.approx(0.225 * 462)
-    # the new hire gets at most 25% of its blend; the rest is spread over the others
-    assert p.loc["N", "quota"] == pytest.approx(p.loc["N", "blend"] * 0.25)
+    # the new hire gets 25% of the team's median full quota (100); the rest is spread over the others
+    assert p.loc["N", "quota"] == pytest.approx(25) and p.loc["N", "set_by"] == "ramp"
     assert ((p["quota"] <= p["last_quota"] * 1.5 + 1e-6) | p["last_quota"].isna()).all()
 
 
@@ -196,8 +196,24 @@ def test_a_ramping_rep_is_not_given_less_than_their_own_forecast():
     p = quotas.propose(inputs, rules, base=400.0)
     ramp_cap = p.loc["N", "blend"] * p.loc["N", "ramp"]  # what the ramp alone allows a one-month hire
     assert ramp_cap < 80 and p.loc["N", "quota"] == pytest.approx(80) and p["quota"].sum() == pytest.approx(400)
-    low = quotas.propose(_inputs(), rules, base=400.0)  # expected to sell 5: the ramp caps the quota
-    assert low.loc["N", "quota"] <= low.loc["N", "blend"] * low.loc["N", "ramp"] + 1e-9
+    low = quotas.propose(_inputs(), rules, base=400.0)  # expected to sell 5: the ramp sets the quota
+    assert low.loc["N", "quota"] == pytest.approx(0.25 * 100)
+
+
+def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_euros):
+    rules = quotas.QuotaRules(
+        growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.25, at_least_forecast=False
+    )
+    inputs = _inputs().assign(last_quota=[400.0, 400.0, 500.0, 100.0], tenure_months=[40, 40, 40, 3.5])
+    p = quotas.propose(inputs, rules, base=1300.0)  # the new hire's share of the target would be small
+    assert p.loc["N", "quota"] == pytest.approx(0.5 * 400)  # half the team's median full quota: a rise from 100
+    assert p.loc["N", "set_by"] == "ramp" and p["quota"].sum() == pytest.approx(1300)
+    assert quotas.ramp_sentence(p.assign(on_file=[0, 0, 0, 300.0])) == (
+        "New hires follow the ramp in the parameters: new (4 months in post) gets 50% of team t's median full quota "
+        "(€400), €200, against €300 on file."
+    )
+    other = inputs.assign(team=["t", "t", "u", "u"])  # C is team u's only fully ramped rep
+    assert quotas.propose(other, rules, base=1300.0).loc["N", "full_quota"] == 500
 
 
 def test_recent_attainment_over_the_last_three_months():

@@ -30,3 +30,17 @@ def test_no_page_shows_row_numbers_index_names_or_python_values(demo_run):
         text = page.read_text(encoding="utf-8")
         assert "index_name" not in text, page.name
         assert not re.search(r">\s*(True|False|None|nan|NaT)\s*<", text), page.name
+
+
+def test_every_workbook_says_which_report_scope_month_and_cut_off_it_holds(demo_run):
+    import openpyxl
+
+    _, out = demo_run
+    books = sorted((out / "2026-10").glob("*/*.xlsx"))
+    assert books
+    for book in books:
+        about = {r[0]: r[1] for r in openpyxl.load_workbook(book)["About"].iter_rows(values_only=True)}
+        team = book.parent.name
+        assert about["Scope"] == ("The whole organisation" if team == "all" else f"Team {team}"), book.name
+        assert about["Month"] == "October 2026" and about["Data up to"] == "31 October 2026", book.name
+        assert about["Amounts in"] == "EUR" and int(about["Rows"].replace(",", "")) > 0, book.name

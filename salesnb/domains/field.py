@@ -137,9 +137,9 @@ def visit_economics(plan: pd.DataFrame, reps: pd.DataFrame, revenue: pd.Series,
     out["travel_cost"] = 2 * plan["km_from_base"].fillna(0) * policy.cost_per_km
     out["cost_per_visit"] = out["time_cost"] + out["travel_cost"]
     out["revenue_12m"] = plan["account_id"].map(revenue).fillna(0.0)
-    out["revenue_per_visit"] = out["revenue_12m"] / out["visits_per_year"].where(out["visits_per_year"] > 0)
+    out["revenue_per_planned_visit"] = out["revenue_12m"] / out["visits_per_year"].where(out["visits_per_year"] > 0)
     judged = plan["class"] != "prospect"
-    out["costs_more_than_it_brings"] = (out["cost_per_visit"] > out["revenue_per_visit"]) & judged
+    out["costs_more_than_it_brings"] = (out["cost_per_visit"] > out["revenue_per_planned_visit"]) & judged
     return out
 
 
@@ -161,9 +161,9 @@ def by_class(economics: pd.DataFrame) -> pd.DataFrame:
     g = economics.groupby("class")
     out = pd.DataFrame({"accounts": g.size(), "visits_per_year": g["visits_per_year"].sum(),
                         "cost_per_visit": g["cost_per_visit"].mean(),
-                        "revenue_per_visit": g["revenue_per_visit"].mean(),
+                        "revenue_per_planned_visit": g["revenue_per_planned_visit"].mean(),
                         "accounts_costing_more": g["costs_more_than_it_brings"].sum().astype(float)})
-    out.loc[out.index == "prospect", ["revenue_per_visit", "accounts_costing_more"]] = np.nan
+    out.loc[out.index == "prospect", ["revenue_per_planned_visit", "accounts_costing_more"]] = np.nan
     return out
 
 

@@ -16,7 +16,7 @@ from salesnb.domains.funnel import closed_between
 INDICATORS = {  # name: (axis, definition, higher is better)
     "activity_on_a_accounts": ("relevance", "share of activities logged on class-A accounts", True),
     "visits_on_a_accounts": ("relevance", "share of visits made to class-A accounts", True),
-    "revenue_per_visit": ("efficiency", "revenue ÷ field visits", True),
+    "revenue_per_visit_made": ("efficiency", "revenue ÷ field visits", True),
     "revenue_per_activity_hour": ("efficiency", "revenue ÷ hours of logged activity", True),
     "cost_of_sales": ("efficiency", "the rep's cost ÷ revenue", False),
     "attainment": ("effectiveness", "revenue ÷ quota over the period", True),
@@ -42,7 +42,7 @@ def scorecard(reps: pd.DataFrame, sales: Lines, month: str, months: int,
     if visits is not None:
         vis = between(visits, "visit_date", start, end)
         n_visits = vis.groupby("rep_id").size().reindex(out.index)
-        out["revenue_per_visit"] = revenue / n_visits.where(n_visits > 0)
+        out["revenue_per_visit_made"] = revenue / n_visits.where(n_visits > 0)
         if classes is not None:
             out["visits_on_a_accounts"] = vis["account_id"].map(classes).eq("A").groupby(vis["rep_id"]).mean()
     if activities is not None and activities["duration_min"].notna().any():
@@ -258,7 +258,7 @@ def team_medians(card: pd.DataFrame) -> pd.DataFrame:
     """Median rep of each team: every indicator's median across the team's reps (not the team's total)."""
     cols = [c for c in card.columns if c == "revenue" or c in INDICATORS]  # in the scorecard's order
     out = card.groupby("team")[cols].median()
-    return out.rename(columns=lambda c: f"median_rep_{c}").rename_axis("team (median rep)")
+    return out.rename_axis("team (median rep)")
 
 
 def flag_sentence(flagged: pd.DataFrame, rule: AccountabilityRule) -> str:

@@ -10,6 +10,7 @@ from ibis import _
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
 from salesnb.core.lazy import Lines, filled, grouped, lazy, run, value
+from salesnb.core.scope import month_start
 from salesnb.core.stats import shares_differ
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
@@ -105,17 +106,23 @@ def size_distribution(lines: Lines) -> pd.DataFrame:
     return out.reindex([b for b in size_labels() if b in out.index]).rename_axis("order_size")
 
 
-def discount_vs_win_rate(opportunities: pd.DataFrame,
+def discount_vs_win_rate(opportunities: pd.DataFrame, month: object | None = None,
                          bins: tuple[float, ...] = (0, 0.05, 0.1, 0.15, 1.01)) -> pd.DataFrame:
-    """Win rate of closed opportunities by discount band: do bigger discounts win more?"""
+    """Win rate of the opportunities closed by the end of `month` (all when None) by discount band: do bigger
+    discounts win more? The months the deals closed in are in attrs["window"]."""
     closed = opportunities[opportunities["stage"].isin(["won", "lost"]) & opportunities["discount"].notna()]
+    close = pd.to_datetime(closed["close_date"])
+    if month is not None:
+        closed, close = closed[close < month_start(month, 1)], close[close < month_start(month, 1)]
     band = pd.cut(closed["discount"], bins, right=False,
                   labels=[f"{lo:.0%}–{hi:.0%}" if hi <= 1 else f"{lo:.0%}+"
                           for lo, hi in zip(bins[:-1], bins[1:], strict=True)])
     g = closed.groupby(band, observed=False)
-    return pd.DataFrame({"closed_deals": g.size(), "won": g["stage"].apply(lambda s: (s == "won").sum()),
-                         "win_rate": g["stage"].apply(lambda s: (s == "won").mean() if len(s) else np.nan)
-                         }).rename_axis("discount")
+    out = pd.DataFrame({"closed_deals": g.size(), "won": g["stage"].apply(lambda s: (s == "won").sum()),
+                        "win_rate": g["stage"].apply(lambda s: (s == "won").mean() if len(s) else np.nan)
+                        }).rename_axis("discount")
+    out.attrs["window"] = (close.min(), close.max()) if close.notna().any() else None
+    return out
 
 
 def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
@@ -131,7 +138,9 @@ def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     verdict = ("no clear difference (within what chance gives on these numbers): bigger discounts do not win "
                "noticeably more deals" if not differ else
                "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
-    return (f"Deals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
+    window = bands.attrs.get("window")
+    closed = f"Of the deals closed from {window[0]:%B %Y} to {window[1]:%B %Y}, d" if window else "D"
+    return (f"{closed}eals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
             f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")
 
 

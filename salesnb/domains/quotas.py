@@ -131,11 +131,13 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     if rules.at_least_forecast:  # feasible: the total is at least the sum of the forecasts
         lower = np.maximum(lower, out["forecast"].clip(lower=0))
         upper = np.maximum(upper, lower)
-    ramped = np.maximum(out.loc[ramping, "blend"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"])
-    upper[ramping] = np.maximum(np.minimum(upper[ramping], ramped), lower[ramping])
-    # a ramping rep rises with the ramp, but never under their own forecast (a quota under what a new hire is
-    # expected to sell pays for the expected) and is never cut past max_change
-    out["quota"] = allocate(total, out["blend"] * out["ramp"].where(~ramping, 1.0), lower, upper)
+    out["full_quota"] = full_quota(out, ramping).where(ramping)
+    lower[ramping] = np.maximum(
+        lower[ramping],
+        np.maximum(out.loc[ramping, "full_quota"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"]),
+    )
+    upper[ramping] = lower[ramping]
+    out["quota"] = allocate(total, out["blend"], lower, upper)
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
     if "on_file" in out:
         out["change_vs_on_file"] = out["quota"] / out["on_file"].where(out["on_file"] > 0) - 1
@@ -143,6 +145,18 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFram
     out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
                       "from_forecast": bool(rules.at_least_forecast and target == forecast_total and target > 0)})
     return out
+
+
+def full_quota(inputs: pd.DataFrame, ramping: pd.Series) -> pd.Series:
+    """The quota a ramping rep's ramp share applies to: the median quota this month of the team's fully ramped
+    reps (of the organisation's when the team has none), else the median of their blends."""
+    full = inputs[~ramping]
+    held = full["last_quota"].where(full["last_quota"] > 0)
+    basis = held if held.notna().any() else full["blend"]
+    by_team = basis.groupby(full["team"]).median()
+    org = basis.median() if basis.notna().any() else np.nan
+    out = inputs["team"].map(by_team).fillna(org)
+    return out.fillna(inputs["blend"])
 
 
 def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Series,
@@ -157,9 +171,10 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
     at_low, at_high = near(q, lower), near(q, upper) & np.isfinite(upper)
     reasons = [
         (at_low & rules.at_least_forecast & near(q, out["forecast"].clip(lower=0)) & (q > 0), "own forecast"),
+        (ramping & near(q, out["bottom_up"]) & (q > 0), "own forecast"),
         (at_low & rules.keep_for_achievers & achieved & near(q, last), "kept: reached quota"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
-        (at_high & ramping, "ramp"),
+        (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
     ]
     return pd.Series(np.select([c.fillna(False).to_numpy(dtype=bool) for c, _ in reasons], [r for _, r in reasons],
@@ -183,6 +198,23 @@ def changes_sentence(proposal: pd.DataFrame) -> str:
                                                                                      strict=True))
     counts = proposal["set_by"].value_counts()
     return text + ". Set by: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."
+
+
+def ramp_sentence(proposal: pd.DataFrame) -> str:
+    """The new hires whose quota the ramp set, with the share and the full quota it applies to ('' when none)."""
+    ramped = proposal[proposal["set_by"] == "ramp"].sort_values("tenure_months")
+    if ramped.empty:
+        return ""
+    parts = []
+    for _, r in ramped.iterrows():
+        text = (
+            f"{r['name']} ({r['tenure_months']:.0f} months in post) gets {r['ramp']:.0%} of team {r['team']}'s "
+            f"median full quota ({money.fmt(r['full_quota'])}), {money.fmt(r['quota'])}"
+        )
+        if r.get("on_file", 0) > 0 and abs(r["quota"] / r["on_file"] - 1) > 0.005:
+            text += f", against {money.fmt(r['on_file'])} on file"
+        parts.append(text)
+    return "New hires follow the ramp in the parameters: " + "; ".join(parts) + "."
 
 
 def decision_sentence(proposal: pd.DataFrame) -> str:
@@ -212,7 +244,8 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
 SHOWN = ["name", "team", "last_quota", "on_file", "quota", "change_vs_on_file", "set_by"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "forecast": "forecast", "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
-            "bottom_up": "bottom_up_quota", "ramp": "ramp", "last_quota": "quota_this_month",
+            "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
+            "last_quota": "quota_this_month",
             "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",
             "change_vs_on_file": "change_vs_on_file", "set_by": "set_by"}
 

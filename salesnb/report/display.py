@@ -14,6 +14,7 @@ from IPython.display import HTML, Markdown, display
 from pandas.io.formats.style import Styler
 
 from salesnb.core.money import fmt as fmt_money
+from salesnb.core.scope import Scope
 from salesnb.domains.summary import format_value
 from salesnb.report.charts import AMBER, PALETTE
 from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
@@ -160,6 +161,23 @@ def table(
 ID_LABELS = {"rep_id": "rep", "owner_rep_id": "owner", "from_rep": "from rep", "to_rep": "to rep",
              "account_id": "account"}
 _NAMES: dict[str, dict[str, str]] = {}  # "reps" and "accounts": id → name, set when a report opens
+
+
+_ABOUT: dict[str, str] = {}  # what an export's About sheet says: report, scope, month, cut-off; set when it opens
+
+
+def use_scope(title: str, scope: Scope) -> None:
+    """The report and scope an export's About sheet names."""
+    _ABOUT.clear()
+    _ABOUT.update(
+        {
+            "Report": title,
+            "Scope": scope.who[0].upper() + scope.who[1:],
+            "Month": scope.month.strftime("%B %Y"),
+            "Data up to": f"{scope.data_end:%-d %B %Y}" if scope.data_end is not None else "not known",
+            "Amounts in": scope.currency.code or "no currency stated",
+        }
+    )
 
 
 def use_names(reps: pd.DataFrame | None, accounts: pd.DataFrame | None) -> None:
@@ -323,8 +341,10 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
     df = named(df, keep_ids=True)
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
     text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    about = {**_ABOUT, "Rows": f"{len(df):,}",
+             "Definitions": "glossary.html, two folders above this file (the glossary of figures)"}
     exports.write_xlsx(df.assign(**{c: _readable(df[c]) for c in text}), folder / f"{name}.xlsx",
-                       label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols)
+                       label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols, about)
     display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
                  f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
                  f"({len(df):,} rows; the Excel file is labelled as on this page, the CSV keeps the data's column "

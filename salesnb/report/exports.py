@@ -48,9 +48,11 @@ def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) ->
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
-               money_cols: Iterable[str] = (), percent_cols: Iterable[str] = ()) -> None:
+               money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
+               about: dict[str, str] | None = None) -> None:
     """A workbook: a named sheet, bold readable headers, number formats (amounts in the report's currency), a
-    frozen header row and a filter; text cells stay text (openpyxl would store '=…' as a formula)."""
+    frozen header row and a filter; text cells stay text (openpyxl would store '=…' as a formula); then an
+    About sheet saying where the figures come from."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -78,3 +80,10 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                     cell.number_format = fmt
             width = max([len(str(labels.get(col, col)))] + [len(str(v)) for v in df[col].head(200)])
             ws.column_dimensions[letter].width = min(60, width + 2)
+        if about:
+            info = writer.book.create_sheet("About")
+            for key, value in about.items():
+                info.append([key, value])
+                info.cell(info.max_row, 1).font = Font(bold=True)
+            info.column_dimensions["A"].width = max(len(k) for k in about) + 2
+            info.column_dimensions["B"].width = min(80, max(len(str(v)) for v in about.values()) + 2)

@@ -88,8 +88,10 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
     "Required visits": ("visits a year", "Σ over a rep's accounts of the visits a year their class calls for in "
                         "the visit policy.", "field tours"),
     "Capacity": ("visits a year", "Working days × share of time in the field × visits a day.", "field tours"),
-    "Revenue per visit": ("amount", "An account's revenue over 12 months ÷ the visits a year its class calls for.",
-                          "field tours"),
+    "Revenue per planned visit": ("amount", "An account's revenue over 12 months ÷ the visits a year its class "
+                                  "calls for in the visit policy.", "field tours"),
+    "Revenue per visit made": ("amount", "A rep's revenue in the window ÷ the field visits they made in it.",
+                               "performance"),
     "Cycle length": ("days", "From a deal's creation to its close, over deals closed in the window.",
                      "activity & pipeline"),
     "Time in stage": ("days", "Days a deal spent in a stage, measured from its stage history (snapshots).",

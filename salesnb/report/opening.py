@@ -91,6 +91,7 @@ def open_report(report: str, workspace: str, team: str, month: str, currency: st
     scope = make_scope(ws, team, month, currency, country)
     money.use(scope.currency)
     display.nav()
+    display.use_scope(REPORTS[report].title, scope)
     display.use_names(*(ws.read(t, ALL) if t in ws.tables() else None for t in ("reps", "accounts")))
     display.say(scope.header())
     lacking = ws.missing(domain)["optional"]
