@@ -141,13 +141,14 @@ def test_coefficients_show_two_decimals(monkeypatch):
     assert ">0.12<" in shown["html"] and ">12.3<" in shown["html"] and "Gini of attainment" in shown["html"]
 
 
-def test_calendar_links_read_as_rep_names(tmp_path, monkeypatch):
+def test_calendar_links_read_as_the_calendars_names(tmp_path, monkeypatch):
     from salesnb.report import display
 
     shown = []
     monkeypatch.setattr(display, "display", lambda obj, **kw: shown.append(getattr(obj, "data", obj)))
-    display.use_names(pd.DataFrame({"rep_id": ["R1"], "name": ["Ana Alpha"]}), None)
-    display.calendar_files({"visits_R1.ics": b"BEGIN", "visits_R2.ics": b"BEGIN"}, str(tmp_path))
-    display.use_names(None, None)
-    assert (tmp_path / "visits_R1.ics").read_bytes() == b"BEGIN"
-    assert '<a href="visits_R1.ics">Ana Alpha</a> · <a href="visits_R2.ics">R2</a>' in shown[-1]
+    named = b"BEGIN:VCALENDAR\r\nX-WR-CALNAME:Ana <Alpha>\r\nEND:VCALENDAR\r\n"
+    bare = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    display.calendar_files({"visits_Ana_Alpha.ics": named, "visits_R2.ics": bare}, str(tmp_path))
+    assert (tmp_path / "visits_Ana_Alpha.ics").read_bytes() == named
+    assert ('<a href="visits_Ana_Alpha.ics">Ana &lt;Alpha&gt;</a> · <a href="visits_R2.ics">visits_R2.ics</a>'
+            in shown[-1])

@@ -105,8 +105,8 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
                                                                    strict=True)}
     assert got == want and len(events) == 2
     hostile = r1.assign(rep_id="../../etc/R1")
-    names = field.calendars(hostile, REPS.head(1).assign(rep_id="../../etc/R1"), policy)
-    assert list(names) == ["visits__etc_R1.ics"]  # a rep id never leaves the report folder
+    names = field.calendars(hostile, REPS.head(1).assign(rep_id="../../etc/R1", name="../../etc/Ana"), policy)
+    assert list(names) == ["visits_etc_Ana.ics"]  # a rep's name never leaves the report folder
 
 
 def test_visit_times_follow_the_route_from_the_base():
@@ -267,3 +267,22 @@ def test_a_visit_repeats_monthly_on_the_same_weekday_or_every_n_weeks():
                                                           "byday": "2TH"}
     assert field.repeat(pd.Timestamp("2026-11-02"), 24) == {"freq": "weekly", "interval": 2, "count": 24}
     assert field.repeat(pd.Timestamp("2026-11-02"), 5) == {"freq": "weekly", "interval": 10, "count": 5}
+
+
+def test_a_visit_that_would_fall_on_a_public_holiday_moves_to_the_next_working_day():
+    from icalendar import Calendar
+
+    # the 1st Thursdays from 5 November 2026: 5 Nov, 3 Dec, 7 Jan, 4 Feb, 4 Mar, 1 Apr, 6 May, 3 Jun, 1 Jul, 5 Aug,
+    # 2 Sep, 7 Oct; only 6 May 2027 (Ascension) is a French public holiday
+    week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-05"), "stop": [1], "account_id": ["A"],
+                         "name": "Acme", "class": "A", "lat": [48.5], "lon": [2.0], "visits_per_year": 12.0})
+    event = Calendar.from_ical(field.calendar(week, "Ana", POLICY, (48.0, 2.0), country="FR")).walk("VEVENT")[0]
+    moved = [d.dt.date().isoformat() for d in event["exdate"].dts]
+    to = [d.dt.date().isoformat() for d in event["rdate"].dts]
+    assert moved == ["2027-05-06"] and to == ["2027-05-07"]  # Ascension Thursday → Friday
+    plain = Calendar.from_ical(field.calendar(week, "Ana", POLICY, (48.0, 2.0))).walk("VEVENT")[0]
+    assert "exdate" not in plain and "No country is stated" in field.holidays_sentence(None)
+    both = pd.concat([week, week.assign(rep_id="R2")])
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Zoë Ana", "Zoë Ana"], "base_lat": 48.0, "base_lon": 2.0})
+    assert list(field.calendars(both, reps, POLICY)) == ["visits_Zoë_Ana_R1.ics", "visits_Zoë_Ana_R2.ics"]
+    assert list(field.calendars(week, reps.head(1), POLICY)) == ["visits_Zoë_Ana.ics"]

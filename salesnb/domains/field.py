@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesnb.core import money
+from salesnb.core.days import next_working_day, public_holidays
 from salesnb.core.geo import haversine_km
 from salesnb.core.models import parse
 from salesnb.core.scope import Month, between, trailing_window
@@ -403,6 +404,15 @@ def timezone_sentence(zone: str, country: str | None) -> str:
             "visit policy to fix them.")
 
 
+def holidays_sentence(country: str | None) -> str:
+    """Whether the calendars move visits off public holidays."""
+    if country:
+        return (f"A visit that would fall on a public holiday of {country} (or a weekend) moves to the next working "
+                "day.")
+    return ("No country is stated, so visits are not moved off public holidays (set `country` in dataset.yaml or "
+            "the parameters).")
+
+
 def repeat(day: pd.Timestamp, visits_per_year: float) -> dict:
     """A visit's recurrence for one year: every n months on the same weekday of the month (the 1st Monday, the
     last Friday) when the year divides into whole months, else every n weeks."""
@@ -414,10 +424,36 @@ def repeat(day: pd.Timestamp, visits_per_year: float) -> dict:
     return {"freq": "weekly", "interval": max(1, int(round(52 / visits_per_year))), "count": count}
 
 
+def occurrences(start: pd.Timestamp, rule: dict) -> list[pd.Timestamp]:
+    """The dates a visit recurs on under `repeat`'s rule, the first included."""
+    from dateutil import rrule
+
+    if rule["freq"] == "monthly":
+        day = rrule.weekday(["MO", "TU", "WE", "TH", "FR", "SA", "SU"].index(rule["byday"][-2:]),
+                            int(rule["byday"][:-2]))
+        dates = rrule.rrule(rrule.MONTHLY, dtstart=start, interval=rule["interval"], count=rule["count"],
+                            byweekday=day)
+    else:
+        dates = rrule.rrule(rrule.WEEKLY, dtstart=start, interval=rule["interval"], count=rule["count"])
+    return [pd.Timestamp(d) for d in dates]
+
+
+def holiday_moves(start: pd.Timestamp, rule: dict, off: set) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The occurrences that fall on a public holiday or a weekend, each with the working day it moves to."""
+    moves = []
+    for when in occurrences(start, rule):
+        day = next_working_day(when.date(), off)
+        if day != when.date():
+            moves.append((when, when + pd.Timedelta(days=(day - when.date()).days)))
+    return moves
+
+
 def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = None,
-             base: tuple[float, float] | None = None, addresses: pd.Series | None = None, zone: str = "") -> bytes:
+             base: tuple[float, float] | None = None, addresses: pd.Series | None = None, zone: str = "",
+             country: str | None = None) -> bytes:
     """An iCalendar file of a rep's planned visits: times that follow the route (in `zone`, floating when empty),
-    each visit recurring at its policy interval for one year (then it ends), at the account's address."""
+    each visit recurring at its policy interval for one year (then it ends), at the account's address; a visit
+    that would fall on a public holiday of `country` moves to the next working day."""
     from icalendar import Calendar, Event, vGeo
 
     policy = policy or VisitPolicy()
@@ -427,6 +463,9 @@ def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = Non
     cal = Calendar()
     cal.add("prodid", "-//salesnb//field tours//EN")
     cal.add("version", "2.0")
+    cal.add("x-wr-calname", rep_name)
+    first = week["date"].min() if len(week) else pd.Timestamp.now()
+    off = public_holidays(country, range(first.year, first.year + 3))
     for r in week.sort_values(["date", "stop"]).to_dict("records"):
         event = Event()
         event.add("uid", f"{r['rep_id']}-{r['account_id']}@salesnb")
@@ -439,7 +478,13 @@ def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = Non
         if not np.isnan([r["lat"], r["lon"]]).any():
             event.add("geo", vGeo((r["lat"], r["lon"])))
         event.add("description", f"{rep_name}: class {r['class']} account, {r['visits_per_year']:g} visits a year")
-        event.add("rrule", repeat(r["date"], r["visits_per_year"]))
+        rule = repeat(r["date"], r["visits_per_year"])
+        event.add("rrule", rule)
+        start = times.at[r["account_id"], "start"]
+        moves = holiday_moves(start, rule, off)
+        if moves:
+            event.add("exdate", [was.to_pydatetime() for was, _ in moves])
+            event.add("rdate", [to.to_pydatetime() for _, to in moves])
         cal.add_component(event)
     if zone:
         cal.add_missing_timezones()
@@ -502,14 +547,19 @@ def long_days_sentence(summary: pd.DataFrame, reps: pd.DataFrame, policy: VisitP
 UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
 
 
-def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy,
-              accounts: pd.DataFrame | None = None, zone: str = "") -> dict[str, bytes]:
-    """One iCalendar file per rep with visits in the week, by file name (the rep id made safe for a file name)."""
+def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy, accounts: pd.DataFrame | None = None,
+              zone: str = "", country: str | None = None) -> dict[str, bytes]:
+    """One iCalendar file per rep with visits in the week, by file name: the rep's name made safe for a file
+    name (with the rep id when two reps share a name)."""
     r = reps.set_index("rep_id")
     where = addresses(accounts) if accounts is not None else None
-    return {f"visits_{UNSAFE_IN_FILE_NAME.sub('_', str(rep))}.ics": calendar(g, r["name"].get(rep, rep), policy,
-                                          (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None,
-                                          where, zone)
+    names = r["name"].reindex(week["rep_id"].unique())
+    names = names.fillna(pd.Series(names.index, index=names.index)).astype(str)
+    twice = names.duplicated(keep=False)
+    names = names.where(~twice, names + " " + names.index.astype(str))
+    return {f"visits_{UNSAFE_IN_FILE_NAME.sub('_', names[rep]).strip('_')}.ics":
+            calendar(g, r["name"].get(rep, rep), policy,
+                     (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None, where, zone, country)
             for rep, g in week.groupby("rep_id")}
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from ibis import _
 
 from salesnb.core import money
+from salesnb.core.days import public_holidays
 from salesnb.core.lazy import lazy, run, value
 from salesnb.core.scope import is_org, month_start
 
@@ -80,10 +81,7 @@ def monthly_totals(sales: pd.DataFrame | ibis.Table, by: str | None, last_month:
 
 def working_days(months: pd.DatetimeIndex, country: str) -> np.ndarray:
     """Monday-to-Friday days that are not public holidays, per month."""
-    import holidays
-
-    years = sorted({m.year for m in months})
-    off = holidays.country_holidays(country, years=years) if country else {}
+    off = public_holidays(country, (m.year for m in months))
     out = []
     for m in months:
         days = pd.bdate_range(m, m + pd.offsets.MonthEnd(0))

@@ -279,7 +279,7 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
         return text + (": more than planned, because the floors (the largest cut, quotas kept for reps who reached "
-                       "theirs, each rep's own forecast) add up to more.")
+                       "theirs, each rep's own forecast, the ramp of new hires) add up to more.")
     if total < planned_total - 1:
         return text + ": less than planned, because the caps (the largest rise, the ramp of new hires) hold it under."
     return text + "."

@@ -313,17 +313,19 @@ def figure(fig: plt.Figure) -> None:
 
 
 def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
-    """Write calendar files beside the report and link to each."""
+    """Write calendar files beside the report and link to each by its calendar's name."""
     from pathlib import Path
+
+    from icalendar import Calendar
 
     if not output_dir:
         say("(Run through `salesnb run` to export the calendar files.)")
         return
     for name, content in files.items():
         (Path(output_dir) / name).write_bytes(content)
-    reps = _NAMES.get("reps", {})
-    links = " · ".join(f'<a href="{html.escape(n)}">{html.escape(str(reps.get(rep, rep)))}</a>'
-                       for n in sorted(files) for rep in [n[len("visits_"):-len(".ics")]])
+    links = " · ".join(f'<a href="{html.escape(n)}">'
+                       f'{html.escape(str(Calendar.from_ical(files[n]).get("x-wr-calname", n)))}</a>'
+                       for n in sorted(files))
     display(HTML(f"<p>Calendars: {links}</p>"))
 
 
