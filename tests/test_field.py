@@ -227,6 +227,10 @@ def test_limits_sentence_counts_the_reps_still_over_capacity():
     assert text.endswith("After the moves 1 of 3 reps are still over capacity: moving accounts cannot make room for "
                          "them; the staffing figures above say what would.")
     assert field.limits_sentence(after.iloc[1:], 330, 30).endswith("After the moves no rep is over capacity.")
+    after.index = ["R1", "R2", "R3"]  # R3, a new hire, has 130 of the 130 visits a year of room
+    assert field.limits_sentence(after, 330, 30, ["R3"]).endswith(
+        " Of the 130 visits a year of room left under capacity, 130 (100%) is with new hires and flagged reps, who "
+        "take no account.")
 
 
 def test_long_days_are_named_longest_first():

@@ -44,7 +44,7 @@ def test_amounts_in_the_scale_and_reasons_carry_the_currency():
     table = scoring.scale_table(scale)
     money.use(before)
     assert reasons["X"] == "potential €240 (+10); employees 60 (+5)"
-    assert table.loc["potential", "points"] == "≥ €1: 10, ≥ €50,000: 20"
+    assert table.loc["potential", "points"] == "any: 10, ≥ €50,000: 20"  # not "≥ €1"
     assert table.loc["employees", "points"] == "≥ 50: 5"
 
 
@@ -116,3 +116,17 @@ def test_an_account_keeps_the_organisations_class_in_a_team_report():
     team_abc = scoring.abc_classes(pd.Series({"A1": 50.0, "A2": 30.0, "A3": 20.0}))
     org = pd.Series({"A1": "B", "A2": "A"})
     assert scoring.with_classes(team_abc, org)["class"].to_dict() == {"A1": "B", "A2": "A", "A3": "C"}
+
+
+def test_the_customer_book_is_by_class_then_score_and_names_quiet_a_accounts(in_euros):
+    feats = pd.DataFrame({"name": ["a", "b", "c", "d"], "status": "customer", "owner_rep_id": "R1", "city": "",
+                          "revenue_12m": [500.0, 300.0, 900.0, 10.0], "activities_90d": [0, 2, 0, 0]},
+                         index=pd.Index(["A", "B", "C", "D"], name="account_id"))
+    scored = pd.DataFrame({"score": [10.0, 30.0, 5.0, 50.0], "reasons": ""}, index=feats.index)
+    abc = pd.DataFrame({"class": ["A", "A", "A", "C"]}, index=feats.index)
+    book = scoring.account_book(feats, scored, abc)
+    assert book["account_id"].tolist() == ["B", "A", "C", "D"]  # A by score (30, 10, 5), then C
+    assert scoring.neglected_sentence(book, shown=1) == (
+        "2 of the 3 class-A customers (€1,400 of revenue over 12 months) had no activity logged in the last 90 days: "
+        "c and 1 more. They are the first to call.")
+    assert scoring.neglected_sentence(book.drop(columns="activities_90d")) == ""

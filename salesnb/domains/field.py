@@ -265,15 +265,22 @@ def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flag
     return text + (f"; {' and '.join(barred)} give accounts but receive none." if barred else ".")
 
 
-def limits_sentence(after: pd.DataFrame, capacity: float, max_extra_km: float) -> str:
-    """What the moves may not do, and how many reps stay over capacity after them (`after`: territory table)."""
+def limits_sentence(after: pd.DataFrame, capacity: float, max_extra_km: float, not_takers: Iterable[str] = ()) -> str:
+    """What the moves may not do, how many reps stay over capacity after them (`after`: territory table by rep)
+    and how much of the room left is with reps who take no account."""
     over = int((after["required_visits"] > capacity).sum())
     text = (f"A move never takes a rep over capacity ({capacity:,.0f} visits a year) nor puts an account more than "
             f"{max_extra_km:,.0f} km (straight line) farther from its new rep's base than from its old one.")
     if not over:
         return text + " After the moves no rep is over capacity."
-    return (text + f" After the moves {over} of {len(after)} reps are still over capacity: moving accounts cannot "
-            "make room for them; the staffing figures above say what would.")
+    text += (f" After the moves {over} of {len(after)} reps are still over capacity: moving accounts cannot make "
+             "room for them; the staffing figures above say what would.")
+    room = (capacity - after["required_visits"]).clip(lower=0)
+    barred = room[room.index.isin(list(not_takers))].sum()
+    if barred > 0:
+        text += (f" Of the {room.sum():,.0f} visits a year of room left under capacity, {barred:,.0f} "
+                 f"({barred / room.sum():.0%}) is with new hires and flagged reps, who take no account.")
+    return text
 
 
 MOVE_COLUMNS = ["account_id", "name", "from_rep", "to_rep", "visits_per_year", "km_from_old_base", "km_from_new_base"]

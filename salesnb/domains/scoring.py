@@ -176,19 +176,40 @@ def pareto_sentence(classes: pd.DataFrame, a_share: float) -> str:
             f"{a['share_of_revenue']:.0%} of revenue: they are class A (line at {a_share:.0%}).")
 
 
+def _at_least(threshold: float, feature: str) -> str:
+    """A threshold in words: '≥ €20,000', or 'any' for an amount of one unit or less (any open pipeline)."""
+    return "any" if feature in MONEY_FEATURES and 0 < threshold <= 1 else f"≥ {_fmt(threshold, feature)}"
+
+
 def scale_table(scale: list[Criterion]) -> pd.DataFrame:
     """The points scale as a readable table."""
     rows = []
     for c in scale:
-        rule = (", ".join(f"≥ {_fmt(t, c.feature)}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
+        rule = (", ".join(f"{_at_least(t, c.feature)}: {p:g}" for t, p in sorted(c.thresholds)) if c.thresholds
                 else ", ".join(f"{str(v).replace('_', ' ')}: {p:g}" for v, p in c.values.items()))
         rows.append({"criterion": c.label or c.feature, "weight": c.weight, "points": rule})
     return pd.DataFrame(rows).set_index("criterion")
 
 
 def account_book(feats: pd.DataFrame, scored: pd.DataFrame, abc: pd.DataFrame) -> pd.DataFrame:
-    """Customers with revenue, ABC class, score and reasons, best first."""
+    """Customers with revenue, ABC class, activities of the last 90 days (when logged), score and reasons: by class,
+    then score, then revenue."""
     book = feats[feats["status"] == "customer"].join(abc[["class"]]).join(scored[["score", "reasons"]])
-    book = book.sort_values(["class", "revenue_12m"], ascending=[True, False])
-    return book.reset_index()[["account_id", "name", "owner_rep_id", "city", "revenue_12m", "class",
-                               "score", "reasons"]]
+    book = book.sort_values(["class", "score", "revenue_12m"], ascending=[True, False, False])
+    cols = ["account_id", "name", "owner_rep_id", "city", "revenue_12m", "class", "activities_90d", "score", "reasons"]
+    return book.reset_index()[[c for c in cols if c in book.reset_index()]]
+
+
+def neglected_sentence(book: pd.DataFrame, shown: int = 5) -> str:
+    """The class-A customers with no activity logged in the last 90 days: the first to call ('' when the data log
+    no activity)."""
+    if "activities_90d" not in book:
+        return ""
+    a = book[book["class"] == "A"]
+    quiet = a[a["activities_90d"] == 0].sort_values("revenue_12m", ascending=False)
+    if quiet.empty:
+        return f"Every one of the {len(a):,} class-A customers had an activity logged in the last 90 days."
+    names = ", ".join(quiet["name"].head(shown).astype(str))
+    more = f" and {len(quiet) - shown:,} more" if len(quiet) > shown else ""
+    return (f"{len(quiet):,} of the {len(a):,} class-A customers ({money.fmt(quiet['revenue_12m'].sum())} of revenue "
+            f"over 12 months) had no activity logged in the last 90 days: {names}{more}. They are the first to call.")

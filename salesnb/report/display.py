@@ -35,7 +35,8 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "activity_on_a_accounts": "share of activity on A accounts", "visits_on_a_accounts": "share of visits to "
           "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue",
           "forecast_vs_quota": "forecast ÷ quota", "reps_call": "reps' call", "call_minus_actual": "call − actual",
-          "call_vs_actual": "call vs actual"}
+          "call_vs_actual": "call vs actual", "activities_90d": "activities, last 90 days",
+          "revenue_12m": "revenue, last 12 months"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
 
