@@ -177,7 +177,7 @@ def pareto_sentence(classes: pd.DataFrame, a_share: float) -> str:
 
 
 def _at_least(threshold: float, feature: str) -> str:
-    """A threshold in words: '≥ €20,000', or 'any' for an amount of one unit or less (any open pipeline)."""
+    """A threshold in words: '≥ 20,000' in the report's currency, or 'any' for an amount of one unit or less."""
     return "any" if feature in MONEY_FEATURES and 0 < threshold <= 1 else f"≥ {_fmt(threshold, feature)}"
 
 
