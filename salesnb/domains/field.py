@@ -471,8 +471,8 @@ def calendar(week: pd.DataFrame, rep_name: str, policy: VisitPolicy | None = Non
     cal.add("prodid", "-//salesnb//field tours//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", rep_name)
-    first = week["date"].min() if len(week) else pd.Timestamp.now()
-    off = public_holidays(country, range(first.year, first.year + 3))
+    first = week["date"].min().year if len(week) else 0
+    off = public_holidays(country, range(first, first + 3)) if len(week) else set()
     for r in week.sort_values(["date", "stop"]).to_dict("records"):
         event = Event()
         event.add("uid", f"{r['rep_id']}-{r['account_id']}@salesnb")

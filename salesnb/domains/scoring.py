@@ -195,9 +195,9 @@ def account_book(feats: pd.DataFrame, scored: pd.DataFrame, abc: pd.DataFrame) -
     """Customers with revenue, ABC class, activities of the last 90 days (when logged), score and reasons: by class,
     then score, then revenue."""
     book = feats[feats["status"] == "customer"].join(abc[["class"]]).join(scored[["score", "reasons"]])
-    book = book.sort_values(["class", "score", "revenue_12m"], ascending=[True, False, False])
+    book = book.sort_values(["class", "score", "revenue_12m"], ascending=[True, False, False]).reset_index()
     cols = ["account_id", "name", "owner_rep_id", "city", "revenue_12m", "class", "activities_90d", "score", "reasons"]
-    return book.reset_index()[[c for c in cols if c in book.reset_index()]]
+    return book[[c for c in cols if c in book]]
 
 
 def neglected_sentence(book: pd.DataFrame, shown: int = 5) -> str:
