@@ -150,6 +150,19 @@ def test_balance_moves_accounts_toward_the_mean_and_keeps_them_near():
     assert field.new_hires(hires, "2026-10") == ["R2"] and field.new_hires(hires, "2026-12") == []
 
 
+def test_a_rep_with_no_account_takes_some_and_is_in_the_territory_table():
+    reps, accounts = _two_reps()
+    reps = pd.concat([reps, pd.DataFrame({"rep_id": ["R3"], "name": ["c"], "team": "t", "base_lat": [48.0],
+                                          "base_lon": [2.5]})], ignore_index=True)
+    plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
+    assert field.territory_table(plan, reps)["accounts"].to_dict() == {"R1": 5, "R2": 1, "R3": 0}
+    moves = field.balance(plan, reps, tolerance=0.2)
+    assert "R3" in set(moves["to_rep"])  # 60, 12 and 0 visits a year: the empty territory is the first taker
+    # a new hire with no account neither takes nor lowers the mean the others are balanced to
+    barred = field.balance(plan, reps, tolerance=0.2, not_takers=["R3"])
+    assert barred["account_id"].tolist() == ["A4", "A3"] and set(barred["to_rep"]) == {"R2"}
+
+
 def test_bad_policy():
     with pytest.raises(ParameterError, match="field_share"):
         field.parse_policy({"field_share": 1.5})

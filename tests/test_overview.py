@@ -91,3 +91,4 @@ def test_thresholds_are_printed_in_words():
     assert t.loc["Quota attainment"].tolist() == ["100.0% or more", "90.0% to 100.0%", "under 90.0%"]
     assert t.loc["Reps' call vs actual"].tolist() == ["within ±5.0%", "within ±10.0%", "beyond ±10.0%"]
     assert t.loc["Pipeline coverage, next month", "red"] == "under 2.00×" and len(t) == 3
+    assert summary.thresholds_table({"attainment": {"good": 1.0, "warn": 0.9}}, shown=["revenue"]).empty

@@ -27,6 +27,7 @@ def test_two_batches_recording_at_once_keep_every_entry(tmp_path):
     assert len(runs) == 300
     index = (tmp_path / "2026-10" / "index.html").read_text()
     assert all(f">{who}{i}<" in index for who in "xy" for i in range(150))
+    assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["index.html", "runs.json"]  # no lock file
 
 
 def test_a_shared_notebook_has_stable_ids_no_run_times_and_no_absolute_path():

@@ -1,13 +1,12 @@
-"""A folder's lock, held across processes (fcntl)."""
+"""A folder's lock, held across processes (fcntl on the folder itself, so no lock file is left behind)."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
-
-LOCK_FILE = ".lock"
 
 
 @contextlib.contextmanager
@@ -15,9 +14,9 @@ def locked(folder: Path) -> Iterator[None]:
     """Hold a folder's lock (a month's run record, a forecast cache): two processes writing at once keep both
     their entries, and the second sees what the first wrote."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_FILE, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

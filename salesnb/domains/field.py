@@ -309,12 +309,14 @@ def _balance_team(plan: pd.DataFrame, reps: pd.DataFrame, tolerance: float, max_
                   barred: set[str], limits: dict[str, float]) -> pd.DataFrame:
     base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
     load = plan.groupby("owner_rep_id")["visits_per_year"].sum()
+    load = load.reindex(load.index.union(pd.Index(reps["rep_id"]), sort=False), fill_value=0.0)
+    counted = load.index[(load > 0) | ~load.index.isin(barred)]  # a new hire with no account sets no mean
     owner = plan.set_index("account_id")["owner_rep_id"].copy()
     acc = plan.set_index("account_id")
     stuck: set[str] = set()
     moves = []
     while len(moves) < max_moves:
-        mean = load.mean()
+        mean = load[counted].mean()
         over = load[(load > mean * (1 + tolerance)) & ~load.index.isin(stuck)]
         if over.empty:
             break
@@ -368,11 +370,12 @@ def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
     b = base.reindex(plan["owner_rep_id"]).to_numpy()
     km = haversine_km(b[:, 0], b[:, 1], plan["lat"].to_numpy(), plan["lon"].to_numpy())
-    p = plan.assign(km=km)
+    p = plan.assign(km=km, a=plan["class"].eq("A"), travel=km * plan["visits_per_year"] * 2)
     g = p.groupby("owner_rep_id")
-    return pd.DataFrame({"accounts": g.size(), "a_accounts": g["class"].apply(lambda c: (c == "A").sum()),
-                         "required_visits": g["visits_per_year"].sum(), "potential": g["potential"].sum(),
-                         "travel_km": (p["km"] * p["visits_per_year"] * 2).groupby(p["owner_rep_id"]).sum()})
+    table = pd.DataFrame({"accounts": g.size(), "a_accounts": g["a"].sum(),
+                          "required_visits": g["visits_per_year"].sum(), "potential": g["potential"].sum(),
+                          "travel_km": g["travel"].sum()})
+    return table.reindex(table.index.union(pd.Index(reps["rep_id"]), sort=False), fill_value=0)
 
 
 def visit_times(week: pd.DataFrame, base: tuple[float, float] | None, policy: VisitPolicy,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -20,12 +22,12 @@ def format_value(unit: str, x: float) -> str:
             "score": f"{x:.1f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
-def thresholds_table(thresholds: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """The traffic-light thresholds in words, one row per KPI that has them."""
+def thresholds_table(thresholds: dict[str, dict[str, float]], shown: Iterable[str] | None = None) -> pd.DataFrame:
+    """The traffic-light thresholds in words, one row per KPI that has them (and is shown, when `shown` is given)."""
     rows = {}
     for metric, (label, unit, higher) in overview.METRICS.items():
         rule = thresholds.get(metric)
-        if rule is None:
+        if rule is None or (shown is not None and metric not in set(shown)):
             continue
         good, warn = (format_value(unit if unit != "change" else "percent", rule[k]) for k in ("good", "warn"))
         if higher is None:

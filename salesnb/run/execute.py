@@ -42,6 +42,11 @@ def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
         def _default_ip(self) -> str:
             return os.path.join(socket_dir, "kernel")
 
+        async def _async_interrupt_kernel(self) -> None:
+            """No SIGINT before a shutdown request (the kernel would log a KeyboardInterrupt on every report)."""
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
     return IPCKernelManager
 
 
