@@ -4,7 +4,8 @@ import json
 import multiprocessing
 from pathlib import Path
 
-from salesnb.report.publish import published, write_if_changed
+from salesnb.report.glossary import glossary_html
+from salesnb.report.publish import glossary_links, published, write_if_changed
 from salesnb.run.execute import publish_index
 
 
@@ -72,3 +73,14 @@ def test_the_index_shows_each_scopes_headline_kpis_and_the_data_cut_off(tmp_path
     assert "Revenue <b" in index and ">€390</b>" in index and "&lt;b&gt;+4&lt;/b&gt;" in index
     assert "Margin rate" not in index  # only the index's KPIs: revenue, attainment, forecast ÷ quota, eNPS
     assert 'border-color:#c77700">&lt;b&gt;+4' in index  # amber
+
+
+def test_the_glossary_links_each_report_that_shows_a_figure_to_a_written_copy():
+    runs = {f"{t}/{nb}": {"team": t, "notebook": nb, "status": st} for t, nb, st in [
+        ("north", "03_forecast", "ok"), ("all", "03_forecast", "ok"), ("north", "09_team_pulse", "ok"),
+        ("all", "09_team_pulse", "failed"), ("east", "05_quotas", "failed")]}
+    links = glossary_links("2026-10", runs)
+    assert links == {"03_forecast": "2026-10/all/03_forecast.html", "09_team_pulse": "2026-10/north/09_team_pulse.html"}
+    page = glossary_html("2026-10", links)
+    assert '<a href="2026-10/all/03_forecast.html">Forecasts</a>' in page
+    assert "<td>Quotas and compensation</td>" in page  # quotas' only figure has no written report: no link

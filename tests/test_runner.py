@@ -81,6 +81,8 @@ def test_batch_writes_every_report_and_marks_the_failure(project, capsys, monkey
         assert published.stat().st_mode & 0o777 == 0o644, published  # readable by a web server, like reports
     assert 'href="../glossary.html"' in index and 'href="../../glossary.html"' in html_a
     assert 'href="../index.html"' in html_a
+    glossary = (project / "outputs" / "glossary.html").read_text()
+    assert '<a href="2026-10/all/02_reporting.html">Sales reporting</a>' in glossary  # the organisation's copy
 
 
 def test_failed_rerun_never_overwrites_a_good_report(project):

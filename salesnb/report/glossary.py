@@ -4,107 +4,154 @@ from __future__ import annotations
 
 import html
 
+from salesnb.report.registry import REPORTS
+
 # name: (unit, definition, reports that show it)
-GLOSSARY: dict[str, tuple[str, str, str]] = {
+GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Revenue": ("amount", "Quantity × list price × (1 − discount) of the order lines invoiced in the month; credit "
-                "lines (negative quantities) are netted off.", "overview, reporting, forecast, pricing, quotas"),
-    "Margin": ("amount", "Revenue − quantity × unit cost.", "overview, reporting"),
-    "Margin rate": ("%", "Margin ÷ revenue; its change is in percentage points.", "overview, reporting"),
+                "lines (negative quantities) are netted off.",
+                ("00_overview", "02_reporting", "03_forecast", "04_pricing", "05_quotas")),
+    "Margin": ("amount", "Revenue − quantity × unit cost.", ("00_overview", "02_reporting")),
+    "Margin rate": ("%", "Margin ÷ revenue; its change is in percentage points.", ("00_overview", "02_reporting")),
     "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep): month by month, the "
                  "median of the three methods with the smallest rolling-origin backtest error, reconciled so that "
                  "reps add up to their team and teams to the organisation. Made once per run, so a rep's forecast "
-                 "is the same in every report.", "overview, forecast, quotas"),
-    "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", "forecast"),
+                 "is the same in every report.", ("00_overview", "03_forecast", "05_quotas")),
+    "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", ("03_forecast",)),
     "MASE": ("ratio", "Mean absolute error ÷ that of the seasonal naive method in the training months (below 1 "
-             "beats it).", "forecast"),
+             "beats it).", ("03_forecast",)),
     "Bias": ("% change", "(Total forecast − total actual) ÷ total actual: positive = forecast too high, "
-             "negative = too low (every forecast error on every page has this sign).", "forecast"),
+             "negative = too low (every forecast error on every page has this sign).", ("03_forecast",)),
     "Interval coverage": ("%", "Share of backtest actuals inside the stated interval (80% by default).",
-                          "forecast"),
+                          ("03_forecast",)),
     "Reps' call vs actual": ("% change", "(What reps called − actual revenue) ÷ actual revenue, the sign of bias: "
-                           "positive = they called more than they sold, negative = less.", "overview, forecast"),
+                           "positive = they called more than they sold, negative = less.",
+                             ("00_overview", "03_forecast")),
     "Commit": ("amount", "Open deals in forecast category commit expected to close next month, as the month left "
                "them (the first pipeline snapshot after it; the export when there is none).",
-               "forecast, activity & pipeline"),
+               ("03_forecast", "10_activity_pipeline")),
     "Open pipeline": ("amount", "Open deals expected to close in a month, as the month left them.",
-                      "forecast, activity & pipeline"),
+                      ("03_forecast", "10_activity_pipeline")),
     "Weighted pipeline": ("amount", "Open pipeline × the win rate measured on the organisation's closed deals at "
-                          "each stage (not the probability typed in the CRM).", "forecast, quotas, activity"),
+                          "each stage (not the probability typed in the CRM).",
+                          ("03_forecast", "05_quotas", "10_activity_pipeline")),
     "Pipeline coverage": ("× (multiple)", "Open pipeline closing next month ÷ the part of next month's quota "
                           "that deals must bring (quota × the share of the last 12 months' revenue that won deals "
                           "brought): 3× is the usual comfort, under 2× is short.",
-                          "overview, forecast, activity & pipeline"),
-    "Win rate": ("%", "Deals won ÷ deals closed (won or lost) in the window.", "overview, performance, activity"),
-    "Quota attainment": ("%", "Revenue ÷ quota for the month.", "overview, quotas, performance, team pulse"),
+                          ("00_overview", "03_forecast", "10_activity_pipeline")),
+    "Win rate": ("%", "Deals won ÷ deals closed (won or lost) in the window.",
+                 ("00_overview", "06_performance", "10_activity_pipeline")),
+    "Quota attainment": ("%", "Revenue ÷ quota for the month.",
+                         ("00_overview", "05_quotas", "06_performance", "09_team_pulse")),
     "Quota proposal": ("amount", "Next month's quota per rep, made once for the whole organisation (top-down, "
-                       "bottom-up, blended, then the rules); a team report shows its reps' part of it.", "quotas"),
-    "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.", "quotas"),
+                       "bottom-up, blended, then the rules); a team report shows its reps' part of it.",
+                       ("05_quotas",)),
+    "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.",
+                      ("05_quotas",)),
     "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue.",
-                      "performance"),
+                      ("06_performance",)),
     "Challenge progress": ("%", "The whole organisation's score on the challenge metric ÷ its collective target; "
-                           "a team report shows the same figure and the team's part of the score.", "performance"),
+                           "a team report shows the same figure and the team's part of the score.",
+                           ("06_performance",)),
     "Guideline compliance": ("%", "Share of order lines whose discount is within the maximum allowed for the "
-                             "product (or the override of its family and segment).", "pricing"),
+                             "product (or the override of its family and segment).", ("04_pricing",)),
     "Amount lost beyond guideline": ("amount", "List value × the discount given beyond the guideline.",
-                                     "pricing"),
-    "Pocket price": ("amount", "Invoice price − rebates − freight: what a sale really brings in.", "pricing"),
+                                     ("04_pricing",)),
+    "Pocket price": ("amount", "Invoice price − rebates − freight: what a sale really brings in.", ("04_pricing",)),
     "Data hygiene": ("score 0–100", "Share of owned CRM records (accounts, contacts, opportunities) with no "
-                     "quality problem, × 100.", "overview, data quality"),
+                     "quality problem, × 100.", ("00_overview", "01_data_quality")),
     "eNPS": ("score −100 to +100", "% promoters (9–10) − % detractors (0–6, or 1–6 on a 1–10 scale) in a pulse "
              "survey; never shown for a group with fewer respondents than the anonymity threshold.",
-             "overview, team pulse"),
-    "Response rate": ("%", "Respondents ÷ reps in the team on the survey date.", "team pulse"),
-    "Run-rate": ("amount", "Mean revenue of the last three months.", "forecast"),
+             ("00_overview", "09_team_pulse")),
+    "Response rate": ("%", "Respondents ÷ reps in the team on the survey date.", ("09_team_pulse",)),
+    "Run-rate": ("amount", "Mean revenue of the last three months.", ("03_forecast",)),
     "Sales velocity": ("amount per day", "Open deals × win rate × mean won deal ÷ mean cycle in days.",
-                       "activity & pipeline"),
+                       ("10_activity_pipeline",)),
     "Conversion": ("%", "Of the deals closed in the window that reached a stage, the share that reached the next.",
-                   "activity & pipeline"),
-    "Load": ("%", "Visits the policy requires of a rep ÷ the visits a rep can make in a year.", "field tours"),
+                   ("10_activity_pipeline",)),
+    "Load": ("%", "Visits the policy requires of a rep ÷ the visits a rep can make in a year.", ("08_field_tours",)),
     "Spread and Gini of attainment": ("points, 0–1", "90th minus 10th percentile of reps' attainment; Gini: 0 when "
                                       "every rep attains the same, toward 1 when attainment is concentrated.",
-                                      "quotas"),
+                                      ("05_quotas",)),
     "Attrition after a survey": ("%", "Reps of the team on the survey date who left in the following months "
-                                 "(none shown until those months are over).", "team pulse"),
+                                 "(none shown until those months are over).", ("09_team_pulse",)),
     "Cost per visit": ("amount", "The rep's yearly cost ÷ visits a year, plus the round trip at the cost per km.",
-                       "field tours"),
+                       ("08_field_tours",)),
     "Forecast ÷ quota": ("%", "Next month's revenue forecast ÷ the quotas on file for that month: the attainment "
-                         "the forecast points to.", "overview, forecast"),
+                         "the forecast points to.", ("00_overview", "03_forecast")),
     "Best case": ("amount", "Open deals in forecast category best case expected to close in the month: upside on "
-                  "top of commit.", "forecast"),
+                  "top of commit.", ("03_forecast",)),
     "Quota from deals": ("amount", "Quota × the share of the last 12 months' revenue that won deals brought: the "
                          "part of quota the pipeline must cover (the rest comes from repeat orders and contracts).",
-                         "forecast, activity & pipeline"),
+                         ("03_forecast", "10_activity_pipeline")),
     "Over-assignment": ("%", "Sum of the reps' quotas ÷ the target − 1: the cushion against reps who miss.",
-                        "quotas"),
+                        ("05_quotas",)),
     "Ramp": ("%", "Share of a full quota a new hire carries, by months of tenure (from the parameters).",
-             "quotas, performance"),
+             ("05_quotas", "06_performance")),
     "Sandbagging / over-optimistic": ("class", "A rep whose monthly forecasts are consistently (70% of months or "
                                       "more) and markedly (median more than 10%) under / over what they then sold.",
-                                      "forecast"),
+                                      ("03_forecast",)),
     "ABC class": ("A, B, C", "Customers ranked by revenue over 12 months: A make the first 80% of it, B the next "
-                  "15%, C the rest (Pareto).", "scoring, field tours"),
+                  "15%, C the rest (Pareto).", ("07_scoring", "08_field_tours")),
     "Points score": ("points", "The sum of the points an account earns on each criterion of the points scale "
-                     "(\"barème\") in the parameters; each score lists its reasons.", "scoring"),
+                     "(\"barème\") in the parameters; each score lists its reasons.", ("07_scoring",)),
     "Required visits": ("visits a year", "Σ over a rep's accounts of the visits a year their class calls for in "
-                        "the visit policy.", "field tours"),
-    "Capacity": ("visits a year", "Working days × share of time in the field × visits a day.", "field tours"),
+                        "the visit policy.", ("08_field_tours",)),
+    "Capacity": ("visits a year", "Working days × share of time in the field × visits a day.", ("08_field_tours",)),
     "Revenue per planned visit": ("amount", "An account's revenue over 12 months ÷ the visits a year its class "
-                                  "calls for in the visit policy.", "field tours"),
+                                  "calls for in the visit policy.", ("08_field_tours",)),
     "Revenue per visit made": ("amount", "A rep's revenue in the window ÷ the field visits they made in it.",
-                               "performance"),
+                               ("06_performance",)),
     "Cycle length": ("days", "From a deal's creation to its close, over deals closed in the window.",
-                     "activity & pipeline"),
+                     ("10_activity_pipeline",)),
     "Time in stage": ("days", "Days a deal spent in a stage, measured from its stage history (snapshots).",
-                      "activity & pipeline"),
+                      ("10_activity_pipeline",)),
     "Hygiene problems per 100 records": ("per 100", "Quality problems found ÷ records owned, × 100.",
-                                         "data quality"),
+                                         ("01_data_quality",)),
+    "Risky commit": ("amount", "Commit deals closing next month that were pushed out twice or more, sat in their "
+                     "stage 60 days or more (stale), or lack an account, a product or an amount.", ("03_forecast",)),
+    "Stale": ("days", "A deal is stale after 60 days in the same stage; an account or contact after 365 days "
+              "without an update (both set in the parameters).", ("01_data_quality", "03_forecast")),
+    "Pulled in / slipped": ("amount", "Steps of the pipeline waterfall: a deal pulled in was open and expected "
+                            "later, and now closes in the period; a slipped deal was expected in the period and now "
+                            "closes later.", ("03_forecast",)),
+    "Top-down / bottom-up quota": ("amount", "Top-down: the target (plus over-assignment) shared between reps by "
+                                   "potential, history and forecast; bottom-up: the larger of the rep's forecast and "
+                                   "weighted pipeline; the blend weighs them by the top-down weight.",
+                                   ("05_quotas",)),
+    "Time cost of a visit": ("amount", "The rep's yearly cost ÷ the visits a rep can make in a year (capacity): the "
+                             "part of the cost per visit that is the rep's time.", ("08_field_tours",)),
+    "Flagged rep": ("flag", "Attainment under the threshold (75% by default) in at least k of the last n months "
+                    "(4 of 6); reps still ramping are not judged. The cause given is low activity or low conversion.",
+                    ("06_performance", "08_field_tours")),
+    "Backtest": ("months", "Forecasts made as if at each of the last months (rolling origins), each with only the "
+                 "data before it, and compared with what was then invoiced.",
+                 ("00_overview", "03_forecast", "05_quotas")),
+    "Quarter / year to date": ("amount", "Revenue from the first day of the quarter (or year) to the end of the "
+                               "month reported, against the same months a year before and their quotas.",
+                               ("00_overview",)),
+    "Potential": ("amount", "An account's estimated yearly purchases, as the CRM export gives it.",
+                  ("01_data_quality", "05_quotas", "07_scoring", "08_field_tours")),
+    "Overdue visit": ("days", "Time since an account's last visit against the interval its class calls for; the "
+                      "most overdue fill next week's routes first.", ("08_field_tours",)),
+    "Quiet class-A customer": ("account", "A class-A customer with no activity logged in the last 90 days: the "
+                               "first to call.", ("07_scoring",)),
 }
 
 
-def glossary_html(month: str = "") -> str:
-    """The glossary page, linking back to the index of the month just published."""
+def _shown_in(reports: tuple[str, ...], links: dict[str, str]) -> str:
+    """The reports that show a figure, each a link when the run wrote it."""
+    esc = html.escape
+    return ", ".join(f'<a href="{esc(links[r])}">{esc(REPORTS[r].title)}</a>' if r in links
+                     else esc(REPORTS[r].title) for r in reports)
+
+
+def glossary_html(month: str = "", links: dict[str, str] | None = None) -> str:
+    """The glossary page, linking back to the index of the month just published and to the reports that show each
+    figure (`links`: report name → path from the glossary)."""
+    links = links or {}
     rows = "".join(f"<tr><th id=\"{html.escape(name.lower().replace(' ', '-'))}\">{html.escape(name)}</th>"
-                   f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{html.escape(where)}</td></tr>"
+                   f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{_shown_in(where, links)}</td></tr>"
                    for name, (unit, text, where) in sorted(GLOSSARY.items()))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>salesnb — glossary</title>

@@ -172,6 +172,15 @@ def _headline(overview: dict) -> str:
                    f'{esc(value)}</b></span>' for label, value, status in shown)
 
 
+def glossary_links(month: str, runs: dict) -> dict[str, str]:
+    """Report name → the path from the glossary to one written copy of it: the organisation's, else a team's."""
+    links: dict[str, str] = {}
+    for r in sorted(runs.values(), key=lambda r: _sort_key(r["team"])):
+        if r["status"] == "ok":
+            links.setdefault(r["notebook"], f"{month}/{r['team']}/{r['notebook']}.html")
+    return links
+
+
 def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     """The month's index page: a team × report matrix, a 'start here' link to each team's overview, and
     every failure with its reason."""
@@ -215,5 +224,5 @@ the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
 """
     path = month_dir / "index.html"
     atomic_write(path, page)
-    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html(month))
+    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html(month, glossary_links(month, runs)))
     return path
