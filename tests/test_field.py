@@ -299,6 +299,7 @@ def test_a_visit_that_would_fall_on_a_public_holiday_moves_to_the_next_working_d
     assert moved == ["2027-05-06"] and to == ["2027-05-07"]  # Ascension Thursday → Friday
     plain = Calendar.from_ical(field.calendar(week, "Ana", POLICY, (48.0, 2.0))).walk("VEVENT")[0]
     assert "exdate" not in plain and "No country is stated" in field.holidays_sentence(None)
+    assert "a public holiday (France) or a weekend" in field.holidays_sentence("FR")
     both = pd.concat([week, week.assign(rep_id="R2")])
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Zoë Ana", "Zoë Ana"], "base_lat": 48.0, "base_lon": 2.0})
     assert list(field.calendars(both, reps, POLICY)) == ["visits_Zoë_Ana_R1.ics", "visits_Zoë_Ana_R2.ics"]

@@ -104,8 +104,8 @@ def test_working_days_know_french_holidays():
     # May 2026: 21 weekdays minus 1 May, 8 May, 14 May (Ascension), 25 May (Whit Monday)
     assert days.tolist() == [17, 20]
     text = F.working_days_sentence(pd.Timestamp("2026-05-01"), "FR")
-    assert text.startswith("May 2026 has 17 working days against 19 a year before (Monday to Friday less the "
-                           "public holidays of FR")
+    assert text.startswith("May 2026 has 17 working days against 19 a year before (Monday to Friday less "
+                           "public holidays (France, from python-holidays)")
 
 
 def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(demo_dir):

@@ -13,6 +13,13 @@ def public_holidays(country: str | None, years: Iterable[int]) -> set[dt.date]:
     return set(holidays.country_holidays(country, years=sorted(set(years)))) if country else set()
 
 
+def country_name(code: str) -> str:
+    """A country's English name from its ISO 3166 code (the code itself when it is not one)."""
+    from babel import Locale
+
+    return Locale("en").territories.get(code.upper(), code)
+
+
 def next_working_day(day: dt.date, off: set[dt.date]) -> dt.date:
     """`day` when it is a weekday and not a holiday, else the first day after it that is."""
     while day.weekday() >= 5 or day in off:

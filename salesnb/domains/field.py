@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesnb.core import money
-from salesnb.core.days import next_working_day, public_holidays
+from salesnb.core.days import country_name, next_working_day, public_holidays
 from salesnb.core.geo import haversine_km
 from salesnb.core.models import parse
 from salesnb.core.scope import Month, between, trailing_window
@@ -409,7 +409,7 @@ def timezone_sentence(zone: str, country: str | None) -> str:
     """In which time zone the calendars' times are written."""
     if zone:
         return f"Times are in {zone} local time; calendars in another zone show them converted."
-    where = f"{country} has several time zones" if country else "no country is stated"
+    where = f"{country_name(country)} has several time zones" if country else "no country is stated"
     return (f"Times are floating (read as local wherever the calendar is opened): {where}; set `timezone` in the "
             "visit policy to fix them.")
 
@@ -417,8 +417,8 @@ def timezone_sentence(zone: str, country: str | None) -> str:
 def holidays_sentence(country: str | None) -> str:
     """Whether the calendars move visits off public holidays."""
     if country:
-        return (f"A visit that would fall on a public holiday of {country} (or a weekend) moves to the next working "
-                "day.")
+        return (f"A visit that would fall on a public holiday ({country_name(country)}) or a weekend moves to the "
+                "next working day.")
     return ("No country is stated, so visits are not moved off public holidays (set `country` in dataset.yaml or "
             "the parameters).")
 
