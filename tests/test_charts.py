@@ -48,3 +48,6 @@ def test_a_territory_map_tells_38_reps_apart_and_names_them():
     bases = pd.DataFrame({"base_lat": [48.0], "base_lon": [2.0]}, index=["R1"])
     ax = charts.territory_map(plan, bases, "Accounts", {"R1": "Ana Alpha"}).axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Ana Alpha", "R2"]
+    cities = pd.DataFrame({"lat": [48.5, 60.0], "lon": [2.5, 2.5]}, index=["Paris", "Oslo"])
+    ax = charts.territory_map(plan, bases, "Accounts", cities=cities).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["Paris"]  # a landmark outside the accounts' extent is not drawn

@@ -163,6 +163,17 @@ def test_a_rep_with_no_account_takes_some_and_is_in_the_territory_table():
     assert barred["account_id"].tolist() == ["A4", "A3"] and set(barred["to_rep"]) == {"R2"}
 
 
+def test_city_marks_are_the_cities_with_most_accounts_at_their_median_position():
+    accounts = pd.DataFrame({"city": ["Lille", "Lille ", "Lille", "Nantes", "Nantes", "Brest", None],
+                             "lat": [50.0, 50.6, 51.0, 47.2, 47.4, 48.4, 45.0],
+                             "lon": [3.0, 3.1, 3.3, -1.5, -1.7, -4.5, 1.0]})
+    marks = field.city_marks(accounts, n=2)
+    assert marks.index.tolist() == ["Lille", "Nantes"] and marks["accounts"].tolist() == [3, 2]
+    assert marks.loc["Lille", ["lat", "lon"]].tolist() == [50.6, 3.1]
+    assert marks.loc["Nantes", "lat"] == pytest.approx(47.3)
+    assert field.city_marks(accounts.drop(columns="city")).empty
+
+
 def test_bad_policy():
     with pytest.raises(ParameterError, match="field_share"):
         field.parse_policy({"field_share": 1.5})

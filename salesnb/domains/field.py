@@ -71,6 +71,17 @@ def account_plan(accounts: pd.DataFrame, classes: pd.Series, reps: pd.DataFrame,
     return a
 
 
+def city_marks(accounts: pd.DataFrame, n: int = 12) -> pd.DataFrame:
+    """The `n` cities with the most located accounts, each at the median position of its accounts (a map's
+    landmarks where there are no map tiles)."""
+    if "city" not in accounts:
+        return pd.DataFrame(columns=["lat", "lon", "accounts"])
+    located = accounts.dropna(subset=["city", "lat", "lon"])
+    g = located.groupby(located["city"].astype(str).str.strip())
+    marks = g[["lat", "lon"]].median().assign(accounts=g.size())
+    return marks.sort_values("accounts", ascending=False, kind="stable").head(n)
+
+
 def capacity_sentence(policy: VisitPolicy) -> str:
     """How many visits a rep can make in a year, and why."""
     return (f"A rep can make {policy.capacity:,.0f} visits a year ({policy.working_days:g} days × "

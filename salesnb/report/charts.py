@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.patheffects as patheffects
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
@@ -229,8 +230,24 @@ def enps_chart(surveys: pd.DataFrame, title: str, band: str) -> plt.Figure:
     return fig
 
 
-def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None) -> plt.Figure:
-    """Each day's route from the rep's base, one colour per rep (no map tiles: coordinates to scale)."""
+def _cities(ax: plt.Axes, cities: pd.DataFrame | None) -> None:
+    """Name the cities that fall inside the map drawn so far (landmarks, since there are no map tiles)."""
+    if cities is None or cities.empty:
+        return
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    inside = cities[cities["lon"].between(x0, x1) & cities["lat"].between(y0, y1)]
+    for city, row in inside.iterrows():
+        ax.annotate(str(city), (row["lon"], row["lat"]), fontsize=9, fontweight="bold", color="#222", ha="center",
+                    va="bottom", xytext=(0, 5), textcoords="offset points", zorder=5,
+                    path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
+        ax.plot(row["lon"], row["lat"], marker="+", ms=8, mew=2, color="#222", zorder=5)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
+
+
+def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None,
+              cities: pd.DataFrame | None = None) -> plt.Figure:
+    """Each day's route from the rep's base, one colour per rep, with the cities in view named (no map tiles:
+    coordinates to scale)."""
     names = names or {}
     fig, ax = plt.subplots(figsize=(8, 6))
     colours = {rep: PALETTE[i % len(PALETTE)] for i, rep in enumerate(sorted(week["rep_id"].unique()))}
@@ -245,6 +262,7 @@ def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict |
     ax.scatter(bases["base_lon"], bases["base_lat"], marker="s", s=60, color="black", zorder=3, label="base")
     ax.set_aspect(1 / np.cos(np.radians(week["lat"].mean() if len(week) else 46)))
     ax.set(title=title, xlabel="longitude", ylabel="latitude")
+    _cities(ax, cities)
     _legend(ax)
     fig.tight_layout()
     return fig
@@ -256,8 +274,10 @@ def rep_colours(n: int) -> list:
     return [palette[i % len(palette)] for i in range(n)]
 
 
-def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None) -> plt.Figure:
-    """Accounts coloured by owner, each rep's base a square, and a legend of reps beside the map."""
+def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None,
+                  cities: pd.DataFrame | None = None) -> plt.Figure:
+    """Accounts coloured by owner, each rep's base a square, the main cities named, and a legend of reps beside
+    the map."""
     names = names or {}
     located = plan.dropna(subset=["lat", "lon"])
     groups = list(located.groupby("owner_rep_id"))
@@ -269,6 +289,7 @@ def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str, names: di
                        color=colour, edgecolor="black", zorder=3)
     ax.set_aspect(1 / np.cos(np.radians(plan["lat"].mean() if plan["lat"].notna().any() else 46)))
     ax.set(title=title, xlabel="longitude", ylabel="latitude")
+    _cities(ax, cities)
     if groups:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, markerscale=2,
                   ncol=2 if len(groups) > 20 else 1, title="owner (square: base)", title_fontsize=7)
