@@ -148,6 +148,11 @@ class Scope:
         return "the whole organisation" if self.is_org else f"team {self.team}"
 
     @property
+    def who_first(self) -> str:
+        """The scope as a sentence starting with it names it ("The whole organisation", "Team north")."""
+        return self.who[0].upper() + self.who[1:]
+
+    @property
     def partial(self) -> bool:
         """True when the data stop before the month's last business day."""
         return self.data_end is not None and is_partial(self.month, self.data_end)
@@ -164,7 +169,7 @@ class Scope:
 
     def header(self) -> str:
         """The line under a report's title: who, when, in what currency, and what the month covers."""
-        parts = [self.who[0].upper() + self.who[1:], self.month.strftime("%B %Y")]
+        parts = [self.who_first, self.month.strftime("%B %Y")]
         parts.append(f"amounts in {self.currency.code}" if self.currency.code else
                      "amounts without currency (none stated in dataset.yaml or the parameters)")
         if self.partial:

@@ -173,7 +173,7 @@ def use_scope(title: str, scope: Scope) -> None:
     _ABOUT.update(
         {
             "Report": title,
-            "Scope": scope.who[0].upper() + scope.who[1:],
+            "Scope": scope.who_first,
             "Month": scope.month.strftime("%B %Y"),
             "Data up to": f"{scope.data_end:%-d %B %Y}" if scope.data_end is not None else "not known",
             "Amounts in": scope.currency.code or "no currency stated",
