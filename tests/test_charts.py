@@ -31,15 +31,16 @@ def test_without_the_theme_matplotlib_would_parse_them_as_mathtext():
         _draw()
 
 
-def test_a_waterfall_zooms_on_small_steps_and_says_so():
-    small = pd.Series({"list": 100.0, "discount": -12.0, "rebates": -0.5, "net": 87.5})
+def test_a_waterfall_starts_at_zero_and_labels_each_bar_as_an_amount(in_euros):
+    small = pd.Series({"list": 100_000.0, "discount": -12_000.0, "rebates": 0.0, "net": 88_000.0})
     ax = charts.waterfall_chart(small, "Price").axes[0]
     low, high = ax.get_ylim()
-    assert low == pytest.approx(87.5 - 12.5) and high > 100  # the steps fill half the chart, labels fit
-    assert ax.get_title() == "Price (axis from 75.0, not 0)"
+    assert low == 0 and high == pytest.approx(112_000)  # a bar's height is its amount; room above for labels
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["€100.0k", "-€12.0k", "€0", "€88.0k"] and ax.get_title() == "Price"
     big = pd.Series({"start": 100.0, "won": -30.0, "lost": -50.0, "end": 20.0})
-    ax = charts.waterfall_chart(big, "Pipeline").axes[0]
-    assert ax.get_ylim()[0] == 0 and ax.get_title() == "Pipeline"
+    assert [t.get_text() for t in charts.waterfall_chart(big, "Pipeline").axes[0].texts] == [
+        "€100", "-€30", "-€50", "€20"]
 
 
 def test_a_territory_map_tells_38_reps_apart_and_names_them():

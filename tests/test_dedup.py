@@ -43,18 +43,23 @@ def test_duplicate_accounts_on_a_hand_made_table():
 
 
 def test_duplicate_contacts_by_email_or_name_at_same_account():
-    c = pd.DataFrame({"contact_id": ["C1", "C2", "C3", "C4"], "account_id": ["A1", "A1", "A2", "A3"],
-                      "first_name": ["Jean", "Jean", "Marie", "Luc"],
-                      "last_name": ["Dupré", "Dupre", "Curie", "Z"],
-                      "email": ["j@x.fr", None, "m@y.fr", "M@Y.fr "]})
+    c = pd.DataFrame({"contact_id": ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"],
+                      "account_id": ["A1", "A1", "A2", "A3", "A4", "A4", "A5", "A6"],
+                      "first_name": ["Jean", "Jean", "Marie", "Marie", "François", "François", "Olivier", "Luc"],
+                      "last_name": ["Dupré", "Dupre", "Curie", "Curie-S", "Leroy", "Roy", "Faure", "Faure"],
+                      "email": ["j@x.fr", None, "m@y.fr", "M@Y.fr ", None, None, "faure@", "faure@"]})
     found = dedup.duplicate_contacts(c)
-    assert set(zip(found["contact_id"], found["duplicate_id"], strict=True)) == {("C1", "C2"),
-                                                                                  ("C3", "C4")}
-    assert set(zip(found["name"], found["duplicate_name"], strict=True)) == {("Jean Dupré", "Jean Dupre"),
-                                                                              ("Marie Curie", "Luc Z")}
+    # C5/C6: full names 92% alike at one account, but Leroy is not Roy; C7/C8 share only an invalid email
+    assert set(zip(found["contact_id"], found["duplicate_id"], found["action"], strict=True)) == {
+        ("C1", "C2", "merge"), ("C3", "C4", "merge")}
     shown = dedup.merge_table(found, "contact_id")
     assert list(shown.columns[:4]) == ["keep_id", "keep", "merge_id", "merge"]
     assert shown["keep_id"].tolist() == ["C1", "C3"]
+    mailbox = dedup.duplicate_contacts(c.assign(first_name=["Jean", "Jean", "Marie", "Luc", "a", "b", "c", "d"]))
+    assert mailbox.loc[mailbox["contact_id"] == "C3", "action"].tolist() == ["check: shared mailbox?"]
+    assert dedup.contact_sentence(mailbox) == ("1 probable duplicate contact pair to merge; 1 pair of different "
+                                               "people share an email address (a shared mailbox to check, not a "
+                                               "merge).")
 
 
 def test_demo_planted_duplicates_precision_and_recall(demo_dir):

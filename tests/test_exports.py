@@ -1,6 +1,7 @@
 import csv
 import re
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -139,6 +140,16 @@ def test_coefficients_show_two_decimals(monkeypatch):
     display.table(pd.DataFrame({"gini_attainment": [0.1234], "km": [12.345]}), coefficient_cols=("gini_attainment",),
                   decimal_cols=("km",))
     assert ">0.12<" in shown["html"] and ">12.3<" in shown["html"] and "Gini of attainment" in shown["html"]
+
+
+def test_counts_held_as_floats_show_no_decimals_and_other_floats_two(monkeypatch):
+    from salesnb.report import display
+
+    shown = {}
+    monkeypatch.setattr(display, "display", lambda obj, **kw: kw or shown.update(html=obj.to_html()))
+    display.table(pd.DataFrame({"activities_90d": [6.0, np.nan, 1234.0], "share": [0.5, 1.0, 0.25]}))
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", shown["html"])
+    assert cells == ["6", "0.50", "n/a", "1.00", "1,234", "0.25"]  # other unformatted floats: two decimals
 
 
 def test_calendar_links_read_as_the_calendars_names(tmp_path, monkeypatch):

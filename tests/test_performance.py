@@ -179,7 +179,7 @@ def test_a_team_contribution_to_a_collective_challenge():
 
 def test_the_scorecard_window_is_stated():
     assert performance.window_sentence("2026-10", 3).startswith(
-        "Scorecards cover the 3 months from 01 August 2026 to 31 October 2026;")
+        "Scorecards cover the 3 months from 1 August 2026 to 31 October 2026;")
 
 
 def test_standing_colours_a_rep_far_from_the_team_median():
@@ -193,3 +193,6 @@ def test_standing_colours_a_rep_far_from_the_team_median():
     # growth in points: -20 is 20 points under the median 0, +5 within 10
     assert s["revenue_growth"].tolist() == ["red", "none", "none"]
     assert (s["team"] == "none").all()
+    hired = performance.standing(card, ramping=["a"])  # a new hire: not coloured, not part of the median (0.35)
+    assert hired["win_rate"].tolist() == ["none", "none", "none"] and hired.loc["a"].eq("none").all()
+    assert performance.team_medians(card, ramping=["a"])["win_rate"].tolist() == [pytest.approx(0.35)]

@@ -130,7 +130,7 @@ def test_order_size_bands_use_the_whole_order():
 
 def test_leakage_sentence_sums_the_amount_lost():
     lines = pd.DataFrame({"amount_lost": [12.0, 0.0, 30.4]})
-    assert pricing.leakage_sentence(lines) == "Revenue lost beyond guideline over the period: 42."
+    assert pricing.leakage_sentence(lines) == "Amount lost beyond guideline over the period: 42."
 
 
 def test_waterfall_without_costs_after_invoice_stops_at_invoice_price():

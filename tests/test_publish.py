@@ -28,7 +28,8 @@ def test_two_batches_recording_at_once_keep_every_entry(tmp_path):
     assert len(runs) == 300
     index = (tmp_path / "2026-10" / "index.html").read_text()
     assert all(f">{who}{i}<" in index for who in "xy" for i in range(150))
-    assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["index.html", "runs.json"]  # no lock file
+    names = sorted(p.name for p in (tmp_path / "2026-10").iterdir())
+    assert names == ["glossary.html", "index.html", "runs.json"]  # no lock file
 
 
 def test_a_shared_notebook_has_stable_ids_no_run_times_and_no_absolute_path():
@@ -79,8 +80,8 @@ def test_the_glossary_links_each_report_that_shows_a_figure_to_a_written_copy():
     runs = {f"{t}/{nb}": {"team": t, "notebook": nb, "status": st} for t, nb, st in [
         ("north", "03_forecast", "ok"), ("all", "03_forecast", "ok"), ("north", "09_team_pulse", "ok"),
         ("all", "09_team_pulse", "failed"), ("east", "05_quotas", "failed")]}
-    links = glossary_links("2026-10", runs)
-    assert links == {"03_forecast": "2026-10/all/03_forecast.html", "09_team_pulse": "2026-10/north/09_team_pulse.html"}
+    links = glossary_links(runs)
+    assert links == {"03_forecast": "all/03_forecast.html", "09_team_pulse": "north/09_team_pulse.html"}
     page = glossary_html("2026-10", links)
-    assert '<a href="2026-10/all/03_forecast.html">Forecasts</a>' in page
+    assert '<a href="all/03_forecast.html">Forecasts</a>' in page
     assert "<td>Quotas and compensation</td>" in page  # quotas' only figure has no written report: no link

@@ -52,7 +52,7 @@ def test_phone_problem_reads_common_french_formats(phone, expected):
     assert quality.phone_problem(phone, quality.QualityRules().phone_regions) == expected
 
 
-def test_issues_and_hygiene_on_a_hand_made_crm():
+def test_issues_and_hygiene_on_a_hand_made_crm(in_euros):
     opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "rep_id": ["R1", "R2"],
                          "stage": ["proposal", "won"], "close_date": pd.to_datetime(["2026-10-20"] * 2)})
     problems = quality.issues(_accounts(), _contacts(), opps, AS_OF)
@@ -73,8 +73,15 @@ def test_issues_and_hygiene_on_a_hand_made_crm():
     more = pd.concat([problems, problems[problems["problem"] == "stale"].assign(record="contact", id=["C8", "C9"])])
     counts = quality.summary(more)  # contact stale: C4, C8, C9
     assert counts.index[0] == ("contact", "stale") and counts["count"].tolist()[:2] == [3, 1]
-    assert quality.largest_sentence(counts) == "Fix first: stale on contact records, 3 of the 11 problems (27%)."
-    assert quality.largest_sentence(counts.iloc[0:0]) == "No problem found."
+    assert quality.first_sentence(counts) == "Fix first: stale on contact records, 3 of the 11 problems (27%)."
+    assert quality.first_sentence(counts.iloc[0:0]) == "No problem found."
+    late = pd.DataFrame({"amount": [100.0, 250.0, 75.0], "forecast_category": ["commit", "pipeline", "commit"],
+                         "stage": ["proposal", "qualification", "proposal"],
+                         "close_date": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-03-01"])})
+    assert quality.first_sentence(counts, late, pd.Timestamp("2026-02-01")) == (
+        "Fix first: the 2 open deals past their close date (€350, €100 of it called commit): they count in no month "
+        "of the forecast or the pipeline coverage until their date is fixed. The most numerous problem: stale on "
+        "contact records, 3 of the 11 problems (27%).")
 
 
 def test_fix_list_has_owner_names_and_merge_tasks():

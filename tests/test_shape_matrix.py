@@ -82,7 +82,7 @@ AMOUNTS = {"orders_only": "$", "pipeline_only": "$", "ecommerce": "£"}
 CAVEATS = {  # (report, sentence that must appear, claims that must not)
     "orders_only": [
         ("04_pricing", "No product carries a price guideline", ["reps respect the price guidelines",
-                                                                "Revenue lost beyond guideline over the period"]),
+                                                                "Amount lost beyond guideline over the period"]),
         ("04_pricing", "No rebates and no freight in the order lines, so the waterfall stops at invoice price",
          ["breach rate", "pocket share"]),
         ("02_reporting", "The order lines name no rep", ["Revenue by rep"]),

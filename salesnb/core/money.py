@@ -67,3 +67,17 @@ def current() -> Currency:
 def fmt(x: float, digits: int = 0) -> str:
     """An amount in the report's currency."""
     return current().format(x, digits)
+
+
+def short(x: float, signed: bool = False) -> str:
+    """An amount in few characters for a chart label: €1.2M, -€98.9k, €0 (+ on gains with `signed`)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    size, unit = next(((abs(x) / d, u) for d, u in ((1e9, "bn"), (1e6, "M"), (1e3, "k")) if abs(x) >= d),
+                      (abs(x), ""))
+    number = f"{size:.1f}{unit}" if unit else f"{size:.0f}"
+    cur = current()
+    text = (f"{cur.symbol}{cur.gap}{number}" if cur.before else f"{number}{cur.gap}{cur.symbol}") if cur.symbol \
+        else number
+    sign = "-" if x < 0 and number.strip("0.") else ("+" if signed and x > 0 else "")
+    return sign + text

@@ -110,7 +110,7 @@ def plan_gap(errors: pd.DataFrame, quotas: pd.DataFrame | None, last_month: str,
 
 
 CALL_NAMES = {"forecast": "reps_call", "forecast_minus_actual": "call_minus_actual",
-              "forecast_vs_actual": "call_vs_actual"}
+              "forecast_vs_actual": "call_vs_actual", "bias": "call_bias"}
 
 
 def as_calls(table: pd.DataFrame) -> pd.DataFrame:

@@ -101,23 +101,33 @@ def duplicate_accounts(accounts: pd.DataFrame, threshold: float = 90.0,
     return out.sort_values("similarity", ascending=False).reset_index(drop=True)
 
 
-def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0) -> pd.DataFrame:
-    """Likely duplicate contacts: same email, or names alike at the same account."""
+def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0, surname: float = 85.0,
+                       shared: float = 80.0) -> pd.DataFrame:
+    """Likely duplicate contacts: names alike (full name ≥ threshold and surname ≥ `surname`) at one account or on
+    one valid email, or one valid email with names somewhat alike (≥ `shared`): *merge*. One valid email under names
+    that differ is a shared mailbox to *check*, not a merge; an invalid email (often a bare surname) matches nothing."""
+    from salesnb.domains.quality import email_problem
+
     raw = (contacts["first_name"].fillna("") + " " + contacts["last_name"].fillna("")).str.strip()
     full = raw.map(normalize_name)
-    email = contacts["email"].str.strip().str.lower() if "email" in contacts else None
+    last = contacts["last_name"].map(normalize_name).to_numpy()
+    email = contacts["email"].str.strip().str.lower() if "email" in contacts else pd.Series(None, index=contacts.index)
+    email = email.where(email.map(email_problem).isna())
     keys = pd.DataFrame({"email": email, "account": contacts["account_id"]}, index=contacts.index)
     pairs = candidate_pairs(keys)
-    names = full.to_numpy()
-    pairs["similarity"] = _similarity(names, pairs)
+    pairs["similarity"] = _similarity(full.to_numpy(), pairs)
     em = keys["email"].to_numpy()
     pairs["same_email"] = (em[pairs["i"]] == em[pairs["j"]]) & pd.notna(em[pairs["i"]])
-    hits = pairs[(pairs["similarity"] >= threshold) | pairs["same_email"]]
+    alike = (pairs["similarity"] >= threshold) & (_similarity(last, pairs) >= surname)
+    merge = alike | (pairs["same_email"] & (pairs["similarity"] >= shared))
+    hits = pairs[merge | pairs["same_email"]]
     ids = contacts["contact_id"].to_numpy()
     return pd.DataFrame({"contact_id": ids[hits["i"]], "duplicate_id": ids[hits["j"]],
                          "name": raw.to_numpy()[hits["i"]], "duplicate_name": raw.to_numpy()[hits["j"]],
                          "similarity": hits["similarity"].to_numpy(),
-                         "same_email": hits["same_email"].to_numpy()}).reset_index(drop=True)
+                         "same_email": hits["same_email"].to_numpy(),
+                         "action": np.where(merge[hits.index], "merge", "check: shared mailbox?")}
+                        ).reset_index(drop=True)
 
 
 def merge_table(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -126,6 +136,17 @@ def merge_table(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
                                 "duplicate_name": "merge"})
     return out[["keep_id", "keep", "merge_id", "merge", *[c for c in out.columns
                                                         if c not in ("keep_id", "keep", "merge_id", "merge")]]]
+
+
+def contact_sentence(pairs: pd.DataFrame) -> str:
+    """How many contact pairs to merge and how many shared mailboxes to check."""
+    merge = int((pairs["action"] == "merge").sum())
+    check = len(pairs) - merge
+    text = f"{merge:,} probable duplicate contact pair{'s' if merge != 1 else ''} to merge"
+    if check:
+        text += (f"; {check:,} pair{'s' if check != 1 else ''} of different people share an email address "
+                 "(a shared mailbox to check, not a merge)")
+    return text + "."
 
 
 def precision_recall(found: pd.DataFrame, truth: list[dict]) -> tuple[float, float]:

@@ -386,7 +386,8 @@ def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"accounts": g.size(), "a_accounts": g["a"].sum(),
                           "required_visits": g["visits_per_year"].sum(), "potential": g["potential"].sum(),
                           "travel_km": g["travel"].sum()})
-    return table.reindex(table.index.union(pd.Index(reps["rep_id"]), sort=False), fill_value=0)
+    table = table.reindex(table.index.union(pd.Index(reps["rep_id"]), sort=False), fill_value=0)
+    return table.rename_axis("rep_id")
 
 
 def visit_times(week: pd.DataFrame, base: tuple[float, float] | None, policy: VisitPolicy,

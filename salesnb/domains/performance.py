@@ -235,14 +235,24 @@ def definitions(card: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("indicator")
 
 
-def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10) -> pd.DataFrame:
+def _median_rep(card: pd.DataFrame, ramping: list[str]) -> pd.DataFrame:
+    """Each team's median rep per column, among the reps who are not ramping."""
+    judged = card.drop(index=[r for r in ramping if r in card.index])
+    return judged.groupby("team")[[c for c in card.columns if c == "revenue" or c in INDICATORS]].median()
+
+
+def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10,
+             ramping: list[str] = ()) -> pd.DataFrame:
     """Per rep and indicator: "green" when at least `gap` better than the team's median rep (`growth_points`
-    for revenue growth), "red" when as much worse, else "none"."""
+    for revenue growth), "red" when as much worse, else "none"; reps still ramping are neither coloured nor part of
+    the median."""
     out = pd.DataFrame("none", index=card.index, columns=card.columns)
+    medians = _median_rep(card, list(ramping))
+    judged = ~card.index.isin(list(ramping))
     for col, (*_unused, higher) in INDICATORS.items():
         if col not in card:
             continue
-        median = card.groupby("team")[col].transform("median")
+        median = card["team"].map(medians[col])
         if col == "revenue_growth":
             better, worse = card[col] >= median + growth_points, card[col] <= median - growth_points
         else:
@@ -250,15 +260,14 @@ def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10)
             better, worse = ratio >= 1 + gap, ratio <= 1 / (1 + gap)
             if not higher:
                 better, worse = worse, better
-        out[col] = np.select([better.fillna(False), worse.fillna(False)], ["green", "red"], "none")
+        out[col] = np.select([better.fillna(False) & judged, worse.fillna(False) & judged], ["green", "red"], "none")
     return out
 
 
-def team_medians(card: pd.DataFrame) -> pd.DataFrame:
-    """Median rep of each team: every indicator's median across the team's reps (not the team's total)."""
-    cols = [c for c in card.columns if c == "revenue" or c in INDICATORS]  # in the scorecard's order
-    out = card.groupby("team")[cols].median()
-    return out.rename_axis("team (median rep)")
+def team_medians(card: pd.DataFrame, ramping: list[str] = ()) -> pd.DataFrame:
+    """Median rep of each team: every indicator's median across the team's reps not ramping (not the team's
+    total)."""
+    return _median_rep(card, list(ramping)).rename_axis("team (median rep)")
 
 
 def flag_sentence(flagged: pd.DataFrame, rule: AccountabilityRule) -> str:
@@ -288,5 +297,5 @@ def window_sentence(month: object, months: int) -> str:
     """Which months the scorecards cover."""
     start, end = trailing_window(month, months)
     last = end - pd.Timedelta(days=1)
-    return (f"Scorecards cover the {months} months from {start:%d %B %Y} to {last:%d %B %Y}; attainment here is "
+    return (f"Scorecards cover the {months} months from {start:%-d %B %Y} to {last:%-d %B %Y}; attainment here is "
             "over that window, not the single month the overview and the quota report show.")

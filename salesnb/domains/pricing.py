@@ -252,7 +252,7 @@ def agility(opportunities: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
 def leakage_sentence(lines: Lines) -> str:
     """Revenue given away beyond guideline over the lines given."""
     lost = value(lazy(lines).amount_lost.sum().fill_null(0.0))
-    return f"Revenue lost beyond guideline over the period: {money.fmt(lost)}."
+    return f"Amount lost beyond guideline over the period: {money.fmt(lost)}."
 
 
 def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
@@ -261,7 +261,8 @@ def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
     return (f"{share:.0%} of {len(per_rep)} reps respect the price guidelines (at least "
             f"{respect_share:.0%} of their lines within them); benchmark: "
             f"{BENCHMARK['top performers']:.0%} in top-performing companies, "
-            f"{BENCHMARK['others']:.0%} in others (RAIN Group). Revenue lost beyond guideline: "
+            f"{BENCHMARK['others']:.0%} in others (RAIN Group's survey of companies, not measured the same way "
+            "as here). Amount lost beyond guideline: "
             f"{money.fmt(per_rep['amount_lost'].sum())}.")
 
 

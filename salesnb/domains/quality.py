@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesnb.core import money
 from salesnb.domains import pipeline
 
 
@@ -164,13 +165,23 @@ def owners_sentence(problems: pd.DataFrame, reps: pd.DataFrame | None, n: int = 
                    f"{'have' if unowned != 1 else 'has'} no owner." if unowned else "")
 
 
-def largest_sentence(counts: pd.DataFrame) -> str:
-    """The problem to fix first: the largest count of `summary`, and its share of all problems."""
+def first_sentence(counts: pd.DataFrame, opportunities: pd.DataFrame | None = None,
+                   as_of: pd.Timestamp | None = None) -> str:
+    """What to fix first: open deals past their close date when there are any (they drop out of every month's
+    forecast and coverage), then the most numerous problem of `summary` with its share of all problems."""
     if counts.empty:
         return "No problem found."
     (record, problem), n = counts["count"].idxmax(), int(counts["count"].max())
-    return (f"Fix first: {problem} on {record} records, {n:,} of the {int(counts['count'].sum()):,} problems "
-            f"({n / counts['count'].sum():.0%}).")
+    most = f"{problem} on {record} records, {n:,} of the {int(counts['count'].sum()):,} problems " \
+           f"({n / counts['count'].sum():.0%})"
+    late = None if opportunities is None else pipeline.overdue(opportunities, as_of)
+    if late is None or late.empty:
+        return f"Fix first: {most}."
+    commit = late.loc[late["forecast_category"].eq("commit"), "amount"].sum() if "forecast_category" in late else 0
+    called = f", {money.fmt(commit)} of it called commit" if commit else ""
+    return (f"Fix first: the {len(late):,} open deals past their close date ({money.fmt(late['amount'].sum())}"
+            f"{called}): they count in no month of the forecast or the pipeline coverage until their date is fixed. "
+            f"The most numerous problem: {most}.")
 
 
 def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.DataFrame,
@@ -184,12 +195,15 @@ def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.Data
         "fix": "merge into " + duplicates["account_id"] + " (" + duplicates["name"] + ")"})]
     if contact_duplicates is not None and contacts is not None and len(contact_duplicates):
         account_of = contacts.set_index("contact_id")["account_id"]
+        d = contact_duplicates
+        merge = d["action"] == "merge" if "action" in d else pd.Series(True, index=d.index)
+        other = d["contact_id"] + " (" + d["name"] + ")"
         merges.append(pd.DataFrame({
-            "record": "contact", "id": contact_duplicates["duplicate_id"],
-            "name": contact_duplicates["duplicate_name"],
-            "owner_rep_id": contact_duplicates["duplicate_id"].map(account_of).map(owners),
-            "problem": "probable duplicate",
-            "fix": "merge into " + contact_duplicates["contact_id"] + " (" + contact_duplicates["name"] + ")"}))
+            "record": "contact", "id": d["duplicate_id"], "name": d["duplicate_name"],
+            "owner_rep_id": d["duplicate_id"].map(account_of).map(owners),
+            "problem": np.where(merge, "probable duplicate", "email shared with another contact"),
+            "fix": np.where(merge, "merge into " + other,
+                            "check whether the address is a shared mailbox; give each person their own: " + other)}))
     out = pd.concat([problems, *merges], ignore_index=True)
     if reps is not None:
         out.insert(4, "owner", out["owner_rep_id"].map(reps.set_index("rep_id")["name"]))

@@ -192,39 +192,72 @@ def changes_sentence(proposal: pd.DataFrame) -> str:
     text = (f"Against the {'quotas on file' if on_file else 'quota of this month'}, the proposal raises {up} "
             f"rep{'s' if up != 1 else ''}" + (f", cuts {down} and keeps {kept} within ±0.5%" if kept else
                                                f" and cuts {down}"))
-    cut = proposal.loc[change[change < -0.005].sort_values().index].head(3)
+    full = change[(change < -0.005) & ~(proposal["ramp"].reindex(change.index) < 1)]
+    cut = proposal.loc[full.sort_values().index].head(3)
     if len(cut):
-        text += "; the largest cuts: " + ", ".join(f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column],
-                                                                                     strict=True))
+        text += "; the largest cuts of fully ramped reps: " + ", ".join(
+            f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column], strict=True))
     counts = proposal["set_by"].value_counts()
     return text + ". Set by: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."
 
 
 def ramp_sentence(proposal: pd.DataFrame) -> str:
-    """The new hires whose quota the ramp set, with the share and the full quota it applies to ('' when none)."""
-    ramped = proposal[proposal["set_by"] == "ramp"].sort_values("tenure_months")
+    """Every new hire still on the ramp: the share of a full quota they get, and the rule that set their quota when
+    it is not the ramp ('' when none)."""
+    ramped = proposal[proposal["ramp"] < 1].sort_values("tenure_months")
     if ramped.empty:
         return ""
     parts = []
     for _, r in ramped.iterrows():
-        text = (
-            f"{r['name']} ({r['tenure_months']:.0f} months in post) gets {r['ramp']:.0%} of team {r['team']}'s "
-            f"median full quota ({money.fmt(r['full_quota'])}), {money.fmt(r['quota'])}"
-        )
+        share = r["full_quota"] * r["ramp"]
+        text = (f"{r['name']} ({r['tenure_months']:.0f} months in post) is due {r['ramp']:.0%} of team {r['team']}'s "
+                f"median full quota ({money.fmt(r['full_quota'])}), {money.fmt(share)}")
+        if r["quota"] > share + 0.5:
+            text += f"; {RAISED_BY.get(r['set_by'], 'the share of the target')} raises it to {money.fmt(r['quota'])}"
         if r.get("on_file", 0) > 0 and abs(r["quota"] / r["on_file"] - 1) > 0.005:
             text += f", against {money.fmt(r['on_file'])} on file"
         parts.append(text)
     return "New hires follow the ramp in the parameters: " + "; ".join(parts) + "."
 
 
+RAISED_BY = {"own forecast": "their own forecast", "kept: reached quota": "having reached their quota",
+             "largest cut": "the largest cut from this month's quota"}
+
+
+def flagged_sentence(proposal: pd.DataFrame, flagged: list[str]) -> str:
+    """What the proposal does to the quotas of the reps the accountability rule flags ('' when none is flagged)."""
+    mine = proposal[proposal.index.isin(flagged)]
+    if mine.empty:
+        return ""
+    lower = mine[mine["change_vs_last"] < -0.005]
+    reps = f"the {len(mine)} reps" if len(mine) > 1 else "the rep"
+    if lower.empty:
+        return (f"The proposal lowers the quota of none of {reps} the performance report flags for sustained "
+                "underperformance.")
+    names = ", ".join(f"{n} ({c:+.0%})" for n, c in zip(lower["name"], lower["change_vs_last"], strict=True))
+    return (f"The proposal lowers the quota of {len(lower)} of {reps} the performance report flags for sustained "
+            f"underperformance, against this month's: {names}. The rules follow their forecast down; to hold them to "
+            "their current quota while they recover, set it by hand in the export before approval.")
+
+
+def forecast_set_sentence(proposal: pd.DataFrame) -> str:
+    """How many quotas are a rep's own statistical forecast, a point inside a wide interval ('' when none)."""
+    own = int((proposal["set_by"] == "own forecast").sum())
+    if not own:
+        return ""
+    return (f"{own} of the {len(proposal)} quotas are the rep's own statistical forecast, because the rules never "
+            "set a quota under it. A rep's forecast is uncertain (see the width of the reps' intervals in the "
+            "forecast report): discuss these quotas with each rep rather than take them as exact.")
+
+
 def decision_sentence(proposal: pd.DataFrame) -> str:
-    """What approving the proposal changes: the reps' forecasts against the quotas on file and against it."""
+    """What approving the proposal changes: the forecast of the reps' revenue against the quotas on file and it."""
     forecast, proposed = proposal["forecast"].clip(lower=0).sum(), proposal["quota"].sum()
     on_file = proposal["on_file"].sum() if "on_file" in proposal else 0.0
     if not forecast or not proposed:
         return ""
-    text = (f"The quotas on file stand until the proposal is approved. The reps' forecasts, {money.fmt(forecast)}, "
-            f"are {forecast / proposed:.1%} of the proposal")
+    text = (f"The quotas on file stand until the proposal is approved. The statistical forecast of the reps' "
+            f"revenue, {money.fmt(forecast)}, is {forecast / proposed:.1%} of the proposal")
     return text + (f" and {forecast / on_file:.1%} of the quotas on file." if on_file else ".")
 
 
@@ -241,7 +274,7 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
     return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
 
 
-SHOWN = ["name", "team", "last_quota", "on_file", "quota", "change_vs_on_file", "set_by"]
+SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "set_by", "on_file", "change_vs_on_file"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "forecast": "forecast", "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
             "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
@@ -251,8 +284,12 @@ EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history":
 
 
 def shown(proposal: pd.DataFrame) -> pd.DataFrame:
-    """The proposal as the page shows it: who, the quotas on file, the proposal, the change and the rule."""
-    return proposal[[c for c in SHOWN if c in proposal]].rename(columns={"quota": "proposed_quota"})
+    """The proposal as the page shows it: who, this month's quota, the proposal, its change and the rule that set it
+    (the rules work from this month's quota), then the quota on file and the change against it; the team column
+    only when there are several teams."""
+    cols = [c for c in SHOWN if c in proposal and (c != "team" or proposal["team"].nunique() > 1)]
+    return proposal[cols].rename(columns={"quota": "proposed_quota", "last_quota": "quota_this_month",
+                                          "change_vs_last": "change_vs_this_month"})
 
 
 def exported(proposal: pd.DataFrame) -> pd.DataFrame:
@@ -261,8 +298,8 @@ def exported(proposal: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("rep_id").reset_index()
 
 
-def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
-    """Target, total of quotas and over-assignment in one sentence."""
+def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool = False) -> str:
+    """Target, total of quotas and over-assignment in one sentence (the organisation's, said so on a team's page)."""
     target, total = proposal.attrs["target"], proposal.attrs["total"]
     if proposal.attrs.get("from_forecast"):
         planned = target_for(proposal.attrs["base"], rules)
@@ -274,7 +311,8 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules) -> str:
     else:
         how = (f"{money.fmt(proposal.attrs['base'])} (same month last year) × (1 {rules.growth:+.1%}) = "
                f"{money.fmt(target)}")
-    text = (f"Target: {how}. Quotas add up to {money.fmt(total)}, {total / target - 1:+.1%} on the target "
+    text = (f"{'For the whole organisation, the target' if team_page else 'Target'}: {how}. "
+            f"Quotas add up to {money.fmt(total)}, {total / target - 1:+.1%} on the target "
             f"(over-assignment planned: {rules.over_assignment:+.1%})")
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:

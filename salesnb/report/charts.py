@@ -77,7 +77,6 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
     return fig
 
 
-ZOOM = 0.5  # a waterfall whose steps all sit above half its top starts its axis near them, not at 0
 
 
 def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None,
@@ -99,15 +98,11 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
             colors.append(PALETTE[2] if value >= 0 or name in good else PALETTE[3])
             level += value
     bars = ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
-    ax.bar_label(bars, labels=[mticker.EngFormatter(places=1, sep="")(v) for v in steps.to_numpy()], fontsize=8)
+    ax.bar_label(bars, labels=[money.short(v, signed=name not in totals) for name, v in steps.items()], fontsize=8)
     ax.set(title=title, xlabel="")
     _amounts(ax)
     top = max(b + h for b, h in zip(bottoms, heights, strict=True))
-    low = min([b for b, name in zip(bottoms, steps.index, strict=True) if name not in totals], default=0.0)
-    floor = max(0.0, low - (top - low)) if low > ZOOM * top else 0.0  # totals stay taller than the steps
-    ax.set_ylim(floor, top + 0.12 * (top - floor))  # room for the labels under the title
-    if floor > 0:
-        ax.set_title(f"{title} (axis from {mticker.EngFormatter(places=1, sep='')(floor)}, not 0)")
+    ax.set_ylim(0, top * 1.12)  # from 0, so that a bar's height is its amount; room for the labels
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig

@@ -33,9 +33,10 @@ LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "history": "revenue, last 12 months", "top_down": "top-down share", "bottom_up": "bottom-up (forecast or "
           "pipeline)", "ramp": "ramp (share of a full quota)", "change_vs_last": "change vs this month's quota",
           "activity_on_a_accounts": "share of activity on A accounts", "visits_on_a_accounts": "share of visits to "
-          "A accounts", "cost_of_sales": "rep cost ÷ revenue", "pay_to_revenue": "total pay ÷ revenue",
+          "A accounts", "cost_of_sales": "cost of sales (rep cost ÷ revenue)", "pay_to_revenue": "total pay ÷ revenue",
           "forecast_vs_quota": "forecast ÷ quota", "reps_call": "reps' call", "call_minus_actual": "call − actual",
-          "call_vs_actual": "call vs actual", "activities_90d": "activities, last 90 days",
+          "call_vs_actual": "call vs actual", "call_bias": "bias (call vs actual)",
+          "hygiene_score": "data hygiene (0–100)", "activities_90d": "activities, last 90 days",
           "revenue_12m": "revenue, last 12 months"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # a snake_case code of the contract, e.g. mid_market
 
@@ -101,7 +102,7 @@ def digest(df: pd.DataFrame) -> dict:
 def nav() -> None:
     """Links from a published report to its month's index and to the glossary."""
     display(HTML('<p style="font-size:.85rem"><a href="../index.html">← all reports of this month</a> · '
-                 '<a href="../../glossary.html">glossary of figures</a></p>'))
+                 '<a href="../glossary.html">glossary of figures</a></p>'))
 
 
 def say(text: str) -> None:
@@ -122,6 +123,11 @@ def supported(missing: str) -> bool:
 def markdown(text: str) -> None:
     """Show Markdown written by salesnb itself (never data from the CRM)."""
     display(Markdown(text))
+
+
+def _whole(values: pd.Series) -> bool:
+    """True for floats that hold only whole numbers (counts that passed through a float)."""
+    return values.notna().any() and bool((values.dropna() % 1 == 0).all())
 
 
 def _readable(values: pd.Series) -> pd.Series:
@@ -233,6 +239,8 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     if not label_rows and any(n is not None for n in shown.index.names):
         shown = shown.reset_index()
     shown = named(shown)
+    if len(shown) > 1 and "team" in shown.columns and shown["team"].nunique(dropna=False) == 1:
+        shown = shown.drop(columns="team")  # one team's page: its name on every row says nothing
     for col in shown.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in shown.dtypes]]:
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     for col in shown.columns:
@@ -244,6 +252,8 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x:.2f}") for c in coefficient_cols}
     formats |= {c: (lambda x: "n/a" if pd.isna(x) else f"{x * 100:.1f} pts") for c in points_cols}
     formats |= {c: (lambda x: format_value("net", x)) for c in net_cols}
+    floats = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c]) and c not in formats]
+    formats |= {c: count if _whole(shown[c]) else (lambda x: "n/a" if pd.isna(x) else f"{x:,.2f}") for c in floats}
     styler = _style(shown).format({c: f for c, f in formats.items() if c in shown.columns},
                                 escape="html", na_rep="n/a")
     styler = styler.format_index(label if label_rows else label_value, escape="html", axis=0)
@@ -345,7 +355,7 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
     text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     about = {**_ABOUT, "Rows": f"{len(df):,}",
-             "Definitions": "glossary.html, two folders above this file (the glossary of figures)"}
+             "Definitions": "glossary.html, in the folder above this file (the glossary of figures)"}
     exports.write_xlsx(df.assign(**{c: _readable(df[c]) for c in text}), folder / f"{name}.xlsx",
                        label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols, about)
     display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '

@@ -73,7 +73,7 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Spread and Gini of attainment": ("points, 0–1", "90th minus 10th percentile of reps' attainment; Gini: 0 when "
                                       "every rep attains the same, toward 1 when attainment is concentrated.",
                                       ("05_quotas",)),
-    "Attrition after a survey": ("%", "Reps of the team on the survey date who left in the following months "
+    "Left within n months (attrition)": ("%", "Reps of the team on the survey date who left in the following months "
                                  "(none shown until those months are over).", ("09_team_pulse",)),
     "Cost per visit": ("amount", "The rep's yearly cost ÷ visits a year, plus the round trip at the cost per km.",
                        ("08_field_tours",)),
@@ -147,12 +147,12 @@ def _shown_in(reports: tuple[str, ...], links: dict[str, str]) -> str:
 
 
 def glossary_html(month: str = "", links: dict[str, str] | None = None) -> str:
-    """The glossary page, linking back to the index of the month just published and to the reports that show each
-    figure (`links`: report name → path from the glossary)."""
+    """The month's glossary page (in the month's folder), linking back to its index and to the reports that show
+    each figure (`links`: report name → path from the glossary)."""
     links = links or {}
     rows = "".join(f"<tr><th id=\"{html.escape(name.lower().replace(' ', '-'))}\">{html.escape(name)}</th>"
                    f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{_shown_in(where, links)}</td></tr>"
-                   for name, (unit, text, where) in sorted(GLOSSARY.items()))
+                   for name, (unit, text, where) in sorted(GLOSSARY.items(), key=lambda kv: kv[0].lower()))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>salesnb — glossary</title>
 <style>
@@ -161,7 +161,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
 th {{ white-space: nowrap; }}
 </style></head><body>
-{f'<p><a href="{html.escape(month)}/index.html">← reports of {html.escape(month)}</a></p>' if month else ""}
+{f'<p><a href="index.html">← reports of {html.escape(month)}</a></p>' if month else ""}
 <h1>Glossary</h1>
 <p>Every figure the reports show, with its one name, its unit and how it is computed.</p>
 <table><thead><tr><th>figure</th><th>unit</th><th>definition</th><th>shown in</th></tr></thead>

@@ -172,12 +172,13 @@ def _headline(overview: dict) -> str:
                    f'{esc(value)}</b></span>' for label, value, status in shown)
 
 
-def glossary_links(month: str, runs: dict) -> dict[str, str]:
-    """Report name → the path from the glossary to one written copy of it: the organisation's, else a team's."""
+def glossary_links(runs: dict) -> dict[str, str]:
+    """Report name → the path from the month's glossary to one written copy of it: the organisation's, else a
+    team's."""
     links: dict[str, str] = {}
     for r in sorted(runs.values(), key=lambda r: _sort_key(r["team"])):
         if r["status"] == "ok":
-            links.setdefault(r["notebook"], f"{month}/{r['team']}/{r['notebook']}.html")
+            links.setdefault(r["notebook"], f"{r['team']}/{r['notebook']}.html")
     return links
 
 
@@ -216,7 +217,7 @@ thead th {{ font-size: .85rem; max-width: 9rem; }}
 </style></head><body>
 <h1>Sales reports — {esc(when)}</h1>
 <p>{len(runs)} reports, {failed} failed.{esc(cutoff)} Start with a team's overview; every figure is defined in
-the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
+the <a href="{GLOSSARY_FILE}">glossary</a>.</p>
 <table><thead><tr><th>team</th>{head}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
@@ -224,5 +225,5 @@ the <a href="../{GLOSSARY_FILE}">glossary</a>.</p>
 """
     path = month_dir / "index.html"
     atomic_write(path, page)
-    atomic_write(month_dir.parent / GLOSSARY_FILE, glossary_html(month, glossary_links(month, runs)))
+    atomic_write(month_dir / GLOSSARY_FILE, glossary_html(month, glossary_links(runs)))
     return path

@@ -109,6 +109,12 @@ class PricingParams(Exports):
         default_factory=dict, description="{family: {segment or '*': max discount}} replacing the product's.")
 
 
+def accountability() -> object:
+    """The accountability rule's field: set for the run, so 05, 06 and 08 see the same flagged reps."""
+    return shared(lambda: {"threshold": 0.75, "k": 4, "n": 6, "ramp_months": 6, "low_activity": 0.75},
+                  description="Accountability rule (set for the run).")
+
+
 class QuotasParams(Exports):
     forecasting: ForecastChoice = shared(ForecastChoice, description="How forecasts are made (set for the run).")
     growth: float = shared(0.05, description="Target: same month last year × (1 + growth).")
@@ -125,19 +131,15 @@ class QuotasParams(Exports):
         lambda: {"ote": 7000, "base_share": 0.6, "rate": 1.0, "threshold": 0.5,
                                  "decelerator": 0.5, "decelerator_below": 0.8, "accelerator": 2.0, "cap": 2.5},
         description="Commission plan (monthly).")
+    accountability: dict[str, Any] = accountability()
     interactive: bool = Field(True, description="Sliders to try other rules (off in batch reports).")
 
     @model_validator(mode="after")
     def _rules(self) -> QuotasParams:
         quotas.rules_from(self.model_dump())
         compensation.parse_plan(self.plan)
+        performance.parse_rule(self.accountability)
         return self
-
-
-def accountability() -> object:
-    """The accountability rule's field: set for the run, so 06 flags and 08 spares the same reps."""
-    return shared(lambda: {"threshold": 0.75, "k": 4, "n": 6, "ramp_months": 6, "low_activity": 0.75},
-                  description="Accountability rule (set for the run).")
 
 
 class PerformanceParams(ReportParams):
