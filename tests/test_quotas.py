@@ -147,7 +147,7 @@ def test_sentences_of_the_quota_report(in_euros):
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
     assert compensation.cost_sentence(paid, "2026-10") == (
-        "For 2026-10: €4,000 paid on €40,000 of revenue, pay of 10.0% of revenue.")
+        "For October 2026: €4,000 paid on €40,000 of revenue, pay of 10.0% of revenue.")
     assert compensation.expected_sentence(paid) == (
         "Expected pay €4,000 on €40,000 of forecast revenue: pay of 10.0% of revenue.")
 
@@ -209,9 +209,12 @@ def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_e
     assert p.loc["N", "quota"] == pytest.approx(0.5 * 400)  # half the team's median full quota: a rise from 100
     assert p.loc["N", "set_by"] == "ramp" and p["quota"].sum() == pytest.approx(1300)
     assert quotas.ramp_sentence(p.assign(on_file=[0, 0, 0, 300.0])) == (
-        "New hires follow the ramp in the parameters: new (4 months in post) gets 50% of team t's median full quota "
+        "New hires follow the ramp in the parameters: new (4 months in post) is due 50% of team t's median full quota "
         "(€400), €200, against €300 on file."
     )
+    eager = quotas.propose(inputs.assign(forecast=[10.0, 10.0, 20.0, 260.0]), rules, base=1300.0)
+    assert eager.loc["N", "set_by"] == "own forecast"  # a new hire expected to sell more than the ramp gives
+    assert quotas.ramp_sentence(eager).endswith("(€400), €200; their own forecast raises it to €260.")
     other = inputs.assign(team=["t", "t", "u", "u"])  # C is team u's only fully ramped rep
     assert quotas.propose(other, rules, base=1300.0).loc["N", "full_quota"] == 500
 
@@ -245,15 +248,25 @@ def test_each_quota_says_which_rule_set_it():
                                     "share of the target"]
     assert quotas.changes_sentence(p) == (
         "Against the quota of this month, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest "
-        "cuts: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached "
+        "cuts of fully ramped reps: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached "
         "quota 1, own forecast 1.")
     filed = quotas.propose(inputs.assign(on_file=[50.0, 100.0, 200.0, 80.0, np.nan]), rules, base=0.0)
     # against the file: A 75/50 up, B 100/100 kept, C 150/200 cut, D 87.5/80 up; E has none on file
     assert quotas.changes_sentence(filed).startswith(
         "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
-        "cuts: fc (-25%).")
-    assert list(quotas.shown(filed).columns) == ["name", "team", "last_quota", "on_file", "proposed_quota",
-                                                 "change_vs_on_file", "set_by"]
+        "cuts of fully ramped reps: fc (-25%).")
+    assert list(quotas.shown(filed).columns) == ["name", "quota_this_month", "proposed_quota", "change_vs_this_month",
+                                                 "set_by", "on_file", "change_vs_on_file"]  # one team: no team column
+    assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
+    assert quotas.flagged_sentence(p, ["A", "B"]) == (
+        "The proposal lowers the quota of 1 of the 2 reps the performance report flags for sustained "
+        "underperformance, against this month's: cut (-25%). The rules follow their forecast down; to hold them to "
+        "their current quota while they recover, set it by hand in the export before approval.")
+    assert quotas.flagged_sentence(p, ["B"]).startswith("The proposal does not lower the quota of the rep the")
+    assert quotas.flagged_sentence(p, []) == ""
+    assert quotas.forecast_set_sentence(p).startswith("1 of the 5 quotas are the rep's own statistical forecast")
+    ramping = quotas.propose(inputs.assign(tenure_months=[1.0, 40, 40, 40, 40]), rules, base=0.0)
+    assert "cut (" not in quotas.changes_sentence(ramping)  # a new hire's change is the ramp's, not a cut
     out = quotas.exported(filed)
     assert out["rep_id"].tolist() == list("ABCDE") and "weighted_pipeline" in out and "proposed_quota" in out
 
@@ -261,8 +274,8 @@ def test_each_quota_says_which_rule_set_it():
 def test_the_decision_and_the_quotas_ahead_are_said(in_euros):
     proposal = pd.DataFrame({"forecast": [80.0, 20.0], "quota": [100.0, 25.0], "on_file": [90.0, 10.0]})
     assert quotas.decision_sentence(proposal) == (
-        "The quotas on file stand until the proposal is approved. The reps' forecasts, €100, are 80.0% of the "
-        "proposal and 100.0% of the quotas on file.")
+        "The quotas on file stand until the proposal is approved. The statistical forecast of the reps' revenue, "
+        "€100, is 80.0% of the proposal and 100.0% of the quotas on file.")
     on_file = pd.DataFrame({"month": ["2026-11-01", "2026-12-01", "2027-01-01"], "quota": [100.0, 150.0, 90.0]})
     revenue = pd.Series([120.0], index=[pd.Timestamp("2025-12-01")])
     assert quotas.ahead_sentence(on_file, revenue, "2026-10") == (

@@ -133,3 +133,11 @@ def test_drivers_sentence_names_the_largest_moves_of_each_breakdown(in_euros):
     reps = pd.DataFrame({"name": ["Ann", "Bob"], "team": ["n", "s"]})
     by_rep = pd.DataFrame({"revenue": [5.0, 7.0]}, index=["Bob", "Ann"])
     assert reporting.with_team(by_rep, reps)["team"].tolist() == ["s", "n"]
+    hired = reps.assign(hire_date=["2020-01-01", "2026-10-03"])
+    by_rep = by_rep.assign(revenue_previous_month=[0.0, 4.0], revenue_last_year=[0.0, 3.0])
+    out = reporting.with_team(by_rep, hired, "2026-10")  # Bob started in October: nothing to compare with
+    assert out["revenue_previous_month"].isna().tolist() == [True, False]
+    assert out["revenue_last_year"].isna().tolist() == [True, False]
+    out = reporting.with_quotas(out, pd.DataFrame({"rep_id": [], "month": [], "quota": []}),
+                                hired.assign(rep_id=["R1", "R2"]), "2026-10")
+    assert list(out.columns[:4]) == ["team", "revenue", "quota", "attainment"]  # the same order in every scope

@@ -99,7 +99,7 @@ CAVEATS = {  # (report, sentence that must appear, claims that must not)
         ("02_reporting", "no comparison with the same month last year (the data do not cover it)", ["€", "EUR"]),
         ("02_reporting", "of returns and cancellations", []),
         ("04_pricing", "No product carries a price guideline", ["reps respect the price guidelines"]),
-        ("03_forecast", "less public holidays (United Kingdom", ["(France"]),
+        ("03_forecast", "less the public holidays of United Kingdom", ["of France"]),
     ],
 }
 

@@ -70,7 +70,7 @@ def fmt(x: float, digits: int = 0) -> str:
 
 
 def short(x: float, signed: bool = False) -> str:
-    """An amount in few characters for a chart label: €1.2M, -€98.9k, €0 (+ on gains with `signed`)."""
+    """An amount in few characters for a chart label: 1.2M, -98.9k, 0 with the symbol (+ on gains with `signed`)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     size, unit = next(((abs(x) / d, u) for d, u in ((1e9, "bn"), (1e6, "M"), (1e3, "k")) if abs(x) >= d),

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salesnb.core import money
 from salesnb.core.models import parse
+from salesnb.core.scope import as_month
 
 
 class CommissionPlan(BaseModel):
@@ -79,7 +80,7 @@ def curve(plan: CommissionPlan, up_to: float = 2.0, points: int = 201) -> pd.Dat
 def cost_sentence(paid: pd.DataFrame, month: object) -> str:
     """What the plan paid in a month, on what revenue, and pay as a share of revenue."""
     total, revenue = paid["total_pay"].sum(), paid["actual"].sum()
-    return (f"For {month}: {money.fmt(total)} paid on {money.fmt(revenue)} of revenue, "
+    return (f"For {as_month(month):%B %Y}: {money.fmt(total)} paid on {money.fmt(revenue)} of revenue, "
             f"pay of {total / revenue:.1%} of revenue.")
 
 

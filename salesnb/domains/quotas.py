@@ -232,10 +232,11 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str]) -> str:
     lower = mine[mine["change_vs_last"] < -0.005]
     reps = f"the {len(mine)} reps" if len(mine) > 1 else "the rep"
     if lower.empty:
-        return (f"The proposal lowers the quota of none of {reps} the performance report flags for sustained "
+        return (f"The proposal does not lower the quota of {reps} the performance report flags for sustained "
                 "underperformance.")
     names = ", ".join(f"{n} ({c:+.0%})" for n, c in zip(lower["name"], lower["change_vs_last"], strict=True))
-    return (f"The proposal lowers the quota of {len(lower)} of {reps} the performance report flags for sustained "
+    some = reps if len(lower) == len(mine) else f"{len(lower)} of {reps}"
+    return (f"The proposal lowers the quota of {some} the performance report flags for sustained "
             f"underperformance, against this month's: {names}. The rules follow their forecast down; to hold them to "
             "their current quota while they recover, set it by hand in the export before approval.")
 

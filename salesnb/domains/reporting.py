@@ -127,10 +127,19 @@ def drivers_sentence(parts: dict[str, pd.DataFrame]) -> str:
     return ("Against the previous month, the largest moves: " + "; ".join(said) + ".") if said else ""
 
 
-def with_team(by_rep: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """A rep breakdown (by rep name) with each rep's team first."""
-    teams = reps.drop_duplicates("name").set_index("name")["team"]
-    return by_rep.assign(team=teams.reindex(by_rep.index).to_numpy())[["team", *by_rep.columns]]
+def with_team(by_rep: pd.DataFrame, reps: pd.DataFrame, month: str | None = None) -> pd.DataFrame:
+    """A rep breakdown (by rep name) with each rep's team first; with `month`, the revenue of a comparison month
+    the rep was not yet hired in is unknown (n/a), not zero."""
+    info = reps.drop_duplicates("name").set_index("name")
+    out = by_rep.assign(team=info["team"].reindex(by_rep.index).to_numpy())[["team", *by_rep.columns]]
+    if month is None or "hire_date" not in info:
+        return out
+    hired = pd.to_datetime(info["hire_date"]).reindex(out.index)
+    starts = comparison_starts(month)
+    for column, key in (("revenue_previous_month", "previous_month"), ("revenue_last_year", "last_year")):
+        if column in out:
+            out[column] = out[column].mask(hired >= starts[key] + pd.offsets.MonthBegin(1))
+    return out
 
 
 def with_quotas(by_rep: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame, month: str) -> pd.DataFrame:
@@ -140,8 +149,9 @@ def with_quotas(by_rep: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame, 
     names = reps.set_index("rep_id")["name"]
     quota = per_rep.groupby(names.reindex(per_rep.index).to_numpy()).sum()
     out = by_rep.copy()
-    out.insert(1, "quota", quota.reindex(out.index))
-    out.insert(2, "attainment", out["revenue"] / out["quota"].where(out["quota"] > 0))
+    at = out.columns.get_loc("revenue") + 1
+    out.insert(at, "quota", quota.reindex(out.index))
+    out.insert(at + 1, "attainment", out["revenue"] / out["quota"].where(out["quota"] > 0))
     return out
 
 
