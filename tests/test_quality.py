@@ -44,6 +44,13 @@ def test_email_problem(email, expected):
     assert quality.email_problem(email) == expected
 
 
+def test_an_invalid_phone_says_why():
+    assert quality.phone_reason("01 23 45") == "too few digits"
+    assert quality.phone_reason("01 23 45 67 89 12 34 56") == "too many digits"
+    assert quality.phone_reason("05 94 68 08 19", ("FR", "GF")) == "no such number in France or French Guiana"
+    assert quality.phone_reason("call me") == "not a phone number"
+
+
 @pytest.mark.parametrize("phone, expected", [
     ("01 23 45 67 89", None), ("01.23.45.67.89", None), ("+33123456789", None),
     ("0033 1 23 45 67 89", None), ("0590 27 31 45", None), ("+33 1 23", "invalid"), ("12", "invalid"),

@@ -31,6 +31,16 @@ def test_the_groups_that_moved_revenue_most():
     assert reporting.movers(by)["change"].to_dict() == {"b": -40, "a": 10}
 
 
+def test_rates_that_moved_five_points_or_more_are_said():
+    kpis = pd.DataFrame({"unit": ["money", "percent", "percent", "percent"],
+                         "value": [100.0, 0.335, 0.409, 0.80], "change": [50.0, -0.116, 0.01, -0.2],
+                         "against": ["last month", "the 3 months to September", "last month", "last month"]},
+                        index=["revenue", "win_rate", "margin_pct", "attainment"])
+    assert summary.shifts_sentence(kpis) == (
+        "Moved most: win rate, last 3 months fell 11.6 points to 33.5% (against the 3 months to September).")
+    assert summary.shifts_sentence(kpis.drop(index="win_rate")) == ""
+
+
 def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     values = pd.DataFrame({"attainment": [0.5, 0.8, 1.1], "win_rate": [0.1, 0.1, 0.1]}, index=["a", "b", "c"])
     status = pd.DataFrame({"attainment": ["red", "red", "green"], "win_rate": ["red"] * 3}, index=values.index)
@@ -38,7 +48,9 @@ def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     status["margin_pct"], values["margin_pct"] = ["green", "green", "red"], [0.4, 0.4, 0.1]
     assert [m for m, _, _ in summary.look_at(values, status)] == ["attainment", "margin_pct"]  # 2 of 3 red first
     rest = summary.look_at(values, status)[1:]
-    assert summary.more_sentence(rest, "rep") == "Also red for some reps: margin rate (the table below)."
+    assert summary.more_sentence(rest, "rep") == "Also red for some reps: “margin rate” (the table below)."
+    assert summary.more_sentence(summary.look_at(values, status), "rep") == (
+        "Also red for some reps: “quota attainment” and “margin rate” (the table below).")
     assert summary.not_judged_sentence(["Olivier Legrand"]) == (
         "Olivier Legrand was hired in the last 6 months: still ramping, is shown below but not named above.")
 

@@ -59,6 +59,27 @@ def phone_problem(phone: object, regions: tuple[str, ...] = ("FR",)) -> str | No
     return "invalid"
 
 
+def phone_reason(phone: object, regions: tuple[str, ...] = ("FR",)) -> str:
+    """Why an invalid phone number is wrong, in words a rep can act on."""
+    import phonenumbers
+    from phonenumbers import ValidationResult
+
+    from salesnb.core.days import country_name
+
+    try:
+        number = phonenumbers.parse(str(phone), regions[0])
+    except phonenumbers.NumberParseException:
+        return "not a phone number"
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
+        return "too few digits" if reason == ValidationResult.TOO_SHORT else "wrong number of digits"
+    if reason == ValidationResult.TOO_LONG:
+        return "too many digits"
+    names = [country_name(r) for r in regions]
+    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"no such number in {where}"
+
+
 def _problem(kind: str, record_id: str, name: str, owner: object, problem: str, fix: str) -> dict:
     return {"record": kind, "id": record_id, "name": name, "owner_rep_id": owner,
             "problem": problem, "fix": fix}
@@ -77,7 +98,8 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
                                  "assign a rep"))
         if phone_problem(a.phone, rules.phone_regions) == "invalid":
             rows.append(_problem("account", a.account_id, a.name, owner, "invalid phone",
-                                 f"correct the phone number {a.phone!s}"))
+                                 f"correct the phone number {a.phone!s} "
+                                 f"({phone_reason(a.phone, rules.phone_regions)})"))
         if pd.notna(a.updated_date) and a.updated_date < stale_before:
             rows.append(_problem("account", a.account_id, a.name, owner, "stale",
                                  f"review: not updated since {a.updated_date:%Y-%m-%d}"))
@@ -98,7 +120,8 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
                                      else f"correct the email {c.email!s}"))
             if phone_problem(c.phone, rules.phone_regions) == "invalid":
                 rows.append(_problem("contact", c.contact_id, name, owner, "invalid phone",
-                                     f"correct the phone number {c.phone!s}"))
+                                     f"correct the phone number {c.phone!s} "
+                                     f"({phone_reason(c.phone, rules.phone_regions)})"))
             if pd.notna(c.updated_date) and c.updated_date < stale_before:
                 rows.append(_problem("contact", c.contact_id, name, owner, "stale",
                                      f"check the contact is still there (last update "

@@ -143,7 +143,23 @@ def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -
     """The KPIs red for some groups beyond those named ('' when none)."""
     if not rest:
         return ""
-    return f"Also red for some {by}s: {', '.join(_named(m) for m, _, _ in rest)} (the table below)."
+    names = [f"“{_named(m)}”" for m, _, _ in rest]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Also red for some {by}s: {listed} (the table below)."
+
+
+def shifts_sentence(kpis: pd.DataFrame, points: float = 0.05) -> str:
+    """The rates that moved by at least `points` since the period before (revenue and attainment are in the
+    headline; '' when none did)."""
+    said = []
+    for metric, row in kpis.iterrows():
+        if row["unit"] != "percent" or metric == "attainment" or pd.isna(row["change"]):
+            continue
+        if abs(row["change"]) >= points:
+            said.append(f"{_named(metric)} {'rose' if row['change'] > 0 else 'fell'} "
+                        f"{abs(row['change']) * 100:.1f} points to {format_value('percent', row['value'])} "
+                        f"(against {row['against']})")
+    return ("Moved most: " + "; ".join(said) + ".") if said else ""
 
 
 def not_judged_sentence(names: list[str]) -> str:

@@ -433,7 +433,7 @@ def kpi_matrix(values: pd.DataFrame, status: pd.DataFrame, group: str) -> None:
     styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left;"},
                                       {"selector": "td", "props": "white-space: nowrap; padding: .3rem .6rem;"}])
     styler = styler.set_caption(html.escape(f"By {group}: green, amber and red against the thresholds; "
-                                            "a blank colour has no threshold."))
+                                            "no colour: no threshold, or a rep still ramping (not judged)."))
     display(styler)
 
 

@@ -305,7 +305,8 @@ def new_hires(data: ReportData, months: int = 6) -> list[str]:
 
 def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict,
                settings: ForecastSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status."""
+    """Each team (for the organisation) or each active rep (for a team) × KPI: values, and their status (none for
+    reps still ramping: they are not judged)."""
     tables = {name: kpis(scoped, min_respondents, thresholds, settings, rep=rep)
               for name, (scoped, rep) in groups(data).items()}
     if not tables:
@@ -315,6 +316,7 @@ def kpi_matrix(data: ReportData, min_respondents: int, thresholds: dict,
     if not data.scope.is_org and "revenue" in values:  # reps, largest first
         values = values.sort_values("revenue", ascending=False, kind="stable")
         status = status.loc[values.index]
+    status.loc[status.index.isin(new_hires(data))] = "none"
     order = [m for m in overview.METRICS if m in values.columns]
     return values[order], status[order]
 
