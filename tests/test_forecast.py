@@ -105,7 +105,7 @@ def test_working_days_know_french_holidays():
     assert days.tolist() == [17, 20]
     text = F.working_days_sentence(pd.Timestamp("2026-05-01"), "FR")
     assert text.startswith("May 2026 has 17 working days against 19 a year before (Monday to Friday less "
-                           "public holidays (France, from python-holidays)")
+                           "the public holidays of France, from python-holidays)")
 
 
 def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(demo_dir):
@@ -151,8 +151,8 @@ def _made(name, yhats, lower=None):
 
 def test_parts_sentence_says_how_the_parts_make_up_the_whole():
     results = {"north": _made("north", [200.0]), "R1": _made("R1", [90.0]), "R2": _made("R2", [80.0])}
-    assert F.parts_sentence(results, "north").startswith("For 2026-11 the 2 series below north add up to 170, its "
-                                                         "forecast. Forecasts are reconciled top-down")
+    assert F.parts_sentence(results, "north").startswith(
+        "For November 2026 the 2 series below north add up to 170, its forecast. Forecasts are reconciled top-down")
     text = F.parts_sentence(results, "north", unassigned=0.15)
     assert "add up to 170 of its 200 forecast; the other 30 (15%) is for sales that none of them holds" in text
     assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""

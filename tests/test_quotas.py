@@ -248,8 +248,8 @@ def test_each_quota_says_which_rule_set_it():
                                     "share of the target"]
     assert quotas.changes_sentence(p) == (
         "Against the quota of this month, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest "
-        "cuts of fully ramped reps: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut 1, kept: reached "
-        "quota 1, own forecast 1.")
+        "cuts of fully ramped reps: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut "
+        "1, kept: reached quota 1, own forecast 1.")
     filed = quotas.propose(inputs.assign(on_file=[50.0, 100.0, 200.0, 80.0, np.nan]), rules, base=0.0)
     # against the file: A 75/50 up, B 100/100 kept, C 150/200 cut, D 87.5/80 up; E has none on file
     assert quotas.changes_sentence(filed).startswith(

@@ -288,7 +288,7 @@ def scores(bt: pd.DataFrame, history: pd.Series) -> pd.DataFrame:
             "wape": wape(a, f),
             "mase": float(np.abs(a - f).mean() / scale) if scale == scale else float("nan"),
             "bias": float((f - a).sum() / a.sum()) if a.sum() else float("nan"),
-            "points": len(g),
+            "forecasts_tested": len(g),
         }
     return pd.DataFrame(out).T.rename_axis("model")
 
@@ -463,7 +463,7 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
     own = float(results[whole].forecast["yhat"].iloc[0])
     total = sum(float(r.forecast["yhat"].iloc[0]) for r in parts)
     month = results[whole].forecast.index[0]
-    text = f"For {month:%Y-%m} the {len(parts)} series below {whole} add up to {money.fmt(total)}"
+    text = f"For {month:%B %Y} the {len(parts)} series below {whole} add up to {money.fmt(total)}"
     if unassigned > 0.0005:
         text += (f" of its {money.fmt(own)} forecast; the other {money.fmt(own - total)} ({unassigned:.0%}) is for "
                  "sales that none of them holds (its share of the last 12 months)")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
-from salesnb.core.scope import Month, between, month_start, month_window, trailing_window
+from salesnb.core.scope import Month, as_month, between, month_start, month_window, trailing_window
 from salesnb.core.vocabulary import OPEN_STAGES
 
 STAGE_RANK = {s: i for i, s in enumerate(OPEN_STAGES)} | {"won": len(OPEN_STAGES)}
@@ -243,9 +243,9 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
     if not quota > 0 or forecast != forecast:
         return ""
     gap = forecast - quota
-    return (f"For {outlook.index[0]} the forecast of all revenue, {money.fmt(forecast)}, is {forecast / quota:.1%} "
-            f"of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} {'over' if gap >= 0 else 'short'}). Deals due "
-            f"that month: {money.fmt(first['open_pipeline'])} open, {money.fmt(first['commit'])} of it called commit; "
+    return (f"For {as_month(outlook.index[0]):%B %Y} the forecast of all revenue, {money.fmt(forecast)}, is "
+            f"{forecast / quota:.1%} of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} "
+            f"{'over' if gap >= 0 else 'short'}). Deals due that month: {money.fmt(first['open_pipeline'])} open, {money.fmt(first['commit'])} of it called commit; "
             f"at their stages' measured win rates they weigh {money.fmt(first['weighted_pipeline'])}.")
 
 
@@ -255,15 +255,16 @@ def later_sentence(outlook: pd.DataFrame) -> str:
     later = later[(later["quota"] > 0) & later["time_series_forecast"].notna()]
     if later.empty:
         return ""
-    parts = [f"{month}: {money.fmt(row['time_series_forecast'])}, {row['time_series_forecast'] / row['quota']:.1%} of "
-             f"the {money.fmt(row['quota'])} quota" for month, row in later.iterrows()]
+    parts = [f"{as_month(month):%B %Y}: {money.fmt(row['time_series_forecast'])}, "
+             f"{row['time_series_forecast'] / row['quota']:.1%} of the {money.fmt(row['quota'])} quota"
+             for month, row in later.iterrows()]
     return "Then " + "; ".join(parts) + "."
 
 
 def forecast_sentence(forecast: pd.DataFrame, interval: float) -> str:
     """Next month's forecast of all revenue with its interval (the headline when there is no pipeline)."""
     first = forecast.iloc[0]
-    return (f"For {forecast.index[0]:%Y-%m} the forecast of all revenue is {money.fmt(first['yhat'])} "
+    return (f"For {forecast.index[0]:%B %Y} the forecast of all revenue is {money.fmt(first['yhat'])} "
             f"({interval:.0%} interval {money.fmt(first['lower'])} to {money.fmt(first['upper'])}).")
 
 

@@ -93,7 +93,7 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                                       ("03_forecast",)),
     "ABC class": ("A, B, C", "Customers ranked by revenue over 12 months: A make the first 80% of it, B the next "
                   "15%, C the rest (Pareto).", ("07_scoring", "08_field_tours")),
-    "Points score": ("points", "The sum of the points an account earns on each criterion of the points scale "
+    "Score": ("points", "The sum of the points an account earns on each criterion of the points scale "
                      "(\"barème\") in the parameters; each score lists its reasons.", ("07_scoring",)),
     "Required visits": ("visits a year", "Σ over a rep's accounts of the visits a year their class calls for in "
                         "the visit policy.", ("08_field_tours",)),
@@ -106,8 +106,6 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                      ("10_activity_pipeline",)),
     "Time in stage": ("days", "Days a deal spent in a stage, measured from its stage history (snapshots).",
                       ("10_activity_pipeline",)),
-    "Hygiene problems per 100 records": ("per 100", "Quality problems found ÷ records owned, × 100.",
-                                         ("01_data_quality",)),
     "Risky commit": ("amount", "Commit deals closing next month that were pushed out twice or more, sat in their "
                      "stage 60 days or more (stale), or lack an account, a product or an amount.", ("03_forecast",)),
     "Stale": ("days", "A deal is stale after 60 days in the same stage; an account or contact after 365 days "
@@ -134,6 +132,22 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                   ("01_data_quality", "05_quotas", "07_scoring", "08_field_tours")),
     "Overdue visit": ("days", "Time since an account's last visit against the interval its class calls for; the "
                       "most overdue fill next week's routes first.", ("08_field_tours",)),
+    "Forecast methods": ("", "Prophet (trend and yearly seasonality), ETS (exponential smoothing, damped trend), "
+                         "Theta, ARIMA (autoregression on the differences from a year before), and the baselines "
+                         "naive (last month), seasonal naive (same month last year) and moving average (last 3 "
+                         "months); the forecast is the median of the three with the lowest backtest WAPE.",
+                         ("03_forecast",)),
+    "Reconciled WAPE": ("%", "The backtest WAPE of a series' forecast after reconciliation (its share of the forecast "
+                        "above it), beside its own backtest WAPE.", ("03_forecast",)),
+    "Km saved": ("km", "A day's route in the order the routing solver found against visiting in order of urgency "
+                 "(naive km), both from the rep's base and back.", ("08_field_tours",)),
+    "Day hours": ("hours", "Driving (road km ÷ speed) plus the meetings of a field day, from the base and back; "
+                  "a day over the policy's longest day is named.", ("08_field_tours",)),
+    "Excess discount": ("points", "Discount given − the largest discount the guideline allows for the product "
+                        "family and segment, in percentage points; the approver is the one the approval levels "
+                        "name for that excess.", ("04_pricing",)),
+    "Quota vs potential": ("correlation −1 to 1", "Correlation between reps' quotas and their territories' "
+                           "potential: near 1, quotas follow potential.", ("05_quotas",)),
     "Quiet class-A customer": ("account", "A class-A customer with no activity logged in the last 90 days: the "
                                "first to call.", ("07_scoring",)),
 }
