@@ -245,7 +245,8 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
     gap = forecast - quota
     return (f"For {as_month(outlook.index[0]):%B %Y} the forecast of all revenue, {money.fmt(forecast)}, is "
             f"{forecast / quota:.1%} of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} "
-            f"{'over' if gap >= 0 else 'short'}). Deals due that month: {money.fmt(first['open_pipeline'])} open, {money.fmt(first['commit'])} of it called commit; "
+            f"{'over' if gap >= 0 else 'short'}). Deals due that month: {money.fmt(first['open_pipeline'])} open, "
+            f"{money.fmt(first['commit'])} of it called commit; "
             f"at their stages' measured win rates they weigh {money.fmt(first['weighted_pipeline'])}.")
 
 
