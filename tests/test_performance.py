@@ -42,6 +42,10 @@ def test_scorecard_hand_worked():
     assert pos.loc[("R2", "cost_of_sales"), "value"] == pytest.approx(20.0)
     assert (pos.loc[("R1", "cost_of_sales"), "rank"], pos.loc[("R2", "cost_of_sales"), "rank"]) == (1, 2)
     assert pos.loc[("R1", "cost_of_sales"), "team_median"] == pytest.approx((20 / 3 + 20) / 2)
+    accounts = pd.DataFrame({"account_id": ["A", "B"], "owner_rep_id": ["R1", "R2"]})
+    owned = performance.scorecard(REPS, sales, "2026-10", 2, classes, acts, visits, q, opps, accounts)
+    assert owned.loc["R1", "activity_on_a_accounts"] == pytest.approx(2 / 3)  # Bo owns no A account: n/a, not 0%
+    assert np.isnan(owned.loc["R2", "activity_on_a_accounts"]) and np.isnan(owned.loc["R2", "visits_on_a_accounts"])
 
 
 def test_flags_rule_ramp_and_cause():

@@ -28,8 +28,9 @@ INDICATORS = {  # name: (axis, definition, higher is better)
 def scorecard(reps: pd.DataFrame, sales: Lines, month: str, months: int,
               classes: pd.Series | None = None, activities: pd.DataFrame | None = None,
               visits: pd.DataFrame | None = None, quotas: pd.DataFrame | None = None,
-              opportunities: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per rep, one column per indicator the data allows (see INDICATORS)."""
+              opportunities: pd.DataFrame | None = None, accounts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per rep, one column per indicator the data allows (see INDICATORS); with `accounts`, a rep who owns
+    no class-A account has no share of effort on A accounts (n/a, not 0%)."""
     start, end = trailing_window(month, months)
     still_here = ~(pd.to_datetime(reps["end_date"]) < start) if "end_date" in reps else True
     out = reps[still_here].set_index("rep_id")[["name", "team"]].copy()
@@ -48,6 +49,12 @@ def scorecard(reps: pd.DataFrame, sales: Lines, month: str, months: int,
     if activities is not None and activities["duration_min"].notna().any():
         hours = between(activities, "activity_date", start, end).groupby("rep_id")["duration_min"].sum() / 60
         out["revenue_per_activity_hour"] = revenue / hours.reindex(out.index).where(lambda h: h > 0)
+    if accounts is not None and classes is not None and "owner_rep_id" in accounts:
+        owns_a = accounts["account_id"].map(classes).eq("A").groupby(accounts["owner_rep_id"]).any()
+        none = ~owns_a.reindex(out.index, fill_value=False)
+        for col in ("activity_on_a_accounts", "visits_on_a_accounts"):
+            if col in out:
+                out.loc[none, col] = np.nan
     if "annual_cost" in reps and reps["annual_cost"].notna().any():
         cost = reps.set_index("rep_id")["annual_cost"] * months / 12
         out["cost_of_sales"] = cost / revenue.where(revenue > 0)
