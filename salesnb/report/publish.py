@@ -204,10 +204,10 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sales reports — {esc(when)}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
-thead th {{ font-size: .85rem; max-width: 9rem; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .35rem .4rem; text-align: left; vertical-align: top; }}
+thead th {{ font-size: .8rem; max-width: 6.5rem; }}
 .ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
 .note {{ color: #666; font-size: .8rem; max-width: 14rem; }}
 .kpi {{ display: block; font-weight: normal; font-size: .8rem; color: #444; white-space: nowrap; }}
