@@ -78,7 +78,7 @@ def test_codes_read_as_words_and_names_stay_as_written():
     assert display.label("owner_rep_id") == "owner (rep id)" and display.label("lat") == "latitude"
     assert display.label("on_file") == "quota on file (next month)"
     assert display.label_value("activity_on_a_accounts") == "share of activity on A accounts"  # a listed indicator
-    assert display.label("median_rep_cost_of_sales") == "median rep: rep cost ÷ revenue"
+    assert display.label("median_rep_cost_of_sales") == "median rep: cost of sales (rep cost ÷ revenue)"
 
 
 def test_the_summary_shows_shares_as_percentages_and_their_changes_in_points(monkeypatch):
@@ -163,3 +163,6 @@ def test_calendar_links_read_as_the_calendars_names(tmp_path, monkeypatch):
     assert (tmp_path / "visits_Ana_Alpha.ics").read_bytes() == named
     assert ('<a href="visits_Ana_Alpha.ics">Ana &lt;Alpha&gt;</a> · <a href="visits_R2.ics">visits_R2.ics</a>'
             in shown[-1])
+    names = ("visits_Zoé.ics", "visits_Émilie.ics", "visits_Agnès.ics")
+    display.calendar_files(dict.fromkeys(names, bare), str(tmp_path))
+    assert re.findall(r'href="visits_(\w+)\.ics"', shown[-1]) == ["Agnès", "Émilie", "Zoé"]  # É with the E's

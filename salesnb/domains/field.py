@@ -125,8 +125,8 @@ def staffing_sentence(table: pd.DataFrame, policy: VisitPolicy, made: float = fl
     if s["difference"] > 0:
         text = (f"The visit policy asks more than the team can do: {over} of {n} reps are over capacity (up to "
                 f"{table['load'].max():.0%} of it); meeting it would take {s['reps_needed']:.1f} full-time reps in "
-                f"the field, {s['difference']:.1f} more than today, about {money.fmt(s['yearly_cost_of_difference'])} "
-                "a year.")
+                f"the field, {s['difference']:.1f} more than today, about "
+                f"{money.fmt(round(s['yearly_cost_of_difference'], -3))} a year.")
     else:
         text = (f"The team can meet the visit policy: it needs {s['reps_needed']:.1f} full-time reps in the field "
                 f"and there are {n}" + (f"; {over} reps are over capacity, a matter of moving accounts." if over

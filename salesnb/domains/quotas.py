@@ -10,6 +10,7 @@ from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, month_revenue, total
 from salesnb.core.models import parse
 from salesnb.core.scope import as_month, between, month_start, month_window
+from salesnb.core.text import reading_order
 from salesnb.domains import accuracy
 
 
@@ -285,12 +286,13 @@ EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history":
 
 
 def shown(proposal: pd.DataFrame) -> pd.DataFrame:
-    """The proposal as the page shows it: who, this month's quota, the proposal, its change and the rule that set it
-    (the rules work from this month's quota), then the quota on file and the change against it; the team column
-    only when there are several teams."""
+    """The proposal as the page shows it, by team and name: who, this month's quota, the proposal, its change and the
+    rule that set it (the rules work from this month's quota), then the quota on file and the change against it; the
+    team column only when there are several teams."""
     cols = [c for c in SHOWN if c in proposal and (c != "team" or proposal["team"].nunique() > 1)]
-    return proposal[cols].rename(columns={"quota": "proposed_quota", "last_quota": "quota_this_month",
-                                          "change_vs_last": "change_vs_this_month"})
+    ordered = proposal.sort_values(["team", "name"], key=lambda c: c.map(reading_order))
+    return ordered[cols].rename(columns={"quota": "proposed_quota", "last_quota": "quota_this_month",
+                                         "change_vs_last": "change_vs_this_month"})
 
 
 def exported(proposal: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from pandas.io.formats.style import Styler
 
 from salesnb.core.money import fmt as fmt_money
 from salesnb.core.scope import Scope
+from salesnb.core.text import reading_order
 from salesnb.domains.summary import format_value
 from salesnb.report.charts import AMBER, PALETTE
 from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
@@ -336,7 +337,7 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
         (Path(output_dir) / name).write_bytes(content)
     links = " · ".join(f'<a href="{html.escape(n)}">'
                        f'{html.escape(str(Calendar.from_ical(files[n]).get("x-wr-calname", n)))}</a>'
-                       for n in sorted(files))
+                       for n in sorted(files, key=reading_order))
     display(HTML(f"<p>Calendars: {links}</p>"))
 
 
