@@ -52,15 +52,6 @@ TINY = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist's --dist loadgroup, each file (or notebook) runs on one worker, so its module fixtures are
-    made once and a notebook's cells run in order; the tests that read the demo run share a worker, and so the run."""
-    for item in items:
-        shared = "demo_run" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("demo_run" if shared else item.nodeid.split("::")[0]))
-
-
 def write_tiny(folder: Path) -> Path:
     """Write the tiny data set as CSV files into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)

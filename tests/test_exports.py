@@ -1,4 +1,5 @@
 import csv
+import io
 import re
 
 import numpy as np
@@ -166,3 +167,15 @@ def test_calendar_links_read_as_the_calendars_names(tmp_path, monkeypatch):
     names = ("visits_Zoé.ics", "visits_Émilie.ics", "visits_Agnès.ics")
     display.calendar_files(dict.fromkeys(names, bare), str(tmp_path))
     assert re.findall(r'href="visits_(\w+)\.ics"', shown[-1]) == ["Agnès", "Émilie", "Zoé"]  # É with the E's
+
+
+def test_an_export_keeps_what_each_row_is(tmp_path, monkeypatch):
+    from salesnb.report import display
+
+    monkeypatch.setattr(display, "display", lambda *a, **kw: None)
+    routes = pd.DataFrame({"stops": [3, 2], "km": [111.1, 80.0]},
+                          index=pd.MultiIndex.from_tuples([("R1", "Mon 2026-11-02"), ("R2", "Tue 2026-11-03")],
+                                                          names=["rep_id", "date"]))
+    display.export(routes, str(tmp_path), "routes")
+    rows = list(csv.reader(io.StringIO((tmp_path / "routes.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["rep_id", "date", "stops", "km"] and rows[1][:2] == ["R1", "Mon 2026-11-02"]

@@ -156,6 +156,8 @@ def test_parts_sentence_says_how_the_parts_make_up_the_whole():
     text = F.parts_sentence(results, "north", unassigned=0.15)
     assert "add up to 170 of its 200 forecast; the other 30 (15%) is for sales that none of them holds" in text
     assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""
+    assert F.parts_sentence(results, "north", own_total=150.0).endswith(
+        "so they add up in every report; their own forecasts added up to 150, so each shown here is its own +13.3%.")
 
 
 PARENT = {"a": "all", "b": "all", "r1": "a", "r2": "a"}

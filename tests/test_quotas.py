@@ -213,8 +213,8 @@ def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_e
         "(€400), €200, against €300 on file."
     )
     eager = quotas.propose(inputs.assign(forecast=[10.0, 10.0, 20.0, 260.0]), rules, base=1300.0)
-    assert eager.loc["N", "set_by"] == "own forecast"  # a new hire expected to sell more than the ramp gives
-    assert quotas.ramp_sentence(eager).endswith("(€400), €200; their own forecast raises it to €260.")
+    assert eager.loc["N", "set_by"] == "rep's forecast"  # a new hire expected to sell more than the ramp gives
+    assert quotas.ramp_sentence(eager).endswith("(€400), €200; their forecast raises it to €260.")
     other = inputs.assign(team=["t", "t", "u", "u"])  # C is team u's only fully ramped rep
     assert quotas.propose(other, rules, base=1300.0).loc["N", "full_quota"] == 500
 
@@ -244,12 +244,12 @@ def test_each_quota_says_which_rule_set_it():
     # A, B and C would get almost nothing from the split; A falls to its largest cut (75), B keeps 100 (it reached
     # quota), C gets its own forecast (150); D and E share the rest: (500 - 325) / 2 = 87.5 each
     assert p["quota"].round(6).tolist() == [75.0, 100.0, 150.0, 87.5, 87.5]
-    assert p["set_by"].tolist() == ["largest cut", "kept: reached quota", "own forecast", "share of the target",
+    assert p["set_by"].tolist() == ["largest cut", "kept: reached quota", "rep's forecast", "share of the target",
                                     "share of the target"]
     assert quotas.changes_sentence(p) == (
         "Against the quota of this month, the proposal raises 1 rep, cuts 3 and keeps 1 within ±0.5%; the largest "
         "cuts of fully ramped reps: cut (-25%), free (-12%), free2 (-12%). Set by: share of the target 2, largest cut "
-        "1, kept: reached quota 1, own forecast 1.")
+        "1, kept: reached quota 1, rep's forecast 1.")
     filed = quotas.propose(inputs.assign(on_file=[50.0, 100.0, 200.0, 80.0, np.nan]), rules, base=0.0)
     # against the file: A 75/50 up, B 100/100 kept, C 150/200 cut, D 87.5/80 up; E has none on file
     assert quotas.changes_sentence(filed).startswith(
@@ -260,11 +260,11 @@ def test_each_quota_says_which_rule_set_it():
     assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
     assert quotas.flagged_sentence(p, ["A", "B"]) == (
         "The proposal lowers the quota of 1 of the 2 reps the performance report flags for sustained "
-        "underperformance, against this month's: cut (-25%). The rules follow their forecast down; to hold them to "
-        "their current quota while they recover, set it by hand in the export before approval.")
+        "underperformance, against the quota of this month: cut (-25%). The rules follow their forecast down; to hold "
+        "them to their current quota while they recover, set it by hand in the export before approval.")
     assert quotas.flagged_sentence(p, ["B"]).startswith("The proposal does not lower the quota of the rep the")
     assert quotas.flagged_sentence(p, []) == ""
-    assert quotas.forecast_set_sentence(p).startswith("1 of the 5 quotas are the rep's own statistical forecast")
+    assert quotas.forecast_set_sentence(p).startswith("1 of the 5 quotas are the rep's statistical forecast for")
     ramping = quotas.propose(inputs.assign(tenure_months=[1.0, 40, 40, 40, 40]), rules, base=0.0)
     assert "cut (" not in quotas.changes_sentence(ramping)  # a new hire's change is the ramp's, not a cut
     out = quotas.exported(filed)

@@ -455,8 +455,10 @@ def coverage_sentence(r: SeriesForecast, interval: float) -> str:
             f"origin left out in turn, it contained the actual value {r.calibrated_coverage:.0%} of the time.")
 
 
-def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: float = 0.0) -> str:
-    """How next month's forecasts of the parts (reps, teams) make up the forecast of the whole."""
+def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: float = 0.0,
+                   own_total: float | None = None) -> str:
+    """How next month's forecasts of the parts (reps, teams) make up the forecast of the whole; with `own_total`
+    (the parts' own forecasts before reconciliation, added up), by how much reconciliation scaled them."""
     parts = [r for name, r in results.items() if name != whole]
     if not parts or whole not in results:
         return ""
@@ -469,8 +471,12 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
                  "sales that none of them holds (its share of the last 12 months)")
     else:
         text += ", its forecast"
-    return text + (". Forecasts are reconciled top-down: the whole keeps its own forecast and the series below "
-                   "share it in proportion to their own, so they add up in every report.")
+    text += (". Forecasts are reconciled top-down: the whole keeps its own forecast and the series below share it in "
+             "proportion to their own, so they add up in every report")
+    if own_total and abs(total / own_total - 1) > 0.0005:
+        text += (f"; their own forecasts added up to {money.fmt(own_total)}, so each shown here is its own "
+                 f"{total / own_total - 1:+.1%}")
+    return text + "."
 
 
 def spread_sentence(table: pd.DataFrame, whole: str, who: str) -> str:

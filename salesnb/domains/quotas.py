@@ -171,8 +171,8 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
     achieved = out["recent_attainment"] >= 1 if "recent_attainment" in out else pd.Series(False, index=out.index)
     at_low, at_high = near(q, lower), near(q, upper) & np.isfinite(upper)
     reasons = [
-        (at_low & rules.at_least_forecast & near(q, out["forecast"].clip(lower=0)) & (q > 0), "own forecast"),
-        (ramping & near(q, out["bottom_up"]) & (q > 0), "own forecast"),
+        (at_low & rules.at_least_forecast & near(q, out["forecast"].clip(lower=0)) & (q > 0), "rep's forecast"),
+        (ramping & near(q, out["bottom_up"]) & (q > 0), "rep's forecast"),
         (at_low & rules.keep_for_achievers & achieved & near(q, last), "kept: reached quota"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
@@ -182,22 +182,30 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
                                "share of the target"), index=out.index)
 
 
+def _against(proposal: pd.DataFrame) -> tuple[str, str]:
+    """The change column a sentence counts with, and its words: against the quotas on file for the month when there
+    are any, else against this month's quota (one base in every sentence, so a rep's change is one number)."""
+    if "change_vs_on_file" in proposal and proposal["change_vs_on_file"].notna().any():
+        return "change_vs_on_file", "the quotas on file"
+    return "change_vs_last", "the quota of this month"
+
+
 def changes_sentence(proposal: pd.DataFrame) -> str:
     """How many reps the proposal raises, keeps and cuts against the quotas on file for the month (this month's
     quota when none is on file), and which rule set how many."""
-    on_file = "change_vs_on_file" in proposal and proposal["change_vs_on_file"].notna().any()
-    column = "change_vs_on_file" if on_file else "change_vs_last"
+    column, against = _against(proposal)
     change = proposal[column].dropna()
     up, down = (change > 0.005).sum(), (change < -0.005).sum()
     kept = len(change) - up - down
-    text = (f"Against the {'quotas on file' if on_file else 'quota of this month'}, the proposal raises {up} "
+    text = (f"Against {against}, the proposal raises {up} "
             f"rep{'s' if up != 1 else ''}" + (f", cuts {down} and keeps {kept} within ±0.5%" if kept else
                                                f" and cuts {down}"))
     full = change[(change < -0.005) & ~(proposal["ramp"].reindex(change.index) < 1)]
     cut = proposal.loc[full.sort_values().index].head(3)
     if len(cut):
+        more = f" and {len(full) - len(cut)} more" if len(full) > len(cut) else ""
         text += "; the largest cuts of fully ramped reps: " + ", ".join(
-            f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column], strict=True))
+            f"{n} ({c:+.0%})" for n, c in zip(cut["name"], cut[column], strict=True)) + more
     counts = proposal["set_by"].value_counts()
     return text + ". Set by: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."
 
@@ -221,7 +229,7 @@ def ramp_sentence(proposal: pd.DataFrame) -> str:
     return "New hires follow the ramp in the parameters: " + "; ".join(parts) + "."
 
 
-RAISED_BY = {"own forecast": "their own forecast", "kept: reached quota": "having reached their quota",
+RAISED_BY = {"rep's forecast": "their forecast", "kept: reached quota": "having reached their quota",
              "largest cut": "the largest cut from this month's quota"}
 
 
@@ -230,26 +238,28 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str]) -> str:
     mine = proposal[proposal.index.isin(flagged)]
     if mine.empty:
         return ""
-    lower = mine[mine["change_vs_last"] < -0.005]
+    column, against = _against(proposal)
+    lower = mine[mine[column] < -0.005]
     reps = f"the {len(mine)} reps" if len(mine) > 1 else "the rep"
     if lower.empty:
         return (f"The proposal does not lower the quota of {reps} the performance report flags for sustained "
-                "underperformance.")
-    names = ", ".join(f"{n} ({c:+.0%})" for n, c in zip(lower["name"], lower["change_vs_last"], strict=True))
+                f"underperformance, against {against}.")
+    names = ", ".join(f"{n} ({c:+.0%})" for n, c in zip(lower["name"], lower[column], strict=True))
     some = reps if len(lower) == len(mine) else f"{len(lower)} of {reps}"
     return (f"The proposal lowers the quota of {some} the performance report flags for sustained "
-            f"underperformance, against this month's: {names}. The rules follow their forecast down; to hold them to "
+            f"underperformance, against {against}: {names}. The rules follow their forecast down; to hold them to "
             "their current quota while they recover, set it by hand in the export before approval.")
 
 
 def forecast_set_sentence(proposal: pd.DataFrame) -> str:
-    """How many quotas are a rep's own statistical forecast, a point inside a wide interval ('' when none)."""
-    own = int((proposal["set_by"] == "own forecast").sum())
+    """How many quotas are a rep's statistical forecast, a point inside a wide interval ('' when none)."""
+    own = int((proposal["set_by"] == "rep's forecast").sum())
     if not own:
         return ""
-    return (f"{own} of the {len(proposal)} quotas are the rep's own statistical forecast, because the rules never "
-            "set a quota under it. A rep's forecast is uncertain (see the width of the reps' intervals in the "
-            "forecast report): discuss these quotas with each rep rather than take them as exact.")
+    return (f"{own} of the {len(proposal)} quotas are the rep's statistical forecast for the month, because the rules "
+            "never set a quota under it. That forecast is the rep's share of their team's (reconciled so that reps "
+            "add up to their team, as the forecast report says), and it is uncertain (see the width of the reps' "
+            "intervals there): discuss these quotas with each rep rather than take them as exact.")
 
 
 def decision_sentence(proposal: pd.DataFrame) -> str:
@@ -320,7 +330,7 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
         return text + (": more than planned, because the floors (the largest cut, quotas kept for reps who reached "
-                       "theirs, each rep's own forecast, the ramp of new hires) add up to more.")
+                       "theirs, each rep's forecast, the ramp of new hires) add up to more.")
     if total < planned_total - 1:
         return text + ": less than planned, because the caps (the largest rise, the ramp of new hires) hold it under."
     return text + "."

@@ -305,7 +305,7 @@ def breakdown_table(df: pd.DataFrame, rows: int | None = None, output_dir: str =
     money_cols = ("revenue", "quota", "revenue_previous_month", "revenue_last_year", "margin")
     percent_cols = ("attainment", "margin_pct", "share")
     if name:
-        export(df.reset_index(), output_dir, name, money_cols, percent_cols + ("vs_previous_month", "vs_last_year"))
+        export(df, output_dir, name, money_cols, percent_cols + ("vs_previous_month", "vs_last_year"))
     return table(df, rows=rows, money_cols=money_cols, percent_cols=percent_cols,
                  change_cols=("vs_previous_month", "vs_last_year"), count_cols=("units",),
                  complete_in=f"{name}.xlsx" if name and output_dir else "")
@@ -343,7 +343,8 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
 
 def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[str] = (),
            percent_cols: Iterable[str] = ()) -> None:
-    """Write a table as CSV and Excel beside the report and show links to both."""
+    """Write a table as CSV and Excel beside the report and show links to both; a named index (rep, date) becomes
+    columns, so every row says what it is."""
     from pathlib import Path
 
     from salesnb.report import exports
@@ -352,6 +353,8 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
         say(f"(Run through `salesnb run` to export {name}.csv and {name}.xlsx.)")
         return
     folder = Path(output_dir)
+    if any(n is not None for n in df.index.names):
+        df = df.reset_index()
     df = named(df, keep_ids=True)
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
     text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]

@@ -47,9 +47,14 @@ class Forecasts:
     parent: dict[str, str]
     unassigned: dict[str, float]
     accuracy: pd.DataFrame
+    own: dict[str, float]  # each series' own forecast of next month, before reconciliation
 
     def children(self, name: str) -> list[str]:
         return [c for c, p in self.parent.items() if p == name]
+
+    def children_own(self, name: str) -> float:
+        """Next month's own forecasts of a series' children, added up before reconciliation."""
+        return sum(self.own[c] for c in self.children(name))
 
 
 def revenue_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
@@ -83,7 +88,8 @@ def reconciled_forecasts(data: ReportData, settings: ForecastSettings, measure: 
     base = data.forecasts({name: totals[name] for name in totals.columns}, settings)
     unassigned = forecast.unassigned_shares(totals, parent)
     return Forecasts(forecast.reconcile(base, parent, unassigned, ALL), parent, unassigned,
-                     forecast.reconciled_accuracy(base, parent, unassigned, ALL))
+                     forecast.reconciled_accuracy(base, parent, unassigned, ALL),
+                     {name: float(r.forecast["yhat"].iloc[0]) if len(r.forecast) else 0.0 for name, r in base.items()})
 
 
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
