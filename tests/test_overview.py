@@ -92,3 +92,21 @@ def test_thresholds_are_printed_in_words():
     assert t.loc["Reps' call vs actual"].tolist() == ["within ±5.0%", "within ±10.0%", "beyond ±10.0%"]
     assert t.loc["Pipeline coverage, next month", "red"] == "under 2.00×" and len(t) == 3
     assert summary.thresholds_table({"attainment": {"good": 1.0, "warn": 0.9}}, shown=["revenue"]).empty
+
+
+def test_the_win_rate_change_is_the_month_that_came_in_against_the_month_that_went_out():
+    from salesnb.domains import overview
+
+    def deals(month: str, won: int, n: int = 10) -> pd.DataFrame:
+        return pd.DataFrame({"stage": ["won"] * won + ["lost"] * (n - won),
+                             "close_date": pd.Timestamp(f"{month}-15")})
+
+    opps = pd.concat([deals("2026-07", 8), deals("2026-08", 5), deals("2026-09", 5), deals("2026-10", 2)])
+    assert overview.win_rate_sentence(opps, "2026-10", "team north") == (
+        "Team north: 40.0% of the 30 deals closed in the 3 months to October were won, against 60.0% of 30 in the 3 "
+        "months to September. The windows share two months: the change is October (20% won of 10) replacing July "
+        "(80% of 10), beyond what chance gives on these numbers.")
+    close = pd.concat([deals("2026-07", 6), deals("2026-08", 5), deals("2026-09", 5), deals("2026-10", 4)])
+    assert overview.win_rate_sentence(close, "2026-10", "team north").endswith(
+        "within what chance gives on these numbers.")
+    assert overview.win_rate_sentence(opps.iloc[:0], "2026-10", "team north") == ""

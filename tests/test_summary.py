@@ -36,9 +36,9 @@ def test_rates_that_moved_five_points_or_more_are_said():
                          "value": [100.0, 0.335, 0.409, 0.80], "change": [50.0, -0.116, 0.01, -0.2],
                          "against": ["last month", "the 3 months to September", "last month", "last month"]},
                         index=["revenue", "win_rate", "margin_pct", "attainment"])
-    assert summary.shifts_sentence(kpis) == (
-        "Moved most: win rate, last 3 months fell 11.6 points to 33.5% (against the 3 months to September).")
-    assert summary.shifts_sentence(kpis.drop(index="win_rate")) == ""
+    assert summary.shifts(kpis) == [
+        ("win_rate", "Win rate, last 3 months fell 11.6 points to 33.5%, against the 3 months to September.")]
+    assert summary.shifts(kpis.drop(index="win_rate")) == []
 
 
 def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():

@@ -7,6 +7,7 @@ import pandas as pd
 
 from salesnb.core.lazy import Lines, month_revenue
 from salesnb.core.scope import ALL, Month, as_month, month_start, month_window
+from salesnb.core.stats import shares_differ
 from salesnb.domains import accuracy, funnel, pulse, quality, reporting
 
 # argument of `kpis`: the contract table it reads (each optional)
@@ -54,6 +55,28 @@ def win_rate(opps: pd.DataFrame, month: Month) -> float:
     """Deals won ÷ deals closed in the 3 months to `month` (NaN when none closed)."""
     closed = closed_recently(opps, month)
     return float((closed["stage"] == "won").mean()) if len(closed) else np.nan
+
+
+def win_rate_sentence(opps: pd.DataFrame, month: Month, who: str) -> str:
+    """The win rate of the last 3 months against the 3 months to the month before, as the overview's tile sets them,
+    and whether the change is more than chance: the two windows share two months, so the change is the month that
+    came in against the month that went out, compared on their own deals ('' without closed deals)."""
+    month = as_month(month)
+    now, before = closed_recently(opps, month), closed_recently(opps, month - 1)
+    if now.empty or before.empty:
+        return ""
+    came = funnel.closed_between(opps, *month_window(month))
+    went = funnel.closed_between(opps, *month_window(month - 3))
+    text = (f"{who[0].upper()}{who[1:]}: {now['stage'].eq('won').mean():.1%} of the {len(now):,} deals closed in the "
+            f"3 months to {month:%B} were won, against {before['stage'].eq('won').mean():.1%} of {len(before):,} in "
+            f"the 3 months to {month - 1:%B}")
+    if came.empty or went.empty:
+        return text + "."
+    hits = (float(came["stage"].eq("won").sum()), float(went["stage"].eq("won").sum()))
+    beyond = shares_differ(hits, (float(len(came)), float(len(went))))
+    return (text + f". The windows share two months: the change is {month:%B} ({hits[0] / len(came):.0%} won of "
+            f"{len(came):,}) replacing {month - 3:%B} ({hits[1] / len(went):.0%} of {len(went):,}), "
+            f"{'beyond' if beyond else 'within'} what chance gives on these numbers.")
 
 
 def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,

@@ -148,18 +148,19 @@ def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -
     return f"Also red for some {by}s: {listed} (the table below)."
 
 
-def shifts_sentence(kpis: pd.DataFrame, points: float = 0.05) -> str:
-    """The rates that moved by at least `points` since the period before (revenue and attainment are in the
-    headline; '' when none did)."""
+def shifts(kpis: pd.DataFrame, points: float = 0.05) -> list[tuple[str, str]]:
+    """The rates that moved by at least `points` since the period before, each with its sentence (revenue and
+    attainment are in the headline)."""
     said = []
     for metric, row in kpis.iterrows():
         if row["unit"] != "percent" or metric == "attainment" or pd.isna(row["change"]):
             continue
         if abs(row["change"]) >= points:
-            said.append(f"{_named(metric)} {'rose' if row['change'] > 0 else 'fell'} "
-                        f"{abs(row['change']) * 100:.1f} points to {format_value('percent', row['value'])} "
-                        f"(against {row['against']})")
-    return ("Moved most: " + "; ".join(said) + ".") if said else ""
+            name = _named(metric)
+            said.append((metric, f"{name[0].upper()}{name[1:]} {'rose' if row['change'] > 0 else 'fell'} "
+                                 f"{abs(row['change']) * 100:.1f} points to {format_value('percent', row['value'])}, "
+                                 f"against {row['against']}."))
+    return said
 
 
 def not_judged_sentence(names: list[str]) -> str:
