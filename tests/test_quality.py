@@ -63,6 +63,12 @@ def test_issues_and_hygiene_on_a_hand_made_crm(in_euros):
     opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "rep_id": ["R1", "R2"],
                          "stage": ["proposal", "won"], "close_date": pd.to_datetime(["2026-10-20"] * 2)})
     problems = quality.issues(_accounts(), _contacts(), opps, AS_OF)
+    late = problems[problems["record"] == "opportunity"]
+    assert late[["name", "fix"]].values.tolist() == [["O1", "close it or move the close date (2026-10-20)"]]
+    known = opps.assign(account_id="A1", amount=1200.0, forecast_category="best_case")
+    late = quality.issues(_accounts(), None, known, AS_OF).query("record == 'opportunity'")
+    assert late[["name", "fix"]].values.tolist() == [  # which deal, and what it weighs in the forecast
+        ["Café Éclair deal", "close it or move the close date (2026-10-20); €1,200, called best case"]]
     got = set(zip(problems["id"], problems["problem"], strict=True))
     assert got == {("A2", "stale"), ("A3", "no owner"), ("A3", "invalid phone"),
                    ("C2", "missing email"), ("C3", "no account"), ("C3", "invalid email"),
@@ -129,5 +135,6 @@ def test_owners_sentence_names_who_has_most_to_fix():
     problems = pd.DataFrame({"id": ["a", "b", "b", "c", "d"], "owner_rep_id": ["R1", "R2", "R2", "R2", None]})
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ana", "Bo"]})
     assert quality.owners_sentence(problems, reps) == (
-        "Most records to fix: Bo (2), Ana (1). 1 record with a problem has no owner.")
+        "Most records to fix: Bo (2), Ana (1). 1 record with a problem has no owner: it counts in the organisation's "
+        "data hygiene and in no team's.")
     assert quality.owners_sentence(problems.iloc[:0], reps) == ""

@@ -100,6 +100,8 @@ def test_gini_fairness_and_pacing():
     f = quotas.fairness(att, pd.Series({"A": 1.0, "B": 2.0, "C": 3.0}))
     assert f.loc["t", "at_or_above_quota"] == pytest.approx(2 / 3)
     assert f.loc["t", "quota_potential_correlation"] == pytest.approx(1.0)
+    hired = quotas.fairness(att, pd.Series({"A": 1.0, "B": 2.0, "C": 3.0}), ramping=["A"])
+    assert hired.loc["t", "reps"] == 2 and hired.loc["t", "at_or_above_quota"] == 1.0  # the new hire left out
     sales = pd.DataFrame({"month": pd.Timestamp("2026-02-01"), "revenue": [10.0, 30.0],
                           "order_date": pd.to_datetime(["2026-02-07", "2026-02-28"])})
     pace = quotas.pacing(sales, "2026-02")

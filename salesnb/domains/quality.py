@@ -128,10 +128,17 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
                                      f"{c.updated_date:%Y-%m-%d})"))
     if opportunities is not None:
         late = pipeline.overdue(opportunities, as_of)
+        names = accounts.set_index("account_id")["name"]
         for o in late.itertuples(index=False):
-            rows.append(_problem("opportunity", o.opportunity_id, o.opportunity_id, o.rep_id,
+            account = names.get(getattr(o, "account_id", None), None)
+            amount = getattr(o, "amount", float("nan"))
+            worth = "" if pd.isna(amount) else f"; {money.fmt(amount)}"
+            called = getattr(o, "forecast_category", None)
+            worth += f", called {called.replace('_', ' ')}" if isinstance(called, str) and worth else ""
+            rows.append(_problem("opportunity", o.opportunity_id,
+                                 f"{account} deal" if isinstance(account, str) else o.opportunity_id, o.rep_id,
                                  "open past close date",
-                                 f"close it or move the close date ({o.close_date:%Y-%m-%d})"))
+                                 f"close it or move the close date ({o.close_date:%Y-%m-%d}){worth}"))
     cols = ["record", "id", "name", "owner_rep_id", "problem", "fix"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -184,8 +191,11 @@ def owners_sentence(problems: pd.DataFrame, reps: pd.DataFrame | None, n: int = 
     top = ", ".join(f"{names.get(r, r)} ({k})" for r, k in per.head(n).items())
     unowned = problems.loc[problems["owner_rep_id"].isna(), "id"].nunique()
     text = f"Most records to fix: {top}." if top else ""
-    return text + (f" {unowned:,} record{'s' if unowned != 1 else ''} with a problem "
-                   f"{'have' if unowned != 1 else 'has'} no owner." if unowned else "")
+    if not unowned:
+        return text
+    one = unowned == 1
+    return text + (f" {unowned:,} record{'' if one else 's'} with a problem {'has' if one else 'have'} no owner: "
+                   f"{'it counts' if one else 'they count'} in the organisation's data hygiene and in no team's.")
 
 
 def first_sentence(counts: pd.DataFrame, opportunities: pd.DataFrame | None = None,

@@ -353,9 +353,10 @@ def gini(values: pd.Series) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1).dot(v) / (n * v.sum()))
 
 
-def fairness(month_att: pd.DataFrame, potential: pd.Series) -> pd.DataFrame:
-    """Per team: share at or above quota, spread and Gini of attainment, quota vs potential correlation."""
-    df = month_att.join(potential.rename("potential"), on="rep_id")
+def fairness(month_att: pd.DataFrame, potential: pd.Series, ramping: list[str] = ()) -> pd.DataFrame:
+    """Per team: share at or above quota, spread and Gini of attainment, quota vs potential correlation, over the
+    reps not ramping (a new hire's quota is a ramp share, not a judgement)."""
+    df = month_att[~month_att["rep_id"].isin(list(ramping))].join(potential.rename("potential"), on="rep_id")
     rows = {}
     for team, g in df.groupby("team"):
         a = g["attainment"].dropna()
