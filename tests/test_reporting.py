@@ -79,7 +79,7 @@ def test_comparisons_before_the_data_start_are_empty_not_growth(tiny_ws):
 def test_partial_month_is_said_and_not_compared_like_for_like(tiny_ws):
     s = reporting.summary(tiny_ws.sales_for("a", "2026-10", 24), "2026-10")
     text = reporting.headline(s, "team a", "2026-10", pd.Timestamp("2026-10-09"))
-    assert "In 2026-10 (a partial month: data up to 09 October)" in text
+    assert "In October 2026 (a partial month: data up to 9 October)" in text
     assert "+166.7% vs the previous month, a full month, so not like for like" in text
 
 

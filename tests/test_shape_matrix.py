@@ -122,5 +122,5 @@ def test_a_partial_month_runs_only_when_asked_and_says_so(shape_run, tmp_path):
                  "--notebook", "02_reporting", "--month", "2026-12", "--quiet"])
     assert code == 0
     text = _text(tmp_path / "2026-12" / "all" / "02_reporting.html")
-    assert "partial month: data up to 09 December 2026" in text
+    assert "partial month: data up to 9 December 2026" in text
     assert "a full month, so not like for like" in text

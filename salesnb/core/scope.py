@@ -173,5 +173,5 @@ class Scope:
         parts.append(f"amounts in {self.currency.code}" if self.currency.code else
                      "amounts without currency (none stated in dataset.yaml or the parameters)")
         if self.partial:
-            parts.append(f"partial month: data up to {self.data_end:%d %B %Y}")
+            parts.append(f"partial month: data up to {self.data_end:%-d %B %Y}")
         return " · ".join(parts) + "."

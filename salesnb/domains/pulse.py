@@ -257,7 +257,7 @@ def enps_sentence(answers: pd.DataFrame, visible: pd.DataFrame, team: str) -> st
     last = e[e["survey_date"] == dates[-1]]
     n = last["response_id"].nunique()
     value, (low, high) = enps(last["score"]), enps_interval(last["score"])
-    text = (f"eNPS {value:+.0f} in the survey of {pd.Timestamp(dates[-1]):%d %B %Y} ({n} respondents; "
+    text = (f"eNPS {value:+.0f} in the survey of {pd.Timestamp(dates[-1]):%-d %B %Y} ({n} respondents; "
             f"95% interval {low:+.0f} to {high:+.0f})")
     if len(dates) < 2 or not _shown(visible, team, dates[-2]):
         return text + "."

@@ -7,7 +7,7 @@ import pandas as pd
 
 from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, run, value
-from salesnb.core.scope import comparison_starts, in_months, month_start
+from salesnb.core.scope import as_month, comparison_starts, in_months, month_start
 
 METRICS = ("revenue", "returns", "margin", "margin_pct", "orders", "units", "lines", "credit_lines")
 CREDIT_METRICS = ("returns", "credit_lines")
@@ -174,7 +174,8 @@ def headline(table: pd.DataFrame, who: str, month: str, partial_until: pd.Timest
     share = table.loc["costed_share", "month"] if "costed_share" in table.index else 1.0
     if pd.notna(margin) and share < 0.9995:
         margin_txt += f" on the {share:.0%} of revenue whose cost is known"
-    when = f"In {month} (a partial month: data up to {partial_until:%d %B})" if partial_until else f"In {month}"
+    named = f"{as_month(month):%B %Y}"
+    when = f"In {named} (a partial month: data up to {partial_until:%-d %B})" if partial_until else f"In {named}"
     returns = (f" after {money.fmt(-table.loc['returns', 'month'])} of returns and cancellations"
                if "returns" in table.index and table.loc["returns", "month"] else "")
     text = f"{when}, {who} invoiced {money.fmt(row['month'])} net{returns}{margin_txt}"
