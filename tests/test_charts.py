@@ -52,3 +52,13 @@ def test_a_territory_map_tells_38_reps_apart_and_names_them():
     cities = pd.DataFrame({"lat": [48.5, 60.0], "lon": [2.5, 2.5]}, index=["Paris", "Oslo"])
     ax = charts.territory_map(plan, bases, "Accounts", cities=cities).axes[0]
     assert [t.get_text() for t in ax.texts] == ["Paris"]  # a landmark outside the accounts' extent is not drawn
+
+
+def test_attainment_chart_greys_the_reps_still_ramping():
+    from matplotlib.colors import to_hex
+
+    att = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ana", "Bo", "Cy"], "team": "north",
+                        "attainment": [1.1, 0.5, 0.95]})
+    ax = charts.attainment_chart(att, "Attainment", ramping=["R2"]).axes[0]
+    colours = {t.get_text(): to_hex(bar.get_facecolor()) for t, bar in zip(ax.get_yticklabels(), ax.patches)}
+    assert colours == {"Bo": charts.PALETTE[5], "Cy": charts.AMBER, "Ana": charts.PALETTE[2]}  # one team: no bracket

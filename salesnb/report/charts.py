@@ -163,12 +163,15 @@ def weekly_activity(weekly: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def attainment_chart(att: pd.DataFrame, title: str) -> plt.Figure:
-    """Attainment per rep, grouped by team, with the 100% line."""
+def attainment_chart(att: pd.DataFrame, title: str, ramping: list[str] = ()) -> plt.Figure:
+    """Attainment per rep, grouped by team, with the 100% line; reps still ramping in grey (not judged), the team in
+    brackets only when there are several."""
     data = att.sort_values(["team", "attainment"])
     fig, ax = plt.subplots(figsize=(9, max(3, 0.28 * len(data) + 1)))
-    colors = [PALETTE[2] if a >= 1 else AMBER if a >= 0.9 else PALETTE[3] for a in data["attainment"].fillna(0)]
-    ax.barh([f"{n} ({t})" for n, t in zip(data["name"], data["team"], strict=True)],
+    colors = [PALETTE[5] if r in ramping else PALETTE[2] if a >= 1 else AMBER if a >= 0.9 else PALETTE[3]
+              for r, a in zip(data["rep_id"], data["attainment"].fillna(0), strict=True)]
+    several = data["team"].nunique() > 1
+    ax.barh([f"{n} ({t})" if several else str(n) for n, t in zip(data["name"], data["team"], strict=True)],
             data["attainment"].fillna(0), color=colors)
     ax.axvline(1.0, color="#333", lw=1)
     ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
