@@ -60,5 +60,6 @@ def test_attainment_chart_greys_the_reps_still_ramping():
     att = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ana", "Bo", "Cy"], "team": "north",
                         "attainment": [1.1, 0.5, 0.95]})
     ax = charts.attainment_chart(att, "Attainment", ramping=["R2"]).axes[0]
-    colours = {t.get_text(): to_hex(bar.get_facecolor()) for t, bar in zip(ax.get_yticklabels(), ax.patches, strict=True)}
+    bars = zip(ax.get_yticklabels(), ax.patches, strict=True)
+    colours = {t.get_text(): to_hex(bar.get_facecolor()) for t, bar in bars}
     assert colours == {"Bo": charts.PALETTE[5], "Cy": charts.AMBER, "Ana": charts.PALETTE[2]}  # one team: no bracket
