@@ -39,6 +39,8 @@ def test_rates_that_moved_five_points_or_more_are_said():
     assert summary.shifts(kpis) == [
         ("win_rate", "Win rate, last 3 months fell 11.6 points to 33.5%, against the 3 months to September.")]
     assert summary.shifts(kpis.drop(index="win_rate")) == []
+    noted = summary.shifts(kpis, notes={"win_rate": "Beyond chance."})
+    assert noted[0][1].endswith("against the 3 months to September. Beyond chance.")
 
 
 def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():

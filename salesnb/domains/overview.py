@@ -65,16 +65,24 @@ def win_rate_sentence(opps: pd.DataFrame, month: Month, who: str) -> str:
     now, before = closed_recently(opps, month), closed_recently(opps, month - 1)
     if now.empty or before.empty:
         return ""
-    came = funnel.closed_between(opps, *month_window(month))
-    went = funnel.closed_between(opps, *month_window(month - 3))
     text = (f"{who[0].upper()}{who[1:]}: {now['stage'].eq('won').mean():.1%} of the {len(now):,} deals closed in the "
             f"3 months to {month:%B} were won, against {before['stage'].eq('won').mean():.1%} of {len(before):,} in "
-            f"the 3 months to {month - 1:%B}")
+            f"the 3 months to {month - 1:%B}.")
+    return f"{text} {win_rate_change(opps, month)}".strip()
+
+
+def win_rate_change(opps: pd.DataFrame, month: Month) -> str:
+    """Whether the win rate of the last 3 months moved beyond chance against the 3 months to the month before: the
+    windows share two months, so the month that came in is compared with the month that went out ('' without
+    deals closed in both)."""
+    month = as_month(month)
+    came = funnel.closed_between(opps, *month_window(month))
+    went = funnel.closed_between(opps, *month_window(month - 3))
     if came.empty or went.empty:
-        return text + "."
+        return ""
     hits = (float(came["stage"].eq("won").sum()), float(went["stage"].eq("won").sum()))
     beyond = shares_differ(hits, (float(len(came)), float(len(went))))
-    return (text + f". The windows share two months: the change is {month:%B} ({hits[0] / len(came):.0%} won of "
+    return (f"The windows share two months: the change is {month:%B} ({hits[0] / len(came):.0%} won of "
             f"{len(came):,}) replacing {month - 3:%B} ({hits[1] / len(went):.0%} of {len(went):,}), "
             f"{'beyond' if beyond else 'within'} what chance gives on these numbers.")
 

@@ -148,9 +148,9 @@ def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -
     return f"Also red for some {by}s: {listed} (the table below)."
 
 
-def shifts(kpis: pd.DataFrame, points: float = 0.05) -> list[tuple[str, str]]:
-    """The rates that moved by at least `points` since the period before, each with its sentence (revenue and
-    attainment are in the headline)."""
+def shifts(kpis: pd.DataFrame, points: float = 0.05, notes: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """The rates that moved by at least `points` since the period before, each with its sentence and the note
+    `notes` gives it (whether the move is beyond chance); revenue and attainment are in the headline."""
     said = []
     for metric, row in kpis.iterrows():
         if row["unit"] != "percent" or metric == "attainment" or pd.isna(row["change"]):
@@ -159,7 +159,7 @@ def shifts(kpis: pd.DataFrame, points: float = 0.05) -> list[tuple[str, str]]:
             name = _named(metric)
             said.append((metric, f"{name[0].upper()}{name[1:]} {'rose' if row['change'] > 0 else 'fell'} "
                                  f"{abs(row['change']) * 100:.1f} points to {format_value('percent', row['value'])}, "
-                                 f"against {row['against']}."))
+                                 f"against {row['against']}. {(notes or {}).get(metric, '')}".strip()))
     return said
 
 
