@@ -273,6 +273,13 @@ def test_each_quota_says_which_rule_set_it():
     assert out["rep_id"].tolist() == list("ABCDE") and "weighted_pipeline" in out and "proposed_quota" in out
 
 
+def test_the_scaling_of_rep_forecasts_is_said():
+    assert quotas.scaling_sentence(pd.Series({"north": 0.141, "east": 0.019, "south": 0.002})) == (
+        "A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up to "
+        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%.")
+    assert quotas.scaling_sentence(pd.Series({"north": 0.001})) == ""
+
+
 def test_the_decision_and_the_quotas_ahead_are_said(in_euros):
     proposal = pd.DataFrame({"forecast": [80.0, 20.0], "quota": [100.0, 25.0], "on_file": [90.0, 10.0]})
     assert quotas.decision_sentence(proposal) == (

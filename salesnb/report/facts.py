@@ -110,6 +110,20 @@ def _rep_names(data: ReportData) -> dict[str, str]:
     return dict(zip(reps["rep_id"], reps["name"], strict=True))
 
 
+def rep_scaling(data: ReportData, settings: ForecastSettings) -> pd.Series:
+    """Per team of the scope: how much reconciliation moved its reps' forecasts of next month (their share of the
+    team's forecast against their own models added up, − 1)."""
+    made = revenue_forecasts(data, settings)
+    teams = made.children(ALL) if data.scope.is_org else [data.scope.team]
+    out = {}
+    for team in teams:
+        own = made.children_own(team)
+        shared = sum(float(made.series[c].forecast["yhat"].iloc[0]) for c in made.children(team))
+        if own > 0:
+            out[team] = shared / own - 1
+    return pd.Series(out, dtype=float)
+
+
 def rep_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Series:
     """Next month's reconciled revenue forecast of every rep of the organisation, by rep id."""
     made = revenue_forecasts(data, settings)
