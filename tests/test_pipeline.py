@@ -63,6 +63,11 @@ def test_waterfall_steps_add_up_and_are_classified():
     assert (w["new"], w["pulled_in"], w["amount_up"], w["slipped"], w["won"], w["lost"]) == (
         25, 70, 30, -40, -50, -30)
     assert w["start"] + w.drop(["start", "end"]).sum() == w["end"]
+    assert P.waterfall_sentence(w, D0, D1) == (
+        f"From {D0:%-d %B} to {D1:%-d %B %Y} this pipeline went from 220 to 225: 50 won and 30 lost; 25 new deals, "
+        "70 pulled in, 40 slipped to later.")
+    w["lost"] = -150.0
+    assert ": 50 won and 150 lost (3.0× what was won);" in P.waterfall_sentence(w, D0, D1)
 
 
 def test_risky_commit_flags():

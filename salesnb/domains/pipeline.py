@@ -124,6 +124,19 @@ def waterfall(changes: pd.DataFrame) -> pd.Series:
     return out
 
 
+def waterfall_sentence(steps: pd.Series, before: pd.Timestamp, after: pd.Timestamp) -> str:
+    """The pipeline waterfall in words: where it started and ended, what was won and lost, what came in and left."""
+    text = (f"From {before:%-d %B} to {after:%-d %B %Y} this pipeline went from {money.fmt(steps['start'])} to "
+            f"{money.fmt(steps['end'])}")
+    won, lost = -steps["won"], -steps["lost"]
+    if won or lost:
+        ratio = f" ({lost / won:.1f}× what was won)" if won > 0 and lost > won else ""
+        text += f": {money.fmt(won)} won and {money.fmt(lost)} lost{ratio}"
+    moves = [(steps["new"], "new deals"), (steps["pulled_in"], "pulled in"), (-steps["slipped"], "slipped to later")]
+    said = [f"{money.fmt(abs(v))} {what}" for v, what in moves if v]
+    return text + (f"; {', '.join(said)}." if said else ".")
+
+
 def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.Timestamp,
                  period_start: pd.Timestamp, period_end: pd.Timestamp, stale_days: int = 60) -> pd.DataFrame:
     """Commit deals closing in [period_start, period_end) as of a snapshot, flagged: pushed twice or more,
