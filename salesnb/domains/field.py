@@ -264,7 +264,7 @@ def new_hires(reps: pd.DataFrame, month: Month, months: int = 6) -> list[str]:
 
 
 def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flagged: list[str]) -> str:
-    """How many moves are proposed, and which reps give accounts without receiving any."""
+    """How many moves are proposed and to whom, and which reps give accounts without receiving any."""
     names = reps.set_index("rep_id")["name"]
     barred = []
     if new:
@@ -273,6 +273,10 @@ def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flag
         barred.append(f"reps flagged for sustained underperformance ({', '.join(names.reindex(flagged).fillna(''))}: "
                       "see the performance report)")
     text = f"{len(moves)} account move{'s' if len(moves) != 1 else ''} proposed"
+    if "to_rep" in moves and len(moves):
+        takers = moves["to_rep"].value_counts()
+        text += " (to " + ", ".join(f"{names.get(r, r)} {n}" for r, n in takers.items()) + \
+            ": the reps with room under capacity nearest the accounts)"
     return text + (f"; {' and '.join(barred)} give accounts but receive none." if barred else ".")
 
 
