@@ -132,7 +132,7 @@ def pareto_chart(abc: pd.DataFrame, a_share: float, b_share: float, title: str) 
     ax.plot(x, abc["cumulative_share"].to_numpy(), color=PALETTE[0])
     for share, name, color in ((a_share, "A", PALETTE[1]), (b_share, "B", PALETTE[2])):
         ax.axhline(share, color=color, ls="--", lw=1)
-        ax.text(1.0, share, f" {name} ≤ {share:.0%}", va="center", color=color)
+        ax.text(0.01, share, f"{name}: up to {share:.0%} of revenue", va="bottom", color=color)  # left: under the curve
     ax.set(title=title, xlabel="share of accounts (largest first)", ylabel="share of revenue")
     ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1))
