@@ -42,6 +42,9 @@ def test_scorecard_hand_worked():
     assert pos.loc[("R2", "cost_of_sales"), "value"] == pytest.approx(20.0)
     assert (pos.loc[("R1", "cost_of_sales"), "rank"], pos.loc[("R2", "cost_of_sales"), "rank"]) == (1, 2)
     assert pos.loc[("R1", "cost_of_sales"), "team_median"] == pytest.approx((20 / 3 + 20) / 2)
+    hired = REPS.assign(hire_date=pd.to_datetime(["2020-01-01", "2026-10-01"]))  # Bo in post for October only
+    late = performance.scorecard(hired, sales, "2026-10", 2, classes, acts, visits, q, opps)
+    assert late.loc["R2", "cost_of_sales"] == pytest.approx(60000 * 2 / 12 * 31 / 61 / 500)  # 31 of the 61 days
     accounts = pd.DataFrame({"account_id": ["A", "B"], "owner_rep_id": ["R1", "R2"]})
     owned = performance.scorecard(REPS, sales, "2026-10", 2, classes, acts, visits, q, opps, accounts)
     assert owned.loc["R1", "activity_on_a_accounts"] == pytest.approx(2 / 3)  # Bo owns no A account: n/a, not 0%

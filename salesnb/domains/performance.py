@@ -56,7 +56,10 @@ def scorecard(reps: pd.DataFrame, sales: Lines, month: str, months: int,
             if col in out:
                 out.loc[none, col] = np.nan
     if "annual_cost" in reps and reps["annual_cost"].notna().any():
-        cost = reps.set_index("rep_id")["annual_cost"] * months / 12
+        info = reps.set_index("rep_id")
+        hired = pd.to_datetime(info["hire_date"]) if "hire_date" in info else pd.Series(pd.NaT, index=info.index)
+        in_post = (end - hired.clip(lower=start).fillna(start)).dt.days / (end - start).days  # a new hire: part
+        cost = info["annual_cost"] * months / 12 * in_post.clip(lower=0)
         out["cost_of_sales"] = cost / revenue.where(revenue > 0)
     if quotas is not None and len(quotas):
         q = between(quotas, "month", start, end).groupby("rep_id")["quota"].sum().reindex(out.index)

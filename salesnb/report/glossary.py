@@ -48,8 +48,8 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                        ("05_quotas",)),
     "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.",
                       ("05_quotas",)),
-    "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue.",
-                      ("06_performance",)),
+    "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue; a rep "
+                      "hired during the window costs only the days in post.", ("06_performance",)),
     "Challenge progress": ("%", "The whole organisation's score on the challenge metric ÷ its collective target; "
                            "a team report shows the same figure and the team's part of the score.",
                            ("06_performance",)),
