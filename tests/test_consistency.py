@@ -112,3 +112,22 @@ def test_a_teams_account_moves_are_the_same_in_its_report_and_the_organisation_r
     reps = set(facts(figures, "north/06_performance", "flagged"))
     org = {m for m in facts(figures, "all/08_field_tours", "moves") if m.split()[0] in reps}
     assert north == org
+
+
+def test_the_scaling_of_rep_forecasts_is_one_figure_and_follows_from_the_forecasts(demo_run):
+    import re
+
+    figures, _ = demo_run
+
+    def said(report: str, pattern: str) -> re.Match:
+        found = [m for f in figures[report] if f["kind"] == "sentence" and (m := re.search(pattern, f["value"]))]
+        assert len(found) == 1, report
+        return found[0]
+
+    own = said("north/03_forecast", r"their own forecasts added up to €([\d,]+), so each shown here is its own "
+                                    r"([+-][\d.]+)%")
+    reps = {k: v for k, v in facts(figures, "north/03_forecast", "forecast").items() if k != "north"}
+    scale = sum(reps.values()) / float(own[1].replace(",", "")) - 1  # the reconciled reps over their own models
+    assert f"{scale:+.1%}" == f"{own[2]}%"
+    for report in ("north/05_quotas", "all/05_quotas"):
+        assert said(report, r"team north ([+-][\d.]+%)")[1] == f"{own[2]}%"

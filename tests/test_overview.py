@@ -102,7 +102,7 @@ def test_the_win_rate_change_is_the_month_that_came_in_against_the_month_that_we
                              "close_date": pd.Timestamp(f"{month}-15")})
 
     opps = pd.concat([deals("2026-07", 8), deals("2026-08", 5), deals("2026-09", 5), deals("2026-10", 2)])
-    assert overview.win_rate_sentence(opps, "2026-10", "team north") == (
+    assert overview.win_rate_sentence(opps, "2026-10", "Team north") == (
         "Team north: 40.0% of the 30 deals closed in the 3 months to October were won, against 60.0% of 30 in the 3 "
         "months to September. The windows share two months: the change is October (20% won of 10) replacing July "
         "(80% of 10), beyond what chance gives on these numbers.")

@@ -20,10 +20,13 @@ class Currency:
             return "n/a"
         number = f"{abs(x):,.{digits}f}"
         sign = "-" if x < 0 and float(number.replace(",", "")) != 0 else ""
+        return sign + self.place(number)
+
+    def place(self, number: str) -> str:
+        """A number written out, with the symbol before or after it."""
         if not self.symbol:
-            return f"{sign}{number}"
-        return (f"{sign}{self.symbol}{self.gap}{number}" if self.before
-                else f"{sign}{number}{self.gap}{self.symbol}")
+            return number
+        return f"{self.symbol}{self.gap}{number}" if self.before else f"{number}{self.gap}{self.symbol}"
 
     @property
     def gap(self) -> str:
@@ -76,8 +79,5 @@ def short(x: float, signed: bool = False) -> str:
     size, unit = next(((abs(x) / d, u) for d, u in ((1e9, "bn"), (1e6, "M"), (1e3, "k")) if abs(x) >= d),
                       (abs(x), ""))
     number = f"{size:.1f}{unit}" if unit else f"{size:.0f}"
-    cur = current()
-    text = (f"{cur.symbol}{cur.gap}{number}" if cur.before else f"{number}{cur.gap}{cur.symbol}") if cur.symbol \
-        else number
     sign = "-" if x < 0 and number.strip("0.") else ("+" if signed and x > 0 else "")
-    return sign + text
+    return sign + current().place(number)

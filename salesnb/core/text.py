@@ -1,4 +1,4 @@
-"""Text as a reader sorts it."""
+"""Text as a reader sorts and lists it."""
 
 from __future__ import annotations
 
@@ -8,3 +8,8 @@ import unicodedata
 def reading_order(text: str) -> str:
     """A sort key that files accented names where a reader looks for them (Émilie with the E's)."""
     return "".join(c for c in unicodedata.normalize("NFKD", str(text)) if not unicodedata.combining(c)).casefold()
+
+
+def listing(items: list[str], last: str = "and") -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {last} " + items[-1]

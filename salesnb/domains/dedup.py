@@ -8,6 +8,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from salesnb.domains.quality import email_problem
+
 LEGAL_FORMS = {"sas", "sasu", "sarl", "eurl", "sa", "sci", "snc", "ste", "societe", "cie", "ltd",
                "gmbh", "inc", "llc", "siege"}
 MAX_BLOCK = 200
@@ -106,8 +108,6 @@ def duplicate_contacts(contacts: pd.DataFrame, threshold: float = 92.0, surname:
     """Likely duplicate contacts: names alike (full name ≥ threshold and surname ≥ `surname`) at one account or on
     one valid email, or one valid email with names somewhat alike (≥ `shared`): *merge*. One valid email under names
     that differ is a shared mailbox to *check*, not a merge; an invalid email (often a bare surname) matches nothing."""
-    from salesnb.domains.quality import email_problem
-
     raw = (contacts["first_name"].fillna("") + " " + contacts["last_name"].fillna("")).str.strip()
     full = raw.map(normalize_name)
     last = contacts["last_name"].map(normalize_name).to_numpy()

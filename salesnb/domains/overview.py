@@ -60,21 +60,24 @@ def win_rate(opps: pd.DataFrame, month: Month) -> float:
 def win_rate_sentence(opps: pd.DataFrame, month: Month, who: str) -> str:
     """The win rate of the last 3 months against the 3 months to the month before, as the overview's tile sets them,
     and whether the change is more than chance: the two windows share two months, so the change is the month that
-    came in against the month that went out, compared on their own deals ('' without closed deals)."""
+    came in against the month that went out, compared on their own deals ('' without closed deals); `who` starts the
+    sentence (`Scope.who_first`)."""
     month = as_month(month)
     now, before = closed_recently(opps, month), closed_recently(opps, month - 1)
     if now.empty or before.empty:
         return ""
-    text = (f"{who[0].upper()}{who[1:]}: {now['stage'].eq('won').mean():.1%} of the {len(now):,} deals closed in the "
+    text = (f"{who}: {now['stage'].eq('won').mean():.1%} of the {len(now):,} deals closed in the "
             f"3 months to {month:%B} were won, against {before['stage'].eq('won').mean():.1%} of {len(before):,} in "
             f"the 3 months to {month - 1:%B}.")
     return f"{text} {win_rate_change(opps, month)}".strip()
 
 
-def win_rate_change(opps: pd.DataFrame, month: Month) -> str:
+def win_rate_change(opps: pd.DataFrame | None, month: Month) -> str:
     """Whether the win rate of the last 3 months moved beyond chance against the 3 months to the month before: the
     windows share two months, so the month that came in is compared with the month that went out ('' without
     deals closed in both)."""
+    if opps is None:
+        return ""
     month = as_month(month)
     came = funnel.closed_between(opps, *month_window(month))
     went = funnel.closed_between(opps, *month_window(month - 3))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.core import money
+from salesnb.core.text import listing
 from salesnb.domains import pipeline
 
 
@@ -70,14 +71,10 @@ def phone_reason(phone: object, regions: tuple[str, ...] = ("FR",)) -> str:
         number = phonenumbers.parse(str(phone), regions[0])
     except phonenumbers.NumberParseException:
         return "not a phone number"
+    lengths = {ValidationResult.TOO_SHORT: "too few digits", ValidationResult.TOO_LONG: "too many digits",
+               ValidationResult.INVALID_LENGTH: "wrong number of digits"}
     reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
-        return "too few digits" if reason == ValidationResult.TOO_SHORT else "wrong number of digits"
-    if reason == ValidationResult.TOO_LONG:
-        return "too many digits"
-    names = [country_name(r) for r in regions]
-    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    return f"no such number in {where}"
+    return lengths.get(reason, f"no such number in {listing([country_name(r) for r in regions], 'or')}")
 
 
 def _problem(kind: str, record_id: str, name: str, owner: object, problem: str, fix: str) -> dict:

@@ -10,6 +10,7 @@ import pandas as pd
 from salesnb.core import money
 from salesnb.core.lazy import Lines, month_revenue
 from salesnb.core.scope import Month, as_month, month_start
+from salesnb.core.text import listing
 from salesnb.domains import overview, reporting
 
 
@@ -143,9 +144,7 @@ def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -
     """The KPIs red for some groups beyond those named ('' when none)."""
     if not rest:
         return ""
-    names = [f"“{_named(m)}”" for m, _, _ in rest]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"Also red for some {by}s: {listed} (the table below)."
+    return f"Also red for some {by}s: {listing([f'“{_named(m)}”' for m, _, _ in rest])} (the table below)."
 
 
 def shifts(kpis: pd.DataFrame, points: float = 0.05, notes: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -156,8 +155,7 @@ def shifts(kpis: pd.DataFrame, points: float = 0.05, notes: dict[str, str] | Non
         if row["unit"] != "percent" or metric == "attainment" or pd.isna(row["change"]):
             continue
         if abs(row["change"]) >= points:
-            name = _named(metric)
-            said.append((metric, f"{name[0].upper()}{name[1:]} {'rose' if row['change'] > 0 else 'fell'} "
+            said.append((metric, f"{overview.METRICS[metric][0]} {'rose' if row['change'] > 0 else 'fell'} "
                                  f"{abs(row['change']) * 100:.1f} points to {format_value('percent', row['value'])}, "
                                  f"against {row['against']}. {(notes or {}).get(metric, '')}".strip()))
     return said

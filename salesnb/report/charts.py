@@ -80,8 +80,6 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> pl
     return fig
 
 
-
-
 def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None = None,
                     good: tuple[str, ...] = ("won",)) -> plt.Figure:
     """A waterfall: total bars (first and last unless named) and the steps between them, each labelled with its
