@@ -28,6 +28,8 @@ def test_classification_rule_on_hand_made_reps():
                                     "wild": "erratic"}
     assert c.loc["good", "wape"] == pytest.approx(30 / 600)
     assert c.loc["low", "median_bias"] == pytest.approx(-0.3)
+    assert c["last_month_call_vs_actual"].to_dict() == pytest.approx(  # June: 100 vs 100, 70, 140, 50, 100
+        {"good": 0.0, "low": -0.3, "high": 0.4, "wild": -0.5, "new": 0.0})
     assert A.share_forecasting_well(c) == pytest.approx(1 / 4)
     assert "25% of the 4 reps judged" in A.share_sentence(c)
 

@@ -183,7 +183,8 @@ def test_route_summary_hours_and_saving():
     week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-02"), "stop": [1, 2],
                          "day_km": 120.0, "naive_km": 150.0})
     s = field.route_summary(week, POLICY)
-    row = s.loc[("R1", "Mon 2026-11-02")]
+    row = s.loc[("R1", pd.Timestamp("2026-11-02"))]
+    assert row["day"] == "Monday"
     # 120 km at 60 km/h = 2 h driving, plus 2 meetings of 90 minutes
     assert (row["stops"], row["driving_hours"], row["day_hours"], row["km_saved"]) == (2, 2.0, 5.0, 30.0)
 
@@ -266,7 +267,7 @@ def test_long_days_are_named_longest_first():
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bob"]})
     summary = field.route_summary(week, POLICY)  # R1: 7 h driving + 3 h; R2: 5 h + 4.5 h
     assert field.long_days_sentence(summary, reps, POLICY) == (
-        "2 of 2 rep-days run past 9 hours (Ann Mon 2026-11-02 10.0 h, Bob Tue 2026-11-03 9.5 h): move their "
+        "2 of 2 rep-days run past 9 hours (Ann Monday 2 November 10.0 h, Bob Tuesday 3 November 9.5 h): move their "
         "farthest visit to another day.")
     assert field.long_days_sentence(summary, reps, field.parse_policy({"day_hours": 10})) == ""
 

@@ -154,7 +154,11 @@ def test_parts_sentence_says_how_the_parts_make_up_the_whole():
     assert F.parts_sentence(results, "north").startswith(
         "For November 2026 the 2 series below north add up to 170, its forecast. Forecasts are reconciled top-down")
     text = F.parts_sentence(results, "north", unassigned=0.15)
-    assert "add up to 170 of its 200 forecast; the other 30 (15%) is for sales that none of them holds" in text
+    assert "add up to 170 of its 200 forecast; the other 30 (15%) is sales that none of them holds (its share" in text
+    text = F.parts_sentence(results, "north", unassigned=0.0001, too_new=["Ann"])
+    assert "add up to 170 of its 200 forecast; the other 30 (15%) is the share of Ann, too new to forecast. " in text
+    small = {"north": _made("north", [1000.0]), "R1": _made("R1", [997.0])}
+    assert "the other 3 (0.3%) is sales that none" in F.parts_sentence(small, "north", unassigned=0.003)
     assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""
     assert F.parts_sentence(results, "north", own_total=150.0).endswith(
         "so they add up in every report; their own forecasts added up to 150, so each shown here is its own +13.3%.")
@@ -265,3 +269,41 @@ def test_spread_sentence_sets_the_parts_interval_width_beside_the_whole():
     # half-widths: north 10/100; a 5/10 = 50%, b 6/20 = 30%, c 10/40 = 25%
     assert "±30% of the forecast (from ±25% to ±50%), against ±10% for team north" in text
     assert F.spread_sentence(table.loc[["north"]], "north", "team north") == ""
+
+
+def test_a_rep_with_under_three_months_of_sales_gets_no_forecast_of_their_own(tiny_ws):
+    from salesnb.report import facts
+    from salesnb.report.opening import ReportData, make_scope
+
+    settings = F.ForecastSettings(backtest_months=0)
+    made = facts.revenue_forecasts(ReportData(tiny_ws, make_scope(tiny_ws, "all", "2026-10")), settings)
+    # R1 sold in 2025-10, 2026-09 and 2026-10: 13 months since the first sale; R2 from 2026-09: 2 months
+    assert made.too_new == {"R2": ("b", 2)}
+    assert made.parent["R2"] == "b"  # their sales count in team b's reconciliation …
+    assert made.children("b") == [] and made.children("a") == ["R1"]  # … but no forecast of theirs is shown
+    team_b = ReportData(tiny_ws, make_scope(tiny_ws, "b", "2026-10"))
+    assert facts.too_new(team_b, settings) == {"Bo <b>Beta</b>": 2}
+    assert facts.too_new(ReportData(tiny_ws, make_scope(tiny_ws, "a", "2026-10")), settings) == {}
+    assert facts.rep_forecasts(team_b, settings).index.tolist() == ["R1"]
+
+
+def test_too_new_sentence_names_each_rep_with_their_months():
+    assert F.too_new_sentence({}, "team b") == ""
+    assert F.too_new_sentence({"Ann": 1, "Bob": 0}, "team b") == (
+        "Too new to forecast, with fewer than 3 months of sales: Ann (1 month) and Bob (no sale yet). Their sales "
+        "count in team b's forecast, not in a forecast of their own, so no quota or colour rests on one.")
+
+
+def test_summary_table_shows_each_series_own_forecast_before_reconciliation():
+    results = {"north": _made("north", [200.0]), "R1": _made("R1", [90.0])}
+    table = F.summary_table(results, own={"north": 200.0, "R1": 75.0})
+    assert table["own_forecast"].to_dict() == {"north": 200.0, "R1": 75.0}
+    assert table["forecast"].to_dict() == {"north": 200.0, "R1": 90.0}
+    assert "own_forecast" not in F.summary_table(results).columns
+
+
+def test_the_scaling_of_rep_forecasts_is_said():
+    assert F.scaling_sentence(pd.Series({"north": 0.141, "east": 0.019, "south": 0.002})) == (
+        "A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up to "
+        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%.")
+    assert F.scaling_sentence(pd.Series({"north": 0.001})) == ""

@@ -60,6 +60,10 @@ def test_bottleneck_sentence():
     assert funnel.bottleneck(few, before).startswith("No step converts clearly worse than before: the largest drop is "
                                                      "at c → d, where 75% of deals pass now (3 of 4)")
     assert funnel.bottleneck(now, None).startswith("The bottleneck is b → c: only 50%")
+    named = funnel.bottleneck(few, before, funnel.baseline(pd.Timestamp("2026-08-01"), 12))
+    assert named.startswith("No step converts clearly worse than in the 12 months before August 2026: the largest "
+                            "drop is at c → d, where 75% of deals pass now (3 of 4) against 91% in the 12 months "
+                            "before August 2026 (50 of 55)")
 
 
 def test_activity_counts_weeks_and_chain():

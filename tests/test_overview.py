@@ -110,3 +110,5 @@ def test_the_win_rate_change_is_the_month_that_came_in_against_the_month_that_we
     assert overview.win_rate_sentence(close, "2026-10", "team north").endswith(
         "within what chance gives on these numbers.")
     assert overview.win_rate_sentence(opps.iloc[:0], "2026-10", "team north") == ""
+    assert overview.win_rate_moved(opps, "2026-10") and not overview.win_rate_moved(close, "2026-10")
+    assert not overview.win_rate_moved(None, "2026-10") and not overview.win_rate_moved(opps.iloc[:0], "2026-10")

@@ -200,6 +200,8 @@ def test_standing_colours_a_rep_far_from_the_team_median():
     # growth in points: -20 is 20 points under the median 0, +5 within 10
     assert s["revenue_growth"].tolist() == ["red", "none", "none"]
     assert (s["team"] == "none").all()
+    growing = card.assign(revenue_growth=[0.02, 0.30, 0.25])  # 2% is 23 points under the median, but growth
+    assert performance.standing(growing)["revenue_growth"].tolist() == ["none", "none", "none"]
     hired = performance.standing(card, ramping=["a"])  # a new hire: not coloured, not part of the median (0.35)
     assert hired["win_rate"].tolist() == ["none", "none", "none"] and hired.loc["a"].eq("none").all()
     assert performance.team_medians(card, ramping=["a"])["win_rate"].tolist() == [pytest.approx(0.35)]

@@ -65,7 +65,11 @@ def test_waterfall_steps_add_up_and_are_classified():
     assert w["start"] + w.drop(["start", "end"]).sum() == w["end"]
     assert P.waterfall_sentence(w, D0, D1) == (
         f"From {D0:%-d %B} to {D1:%-d %B %Y} this pipeline went from 220 to 225: 50 won and 30 lost; 25 new deals, "
-        "70 pulled in, 40 slipped to later.")
+        "70 pulled in, 30 added by raised amounts, 40 slipped to later.")  # 220 − 50 − 30 + 25 + 70 + 30 − 40 = 225
+    cut = w.copy()
+    cut[["pulled_in", "amount_up", "amount_down"]] = [0.0, 0.0, -20.0]
+    assert P.waterfall_sentence(cut, D0, D1).endswith(
+        "; 25 new deals, 20 cut by lowered amounts, 40 slipped to later (no deal was pulled in or raised).")
     w["lost"] = -150.0
     assert ": 50 won and 150 lost (3.0× what was won);" in P.waterfall_sentence(w, D0, D1)
 

@@ -81,7 +81,9 @@ def test_the_glossary_links_each_report_that_shows_a_figure_to_a_written_copy():
         ("north", "03_forecast", "ok"), ("all", "03_forecast", "ok"), ("north", "09_team_pulse", "ok"),
         ("all", "09_team_pulse", "failed"), ("east", "05_quotas", "failed")]}
     links = glossary_links(runs)
-    assert links == {"03_forecast": "all/03_forecast.html", "09_team_pulse": "north/09_team_pulse.html"}
+    assert links == {"03_forecast": {"all": "all/03_forecast.html", "north": "north/03_forecast.html"},
+                     "09_team_pulse": {"north": "north/09_team_pulse.html"}}
     page = glossary_html("2026-10", links)
-    assert '<a href="all/03_forecast.html">Forecasts</a>' in page
+    assert '<a href="all/03_forecast.html" data-report="03_forecast">Forecasts</a>' in page
+    assert '<a href="index.html">← all reports of October 2026</a>' in page
     assert "<td>Quotas and compensation</td>" in page  # quotas' only figure has no written report: no link

@@ -65,10 +65,11 @@ def test_issues_and_hygiene_on_a_hand_made_crm(in_euros):
     problems = quality.issues(_accounts(), _contacts(), opps, AS_OF)
     late = problems[problems["record"] == "opportunity"]
     assert late[["name", "fix"]].values.tolist() == [["O1", "close it or move the close date (2026-10-20)"]]
+    assert "amount" not in problems  # no amounts in the export: no empty column
     known = opps.assign(account_id="A1", amount=1200.0, forecast_category="best_case")
     late = quality.issues(_accounts(), None, known, AS_OF).query("record == 'opportunity'")
-    assert late[["name", "fix"]].values.tolist() == [  # which deal, and what it weighs in the forecast
-        ["Café Éclair deal", "close it or move the close date (2026-10-20); €1,200, called best case"]]
+    assert late[["name", "fix", "amount", "forecast_category"]].values.tolist() == [  # which deal, what it weighs
+        ["Café Éclair deal", "close it or move the close date (2026-10-20)", 1200.0, "best case"]]
     got = set(zip(problems["id"], problems["problem"], strict=True))
     assert got == {("A2", "stale"), ("A3", "no owner"), ("A3", "invalid phone"),
                    ("C2", "missing email"), ("C3", "no account"), ("C3", "invalid email"),
@@ -107,6 +108,11 @@ def test_fix_list_has_owner_names_and_merge_tasks():
     assert (merge["id"], merge["owner"], merge["fix"]) == ("A4", "Bo", "merge into A1 (Café Éclair)")
     owners = fixes["owner_rep_id"]
     assert owners.isna().any() and owners.isna().iloc[-1] and owners.notna().iloc[0]  # unowned records last
+    opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "rep_id": ["R2", "R1"], "stage": ["proposal"] * 2,
+                         "close_date": pd.to_datetime(["2026-10-20"] * 2), "amount": [500.0, 900.0]})
+    late_first = quality.fix_list(quality.issues(_accounts(), None, opps, AS_OF), dups, _accounts(), reps)
+    assert late_first["id"].tolist()[:2] == ["O2", "O1"]  # open deals past their date first, largest first
+    assert late_first["owner_rep_id"].iloc[2:].tolist() == fixes["owner_rep_id"].tolist()
     contacts = pd.DataFrame({"contact_id": ["C1", "C2"], "account_id": ["A1", "A4"]})
     pairs = pd.DataFrame({"contact_id": ["C1"], "duplicate_id": ["C2"], "name": ["Jean Dupré"],
                           "duplicate_name": ["Jean Dupre"], "similarity": [100.0], "same_email": [False]})
@@ -138,3 +144,23 @@ def test_owners_sentence_names_who_has_most_to_fix():
         "Most records to fix: Bo (2), Ana (1). 1 record with a problem has no owner: it counts in the organisation's "
         "data hygiene and in no team's.")
     assert quality.owners_sentence(problems.iloc[:0], reps) == ""
+
+
+def test_potentials_below_the_last_12_months_sales_are_found_and_listed(in_euros):
+    accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3", "A4"], "name": ["Un", "Deux", "Trois", "Quatre"],
+                             "owner_rep_id": ["R1", "R1", None, "R2"], "potential": [100.0, 50.0, 10.0, None]})
+    revenue = pd.Series({"A1": 90.0, "A2": 150.0, "A3": 20.0, "A4": 500.0})
+    below = quality.potential_below_sales(accounts, revenue)
+    assert below["account_id"].tolist() == ["A2", "A3"] and below["ratio"].tolist() == [3.0, 2.0]
+    assert quality.potential_sentence(below, 3) == (
+        "2 of the 3 accounts with a stated potential bought more in the last 12 months than that potential (up to "
+        "3.0×: Deux, €150 against €50). The account scores, the quota split and the fairness check use the "
+        "potential: update these (they are in the fix list).")
+    assert quality.potential_sentence(below.iloc[:0], 3) == ""
+    dups = pd.DataFrame(columns=["account_id", "duplicate_id", "name", "duplicate_name"])
+    fixes = quality.fix_list(quality.issues(_accounts(), None, None, AS_OF), dups, accounts, None, potentials=below)
+    row = fixes[fixes["problem"] == "potential below its sales"].iloc[0]
+    assert (row["id"], row["fix"]) == ("A2", "update the potential (€50): it bought €150 in the last 12 months")
+    n = len(quality.issues(_accounts(), None, None, AS_OF))
+    assert quality.fix_list_sentence(fixes) == (
+        f"The fix list has {n + 2} rows: {n} problems and 2 potentials to update.")

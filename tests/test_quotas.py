@@ -152,6 +152,11 @@ def test_sentences_of_the_quota_report(in_euros):
         "For October 2026: €4,000 paid on €40,000 of revenue, pay of 10.0% of revenue.")
     assert compensation.expected_sentence(paid) == (
         "Expected pay €4,000 on €40,000 of forecast revenue: pay of 10.0% of revenue.")
+    paid["quota"] = [30000.0, 12000.0]  # the first rep's quota is their forecast
+    assert compensation.expected_sentence(paid).endswith(
+        " 1 of the 2 reps with a forecast is at 100%: their proposed quota is their forecast, so they are on target "
+        "by construction. Read this as what the plan costs if the forecasts come true, not as a measure of risk (the "
+        "forecasts report gives their intervals).")
 
 
 def test_team_part_of_the_organisation_proposal(in_euros):
@@ -271,13 +276,6 @@ def test_each_quota_says_which_rule_set_it():
     assert "cut (" not in quotas.changes_sentence(ramping)  # a new hire's change is the ramp's, not a cut
     out = quotas.exported(filed)
     assert out["rep_id"].tolist() == list("ABCDE") and "weighted_pipeline" in out and "proposed_quota" in out
-
-
-def test_the_scaling_of_rep_forecasts_is_said():
-    assert quotas.scaling_sentence(pd.Series({"north": 0.141, "east": 0.019, "south": 0.002})) == (
-        "A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up to "
-        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%.")
-    assert quotas.scaling_sentence(pd.Series({"north": 0.001})) == ""
 
 
 def test_the_decision_and_the_quotas_ahead_are_said(in_euros):

@@ -44,3 +44,14 @@ def test_every_workbook_says_which_report_scope_month_and_cut_off_it_holds(demo_
         assert about["Scope"] == ("The whole organisation" if team == "all" else f"Team {team}"), book.name
         assert about["Month"] == "October 2026" and about["Data up to"] == "31 October 2026", book.name
         assert about["Amounts in"] == "EUR" and int(about["Rows"].replace(",", "")) > 0, book.name
+
+
+def test_no_report_writes_a_warning_or_error_stream(demo_run):
+    import json
+
+    _, out = demo_run
+    for path in sorted((out / "2026-10").glob("*/*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        streams = ["".join(o.get("text", "")) for c in cells for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        assert streams == [], f"{path.parent.name}/{path.name}: {streams[:1]}"

@@ -79,10 +79,10 @@ def test_batch_writes_every_report_and_marks_the_failure(project, capsys, monkey
     for published in (month / "index.html", month / "runs.json", month / "a" / "02_reporting.html",
                       month / "glossary.html"):
         assert published.stat().st_mode & 0o777 == 0o644, published  # readable by a web server, like reports
-    assert 'href="glossary.html"' in index and 'href="../glossary.html"' in html_a
+    assert 'href="glossary.html"' in index and 'href="../glossary.html?team=a"' in html_a
     assert 'href="../index.html"' in html_a
     glossary = (month / "glossary.html").read_text()  # each month keeps its own: the next one leaves it as it is
-    assert '<a href="all/02_reporting.html">Sales reporting</a>' in glossary  # the organisation's copy
+    assert '<a href="all/02_reporting.html" data-report="02_reporting">Sales reporting</a>' in glossary  # the org's
     assert '<a href="index.html">' in glossary
 
 
@@ -525,3 +525,20 @@ def test_reports_running_side_by_side_leave_their_forecasts_one_core_each(projec
     _run(project, "--plan", str(plan), "--workers", "2")
     expected = str(max(1, (os.cpu_count() or 1) // 2))
     assert {p.name: p.read_text() for p in seen.iterdir()} == {"a": expected, "b": expected}
+
+
+def test_the_glossary_opened_from_a_team_report_links_to_that_teams_copies(tmp_path):
+    from salesnb.report.glossary import glossary_html
+
+    links = {"03_forecast": {"all": "all/03_forecast.html", "north": "north/03_forecast.html",
+                             "</script><b>": "x/03_forecast.html"},
+             "09_team_pulse": {"all": "all/09_team_pulse.html"}}
+    page = tmp_path / "glossary.html"
+    page.write_text(glossary_html("2026-10", links), encoding="utf-8")
+    team = _browser(page.as_uri() + "?team=north", tmp_path / "chrome", "--dump-dom")
+    assert _console(team) == []
+    assert '<a href="north/03_forecast.html" data-report="03_forecast">' in team.stdout
+    assert '<a href="all/09_team_pulse.html" data-report="09_team_pulse">' in team.stdout  # no copy of north's
+    org = _browser(page.as_uri(), tmp_path / "chrome", "--dump-dom").stdout
+    assert '<a href="all/03_forecast.html" data-report="03_forecast">' in org
+    assert "north/03" not in org.split("<script")[0]

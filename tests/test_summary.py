@@ -54,7 +54,9 @@ def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     assert summary.more_sentence(summary.look_at(values, status), "rep") == (
         "Also red for some reps: “quota attainment” and “margin rate” (the table below).")
     assert summary.not_judged_sentence(["Olivier Legrand"]) == (
-        "Olivier Legrand was hired in the last 6 months: still ramping, is shown below but not named above.")
+        "Olivier Legrand, hired in the last 6 months and still on the ramp, is in the table below but not coloured "
+        "or named above.")
+    assert summary.not_judged_sentence(["A", "B"]).startswith("A and B, hired in the last 6 months and still on")
 
 
 def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():
@@ -124,3 +126,13 @@ def test_headline_says_the_month_from_the_tiles(no_currency):
     assert summary.headline(kpis.loc[["revenue"]].assign(previous=np.nan), "team north", "2026-10") == (
         "Team north invoiced 120 in October 2026.")
     assert summary.headline(kpis.iloc[:0], "team north", "2026-10") == ""
+
+
+def test_the_organisations_hygiene_under_every_teams_is_explained():
+    org = pd.DataFrame({"value": [97.1]}, index=["hygiene"])
+    teams = pd.DataFrame({"hygiene": [97.34, 97.41]}, index=["east", "north"])
+    assert summary.hygiene_note(org, teams) == (
+        "The organisation's data hygiene (97.1) is below every team's (97.3 to 97.4): records with a problem and no "
+        "owner count in the organisation's score and in no team's.")
+    assert summary.hygiene_note(org.assign(value=97.35), teams) == ""
+    assert summary.hygiene_note(org.drop(index="hygiene"), teams) == ""

@@ -51,7 +51,8 @@ def rep_errors(submissions: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame
 
 
 def classify(errors: pd.DataFrame, last_month: str, rule: AccuracyRule = AccuracyRule()) -> pd.DataFrame:
-    """One row per rep: months judged, median bias, WAPE, share under/over, and the class."""
+    """One row per rep: months judged, median bias, WAPE, share under/over, the class, and the last month's own
+    call vs actual (the overview's figure for the rep)."""
     start, end = month_start(last_month, 1 - rule.months), month_start(last_month)
     window = errors[(errors["month"] >= start) & (errors["month"] <= end) & (errors["actual"] > 0)]
     rows = []
@@ -70,9 +71,12 @@ def classify(errors: pd.DataFrame, last_month: str, rule: AccuracyRule = Accurac
             label = "accurate"
         else:
             label = "erratic"
+        last = g.loc[g["month"] == end, "bias"]
         rows.append({"rep_id": rep, "months": n, "median_bias": median, "wape": wape,
-                     "share_under": under, "share_over": over, "class": label})
-    cols = ["rep_id", "months", "median_bias", "wape", "share_under", "share_over", "class"]
+                     "share_under": under, "share_over": over, "class": label,
+                     "last_month_call_vs_actual": float(last.iloc[0]) if len(last) else float("nan")})
+    cols = ["rep_id", "months", "median_bias", "wape", "share_under", "share_over", "class",
+            "last_month_call_vs_actual"]
     return pd.DataFrame(rows, columns=cols).set_index("rep_id")
 
 

@@ -85,7 +85,16 @@ def cost_sentence(paid: pd.DataFrame, month: object) -> str:
 
 
 def expected_sentence(expected: pd.DataFrame) -> str:
-    """What the plan would pay if reps sell their forecast on the proposed quotas."""
+    """What the plan would pay if reps sell their forecast on the proposed quotas, and how many of them that puts
+    at exactly 100% (a quota set at the forecast: on target by construction)."""
     total, revenue = expected["total_pay"].sum(), expected["actual"].sum()
-    return (f"Expected pay {money.fmt(total)} on {money.fmt(revenue)} of forecast revenue: "
+    text = (f"Expected pay {money.fmt(total)} on {money.fmt(revenue)} of forecast revenue: "
             f"pay of {total / revenue:.1%} of revenue.")
+    at_forecast = int((expected["actual"] / expected["quota"] - 1).abs().lt(0.0005).sum()) if "quota" in expected else 0
+    if at_forecast:
+        verb = "is" if at_forecast == 1 else "are"
+        text += (f" {at_forecast} of the {expected['actual'].notna().sum()} reps with a forecast {verb} at 100%: their "
+                 "proposed quota is their forecast, so they are on target by construction. Read this as what the plan "
+                 "costs if the forecasts come true, not as a measure of risk (the forecasts report gives their "
+                 "intervals).")
+    return text

@@ -117,6 +117,11 @@ def visits_made(visits: pd.DataFrame, month: Month) -> float:
     return len(recent) / reps if reps else float("nan")
 
 
+def _reps(n: float, sign: bool = False) -> str:
+    """A number of full-time reps to one decimal, without a trailing .0."""
+    return f"{round(n, 1):{'+' if sign else ''}g}"
+
+
 def staffing_sentence(table: pd.DataFrame, policy: VisitPolicy, made: float = float("nan")) -> str:
     """Whether the team can meet the visit policy (`table` from `capacity_table`), and what hiring would take,
     beside the visits reps make today when the data have them."""
@@ -124,18 +129,18 @@ def staffing_sentence(table: pd.DataFrame, policy: VisitPolicy, made: float = fl
     over, n = int((table["load"] > 1).sum()), len(table)
     if s["difference"] > 0:
         text = (f"The visit policy asks more than the team can do: {over} of {n} reps are over capacity (up to "
-                f"{table['load'].max():.0%} of it); meeting it would take {s['reps_needed']:.1f} full-time reps in "
-                f"the field, {s['difference']:.1f} more than today, about "
+                f"{table['load'].max():.0%} of it); meeting it would take {_reps(s['reps_needed'])} full-time reps in "
+                f"the field, {_reps(s['difference'])} more than today, about "
                 f"{money.fmt(round(s['yearly_cost_of_difference'], -3))} a year.")
     else:
-        text = (f"The team can meet the visit policy: it needs {s['reps_needed']:.1f} full-time reps in the field "
+        text = (f"The team can meet the visit policy: it needs {_reps(s['reps_needed'])} full-time reps in the field "
                 f"and there are {n}" + (f"; {over} reps are over capacity, a matter of moving accounts." if over
                                         else "."))
     if made == made and made > 0:
         at_rate = s["reps_needed"] * policy.capacity / made
         text += (f" Reps make {made:,.0f} visits a year today, not the {policy.capacity:,.0f} assumed: at that rate "
-                 f"the policy would take {at_rate:.1f} reps ({at_rate - s['reps_now']:+.1f}). Revise the visit "
-                 "frequencies or the capacity assumptions before hiring on either figure.")
+                 f"the policy would take {_reps(at_rate)} reps ({_reps(at_rate - s['reps_now'], sign=True)}). "
+                 "Revise the visit frequencies or the capacity assumptions before hiring on either figure.")
     return text
 
 
@@ -246,13 +251,14 @@ def week_plan(plan: pd.DataFrame, reps: pd.DataFrame, last_visit: pd.Series, wee
 
 
 def route_summary(week: pd.DataFrame, policy: VisitPolicy) -> pd.DataFrame:
-    """Per rep and day: stops, km, driving hours, and the km saved vs the naive order."""
+    """Per rep and date: the weekday, stops, km, driving hours, and the km saved vs the naive order."""
     g = week.groupby(["rep_id", "date"])
     out = pd.DataFrame({"stops": g.size(), "km": g["day_km"].first(), "naive_km": g["naive_km"].first()})
     out["driving_hours"] = out["km"] / policy.speed_kmh
     out["day_hours"] = out["driving_hours"] + out["stops"] * policy.meeting_minutes / 60
     out["km_saved"] = out["naive_km"] - out["km"]
-    return out.rename(index=lambda d: f"{d:%a %Y-%m-%d}", level="date")
+    out.insert(0, "day", pd.DatetimeIndex(out.index.get_level_values("date")).strftime("%A"))
+    return out
 
 
 def new_hires(reps: pd.DataFrame, month: Month, months: int = 6) -> list[str]:
@@ -563,7 +569,7 @@ def long_days_sentence(summary: pd.DataFrame, reps: pd.DataFrame, policy: VisitP
     if long.empty:
         return ""
     names = reps.set_index("rep_id")["name"]
-    listed = ", ".join(f"{names.get(rep, rep)} {day} {hours:.1f} h"
+    listed = ", ".join(f"{names.get(rep, rep)} {day:%A %-d %B} {hours:.1f} h"
                        for (rep, day), hours in long["day_hours"].head(5).items())
     more = f" and {len(long) - 5} more" if len(long) > 5 else ""
     return (f"{len(long)} of {len(summary)} rep-days run past {policy.day_hours:g} hours ({listed}{more}): move their "

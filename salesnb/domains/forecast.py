@@ -7,7 +7,7 @@ import logging
 import multiprocessing
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -20,11 +20,13 @@ from salesnb.core import money
 from salesnb.core.days import country_name, public_holidays
 from salesnb.core.lazy import lazy, run, value
 from salesnb.core.scope import is_org, month_start
+from salesnb.core.text import listing
 
 MODELS = ("prophet", "ets", "theta", "arima", "seasonal_naive", "naive", "moving_average")
 SEASON = 12
 COMBINATION = "combination"  # the median of the MEMBERS most accurate models: the headline
 MEMBERS = 3
+MIN_MONTHS = 3  # a rep with fewer months of sales gets no forecast of their own
 
 SPARE_CORES = "SALESNB_SPARE_CORES"  # set by a batch run: cores per running report
 
@@ -420,9 +422,10 @@ def histories(sales: pd.DataFrame | ibis.Table, team: str, month: str, value: st
     return out
 
 
-def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | None = None) -> pd.DataFrame:
+def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | None = None,
+                  own: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per series: the models headlined, the backtest WAPE of its own forecast and (with `accuracy`) of
-    the reconciled one, next month's forecast and interval."""
+    the reconciled one, next month's own forecast (with `own`, before reconciliation), forecast and interval."""
     rows = []
     for name, r in results.items():
         first = r.forecast.iloc[0]
@@ -430,11 +433,22 @@ def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | N
                  if r.chosen == COMBINATION else _name(r.chosen))
         reconciled = {} if accuracy is None else {
             "reconciled_wape": accuracy["reconciled_wape"].get(r.name, np.nan) if len(accuracy) else np.nan}
+        before = {} if own is None else {"own_forecast": own.get(r.name, np.nan)}
         rows.append({"series": name, "model": model,
                      "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan,
-                     **reconciled, "month": r.forecast.index[0].strftime("%Y-%m"), "forecast": first["yhat"],
+                     **reconciled, "month": r.forecast.index[0].strftime("%Y-%m"), **before, "forecast": first["yhat"],
                      "lower": first["lower"], "upper": first["upper"]})
     return pd.DataFrame(rows).set_index("series")
+
+
+def too_new_sentence(months: dict[str, int], who: str) -> str:
+    """Which reps have too few months of sales for a forecast of their own ('' when none); `months` by name."""
+    if not months:
+        return ""
+    listed = listing([f"{name} ({'no sale yet' if n == 0 else f'{n} month' + 's' * (n > 1)})"
+                      for name, n in months.items()])
+    return (f"Too new to forecast, with fewer than {MIN_MONTHS} months of sales: {listed}. Their sales count in "
+            f"{who}'s forecast, not in a forecast of their own, so no quota or colour rests on one.")
 
 
 def shown_scores(r: SeriesForecast) -> pd.DataFrame:
@@ -456,9 +470,10 @@ def coverage_sentence(r: SeriesForecast, interval: float) -> str:
 
 
 def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: float = 0.0,
-                   own_total: float | None = None) -> str:
-    """How next month's forecasts of the parts (reps, teams) make up the forecast of the whole; with `own_total`
-    (the parts' own forecasts before reconciliation, added up), by how much reconciliation scaled them."""
+                   own_total: float | None = None, too_new: Iterable[str] = ()) -> str:
+    """How next month's forecasts of the parts (reps, teams) make up the forecast of the whole: what the rest is
+    (sales no part holds, reps `too_new` to forecast) and, with `own_total` (the parts' own forecasts before
+    reconciliation, added up), by how much reconciliation scaled them."""
     parts = [r for name, r in results.items() if name != whole]
     if not parts or whole not in results:
         return ""
@@ -466,9 +481,13 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
     total = sum(float(r.forecast["yhat"].iloc[0]) for r in parts)
     month = results[whole].forecast.index[0]
     text = f"For {month:%B %Y} the {len(parts)} series below {whole} add up to {money.fmt(total)}"
-    if unassigned > 0.0005:
-        text += (f" of its {money.fmt(own)} forecast; the other {money.fmt(own - total)} ({unassigned:.0%}) is for "
-                 "sales that none of them holds (its share of the last 12 months)")
+    too_new = list(too_new)
+    rest = [f"the share of {listing(too_new)}, too new to forecast"] if too_new else []
+    rest += ["sales that none of them holds (its share of the last 12 months)"] if unassigned > 0.0005 else []
+    if rest and own > total:
+        share = (own - total) / own
+        pct = f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
+        text += f" of its {money.fmt(own)} forecast; the other {money.fmt(own - total)} ({pct}) is {' and '.join(rest)}"
     else:
         text += ", its forecast"
     text += (". Forecasts are reconciled top-down: the whole keeps its own forecast and the series below share it in "
@@ -477,6 +496,17 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
         text += (f"; their own forecasts added up to {money.fmt(own_total)}, so each shown here is its own "
                  f"{total / own_total - 1:+.1%}")
     return text + "."
+
+
+def scaling_sentence(scale: pd.Series) -> str:
+    """By how much each team's reconciliation moved its reps' forecasts, which the quotas rest on ('' when none
+    moved by more than 0.5%)."""
+    moved = scale[scale.abs() > 0.005]
+    if moved.empty:
+        return ""
+    parts = ", ".join(f"team {t} {v:+.1%}" for t, v in moved.sort_values(ascending=False).items())
+    return ("A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up "
+            f"to their team: against their own models added up, reps' forecasts move by {parts}.")
 
 
 def spread_sentence(table: pd.DataFrame, whole: str, who: str) -> str:

@@ -58,6 +58,11 @@ def process_kpis(opportunities: pd.DataFrame, closed: pd.DataFrame) -> dict[str,
             "velocity_per_month": velocity * 30 if velocity == velocity else np.nan}
 
 
+def baseline(start: pd.Timestamp, months_before: int) -> str:
+    """The earlier window a recent one starting at `start` is compared with, in words."""
+    return f"in the {months_before} months before {start:%B %Y}"
+
+
 def window_sentence(start: pd.Timestamp, end: pd.Timestamp, months_before: int) -> str:
     """The recent window [start, end) and the one it is compared with, in words."""
     last = end - pd.Timedelta(days=1)
@@ -65,8 +70,9 @@ def window_sentence(start: pd.Timestamp, end: pd.Timestamp, months_before: int) 
             "before.")
 
 
-def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
-    """The step that converts worst relative to earlier deals (else the lowest), in one sentence."""
+def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None, baseline: str = "before") -> str:
+    """The step that converts worst relative to earlier deals (else the lowest), in one sentence; `baseline` names
+    the earlier window ("in the 12 months before August 2026")."""
     if recent["conversion"].isna().all():
         return "Too few closed deals to find a bottleneck."
     if before is not None and before["conversion"].notna().any():
@@ -74,12 +80,12 @@ def bottleneck(recent: pd.DataFrame, before: pd.DataFrame | None) -> str:
         step = ratio.idxmin()
         now, then = recent.loc[step], before.loc[step]
         text = (f"{now['conversion']:.0%} of deals pass now ({int(now['passed']):,} of {int(now['reached']):,}) "
-                f"against {then['conversion']:.0%} before ({int(then['passed']):,} of {int(then['reached']):,})")
+                f"against {then['conversion']:.0%} {baseline} ({int(then['passed']):,} of {int(then['reached']):,})")
         if now["conversion"] < then["conversion"] and shares_differ((now["passed"], then["passed"]),
                                                                     (now["reached"], then["reached"])):
             return f"The bottleneck is {step}: {text}, the largest drop of any step, beyond what chance gives."
-        return (f"No step converts clearly worse than before: the largest drop is at {step}, where {text}, within "
-                "what chance gives on these numbers.")
+        return (f"No step converts clearly worse than {baseline}: the largest drop is at {step}, where {text}, "
+                "within what chance gives on these numbers.")
     step = recent["conversion"].idxmin()
     return (f"The bottleneck is {step}: only {recent.at[step, 'conversion']:.0%} of deals pass it, "
             "the lowest of any step.")

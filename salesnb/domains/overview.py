@@ -72,6 +72,20 @@ def win_rate_sentence(opps: pd.DataFrame, month: Month, who: str) -> str:
     return f"{text} {win_rate_change(opps, month)}".strip()
 
 
+def _came_and_went(opps: pd.DataFrame, month: Month) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return funnel.closed_between(opps, *month_window(month)), funnel.closed_between(opps, *month_window(month - 3))
+
+
+def win_rate_moved(opps: pd.DataFrame | None, month: Month) -> bool:
+    """True when the win rate of the last 3 months moved beyond chance (as `win_rate_change` judges it)."""
+    if opps is None:
+        return False
+    came, went = _came_and_went(opps, as_month(month))
+    return not came.empty and not went.empty and shares_differ(
+        (float(came["stage"].eq("won").sum()), float(went["stage"].eq("won").sum())),
+        (float(len(came)), float(len(went))))
+
+
 def win_rate_change(opps: pd.DataFrame | None, month: Month) -> str:
     """Whether the win rate of the last 3 months moved beyond chance against the 3 months to the month before: the
     windows share two months, so the month that came in is compared with the month that went out ('' without
@@ -79,12 +93,11 @@ def win_rate_change(opps: pd.DataFrame | None, month: Month) -> str:
     if opps is None:
         return ""
     month = as_month(month)
-    came = funnel.closed_between(opps, *month_window(month))
-    went = funnel.closed_between(opps, *month_window(month - 3))
+    came, went = _came_and_went(opps, month)
     if came.empty or went.empty:
         return ""
-    hits = (float(came["stage"].eq("won").sum()), float(went["stage"].eq("won").sum()))
-    beyond = shares_differ(hits, (float(len(came)), float(len(went))))
+    hits = (came["stage"].eq("won").sum(), went["stage"].eq("won").sum())
+    beyond = win_rate_moved(opps, month)
     return (f"The windows share two months: the change is {month:%B} ({hits[0] / len(came):.0%} won of "
             f"{len(came):,}) replacing {month - 3:%B} ({hits[1] / len(went):.0%} of {len(went):,}), "
             f"{'beyond' if beyond else 'within'} what chance gives on these numbers.")

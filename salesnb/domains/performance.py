@@ -254,8 +254,8 @@ def _median_rep(card: pd.DataFrame, ramping: list[str]) -> pd.DataFrame:
 def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10,
              ramping: list[str] = ()) -> pd.DataFrame:
     """Per rep and indicator: "green" when at least `gap` better than the team's median rep (`growth_points`
-    for revenue growth), "red" when as much worse, else "none"; reps still ramping are neither coloured nor part of
-    the median."""
+    for revenue growth), "red" when as much worse (for growth, only a fall), else "none"; reps still ramping are
+    neither coloured nor part of the median."""
     out = pd.DataFrame("none", index=card.index, columns=card.columns)
     medians = _median_rep(card, list(ramping))
     judged = ~card.index.isin(list(ramping))
@@ -264,7 +264,7 @@ def standing(card: pd.DataFrame, gap: float = 0.25, growth_points: float = 0.10,
             continue
         median = card["team"].map(medians[col])
         if col == "revenue_growth":
-            better, worse = card[col] >= median + growth_points, card[col] <= median - growth_points
+            better, worse = card[col] >= median + growth_points, (card[col] <= median - growth_points) & (card[col] < 0)
         else:
             ratio = card[col] / median.where(median > 0)
             better, worse = ratio >= 1 + gap, ratio <= 1 / (1 + gap)

@@ -125,16 +125,21 @@ def waterfall(changes: pd.DataFrame) -> pd.Series:
 
 
 def waterfall_sentence(steps: pd.Series, before: pd.Timestamp, after: pd.Timestamp) -> str:
-    """The pipeline waterfall in words: where it started and ended, what was won and lost, what came in and left."""
+    """The pipeline waterfall in words: where it started and ended, what was won and lost, and every other step
+    that moved it (so the figures add up), saying when none was pulled in or raised."""
     text = (f"From {before:%-d %B} to {after:%-d %B %Y} this pipeline went from {money.fmt(steps['start'])} to "
             f"{money.fmt(steps['end'])}")
     won, lost = -steps["won"], -steps["lost"]
     if won or lost:
         ratio = f" ({lost / won:.1f}× what was won)" if won > 0 and lost > won else ""
         text += f": {money.fmt(won)} won and {money.fmt(lost)} lost{ratio}"
-    moves = [(steps["new"], "new deals"), (steps["pulled_in"], "pulled in"), (-steps["slipped"], "slipped to later")]
+    moves = [(steps["new"], "new deals"), (steps["pulled_in"], "pulled in"),
+             (steps["amount_up"], "added by raised amounts"), (-steps["amount_down"], "cut by lowered amounts"),
+             (-steps["slipped"], "slipped to later")]
     said = [f"{money.fmt(abs(v))} {what}" for v, what in moves if v]
-    return text + (f"; {', '.join(said)}." if said else ".")
+    text += f"; {', '.join(said)}" if said else ""
+    idle = [what for step, what in (("pulled_in", "pulled in"), ("amount_up", "raised")) if not steps[step]]
+    return text + (f" (no deal was {' or '.join(idle)})." if idle else ".")
 
 
 def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.Timestamp,

@@ -11,6 +11,8 @@ from salesnb.core import money
 from salesnb.core.text import listing
 from salesnb.domains import pipeline
 
+POTENTIAL_PROBLEM = "potential below its sales"
+
 
 @dataclass(frozen=True)
 class QualityRules:
@@ -128,16 +130,15 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
         names = accounts.set_index("account_id")["name"]
         for o in late.itertuples(index=False):
             account = names.get(getattr(o, "account_id", None), None)
-            amount = getattr(o, "amount", float("nan"))
-            worth = "" if pd.isna(amount) else f"; {money.fmt(amount)}"
             called = getattr(o, "forecast_category", None)
-            worth += f", called {called.replace('_', ' ')}" if isinstance(called, str) and worth else ""
             rows.append(_problem("opportunity", o.opportunity_id,
                                  f"{account} deal" if isinstance(account, str) else o.opportunity_id, o.rep_id,
-                                 "open past close date",
-                                 f"close it or move the close date ({o.close_date:%Y-%m-%d}){worth}"))
-    cols = ["record", "id", "name", "owner_rep_id", "problem", "fix"]
-    return pd.DataFrame(rows, columns=cols)
+                                 "open past close date", f"close it or move the close date ({o.close_date:%Y-%m-%d})")
+                        | {"amount": getattr(o, "amount", float("nan")),
+                           "forecast_category": called.replace("_", " ") if isinstance(called, str) else None})
+    cols = ["record", "id", "name", "owner_rep_id", "problem", "fix", "amount", "forecast_category"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.drop(columns=[c for c in ("amount", "forecast_category") if out[c].isna().all()])
 
 
 def hygiene(records: pd.DataFrame, problems: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
@@ -178,6 +179,39 @@ def summary(problems: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values("count", ascending=False, kind="stable")
 
 
+def potential_below_sales(accounts: pd.DataFrame, revenue: pd.Series) -> pd.DataFrame:
+    """Accounts that bought more in the last 12 months (`revenue`, by account id) than their stated yearly
+    potential: a potential to update, largest ratio first."""
+    if "potential" not in accounts:
+        return pd.DataFrame(columns=["account_id", "name", "owner_rep_id", "potential", "revenue_12_months", "ratio"])
+    out = accounts[["account_id", "name", "owner_rep_id", "potential"]].copy()
+    out["revenue_12_months"] = out["account_id"].map(revenue).fillna(0.0)
+    out = out[out["potential"].gt(0) & out["revenue_12_months"].gt(out["potential"])]
+    out["ratio"] = out["revenue_12_months"] / out["potential"]
+    return out.sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def potential_sentence(below: pd.DataFrame, with_potential: int) -> str:
+    """How many stated potentials the last 12 months' sales already exceed ('' when none)."""
+    if below.empty:
+        return ""
+    top = below.iloc[0]
+    return (f"{len(below):,} of the {with_potential:,} accounts with a stated potential bought more in the last 12 "
+            f"months than that potential (up to {top['ratio']:.1f}×: {top['name']}, "
+            f"{money.fmt(top['revenue_12_months'])} against {money.fmt(top['potential'])}). The account scores, the "
+            "quota split and the fairness check use the potential: update these (they are in the fix list).")
+
+
+def fix_list_sentence(fixes: pd.DataFrame) -> str:
+    """What the fix list's rows are: the problems counted above, merge tasks and potentials to update."""
+    kinds = fixes["problem"].map(lambda p: "merge" if p in ("probable duplicate", "email shared with another contact")
+                                 else "potential" if p == POTENTIAL_PROBLEM else "problem").value_counts()
+    parts = [f"{kinds.get('problem', 0):,} problems"]
+    parts += [f"{kinds['merge']:,} merge tasks"] if kinds.get("merge") else []
+    parts += [f"{kinds['potential']:,} potentials to update"] if kinds.get("potential") else []
+    return f"The fix list has {len(fixes):,} rows: {listing(parts)}."
+
+
 def owners_sentence(problems: pd.DataFrame, reps: pd.DataFrame | None, n: int = 3) -> str:
     """Who has the most records to fix, and how many problem records have no owner ('' without problems)."""
     if problems.empty:
@@ -216,8 +250,9 @@ def first_sentence(counts: pd.DataFrame, opportunities: pd.DataFrame | None = No
 
 def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.DataFrame,
              reps: pd.DataFrame | None, contact_duplicates: pd.DataFrame | None = None,
-             contacts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Problems and merge tasks (accounts and, when given, contacts) in one list, by owner, with the owner's name."""
+             contacts: pd.DataFrame | None = None, potentials: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Problems, merge tasks (accounts and, when given, contacts) and potentials to update in one list with the
+    owner's name: open deals past their close date first, largest first, then the rest by owner."""
     owners = accounts.set_index("account_id")["owner_rep_id"]
     merges = [pd.DataFrame({
         "record": "account", "id": duplicates["duplicate_id"], "name": duplicates["duplicate_name"],
@@ -234,7 +269,18 @@ def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.Data
             "problem": np.where(merge, "probable duplicate", "email shared with another contact"),
             "fix": np.where(merge, "merge into " + other,
                             "check whether the address is a shared mailbox; give each person their own: " + other)}))
+    if potentials is not None and len(potentials):
+        merges.append(pd.DataFrame({
+            "record": "account", "id": potentials["account_id"], "name": potentials["name"],
+            "owner_rep_id": potentials["owner_rep_id"], "problem": POTENTIAL_PROBLEM,
+            "fix": [f"update the potential ({money.fmt(p)}): it bought {money.fmt(r)} in the last 12 months"
+                    for p, r in zip(potentials["potential"], potentials["revenue_12_months"], strict=True)]}))
     out = pd.concat([problems, *merges], ignore_index=True)
     if reps is not None:
         out.insert(4, "owner", out["owner_rep_id"].map(reps.set_index("rep_id")["name"]))
-    return out.sort_values(["owner_rep_id", "record", "id"], na_position="last").reset_index(drop=True)
+    late = out["problem"].eq("open past close date")
+    first = out[late]
+    if "amount" in out:
+        first = first.sort_values("amount", ascending=False, na_position="last", kind="stable")
+    rest = out[~late].sort_values(["owner_rep_id", "record", "id"], na_position="last", kind="stable")
+    return pd.concat([first, rest]).reset_index(drop=True)

@@ -251,17 +251,6 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str]) -> str:
             "their current quota while they recover, set it by hand in the export before approval.")
 
 
-def scaling_sentence(scale: pd.Series) -> str:
-    """By how much each team's reconciliation moved its reps' forecasts, which the quotas rest on ('' when none
-    moved by more than 0.5%)."""
-    moved = scale[scale.abs() > 0.005]
-    if moved.empty:
-        return ""
-    parts = ", ".join(f"team {t} {v:+.1%}" for t, v in moved.sort_values(ascending=False).items())
-    return ("A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up "
-            f"to their team: against their own models added up, reps' forecasts move by {parts}.")
-
-
 def forecast_set_sentence(proposal: pd.DataFrame) -> str:
     """How many quotas are a rep's statistical forecast, a point inside a wide interval ('' when none)."""
     own = int((proposal["set_by"] == "rep's forecast").sum())
@@ -299,7 +288,8 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
 
 SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "set_by", "on_file", "change_vs_on_file"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
-            "forecast": "forecast", "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
+            "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
+            "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
             "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
             "last_quota": "quota_this_month",
             "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",

@@ -161,12 +161,26 @@ def shifts(kpis: pd.DataFrame, points: float = 0.05, notes: dict[str, str] | Non
     return said
 
 
+def hygiene_note(table: pd.DataFrame, teams: pd.DataFrame) -> str:
+    """Why the organisation's data hygiene sits below every team's, when it does ('' otherwise): `table` is the
+    organisation's KPIs (`overview.kpis`), `teams` the team × KPI values."""
+    if "hygiene" not in table.index or "hygiene" not in teams or teams["hygiene"].dropna().empty:
+        return ""
+    org, low, high = table.at["hygiene", "value"], teams["hygiene"].min(), teams["hygiene"].max()
+    if not org < low:
+        return ""
+    span = f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f}"
+    return (f"The organisation's data hygiene ({org:.1f}) is below every team's ({span}): records with a problem "
+            "and no owner count in the organisation's score and in no team's.")
+
+
 def not_judged_sentence(names: list[str]) -> str:
     """Reps hired too recently to be judged on the overview ('' when none)."""
     if not names:
         return ""
-    return (f"{', '.join(names)} {'was' if len(names) == 1 else 'were'} hired in the last 6 months: still ramping, "
-            f"{'is' if len(names) == 1 else 'are'} shown below but not named above.")
+    one = len(names) == 1
+    return (f"{listing(names)}, hired in the last 6 months and still on the ramp, {'is' if one else 'are'} in the "
+            f"table below but not coloured or named above.")
 
 
 def look_sentence(metric: str, red: list[tuple[str, str]], groups: int, by: str) -> str:

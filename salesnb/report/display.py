@@ -7,6 +7,7 @@ import html
 import itertools
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,7 +15,7 @@ from IPython.display import HTML, Markdown, display
 from pandas.io.formats.style import Styler
 
 from salesnb.core.money import fmt as fmt_money
-from salesnb.core.scope import Scope
+from salesnb.core.scope import ALL, Scope
 from salesnb.core.text import reading_order
 from salesnb.domains.summary import format_value
 from salesnb.report.charts import AMBER, PALETTE
@@ -100,10 +101,11 @@ def digest(df: pd.DataFrame) -> dict:
             "sums": {str(c): float(numeric[c].sum()) for c in numeric.columns}}
 
 
-def nav() -> None:
-    """Links from a published report to its month's index and to the glossary."""
+def nav(team: str = ALL) -> None:
+    """Links from a published report to its month's index and to the glossary (which links to the team's copies)."""
+    query = "" if team == ALL else f"?team={quote(team)}"
     display(HTML('<p style="font-size:.85rem"><a href="../index.html">← all reports of this month</a> · '
-                 '<a href="../glossary.html">glossary of figures</a></p>'))
+                 f'<a href="../glossary.html{html.escape(query)}">glossary of figures</a></p>'))
 
 
 def say(text: str) -> None:

@@ -48,9 +48,13 @@ class Forecasts:
     unassigned: dict[str, float]
     accuracy: pd.DataFrame
     own: dict[str, float]  # each series' own forecast of next month, before reconciliation
+    too_new: dict[str, tuple[str, int]]  # reps with under forecast.MIN_MONTHS months of sales: (team, months); their
+    # share of the team's forecast is reconciled like any rep's, but never shown or used as their forecast
 
     def children(self, name: str) -> list[str]:
-        return [c for c, p in self.parent.items() if p == name]
+        """The series under `name` that have a forecast to show (reps too new to forecast count in the
+        reconciliation, not here)."""
+        return [c for c, p in self.parent.items() if p == name and c not in self.too_new]
 
     def children_own(self, name: str) -> float:
         """Next month's own forecasts of a series' children, added up before reconciliation."""
@@ -70,11 +74,15 @@ def order_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
 
 def reconciled_forecasts(data: ReportData, settings: ForecastSettings, measure: str, reps: bool) -> Forecasts:
     """The organisation's forecasts of `measure`, of each team and (with `reps`) each rep, reconciled top-down."""
-    org = data.org
+    return data.once(("forecasts", settings, measure, reps), lambda: _reconciled(data.org, settings, measure, reps))
+
+
+def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps: bool) -> Forecasts:
     sales = org.lines(months_back=HISTORY_MONTHS)
     month = org.scope.month
     totals = forecast.monthly_totals(sales, None, month)[measure].rename(ALL).to_frame()
     parent: dict[str, str] = {}
+    too_new: dict[str, tuple[str, int]] = {}
     if filled(sales, "team"):
         teams = forecast.monthly_totals(sales, "team", month)[measure].unstack(0)
         totals = totals.join(teams)
@@ -83,13 +91,16 @@ def reconciled_forecasts(data: ReportData, settings: ForecastSettings, measure: 
         per_rep = forecast.monthly_totals(sales, "rep_id", month)[measure].unstack(0)
         home = total(sales, ["rep_id", "team"]).reset_index().sort_values(
             "revenue", kind="stable").drop_duplicates("rep_id", keep="last").set_index("rep_id")["team"]
+        selling = per_rep.ne(0).cummax().sum()
+        too_new = {rep: (home.get(rep, ALL), int(n)) for rep, n in selling.items() if n < forecast.MIN_MONTHS}
         totals = totals.join(per_rep)
         parent |= {rep: home.get(rep, ALL) for rep in per_rep.columns}
-    base = data.forecasts({name: totals[name] for name in totals.columns}, settings)
+    base = org.forecasts({name: totals[name] for name in totals.columns}, settings)
     unassigned = forecast.unassigned_shares(totals, parent)
     return Forecasts(forecast.reconcile(base, parent, unassigned, ALL), parent, unassigned,
                      forecast.reconciled_accuracy(base, parent, unassigned, ALL),
-                     {name: float(r.forecast["yhat"].iloc[0]) if len(r.forecast) else 0.0 for name, r in base.items()})
+                     {name: float(r.forecast["yhat"].iloc[0]) if len(r.forecast) else 0.0 for name, r in base.items()},
+                     too_new)
 
 
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
@@ -110,6 +121,16 @@ def _rep_names(data: ReportData) -> dict[str, str]:
     return dict(zip(reps["rep_id"], reps["name"], strict=True))
 
 
+def too_new(data: ReportData, settings: ForecastSettings) -> dict[str, int]:
+    """The team's reps with too few months of sales for a forecast of their own, by name: their months of sales
+    (none for the organisation, whose page lists teams)."""
+    if data.scope.is_org:
+        return {}
+    names = _rep_names(data)
+    return {names.get(rep, rep): n for rep, (team, n) in revenue_forecasts(data, settings).too_new.items()
+            if team == data.scope.team}
+
+
 def rep_scaling(data: ReportData, settings: ForecastSettings) -> pd.Series:
     """Per team of the scope: how much reconciliation moved its reps' forecasts of next month (their share of the
     team's forecast against their own models added up, − 1)."""
@@ -128,7 +149,7 @@ def rep_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Series:
     """Next month's reconciled revenue forecast of every rep of the organisation, by rep id."""
     made = revenue_forecasts(data, settings)
     return pd.Series({rep: made.series[rep].forecast["yhat"].iloc[0] for rep, p in made.parent.items()
-                      if p != ALL}, dtype=float)
+                      if p != ALL and rep not in made.too_new}, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,10 @@ class Pipeline:
 
 def pipeline_state(data: ReportData) -> Pipeline:
     """The scope's pipeline at the month's end, weighted by stage win rates measured on the whole organisation."""
+    return data.once(("pipeline", data.scope.team), lambda: _pipeline_state(data))
+
+
+def _pipeline_state(data: ReportData) -> Pipeline:
     deals, history = data.read("opportunities"), data.optional("opportunity_history")
     as_of = pipeline.reference_snapshot(history, data.scope.month)
     open_ = deals if as_of is None else pipeline.state_at(deals, history, as_of)
@@ -164,8 +189,9 @@ def deal_share(data: ReportData) -> float:
     for an export without invoices, where deals are all the revenue there is."""
     if not data.has("order_lines"):
         return 1.0
-    revenue = float(value(lazy(data.lines(months_back=12, month_required=False)).revenue.sum()) or 0.0)
-    return pipeline.deal_share(data.read("opportunities"), revenue, data.scope.month)
+    return data.once(("deal_share", data.scope.team), lambda: pipeline.deal_share(
+        data.read("opportunities"), float(value(lazy(data.lines(12, month_required=False)).revenue.sum()) or 0.0),
+        data.scope.month))
 
 
 def coverage_basis(data: ReportData) -> str:
@@ -194,6 +220,19 @@ def groups(data: ReportData) -> dict[str, tuple[ReportData, str | None]]:
     reps = data.read("reps")
     active = reps[reps["end_date"].isna()] if "end_date" in reps else reps
     return {name: (data, rep) for rep, name in zip(active["rep_id"], active["name"], strict=True)}
+
+
+def team_win_rate_moves(data: ReportData) -> dict[str, str]:
+    """For the organisation, each team whose win rate moved beyond chance this month: its win-rate sentence, by
+    team (none for a team's page, whose own sentence says it)."""
+    if not data.scope.is_org:
+        return {}
+    out = {}
+    for team, (scoped, _) in groups(data).items():
+        opps = scoped.optional("opportunities")
+        if overview.win_rate_moved(opps, data.scope.month):
+            out[team] = overview.win_rate_sentence(opps, data.scope.month, f"Team {team}")
+    return out
 
 
 def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
@@ -237,7 +276,12 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
     inputs = quotas.rep_inputs(org.read("reps"), org.optional("accounts"), sales, org.read("quotas"),
                                rep_forecasts(org, settings), weighted, org.scope.month)
     base = quotas.base_revenue(sales, org.scope.month)
-    return Proposal(quotas.propose(inputs, rules, base), inputs, base)
+    table = quotas.propose(inputs, rules, base)
+    made = revenue_forecasts(org, settings)
+    table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
+    own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
+    table.insert(table.columns.get_loc("forecast"), "own_forecast", own.reindex(table.index))
+    return Proposal(table, inputs, base)
 
 
 def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.DataFrame:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+from datetime import datetime
 
 from salesnb.report.registry import REPORTS
 
@@ -48,8 +50,8 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                        ("05_quotas",)),
     "Pay ÷ revenue": ("%", "Base and variable pay under the commission plan ÷ the revenue it paid for.",
                       ("05_quotas",)),
-    "Cost of sales": ("ratio", "A rep's full yearly cost (salary and charges) for the window ÷ their revenue; a rep "
-                      "hired during the window costs only the days in post.", ("06_performance",)),
+    "Cost of sales": ("%", "A rep's full cost (salary and charges) over the window ÷ their revenue in it; a rep "
+                      "hired during the window costs only the days in post.", ("05_quotas", "06_performance")),
     "Challenge progress": ("%", "The whole organisation's score on the challenge metric ÷ its collective target; "
                            "a team report shows the same figure and the team's part of the score.",
                            ("06_performance",)),
@@ -149,25 +151,70 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                         "name for that excess.", ("04_pricing",)),
     "Quota vs potential": ("correlation −1 to 1", "Correlation between reps' quotas and their territories' "
                            "potential: near 1, quotas follow potential.", ("05_quotas",)),
-    "Quiet class-A customer": ("account", "A class-A customer with no activity logged in the last 90 days: the "
-                               "first to call.", ("07_scoring",)),
+    "Pocket share": ("%", "Pocket price ÷ list price: the share of the list value a sale really brings in.",
+                     ("04_pricing",)),
+    "P90 discount": ("%", "The discount that 90% of the lines stay at or under (the 90th percentile): the deep "
+                     "discounts, where the average hides them.", ("04_pricing",)),
+    "Breach rate": ("%", "Share of order lines whose discount is beyond the guideline.", ("04_pricing",)),
+    "Sales velocity per month": ("amount per month", "Sales velocity × 30 days: the revenue the pipeline turns "
+                                 "into in a month at the current pace.", ("10_activity_pipeline",)),
+    "Time series forecast": ("amount", "The statistical forecast of revenue (see Forecast), beside run-rate and "
+                             "pipeline figures in the outlook table.", ("03_forecast",)),
+    "Revenue per activity hour": ("amount per hour", "A rep's revenue in the window ÷ the hours of activity "
+                                  "(calls, meetings, visits) logged in it.", ("06_performance",)),
+    "Similarity": ("score 0–100", "How alike two records' names are once normalised (an edit-distance "
+                   "ratio: 100 = identical); a pair is a probable duplicate above the threshold in the parameters, "
+                   "with the phone or email as a second clue.", ("01_data_quality",)),
+    "Surveys followed": ("count", "Pulse surveys whose following months the data cover, so that who left within "
+                         "them can be counted.", ("09_team_pulse",)),
+    "Activity vs team": ("%", "A rep's logged activity per month ÷ that of the team's median rep: well under "
+                         "100% gives low activity as the cause of a flag, else low conversion.", ("06_performance",)),
+    "Months under": ("months", "Of the last n months (6 by default), those in which the rep's attainment was under "
+                     "the accountability threshold.", ("06_performance",)),
+    "Median rep": ("", "For each indicator, the median across a team's reps not on their ramp: the yardstick of "
+                   "the colours, not the team's total.", ("06_performance",)),
+    "Set by": ("rule", "Which rule fixed a proposed quota: the blend of top-down and bottom-up, the rep's forecast "
+               "(a quota is never under it), the largest change allowed, the ramp of a new hire, or kept because the "
+               "rep reached their quota.", ("05_quotas",)),
+    "Quota this month": ("amount", "The rep's quota on file for the month reported: the base the proposal's "
+                         "largest change and kept rules work from.", ("05_quotas",)),
+    "Accurate / erratic": ("class", "A rep's monthly calls are accurate when their total absolute error is within "
+                           "the tolerance (10%) of what they sold; erratic when neither accurate nor consistently "
+                           "under or over (see Sandbagging / over-optimistic).", ("03_forecast",)),
+    "Travel cost": ("amount", "Per visit: twice the km from the rep's base to the account × the cost per km in "
+                    "the visit policy.", ("08_field_tours",)),
 }
 
 
-def _shown_in(reports: tuple[str, ...], links: dict[str, str]) -> str:
-    """The reports that show a figure, each a link when the run wrote it."""
+def _shown_in(reports: tuple[str, ...], links: dict[str, dict[str, str]]) -> str:
+    """The reports that show a figure, each a link to its first written copy (the organisation's) when the run wrote
+    it."""
     esc = html.escape
-    return ", ".join(f'<a href="{esc(links[r])}">{esc(REPORTS[r].title)}</a>' if r in links
-                     else esc(REPORTS[r].title) for r in reports)
+    return ", ".join(f'<a href="{esc(next(iter(links[r].values())))}" data-report="{esc(r)}">'
+                     f"{esc(REPORTS[r].title)}</a>" if links.get(r) else esc(REPORTS[r].title) for r in reports)
 
 
-def glossary_html(month: str = "", links: dict[str, str] | None = None) -> str:
+# Opened from a team's report (glossary.html?team=north), the links go to that team's copies.
+TEAM_LINKS = """const team = new URLSearchParams(location.search).get("team");
+const pages = JSON.parse(document.getElementById("pages").textContent);
+if (team) {
+  for (const a of document.querySelectorAll("a[data-report]")) {
+    const page = (pages[a.dataset.report] || {})[team];
+    if (page) a.href = page;
+  }
+}"""
+
+
+def glossary_html(month: str = "", links: dict[str, dict[str, str]] | None = None) -> str:
     """The month's glossary page (in the month's folder), linking back to its index and to the reports that show
-    each figure (`links`: report name → path from the glossary)."""
+    each figure (`links`: report name → team → path from the glossary); opened from a team's report, the links go
+    to that team's copies."""
     links = links or {}
     rows = "".join(f"<tr><th id=\"{html.escape(name.lower().replace(' ', '-'))}\">{html.escape(name)}</th>"
                    f"<td>{html.escape(unit)}</td><td>{html.escape(text)}</td><td>{_shown_in(where, links)}</td></tr>"
                    for name, (unit, text, where) in sorted(GLOSSARY.items(), key=lambda kv: kv[0].lower()))
+    pages = json.dumps(links).replace("<", "\\u003c")
+    back = f"← all reports of {datetime.strptime(month, '%Y-%m'):%B %Y}" if month else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>salesnb — glossary</title>
 <style>
@@ -176,10 +223,13 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; vertical-align: top; }}
 th {{ white-space: nowrap; }}
 </style></head><body>
-{f'<p><a href="index.html">← reports of {html.escape(month)}</a></p>' if month else ""}
+{f'<p><a href="index.html">{html.escape(back)}</a></p>' if month else ""}
 <h1>Glossary</h1>
-<p>Every figure the reports show, with its one name, its unit and how it is computed.</p>
+<p>Every figure the reports show, with its one name, its unit and how it is computed. "Shown in" opens the
+organisation's report, or your team's when you came here from a team's report.</p>
 <table><thead><tr><th>figure</th><th>unit</th><th>definition</th><th>shown in</th></tr></thead>
 <tbody>{rows}</tbody></table>
+<script type="application/json" id="pages">{pages}</script>
+<script>{TEAM_LINKS}</script>
 </body></html>
 """

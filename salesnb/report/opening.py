@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import ibis
 import pandas as pd
@@ -16,6 +18,8 @@ from salesnb.data.workspace import Workspace
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import cache, display
 from salesnb.report.registry import REPORTS
+
+T = TypeVar("T")
 
 
 def make_scope(ws: Workspace, team: str, month: str, currency: str = "", country: str = "") -> Scope:
@@ -36,6 +40,7 @@ class ReportData:
     ws: Workspace
     scope: Scope
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _made: dict[tuple, Any] = field(default_factory=dict, repr=False)  # shared by every scope of the report
 
     def has(self, *tables: str) -> bool:
         """True when the workspace holds every one of `tables`."""
@@ -72,7 +77,13 @@ class ReportData:
 
     def team(self, team: str) -> ReportData:
         """The same workspace for one team of the organisation."""
-        return ReportData(self.ws, dataclasses.replace(self.scope, team=team))
+        return ReportData(self.ws, dataclasses.replace(self.scope, team=team), _made=self._made)
+
+    def once(self, key: tuple, make: Callable[[], T]) -> T:
+        """A fact made once per report whichever scope asks for it (`key` names all it depends on)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
     def forecasts(self, histories: dict[str, pd.Series], settings: ForecastSettings) -> dict[str, SeriesForecast]:
         """Forecasts of these series, made once for this data and settings and reused by every report."""
@@ -90,7 +101,7 @@ def open_report(report: str, workspace: str, team: str, month: str, currency: st
     ws.require(domain)
     scope = make_scope(ws, team, month, currency, country)
     money.use(scope.currency)
-    display.nav()
+    display.nav(scope.team)
     display.use_scope(REPORTS[report].title, scope)
     display.use_names(*(ws.read(t, ALL) if t in ws.tables() else None for t in ("reps", "accounts")))
     display.say(scope.header())

@@ -172,13 +172,13 @@ def _headline(overview: dict) -> str:
                    f'{esc(value)}</b></span>' for label, value, status in shown)
 
 
-def glossary_links(runs: dict) -> dict[str, str]:
-    """Report name → the path from the month's glossary to one written copy of it: the organisation's, else a
-    team's."""
-    links: dict[str, str] = {}
+def glossary_links(runs: dict) -> dict[str, dict[str, str]]:
+    """Report name → team → the path from the month's glossary to that team's written copy, the organisation's
+    first."""
+    links: dict[str, dict[str, str]] = {}
     for r in sorted(runs.values(), key=lambda r: _sort_key(r["team"])):
         if r["status"] == "ok":
-            links.setdefault(r["notebook"], f"{r['team']}/{r['notebook']}.html")
+            links.setdefault(r["notebook"], {})[r["team"]] = f"{r['team']}/{r['notebook']}.html"
     return links
 
 
