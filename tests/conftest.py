@@ -180,3 +180,24 @@ def in_euros():
     money.use(money.currency("EUR"))
     yield
     money.use(before)
+
+
+SHARED = {"test_consistency": "demo_run", "test_golden": "demo_run", "test_report_pages": "demo_run"}
+MODULE_FIXTURES = {"test_hostile", "test_shape_matrix", "test_shapes", "test_warehouse"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Keep together, on one worker of `pytest -n` (`--dist loadgroup`), what shares an expensive fixture: the
+    demo run's tests, a module's tests that share its fixture, and the cells of each notebook (nbval runs them in
+    order in one kernel)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            group = path.name
+        elif path.stem in SHARED:
+            group = SHARED[path.stem]
+        elif path.stem in MODULE_FIXTURES:
+            group = path.stem
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -135,3 +135,12 @@ def test_the_scaling_of_rep_forecasts_is_one_figure_and_follows_from_the_forecas
     assert f"{scale:+.1%}" == f"{own[2]}%"
     for report in ("north/05_quotas", "all/05_quotas"):
         assert said(report, r"team north ([+-][\d.]+%)")[1] == f"{own[2]}%"
+
+
+def test_a_teams_win_rate_move_reads_the_same_on_the_organisation_overview_and_the_teams_report(demo_run):
+    figures, _ = demo_run
+    sentences = {report: [f["value"] for f in figures[report] if f["kind"] == "sentence"]
+                 for report in ("all/00_overview", "north/10_activity_pipeline")}
+    on_org = [s for s in sentences["all/00_overview"] if s.startswith("Team north: ")]
+    assert len(on_org) == 1 and "beyond what chance gives" in on_org[0]
+    assert on_org[0] in sentences["north/10_activity_pipeline"]

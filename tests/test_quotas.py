@@ -62,6 +62,10 @@ def test_the_target_is_never_below_the_forecast(in_euros):
         "anyway. Quotas add up to €800, +0.0% on the target (over-assignment planned: +0.0%).")
     off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
+    newcomer = quotas.propose(inputs, rules, base=400.0, unshown_forecast=50.0)  # a rep too new to forecast
+    assert newcomer.attrs["target"] == 850 and newcomer.attrs["from_forecast"]
+    shares = p.assign(forecast_share=[200.0, 200.0, 400.0], forecast=[200.0, 200.0, float("nan")])
+    assert "forecast of the reps' revenue, €800," in quotas.decision_sentence(shares)
 
 
 def test_a_ramping_rep_is_never_cut_past_max_change():

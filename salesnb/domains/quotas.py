@@ -97,14 +97,15 @@ def allocate(total: float, weights: pd.Series, lower: pd.Series, upper: pd.Serie
     return out
 
 
-def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float) -> pd.DataFrame:
+def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_forecast: float = 0.0) -> pd.DataFrame:
     """Next period's quota per rep, with each step shown.
 
     `inputs` has one row per active rep: potential, history (recent revenue), forecast, pipeline
-    (weighted, closing in the period), last_quota (NaN if none) and tenure_months.
+    (weighted, closing in the period), last_quota (NaN if none) and tenure_months. `unshown_forecast`: the part of
+    the reps' forecast revenue that is no rep's own forecast (reps too new to forecast); it counts in the target.
     """
     target = target_for(base, rules)
-    forecast_total = float(inputs["forecast"].clip(lower=0).sum())
+    forecast_total = float(inputs["forecast"].clip(lower=0).sum()) + unshown_forecast
     if rules.at_least_forecast and forecast_total > target:
         target = forecast_total
     total = target * (1 + rules.over_assignment)
@@ -263,8 +264,10 @@ def forecast_set_sentence(proposal: pd.DataFrame) -> str:
 
 
 def decision_sentence(proposal: pd.DataFrame) -> str:
-    """What approving the proposal changes: the forecast of the reps' revenue against the quotas on file and it."""
-    forecast, proposed = proposal["forecast"].clip(lower=0).sum(), proposal["quota"].sum()
+    """What approving the proposal changes: the forecast of the reps' revenue (with `forecast_share`, the parts of
+    reps too new for a forecast of their own too) against the quotas on file and it."""
+    forecast = proposal.get("forecast_share", proposal["forecast"]).clip(lower=0).sum()
+    proposed = proposal["quota"].sum()
     on_file = proposal["on_file"].sum() if "on_file" in proposal else 0.0
     if not forecast or not proposed:
         return ""

@@ -276,8 +276,11 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
     inputs = quotas.rep_inputs(org.read("reps"), org.optional("accounts"), sales, org.read("quotas"),
                                rep_forecasts(org, settings), weighted, org.scope.month)
     base = quotas.base_revenue(sales, org.scope.month)
-    table = quotas.propose(inputs, rules, base)
     made = revenue_forecasts(org, settings)
+    unshown = sum(float(made.series[rep].forecast["yhat"].iloc[0]) for rep in made.too_new if rep in made.series)
+    table = quotas.propose(inputs, rules, base, unshown)
+    shares = pd.Series({rep: float(r.forecast["yhat"].iloc[0]) for rep, r in made.series.items()})
+    table["forecast_share"] = shares.reindex(table.index)  # every rep's part of the forecast, for the totals
     table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
     own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
     table.insert(table.columns.get_loc("forecast"), "own_forecast", own.reindex(table.index))
