@@ -179,3 +179,12 @@ def test_an_export_keeps_what_each_row_is(tmp_path, monkeypatch):
     display.export(routes, str(tmp_path), "routes")
     rows = list(csv.reader(io.StringIO((tmp_path / "routes.csv").read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["rep_id", "date", "stops", "km"] and rows[1][:2] == ["R1", "Mon 2026-11-02"]
+
+
+def test_the_organisation_row_of_a_team_column_is_named(monkeypatch):
+    from salesnb.report import display
+
+    shown = {}
+    monkeypatch.setattr(display, "display", lambda obj, **kw: kw or shown.update(html=obj.to_html()))
+    display.table(pd.DataFrame({"team": ["north", "all"], "enps": [4.0, -3.0]}))
+    assert ">whole organisation<" in shown["html"] and ">north<" in shown["html"] and ">all<" not in shown["html"]

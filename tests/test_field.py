@@ -180,11 +180,11 @@ def test_bad_policy():
 
 
 def test_route_summary_hours_and_saving():
-    week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-02"), "stop": [1, 2],
-                         "day_km": 120.0, "naive_km": 150.0})
+    week = pd.DataFrame({"rep_id": "R1", "date": pd.Timestamp("2026-11-02"), "stop": [2, 1],
+                         "day_km": 120.0, "naive_km": 150.0, "name": ["Zeta", "Acme"]})
     s = field.route_summary(week, POLICY)
     row = s.loc[("R1", pd.Timestamp("2026-11-02"))]
-    assert row["day"] == "Monday"
+    assert (row["day"], row["route"]) == ("Monday", "Acme → Zeta")
     # 120 km at 60 km/h = 2 h driving, plus 2 meetings of 90 minutes
     assert (row["stops"], row["driving_hours"], row["day_hours"], row["km_saved"]) == (2, 2.0, 5.0, 30.0)
 

@@ -96,6 +96,7 @@ def test_risky_commit_flags():
     assert r.loc["P", "pushes"] == 3 and r.loc["P", "pushed_twice"]
     assert r.loc["S", "stale"] and not r.loc["S", "pushed_twice"]
     assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
+    assert r.loc["P", ["rep_id", "account_id"]].tolist() == ["r", "a"]  # whose deal, for which account
     assert P.risk_sentence(r) == "54% of the commit (35 of 65, 3 of 4 deals) sits on risky deals."
     tiny = r.assign(amount=[1.0, 0.0, 0.0, 999.0], risky=[True, False, False, False])
     assert P.risk_sentence(tiny).startswith("Under 1% of the commit (1 of 1,000, 1 of 4 deals)")
@@ -178,3 +179,10 @@ def test_open_deals_past_their_close_date_are_said(in_euros):
         "Besides, 2 open deals in the CRM (€15, €10 of it called commit) have a close date before 1 November 2026: "
         "they count in no month until their date is fixed (the data-quality fix list has them).")
     assert P.overdue_sentence(late.iloc[:0], D1) == ""
+
+
+def test_quota_from_deals_of_the_groups_against_the_whole(in_euros):
+    assert P.quota_from_deals_note(pd.Series({"east": 100.0, "west": 50.0}), 151.0, "team") == (
+        "Each team's quota from deals uses its own share of revenue from deals: they add up to €150, against €151 for "
+        "the whole, which uses its own share.")
+    assert P.quota_from_deals_note(pd.Series({"east": 100.0, "west": 50.2}), 150.0, "team") == ""

@@ -49,6 +49,16 @@ def test_compliance_per_rep():
     assert pricing.share_respecting(pricing.compliance(lines, "rep", 0.9)) == 0.0
 
 
+def test_compliance_sentence_leaves_new_hires_out_of_the_share(in_euros):
+    per_rep = pd.DataFrame({"respects_guidelines": [True, False, False], "amount_lost": [0.0, 100.0, 50.0]},
+                           index=["Ana", "Bo", "Cy"])
+    assert pricing.compliance_sentence(per_rep, 0.98).startswith("33% of 3 reps respect the price guidelines")
+    text = pricing.compliance_sentence(per_rep, 0.98, ramping=["Cy", "Zed"])
+    assert text.startswith("50% of 2 reps past their ramp respect the price guidelines (at least 98%")
+    assert text.endswith("Amount lost beyond guideline: €150, new hires included (Cy, in the table but not in the "
+                         "share).")
+
+
 def test_overrides_by_family_and_segment():
     lines = _guided(_lines(), PRODUCTS, {"F1": {"smb": 0.15}, "F2": {"*": 0.5}})
     assert lines["breach"].tolist() == [False, False, False, False]

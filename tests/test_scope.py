@@ -35,6 +35,7 @@ def test_scope_takes_currency_from_dataset_yaml_and_parameters_first(tiny_ws):
     scope = make_scope(tiny_ws, "a", "2026-10")
     assert scope.currency.code == "EUR" and scope.country is None
     assert scope.header() == "Team a · October 2026 · amounts in EUR."
+    assert scope.header(money=False) == "Team a · October 2026."  # a report without amounts
     assert make_scope(tiny_ws, "all", "2026-10", currency="GBP").currency.symbol == "£"
     assert (scope.data_start, scope.data_end) == (pd.Timestamp("2025-10-15"), pd.Timestamp("2026-10-31"))
     assert str(scope.first_full_month) == "2025-11"

@@ -87,7 +87,10 @@ def test_enps_change_within_its_interval_is_called_noise():
     low, high = pulse.enps_interval(pd.Series([10, 9, 7, 3, 8, 9]))
     assert pulse.enps_sentence(answers, pulse.visibility(answers), "t") == (
         f"eNPS +33 in the survey of 15 October 2026 (6 respondents; 95% interval {low:+.0f} to {high:+.0f}): "
-        "the change of +0 since the survey before is within that noise.")
+        "unchanged since the survey before.")
+    later = pd.concat([answers, survey("2026-11-15", [10, 9, 7, 3, 8, 7])])  # +17: one promoter fewer
+    assert pulse.enps_sentence(later, pulse.visibility(later), "t").endswith(
+        ": the change of -17 since the survey before is within that noise.")
     assert pulse.enps_sentence(answers, pulse.visibility(answers, 7), "t") == ""
 
 

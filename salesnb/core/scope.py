@@ -167,11 +167,13 @@ class Scope:
         """The first month the data cover in full: comparisons with earlier months are void."""
         return None if self.data_start is None else first_full_month(self.data_start)
 
-    def header(self) -> str:
-        """The line under a report's title: who, when, in what currency, and what the month covers."""
+    def header(self, money: bool = True) -> str:
+        """The line under a report's title: who, when, in what currency (for a report that shows amounts), and what
+        the month covers."""
         parts = [self.who_first, self.month.strftime("%B %Y")]
-        parts.append(f"amounts in {self.currency.code}" if self.currency.code else
-                     "amounts without currency (none stated in dataset.yaml or the parameters)")
+        if money:
+            parts.append(f"amounts in {self.currency.code}" if self.currency.code else
+                         "amounts without currency (none stated in dataset.yaml or the parameters)")
         if self.partial:
             parts.append(f"partial month: data up to {self.data_end:%-d %B %Y}")
         return " · ".join(parts) + "."

@@ -251,13 +251,16 @@ def week_plan(plan: pd.DataFrame, reps: pd.DataFrame, last_visit: pd.Series, wee
 
 
 def route_summary(week: pd.DataFrame, policy: VisitPolicy) -> pd.DataFrame:
-    """Per rep and date: the weekday, stops, km, driving hours, and the km saved vs the naive order."""
+    """Per rep and date: the weekday, stops, km, driving hours, the km saved vs the naive order, and the accounts
+    in the order of the route."""
     g = week.groupby(["rep_id", "date"])
     out = pd.DataFrame({"stops": g.size(), "km": g["day_km"].first(), "naive_km": g["naive_km"].first()})
     out["driving_hours"] = out["km"] / policy.speed_kmh
     out["day_hours"] = out["driving_hours"] + out["stops"] * policy.meeting_minutes / 60
     out["km_saved"] = out["naive_km"] - out["km"]
     out.insert(0, "day", pd.DatetimeIndex(out.index.get_level_values("date")).strftime("%A"))
+    if "name" in week:
+        out["route"] = week.sort_values("stop", kind="stable").groupby(["rep_id", "date"])["name"].agg(" → ".join)
     return out
 
 

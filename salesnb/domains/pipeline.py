@@ -124,6 +124,15 @@ def waterfall(changes: pd.DataFrame) -> pd.Series:
     return out
 
 
+def quota_from_deals_note(parts: pd.Series, whole: float, by: str) -> str:
+    """Why the groups' quota from deals does not add up to the whole's exactly ('' when it does, to the unit)."""
+    total = float(parts.sum())
+    if parts.dropna().empty or whole != whole or round(total) == round(whole):
+        return ""
+    return (f"Each {by}'s quota from deals uses its own share of revenue from deals: they add up to "
+            f"{money.fmt(total)}, against {money.fmt(whole)} for the whole, which uses its own share.")
+
+
 def waterfall_sentence(steps: pd.Series, before: pd.Timestamp, after: pd.Timestamp) -> str:
     """The pipeline waterfall in words: where it started and ended, what was won and lost, and every other step
     that moved it (so the figures add up), saying when none was pulled in or raised."""
@@ -164,7 +173,8 @@ def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.T
     commit["missing_fields"] = missing | ~(commit["amount"] > 0)
     commit["risky"] = commit[["pushed_twice", "stale", "missing_fields"]].any(axis=1)
     commit["rep_id"] = opp["rep_id"].reindex(commit.index)
-    return commit[["rep_id", "stage", "amount", "close_date", "pushes", "days_in_stage",
+    commit["account_id"] = opp["account_id"].reindex(commit.index)
+    return commit[["rep_id", "account_id", "stage", "amount", "close_date", "pushes", "days_in_stage",
                    "pushed_twice", "stale", "missing_fields", "risky"]]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from salesnb.core.errors import ParameterError
 from salesnb.core.lazy import Lines, filled, grouped, lazy, run, value
 from salesnb.core.scope import month_start
 from salesnb.core.stats import shares_differ
+from salesnb.core.text import listing
 
 BENCHMARK = {"top performers": 0.75, "others": 0.56}  # share of reps respecting price guidelines
 SIZE_BANDS = (0, 1_000, 5_000, 20_000, np.inf)
@@ -255,15 +258,20 @@ def leakage_sentence(lines: Lines) -> str:
     return f"Amount lost beyond guideline over the period: {money.fmt(lost)}."
 
 
-def compliance_sentence(per_rep: pd.DataFrame, respect_share: float) -> str:
-    """The share of reps respecting guidelines, beside the benchmark."""
-    share = share_respecting(per_rep)
-    return (f"{share:.0%} of {len(per_rep)} reps respect the price guidelines (at least "
+def compliance_sentence(per_rep: pd.DataFrame, respect_share: float, ramping: Iterable[str] = ()) -> str:
+    """The share of reps respecting guidelines (over the reps past their ramp: `ramping` names those who are not),
+    beside the benchmark."""
+    new = [r for r in ramping if r in per_rep.index]
+    judged = per_rep.drop(index=new)
+    share = share_respecting(judged)
+    past = " past their ramp" if new else ""
+    text = (f"{share:.0%} of {len(judged)} reps{past} respect the price guidelines (at least "
             f"{respect_share:.0%} of their lines within them); benchmark: "
             f"{BENCHMARK['top performers']:.0%} in top-performing companies, "
             f"{BENCHMARK['others']:.0%} in others (RAIN Group's survey of companies, not measured the same way "
             "as here). Amount lost beyond guideline: "
-            f"{money.fmt(per_rep['amount_lost'].sum())}.")
+            f"{money.fmt(per_rep['amount_lost'].sum())}")
+    return text + (f", new hires included ({listing(new)}, in the table but not in the share)." if new else ".")
 
 
 def lines_sentence(lines: Lines, month: object) -> str:

@@ -262,6 +262,8 @@ def enps_sentence(answers: pd.DataFrame, visible: pd.DataFrame, team: str) -> st
     if len(dates) < 2 or not _shown(visible, team, dates[-2]):
         return text + "."
     moved = value - enps(e[e["survey_date"] == dates[-2]]["score"])
+    if round(moved) == 0:
+        return text + ": unchanged since the survey before."
     if abs(moved) <= (high - low) / 2:
         return text + f": the change of {moved:+.0f} since the survey before is within that noise."
     return text + f": it moved {moved:+.0f} since the survey before, more than the noise."

@@ -244,6 +244,8 @@ def _render(df: pd.DataFrame, money_cols: Iterable[str] = (), percent_cols: Iter
     shown = named(shown)
     if len(shown) > 1 and "team" in shown.columns and shown["team"].nunique(dropna=False) == 1:
         shown = shown.drop(columns="team")  # one team's page: its name on every row says nothing
+    if "team" in shown.columns:
+        shown["team"] = shown["team"].replace({ALL: "whole organisation"})
     for col in shown.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in shown.dtypes]]:
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     for col in shown.columns:

@@ -363,7 +363,12 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, settings: For
 
 def new_hires(data: ReportData, months: int = 6) -> list[str]:
     """Names of the scope's reps hired in the last `months` months (none for the organisation: it lists teams)."""
-    if data.scope.is_org or not data.has("reps"):
+    return [] if data.scope.is_org else hire_names(data, months)
+
+
+def hire_names(data: ReportData, months: int = 6) -> list[str]:
+    """Names of the reps of the scope (the organisation's too) hired in the last `months` months."""
+    if not data.has("reps"):
         return []
     reps = data.read("reps")
     hired = set(field.new_hires(reps, data.scope.month, months))

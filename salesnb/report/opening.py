@@ -104,7 +104,7 @@ def open_report(report: str, workspace: str, team: str, month: str, currency: st
     display.nav(scope.team)
     display.use_scope(REPORTS[report].title, scope)
     display.use_names(*(ws.read(t, ALL) if t in ws.tables() else None for t in ("reps", "accounts")))
-    display.say(scope.header())
+    display.say(scope.header(REPORTS[report].money))
     lacking = ws.missing(domain)["optional"]
     if lacking:
         display.say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "

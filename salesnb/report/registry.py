@@ -220,6 +220,7 @@ class Report:
     title: str
     domain: str
     params: type[ReportParams]
+    money: bool = True  # whether the report shows amounts (its header then names their currency)
 
     @property
     def needs(self) -> dict[str, tuple[str, ...]]:
@@ -247,7 +248,7 @@ REPORTS: dict[str, Report] = {r.name: r for r in [
     Report("06_performance", "Performance and accountability", "performance", PerformanceParams),
     Report("07_scoring", "Account scoring", "scoring", ScoringParams),
     Report("08_field_tours", "Field tours", "field_tours", FieldToursParams),
-    Report("09_team_pulse", "Team pulse", "team_pulse", TeamPulseParams),
+    Report("09_team_pulse", "Team pulse", "team_pulse", TeamPulseParams, money=False),
     Report("10_activity_pipeline", "Activity and pipeline", "activity_pipeline", ActivityPipelineParams),
 ]}
 
