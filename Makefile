@@ -21,7 +21,7 @@ report: $(DEMO)/workspace.duckdb ## Install, generate the demo data, and produce
 	$(BIN)/salesnb run --plan params/plans/demo.yaml
 
 test: $(DEMO)/workspace.duckdb ## Run the tests, and every notebook on the demo data (nbval)
-	$(BIN)/python -m pytest -q tests --nbval-lax notebooks
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests --nbval-lax notebooks
 
 bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -183,13 +183,14 @@ def in_euros():
 
 
 SHARED = {"test_consistency": "demo_run", "test_golden": "demo_run", "test_report_pages": "demo_run"}
-MODULE_FIXTURES = {"test_hostile", "test_shape_matrix", "test_shapes", "test_warehouse"}
+MODULE_FIXTURES = {"test_hostile", "test_shapes", "test_warehouse"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Keep together, on one worker of `pytest -n` (`--dist loadgroup`), what shares an expensive fixture: the
-    demo run's tests, a module's tests that share its fixture, and the cells of each notebook (nbval runs them in
-    order in one kernel)."""
+    demo run's tests, a module's tests that share its fixture (each export shape's run), and the cells of each
+    notebook (nbval runs them in order in one kernel)."""
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
@@ -198,6 +199,8 @@ def pytest_collection_modifyitems(config, items) -> None:
             group = SHARED[path.stem]
         elif path.stem in MODULE_FIXTURES:
             group = path.stem
+        elif path.stem == "test_shape_matrix":
+            group = f"shape-{item.callspec.params['shape_run']}"
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))

@@ -337,7 +337,7 @@ def test_team_of_four_respondents_shows_no_enps_anywhere(project):
         assert "hidden: too few respondents" in text
     everyone = _text((month / "all" / "09_team_pulse.html").read_text())
     # a is hidden with b, or the total (9, -11) minus a (5, +20) would give b (4, -50)
-    assert "all 2026-10-15 9" in everyone and "-11 -68 +46" in everyone  # eNPS carries its sign
+    assert "whole organisation 2026-10-15 9" in everyone and "-11 -68 +46" in everyone  # eNPS carries its sign
     assert "+20 -46 +86" not in everyone and "20 -46 86" not in everyone
     assert "a 2026-10-15 n/a n/a n/a n/a n/a hidden" in everyone
 
