@@ -194,7 +194,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
-            group = path.name
+            group = f"notebook-{path.stem}"
         elif path.stem in SHARED:
             group = SHARED[path.stem]
         elif path.stem in MODULE_FIXTURES:

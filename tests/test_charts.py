@@ -63,3 +63,10 @@ def test_attainment_chart_greys_the_reps_still_ramping():
     bars = zip(ax.get_yticklabels(), ax.patches, strict=True)
     colours = {t.get_text(): to_hex(bar.get_facecolor()) for t, bar in bars}
     assert colours == {"Bo": charts.PALETTE[5], "Cy": charts.AMBER, "Ana": charts.PALETTE[2]}  # one team: no bracket
+
+
+def test_ranked_bars_say_when_they_show_the_top_of_a_longer_table():
+    table = pd.DataFrame({"revenue": [5.0, 4.0, 3.0, 2.0]}, index=list("abcd"))
+    assert charts.ranked_bars(table, "revenue", "Revenue by rep", top=3).axes[0].get_title() == (
+        "Revenue by rep (top 3 of 4)")
+    assert charts.ranked_bars(table, "revenue", "Revenue by rep", top=4).axes[0].get_title() == "Revenue by rep"

@@ -285,6 +285,9 @@ def test_a_rep_with_under_three_months_of_sales_gets_no_forecast_of_their_own(ti
     assert facts.too_new(team_b, settings) == {"Bo <b>Beta</b>": 2}
     assert facts.too_new(ReportData(tiny_ws, make_scope(tiny_ws, "a", "2026-10")), settings) == {}
     assert facts.rep_forecasts(team_b, settings).index.tolist() == ["R1"]
+    quotas = pd.DataFrame({"rep_id": ["R1", "R2"], "month": ["2026-11-01"] * 2, "quota": [100.0, 100.0]})
+    assert facts.forecast_vs_quota(team_b, settings, quotas, rep="R2") is None  # no colour rests on it
+    assert facts.forecast_vs_quota(team_b, settings, quotas, rep="R1") is not None
 
 
 def test_too_new_sentence_names_each_rep_with_their_months():

@@ -53,11 +53,13 @@ def revenue_trend(trend: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def ranked_bars(table: pd.DataFrame, value: str, title: str, top: int = 15) -> plt.Figure:
-    """Horizontal bars of the `top` largest values, labelled by the table's index."""
+    """Horizontal bars of the `top` largest values, labelled by the table's index (the title says when it is the
+    top of a longer table)."""
     data = table[value].head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(data) + 1)))
     ax.barh([str(i) for i in data.index], data.to_numpy(), color=PALETTE[0])
-    ax.set(title=title, ylabel="")
+    cut = f" (top {top} of {len(table)})" if len(table) > top else ""
+    ax.set(title=title + cut, ylabel="")
     _amounts(ax, "x")
     fig.tight_layout()
     return fig

@@ -326,15 +326,15 @@ def tile_links(reports: list) -> dict[str, str]:
 def forecast_vs_quota(data: ReportData, settings: ForecastSettings, quotas_: pd.DataFrame | None,
                       rep: str | None = None) -> float | None:
     """Next month's revenue forecast of the scope (or one rep) ÷ its quotas on file for that month (None without
-    either): the forecasts report's reconciled forecast."""
+    either, or for a rep too new to forecast): the forecasts report's reconciled forecast."""
     if quotas_ is None or not data.has("order_lines"):
         return None
     quota = quotas_.loc[pd.to_datetime(quotas_["month"]) == month_window(data.scope.month, 1)[0], "quota"].sum()
-    made = revenue_forecasts(data, settings).series
+    made = revenue_forecasts(data, settings)
     name = rep if rep is not None else data.scope.team
-    if not quota or name not in made:
+    if not quota or name not in made.series or name in made.too_new:
         return None
-    return float(made[name].forecast["yhat"].iloc[0] / quota)
+    return float(made.series[name].forecast["yhat"].iloc[0] / quota)
 
 
 def kpis(data: ReportData, min_respondents: int, thresholds: dict, settings: ForecastSettings,
