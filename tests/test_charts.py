@@ -51,7 +51,10 @@ def test_a_territory_map_tells_38_reps_apart_and_names_them():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Ana Alpha", "R2"]
     cities = pd.DataFrame({"lat": [48.5, 60.0], "lon": [2.5, 2.5]}, index=["Paris", "Oslo"])
     ax = charts.territory_map(plan, bases, "Accounts", cities=cities).axes[0]
-    assert [t.get_text() for t in ax.texts] == ["Paris"]  # a landmark outside the accounts' extent is not drawn
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[:-1] == ["Paris"]  # a landmark outside the accounts' extent is not drawn
+    # a scale bar instead of degree ticks: about 1.1 degree of longitude at 48.5° is 81 km wide, a fifth is 16
+    assert texts[-1] == "10 km" and not ax.get_xticks().size and not ax.get_yticks().size
 
 
 def test_attainment_chart_greys_the_reps_still_ramping():

@@ -153,8 +153,9 @@ def test_whole_batch_runs_on_an_opportunities_only_export(tmp_path):
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "defaults.yaml").write_text(
         f"data_dir: {tmp_path / 'data'}\noutputs: outputs\nnotebooks_dir: {root / 'notebooks'}\nworkers: 2\n")
+    plan = yaml.safe_load((root / "params" / "plans" / "demo.yaml").read_text()) | {"teams": ["all"]}
     code = main(["run", "--params", str(tmp_path / "params"), "--quiet", "--plan",
-                 str(root / "params" / "plans" / "demo.yaml")])
+                 str(_write_yaml(tmp_path / "plan.yaml", plan))])
     assert code == 0
     month = next((tmp_path / "outputs").glob("*/index.html")).parent  # latest complete month
     index = (month / "index.html").read_text()

@@ -40,9 +40,20 @@ def shape_run(request, tmp_path_factory) -> tuple[str, Path, int]:
                  str(base / "export")]) == 0
     plan = base / "plan.yaml"
     plan.write_text(yaml.safe_dump({"notebooks": NOTEBOOKS, "teams": ["all", TEAM[shape]], "months": ["latest"]}))
-    code = main(["run", "--params", str(ROOT / "params"), "--data", str(data), "--outputs", str(base / "out"),
+    code = main(["run", "--params", str(_params(base)), "--data", str(data), "--outputs", str(base / "out"),
                  "--plan", str(plan), "--workers", "2", "--quiet"])
     return shape, base / "out", code
+
+
+def _params(base: Path) -> Path:
+    """The project's parameters with a 3-month backtest: what is tested here is what each report says on such an
+    export, not the forecasts' accuracy (tests/test_forecast.py)."""
+    folder = base / "params"
+    folder.mkdir()
+    defaults = yaml.safe_load((ROOT / "params" / "defaults.yaml").read_text(encoding="utf-8"))
+    defaults |= {"notebooks_dir": str(ROOT / "notebooks"), "forecasting": {"backtest_months": 3}}
+    (folder / "defaults.yaml").write_text(yaml.safe_dump(defaults), encoding="utf-8")
+    return folder
 
 
 def _runs(out: Path, month: str) -> dict:

@@ -247,6 +247,22 @@ def _cities(ax: plt.Axes, cities: pd.DataFrame | None) -> None:
     ax.set(xlim=(x0, x1), ylim=(y0, y1))
 
 
+KM_PER_DEGREE = 111.32
+
+
+def _as_map(ax: plt.Axes, lat: float, title: str) -> None:
+    """A map without tiles: to scale at latitude `lat`, no degree ticks, and a scale bar in km."""
+    ax.set_aspect(1 / np.cos(np.radians(lat)))
+    ax.set(title=title, xlabel="", ylabel="", xticks=[], yticks=[])
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    km_per_degree = KM_PER_DEGREE * np.cos(np.radians(lat))
+    span = (x1 - x0) * km_per_degree / 5
+    km = next((k for k in (500, 200, 100, 50, 20, 10, 5, 2, 1) if k <= span), 1)
+    x, y = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    ax.plot([x, x + km / km_per_degree], [y, y], color="#222", lw=3, solid_capstyle="butt", zorder=6)
+    ax.annotate(f"{km} km", (x, y), xytext=(0, 5), textcoords="offset points", fontsize=8, color="#222", zorder=6)
+
+
 def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict | None = None,
               cities: pd.DataFrame | None = None) -> plt.Figure:
     """Each day's route from the rep's base, one colour per rep, with the cities in view named (no map tiles:
@@ -263,9 +279,8 @@ def route_map(week: pd.DataFrame, bases: pd.DataFrame, title: str, names: dict |
         named.add(rep)
         ax.plot(lon, lat, marker="o", ms=4, lw=1.2, alpha=0.85, color=colours[rep], label=label)
     ax.scatter(bases["base_lon"], bases["base_lat"], marker="s", s=60, color="black", zorder=3, label="base")
-    ax.set_aspect(1 / np.cos(np.radians(week["lat"].mean() if len(week) else 46)))
-    ax.set(title=title, xlabel="longitude", ylabel="latitude")
     _cities(ax, cities)
+    _as_map(ax, week["lat"].mean() if len(week) else 46, title)
     _legend(ax)
     fig.tight_layout()
     return fig
@@ -286,13 +301,12 @@ def territory_map(plan: pd.DataFrame, bases: pd.DataFrame, title: str, names: di
     groups = list(located.groupby("owner_rep_id"))
     fig, ax = plt.subplots(figsize=(9, 6))
     for (rep, g), colour in zip(groups, rep_colours(len(groups)), strict=True):
-        ax.scatter(g["lon"], g["lat"], s=6, color=colour, alpha=0.6, label=str(names.get(rep, rep)))
+        ax.scatter(g["lon"], g["lat"], s=12, color=colour, alpha=0.8, label=str(names.get(rep, rep)))
         if rep in bases.index:
             ax.scatter(bases.at[rep, "base_lon"], bases.at[rep, "base_lat"], marker="s", s=50,
                        color=colour, edgecolor="black", zorder=3)
-    ax.set_aspect(1 / np.cos(np.radians(plan["lat"].mean() if plan["lat"].notna().any() else 46)))
-    ax.set(title=title, xlabel="longitude", ylabel="latitude")
     _cities(ax, cities)
+    _as_map(ax, plan["lat"].mean() if plan["lat"].notna().any() else 46, title)
     if groups:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, markerscale=2,
                   ncol=2 if len(groups) > 20 else 1, title="owner (square: base)", title_fontsize=7)
