@@ -214,9 +214,11 @@ def test_the_map_says_how_many_reps_it_draws():
 def test_moves_sentence_names_the_reps_who_receive_nothing():
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"]})
     moves = pd.DataFrame({"account_id": ["A1"]})
-    assert field.moves_sentence(moves, reps, [], []) == "1 account move proposed."
+    check = (" The moves weigh load and distance only: check each receiver's pricing and performance reports before "
+             "approving them.")
+    assert field.moves_sentence(moves, reps, [], []) == "1 account move proposed." + check
     assert field.moves_sentence(moves.assign(to_rep="R2"), reps, [], []) == (
-        "1 account move proposed (to Bo 1: the reps with room under capacity nearest the accounts).")
+        "1 account move proposed (to Bo 1: the reps with room under capacity nearest the accounts)." + check)
     assert field.moves_sentence(moves.iloc[:0], reps, ["R2"], ["R1"]) == (
         "0 account moves proposed; reps hired in the last 6 months and reps flagged for sustained underperformance "
         "(Ann: see the performance report) give accounts but receive none.")

@@ -105,7 +105,7 @@ def test_working_days_know_french_holidays():
     assert days.tolist() == [17, 20]
     text = F.working_days_sentence(pd.Timestamp("2026-05-01"), "FR")
     assert text.startswith("May 2026 has 17 working days against 19 a year before (Monday to Friday less "
-                           "the public holidays of France, from python-holidays)")
+                           "the public holidays of France)")
 
 
 def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(demo_dir):

@@ -286,7 +286,11 @@ def moves_sentence(moves: pd.DataFrame, reps: pd.DataFrame, new: list[str], flag
         takers = moves["to_rep"].value_counts()
         text += " (to " + ", ".join(f"{names.get(r, r)} {n}" for r, n in takers.items()) + \
             ": the reps with room under capacity nearest the accounts)"
-    return text + (f"; {' and '.join(barred)} give accounts but receive none." if barred else ".")
+    text += f"; {' and '.join(barred)} give accounts but receive none." if barred else "."
+    if len(moves):
+        text += (" The moves weigh load and distance only: check each receiver's pricing and performance reports "
+                 "before approving them.")
+    return text
 
 
 def limits_sentence(after: pd.DataFrame, capacity: float, max_extra_km: float, not_takers: Iterable[str] = ()) -> str:

@@ -95,7 +95,7 @@ def working_days_sentence(month: pd.Timestamp, country: str) -> str:
     """Working days of the month forecast against the same month a year before: context the models do not use
     (on monthly data a working-days regressor did not improve the backtests)."""
     now, before = working_days(pd.DatetimeIndex([month, month - pd.DateOffset(years=1)]), country)
-    calendar = (f"less the public holidays of {country_name(country)}, from python-holidays" if country
+    calendar = (f"less the public holidays of {country_name(country)}" if country
                 else "only, no holiday country being stated (set `country` in dataset.yaml or the parameters)")
     return (f"{month:%B %Y} has {now:.0f} working days against {before:.0f} a year before (Monday to Friday "
             f"{calendar}); the forecasts do not adjust for it.")
