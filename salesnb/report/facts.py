@@ -260,11 +260,13 @@ def weighted_next_month(state: Pipeline, month: object) -> pd.Series:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Next month's quota proposal for the organisation, the figures it was built from, and the base revenue."""
+    """Next month's quota proposal for the organisation, the figures it was built from, the base revenue, and the
+    forecast of reps too new for one of their own (it counts in the target)."""
 
     table: pd.DataFrame
     inputs: pd.DataFrame
     base: float
+    unshown: float = 0.0
 
 
 def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: ForecastSettings) -> Proposal:
@@ -284,7 +286,7 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
     table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
     own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
     table.insert(table.columns.get_loc("forecast"), "own_forecast", own.reindex(table.index))
-    return Proposal(table, inputs, base)
+    return Proposal(table, inputs, base, unshown)
 
 
 def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.DataFrame:

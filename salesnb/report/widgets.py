@@ -10,8 +10,8 @@ from salesnb.domains import quotas
 from salesnb.report import display as show
 
 
-def what_if(inputs: pd.DataFrame, rules: quotas.QuotaRules, base: float) -> None:
-    """Sliders that recompute the proposal live in JupyterLab."""
+def what_if(inputs: pd.DataFrame, rules: quotas.QuotaRules, base: float, unshown: float = 0.0) -> None:
+    """Sliders that recompute the proposal live in JupyterLab (`unshown`: as `quotas.propose` takes it)."""
     sliders = {
         "growth": w.FloatSlider(value=rules.growth, min=-0.3, max=0.5, step=0.01, description="growth"),
         "top_down_weight": w.FloatSlider(value=rules.top_down_weight, min=0, max=1, step=0.05,
@@ -25,7 +25,7 @@ def what_if(inputs: pd.DataFrame, rules: quotas.QuotaRules, base: float) -> None
 
     def redraw(_=None) -> None:
         changed = rules.model_copy(update={k: s.value for k, s in sliders.items()})
-        proposal = quotas.propose(inputs, changed, base)
+        proposal = quotas.propose(inputs, changed, base, unshown)
         with out:
             out.clear_output(wait=True)
             show.say(quotas.proposal_sentence(proposal, changed))
