@@ -27,7 +27,7 @@ def test_two_batches_recording_at_once_keep_every_entry(tmp_path):
     runs = json.loads((tmp_path / "2026-10" / "runs.json").read_text())
     assert len(runs) == 300
     index = (tmp_path / "2026-10" / "index.html").read_text()
-    assert all(f">{who}{i}<" in index for who in "xy" for i in range(150))
+    assert all(f">Team {who}{i}<" in index for who in "xy" for i in range(150))
     names = sorted(p.name for p in (tmp_path / "2026-10").iterdir())
     assert names == ["glossary.html", "index.html", "runs.json"]  # no lock file
 

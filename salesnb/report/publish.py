@@ -191,7 +191,7 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     head = "".join(f"<th>{esc(title)}</th>" for _, title in reports)
     rows = []
     for team in teams:
-        label = "Whole organisation" if is_org(team) else team
+        label = "Whole organisation" if is_org(team) else f"Team {team}"
         start = (f' <a class="start" href="{esc(team)}/00_overview.html">start here</a>'
                  if runs.get(f"{team}/00_overview", {}).get("status") == "ok" else "")
         cells = "".join(f"<td>{_cell(month_dir, runs[f'{team}/{nb}']) if f'{team}/{nb}' in runs else ''}</td>"
