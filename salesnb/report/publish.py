@@ -208,7 +208,7 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 table {{ border-collapse: collapse; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .35rem .4rem; text-align: left; vertical-align: top; }}
 thead th {{ font-size: .8rem; max-width: 6.5rem; }}
-.ok {{ color: #2e7d32; font-weight: bold; }} .failed {{ color: #b23a48; font-weight: bold; }}
+.ok {{ color: #1a5fb4; }} .failed {{ color: #b23a48; font-weight: bold; }}
 .note {{ color: #666; font-size: .8rem; max-width: 14rem; }}
 .kpi {{ display: block; font-weight: normal; font-size: .8rem; color: #444; white-space: nowrap; }}
 .kpi b {{ padding-left: .3rem; border-left: 4px solid #999; }}
