@@ -19,6 +19,7 @@ def test_quarter_and_year_to_date_against_last_year_and_quota():
     assert t.loc["quarter to date", "attainment"] == pytest.approx(0.6)
     # September 2026 is after the month: not counted
     assert t.loc["year to date", ["revenue", "same_months_last_year"]].tolist() == [75, 60]
+    assert t["from"].tolist() == ["July 2026", "January 2026"]
 
 
 def test_no_comparison_with_a_year_the_data_do_not_cover():
@@ -65,14 +66,14 @@ def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter
                       index=pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"]))
     o = summary.outlook(history, fc, "2026-10")
     assert o.loc["November 2026"].tolist() == [30, 25, 35]
-    assert o.loc["2026Q4"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
+    assert o.loc["Q4 2026"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
     quotas = pd.DataFrame({"rep_id": ["a", "b", "a", "a"], "month": ["2026-10-01", "2026-11-01", "2026-11-01",
                                                                      "2026-12-01"], "quota": [30.0, 20.0, 40.0, 50.0]})
     q = summary.outlook(history, fc, "2026-10", quotas)
     assert q["quota"].tolist() == [60, 30 + 60 + 50]
     assert q["forecast_vs_quota"].tolist() == pytest.approx([30 / 60, 90 / 140])
     partial = summary.outlook(history, fc, "2026-10", quotas[quotas["month"] != "2026-12-01"])
-    assert partial.loc["November 2026", "quota"] == 60 and np.isnan(partial.loc["2026Q4", "quota"])
+    assert partial.loc["November 2026", "quota"] == 60 and np.isnan(partial.loc["Q4 2026", "quota"])
 
 
 

@@ -73,7 +73,7 @@ def to_date(sales: Lines, quotas: pd.DataFrame | None, month: Month) -> pd.DataF
         before = revenue[(revenue.index >= month_start(first, -12)) & (revenue.index < month_start(month, -11))].sum()
         covered = len(revenue) > 0 and revenue.index.min() <= month_start(first, -12)
         quota = q[(q.index >= start) & (q.index < end)].sum() if q is not None else np.nan
-        rows[name] = {"from": f"{start:%Y-%m}", "revenue": now,
+        rows[name] = {"from": f"{start:%B %Y}", "revenue": now,
                       "same_months_last_year": before if covered else np.nan,
                       "vs_same_months_last_year": reporting.change(now, before) if covered else np.nan,
                       "quota": quota if quota else np.nan,
@@ -123,7 +123,7 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
     ahead = forecast[forecast.index.isin(quarter)]
     rows = {f"{nxt.strftime('%B %Y')}": forecast.iloc[0][["yhat", "lower", "upper"]].astype(float).to_dict()}
     if len(ahead) == len(quarter) - int(history.index.isin(quarter).sum()):
-        rows[f"{nxt.asfreq('Q')}"] = {"yhat": done + ahead["yhat"].sum(), "lower": done + ahead["lower"].sum(),
+        rows[f"Q{nxt.quarter} {nxt.year}"] = {"yhat": done + ahead["yhat"].sum(), "lower": done + ahead["lower"].sum(),
                                        "upper": done + ahead["upper"].sum()}
     out = pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
     if quotas is not None and len(quotas):
