@@ -188,3 +188,5 @@ def test_the_organisation_row_of_a_team_column_is_named(monkeypatch):
     monkeypatch.setattr(display, "display", lambda obj, **kw: kw or shown.update(html=obj.to_html()))
     display.table(pd.DataFrame({"team": ["north", "all"], "enps": [4.0, -3.0]}))
     assert ">whole organisation<" in shown["html"] and ">north<" in shown["html"] and ">all<" not in shown["html"]
+    display.table(pd.DataFrame({"north": [4.0], "all": [-3.0]}, index=["2026-10"]))  # teams as columns
+    assert ">whole organisation<" in shown["html"] and ">all<" not in shown["html"]

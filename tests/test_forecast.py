@@ -156,7 +156,8 @@ def test_parts_sentence_says_how_the_parts_make_up_the_whole():
     text = F.parts_sentence(results, "north", unassigned=0.15)
     assert "add up to 170 of its 200 forecast; the other 30 (15%) is sales that none of them holds (its share" in text
     text = F.parts_sentence(results, "north", unassigned=0.0001, too_new=["Ann"])
-    assert "add up to 170 of its 200 forecast; the other 30 (15%) is the share of Ann, too new to forecast. " in text
+    assert ("add up to 170 of its 200 forecast; the other 30 (15%) is kept for Ann, too new to forecast (the average "
+            "of their months of sales, scaled like the others). ") in text
     small = {"north": _made("north", [1000.0]), "R1": _made("R1", [997.0])}
     assert "the other 3 (0.3%) is sales that none" in F.parts_sentence(small, "north", unassigned=0.003)
     assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""

@@ -164,3 +164,11 @@ def test_potentials_below_the_last_12_months_sales_are_found_and_listed(in_euros
     n = len(quality.issues(_accounts(), None, None, AS_OF))
     assert quality.fix_list_sentence(fixes) == (
         f"The fix list has {n + 2} rows: {n} problems and 2 potentials to update.")
+
+
+def test_a_report_using_potentials_says_how_many_are_below_sales():
+    below = pd.DataFrame({"account_id": ["A2", "A3"]})
+    assert quality.potential_caveat(below, 40) == (
+        "The potentials come from the CRM: 2 of the 40 accounts with one bought more than it in the last 12 months, "
+        "so the figures that use it understate them (the data-quality report lists them to update).")
+    assert quality.potential_caveat(below.iloc[:0], 40) == ""

@@ -267,7 +267,8 @@ def test_each_quota_says_which_rule_set_it():
         "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
         "cuts of fully ramped reps: fc (-25%).")
     assert list(quotas.shown(filed).columns) == ["name", "quota_this_month", "proposed_quota", "change_vs_this_month",
-                                                 "set_by", "on_file", "change_vs_on_file"]  # one team: no team column
+                                                 "set_by", "forecast", "on_file", "change_vs_on_file"]  # one team
+    assert "own_forecast" in quotas.shown(filed.assign(own_forecast=1.0)).columns
     assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
     assert quotas.flagged_sentence(p, ["A", "B"]) == (
         "The proposal lowers the quota of 1 of the 2 reps the performance report flags for sustained "

@@ -482,7 +482,8 @@ def parts_sentence(results: dict[str, SeriesForecast], whole: str, unassigned: f
     month = results[whole].forecast.index[0]
     text = f"For {month:%B %Y} the {len(parts)} series below {whole} add up to {money.fmt(total)}"
     too_new = list(too_new)
-    rest = [f"the share of {listing(too_new)}, too new to forecast"] if too_new else []
+    rest = [f"kept for {listing(too_new)}, too new to forecast (the average of their months of sales, scaled like "
+            "the others)"] if too_new else []
     rest += ["sales that none of them holds (its share of the last 12 months)"] if unassigned > 0.0005 else []
     if rest and own > total:
         share = (own - total) / own

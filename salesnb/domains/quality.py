@@ -202,6 +202,15 @@ def potential_sentence(below: pd.DataFrame, with_potential: int) -> str:
             "quota split and the fairness check use the potential: update these (they are in the fix list).")
 
 
+def potential_caveat(below: pd.DataFrame, with_potential: int) -> str:
+    """For a report that uses the CRM's potentials: how many are below the last 12 months' sales ('' when none)."""
+    if below.empty:
+        return ""
+    return (f"The potentials come from the CRM: {len(below):,} of the {with_potential:,} accounts with one bought more "
+            "than it in the last 12 months, so the figures that use it understate them (the data-quality report "
+            "lists them to update).")
+
+
 def fix_list_sentence(fixes: pd.DataFrame) -> str:
     """What the fix list's rows are: the problems counted above, merge tasks and potentials to update."""
     kinds = fixes["problem"].map(lambda p: "merge" if p in ("probable duplicate", "email shared with another contact")

@@ -289,7 +289,8 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
     return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
 
 
-SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "set_by", "on_file", "change_vs_on_file"]
+SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "set_by", "own_forecast", "forecast", "on_file",
+         "change_vs_on_file"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
             "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
@@ -301,8 +302,8 @@ EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history":
 
 def shown(proposal: pd.DataFrame) -> pd.DataFrame:
     """The proposal as the page shows it, by team and name: who, this month's quota, the proposal, its change and the
-    rule that set it (the rules work from this month's quota), then the quota on file and the change against it; the
-    team column only when there are several teams."""
+    rule that set it (the rules work from this month's quota), the rep's own and reconciled forecasts, then the quota
+    on file and the change against it; the team column only when there are several teams."""
     cols = [c for c in SHOWN if c in proposal and (c != "team" or proposal["team"].nunique() > 1)]
     ordered = proposal.sort_values(["team", "name"], key=lambda c: c.map(reading_order))
     return ordered[cols].rename(columns={"quota": "proposed_quota", "last_quota": "quota_this_month",

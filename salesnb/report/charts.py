@@ -10,6 +10,7 @@ import pandas as pd
 from cycler import cycler
 
 from salesnb.core import money
+from salesnb.core.scope import is_org
 
 PALETTE = ["#1f4e79", "#e07b39", "#3a9d7a", "#b23a48", "#7b6fa8", "#8c8c8c"]
 AMBER = "#e0a100"  # 90-100% of quota, as the overview's default thresholds
@@ -222,11 +223,13 @@ def enps_chart(surveys: pd.DataFrame, title: str, band: str) -> plt.Figure:
     shown = surveys[surveys["shown"]]
     for i, (team, g) in enumerate(shown.groupby("team")):
         colour = PALETTE[i % len(PALETTE)]
-        ax.plot(g["survey_date"], g["enps"], marker="o", ms=3, label=str(team), color=colour)
+        ax.plot(g["survey_date"], g["enps"], marker="o", ms=3, color=colour,
+                label="whole organisation" if is_org(str(team)) else str(team))
         if team == band:
             ax.fill_between(g["survey_date"], g["enps_low"], g["enps_high"], color=colour, alpha=0.15, lw=0)
     ax.axhline(0, color="#333", lw=0.8)
-    ax.set(title=title, xlabel="", ylabel=f"eNPS (band: {band}, 95% interval)", ylim=(-100, 100))
+    ax.set(title=title, xlabel="", ylim=(-100, 100),
+           ylabel=f"eNPS (band: {'whole organisation' if is_org(band) else band}, 95% interval)")
     if len(shown):
         _legend(ax)
     fig.tight_layout()

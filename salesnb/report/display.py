@@ -21,7 +21,7 @@ from salesnb.domains.summary import format_value
 from salesnb.report.charts import AMBER, PALETTE
 from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
 
-LABELS = {"margin_pct": "margin rate", "vs_previous_month": "vs previous month",
+LABELS = {ALL: "whole organisation", "margin_pct": "margin rate", "vs_previous_month": "vs previous month",
           "vs_last_year": "vs same month last year", "last_year": "same month last year",
           "revenue_last_year": "revenue same month last year", "yhat": "forecast", "wape": "WAPE", "mase": "MASE",
           "forecast_vs_actual": "forecast vs actual", "forecast_minus_actual": "forecast − actual",

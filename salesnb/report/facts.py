@@ -14,10 +14,12 @@ from salesnb.domains import (
     dedup,
     field,
     forecast,
+    funnel,
     overview,
     performance,
     pipeline,
     pulse,
+    quality,
     quotas,
     scoring,
 )
@@ -236,8 +238,9 @@ def team_win_rate_moves(data: ReportData) -> dict[str, str]:
 
 
 def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
-    """Per team (organisation) or active rep (team): the overview's win rate of the last 3 months and next month's
-    open pipeline, quota from deals and coverage, made as the overview makes them."""
+    """Per team (organisation) or active rep (team): the overview's win rate of the last 3 months, the deals closed
+    and won in the month itself, and next month's open pipeline, quota from deals and coverage, made as the overview
+    makes them."""
     rows = {}
     for name, (scoped, rep) in groups(data).items():
         opps = scoped.read("opportunities")
@@ -245,8 +248,10 @@ def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
             opps = opps[opps["rep_id"] == rep]
         own = pipeline_state(scoped) if rep is None else state
         cover = coverage(scoped, own, periods=1, rep=rep).iloc[0]
+        month = funnel.closed_between(opps, *month_window(data.scope.month))
         rows[name] = {"closed_deals": len(overview.closed_recently(opps, data.scope.month)),
                       "win_rate": overview.win_rate(opps, data.scope.month),
+                      "closed_in_the_month": len(month), "won_in_the_month": int(month["stage"].eq("won").sum()),
                       "open_pipeline": cover["open_pipeline"],
                       "quota_from_deals": cover["quota_from_deals"], "pipeline_coverage": cover["pipeline_coverage"]}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -287,6 +292,16 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
     own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
     table.insert(table.columns.get_loc("forecast"), "own_forecast", own.reindex(table.index))
     return Proposal(table, inputs, base, unshown)
+
+
+def potentials_below_sales(data: ReportData) -> tuple[pd.DataFrame, int]:
+    """The scope's accounts whose last 12 months' sales exceed their stated potential, and how many accounts have
+    a potential (none without potentials or order lines)."""
+    accounts = data.optional("accounts")
+    if accounts is None or "potential" not in accounts or not data.has("order_lines"):
+        return pd.DataFrame(), 0
+    bought = total(data.lines(months_back=11, month_required=False), "account_id")
+    return quality.potential_below_sales(accounts, bought), int(accounts["potential"].gt(0).sum())
 
 
 def challenge_board(data: ReportData, challenge: performance.Challenge) -> pd.DataFrame:

@@ -181,6 +181,19 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Accurate / erratic": ("class", "A rep's monthly calls are accurate when their total absolute error is within "
                            "the tolerance (10%) of what they sold; erratic when neither accurate nor consistently "
                            "under or over (see Sandbagging / over-optimistic).", ("03_forecast",)),
+    "Own forecast": ("amount", "A series' forecast from its own history, before reconciliation shares the forecast "
+                     "above it out; the forecast shown beside it is the reconciled one.", ("03_forecast", "05_quotas")),
+    "Too new to forecast": ("", "A rep with fewer than 3 months of sales: no forecast of their own is shown or used "
+                            "(their quota follows the ramp; no forecast ÷ quota); their part of the team's forecast is "
+                            "the average of their months so far.", ("00_overview", "03_forecast", "05_quotas")),
+    "Share of activity / visits on A accounts": ("%", "Of a rep's logged activities (or field visits) in the window, "
+                                                 "the share with class-A accounts; n/a for a rep who owns no class-A "
+                                                 "account.", ("06_performance",)),
+    "Expected pay": ("amount", "What the commission plan would pay on the proposed quotas if each rep sells their "
+                     "forecast (forecast attainment = forecast ÷ proposed quota).", ("05_quotas",)),
+    "Potential below its sales": ("account", "An account whose revenue of the last 12 months exceeds its stated "
+                                  "yearly potential: the potential is out of date (it feeds scores, the quota split "
+                                  "and the fairness check).", ("01_data_quality",)),
     "Travel cost": ("amount", "Per visit: twice the km from the rep's base to the account × the cost per km in "
                     "the visit policy.", ("08_field_tours",)),
 }
