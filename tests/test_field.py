@@ -156,6 +156,8 @@ def test_a_rep_with_no_account_takes_some_and_is_in_the_territory_table():
                                           "base_lon": [2.5]})], ignore_index=True)
     plan = field.account_plan(accounts, pd.Series("A", index=accounts["account_id"]), reps, POLICY)
     assert field.territory_table(plan, reps)["accounts"].to_dict() == {"R1": 5, "R2": 1, "R3": 0}
+    assert field.territory_table(plan, reps)["team"].tolist() == ["t", "t", "t"]  # the org's table says whose
+    assert "team" not in field.territory_table(plan, reps.drop(columns="team"))
     moves = field.balance(plan, reps, tolerance=0.2)
     assert "R3" in set(moves["to_rep"])  # 60, 12 and 0 visits a year: the empty territory is the first taker
     # a new hire with no account neither takes nor lowers the mean the others are balanced to

@@ -309,5 +309,8 @@ def test_summary_table_shows_each_series_own_forecast_before_reconciliation():
 def test_the_scaling_of_rep_forecasts_is_said():
     assert F.scaling_sentence(pd.Series({"north": 0.141, "east": 0.019, "south": 0.002})) == (
         "A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up to "
-        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%.")
+        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%. "
+        "For team north the gap is large: the team's own model and its reps' models disagree by that much, so read a "
+        "rep's forecast as their share of the team's, not as their own outlook (the forecasts report shows both).")
+    assert F.scaling_sentence(pd.Series({"east": 0.019})).endswith("move by team east +1.9%.")
     assert F.scaling_sentence(pd.Series({"north": 0.001})) == ""

@@ -542,3 +542,28 @@ def test_the_glossary_opened_from_a_team_report_links_to_that_teams_copies(tmp_p
     org = _browser(page.as_uri(), tmp_path / "chrome", "--dump-dom").stdout
     assert '<a href="all/03_forecast.html" data-report="03_forecast">' in org
     assert "north/03" not in org.split("<script")[0]
+
+
+def test_a_rerun_removes_the_exports_its_report_no_longer_writes(project, monkeypatch):
+    from salesnb.report.registry import Exports
+
+    monkeypatch.setitem(REPORTS, "98_export", Report("98_export", "98_export", "reporting", Exports))
+    path = project / "notebooks" / "98_export.ipynb"
+
+    def writes(*names: str) -> None:
+        _notebook(path, "from pathlib import Path\n" + "".join(f"Path(output_dir, {n!r}).write_text('x')\n"
+                                                               for n in names))
+        nb = nbformat.read(path, as_version=4)
+        done = nbformat.v4.new_code_cell("from salesnb.report import display\ndisplay.complete()")
+        done.metadata["tags"] = ["salesnb-complete"]
+        nb.cells.append(done)
+        nbformat.write(nb, path)
+
+    folder = project / "outputs" / "2026-10" / "all"
+    writes("old_list.csv", "kept.csv")
+    assert _run(project, "--notebook", "98_export") == 0
+    (folder / "mine.csv").write_text("a file of the user's")
+    assert {p.name for p in folder.glob("*.csv")} == {"old_list.csv", "kept.csv", "mine.csv"}
+    writes("new_list.csv", "kept.csv")  # the export was renamed
+    assert _run(project, "--notebook", "98_export") == 0
+    assert {p.name for p in folder.glob("*.csv")} == {"new_list.csv", "kept.csv", "mine.csv"}

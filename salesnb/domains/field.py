@@ -394,7 +394,7 @@ def apply_moves(plan: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:
 
 
 def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """Per rep: accounts, required visits, potential, A accounts and straight-line travel load."""
+    """Per rep (with their team): accounts, required visits, potential, A accounts and straight-line travel load."""
     base = reps.set_index("rep_id")[["base_lat", "base_lon"]]
     b = base.reindex(plan["owner_rep_id"]).to_numpy()
     km = haversine_km(b[:, 0], b[:, 1], plan["lat"].to_numpy(), plan["lon"].to_numpy())
@@ -404,6 +404,8 @@ def territory_table(plan: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
                           "required_visits": g["visits_per_year"].sum(), "potential": g["potential"].sum(),
                           "travel_km": g["travel"].sum()})
     table = table.reindex(table.index.union(pd.Index(reps["rep_id"]), sort=False), fill_value=0)
+    if "team" in reps:
+        table.insert(0, "team", reps.set_index("rep_id")["team"].reindex(table.index))
     return table.rename_axis("rep_id")
 
 

@@ -27,6 +27,7 @@ SEASON = 12
 COMBINATION = "combination"  # the median of the MEMBERS most accurate models: the headline
 MEMBERS = 3
 MIN_MONTHS = 3  # a rep with fewer months of sales gets no forecast of their own
+LARGE_SCALING = 0.05  # reconciliation moving a team's reps by more than this is said to be large
 
 SPARE_CORES = "SALESNB_SPARE_CORES"  # set by a batch run: cores per running report
 
@@ -506,8 +507,15 @@ def scaling_sentence(scale: pd.Series) -> str:
     if moved.empty:
         return ""
     parts = ", ".join(f"team {t} {v:+.1%}" for t, v in moved.sort_values(ascending=False).items())
-    return ("A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up "
+    text = ("A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up "
             f"to their team: against their own models added up, reps' forecasts move by {parts}.")
+    large = moved[moved.abs() > LARGE_SCALING]
+    if large.empty:
+        return text
+    who = listing([f"team {t}" for t in large.index])
+    return text + (f" For {who} the gap is large: the team's own model and its reps' models disagree by that much, so "
+                   "read a rep's forecast as their share of the team's, not as their own outlook (the forecasts "
+                   "report shows both).")
 
 
 def spread_sentence(table: pd.DataFrame, whole: str, who: str) -> str:

@@ -18,7 +18,8 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep): month by month, the "
                  "median of the three methods with the smallest rolling-origin backtest error, reconciled so that "
                  "reps add up to their team and teams to the organisation. Made once per run, so a rep's forecast "
-                 "is the same in every report.", ("00_overview", "03_forecast", "05_quotas")),
+                 "is the same in every report; a rep with under 3 months of sales has none (see Too new to "
+                 "forecast).", ("00_overview", "03_forecast", "05_quotas")),
     "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", ("03_forecast",)),
     "MASE": ("ratio", "Mean absolute error ÷ that of the seasonal naive method in the training months (below 1 "
              "beats it).", ("03_forecast",)),

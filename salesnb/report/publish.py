@@ -64,6 +64,19 @@ def is_complete(nb: nbformat.NotebookNode) -> bool:
     return False
 
 
+def exports_of(notebook: Path) -> set[str]:
+    """The export files a published report wrote beside it (recorded in its notebook's metadata): plain file
+    names only."""
+    if not notebook.exists():
+        return set()
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+        names = meta.get("salesnb", {}).get("exports", [])
+    except (OSError, ValueError):
+        return set()
+    return {n for n in names if isinstance(n, str) and n == Path(n).name and not n.startswith(".")}
+
+
 def headline(nb: nbformat.NotebookNode) -> list:
     """The KPI tiles an executed report recorded ([label, value as shown, status] each), for the index."""
     for cell in nb.cells:

@@ -161,7 +161,15 @@ def run_job(job: Job) -> dict:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from salesnb.report.publish import atomic_write, headline, is_complete, published, to_html, write_if_changed
+    from salesnb.report.publish import (
+        atomic_write,
+        exports_of,
+        headline,
+        is_complete,
+        published,
+        to_html,
+        write_if_changed,
+    )
 
     if job.skipped:
         return {**asdict(job), "status": "skipped",
@@ -192,11 +200,16 @@ def run_job(job: Job) -> dict:
         if status == "ok":
             shown = headline(nb)
             shared = published(nb, _stand_ins(job, tmp, exports))
+            written = sorted(exports.glob("*")) if exports.exists() else []
+            before = exports_of(report.with_suffix(".ipynb"))
+            shared.metadata.setdefault("salesnb", {})["exports"] = [item.name for item in written]
             page = to_html(shared, f"{job.title} — {display_name(job.team)} — {job.month}").encode("utf-8")
-            for item in sorted(exports.glob("*")) if exports.exists() else []:
+            for item in written:
                 write_if_changed(report.parent / item.name, item.read_bytes())
             write_if_changed(report.with_suffix(".ipynb"), nbformat.writes(shared).encode("utf-8"))
             write_if_changed(report, page)
+            for name in before - {item.name for item in written}:  # an export this report no longer writes
+                (report.parent / name).unlink(missing_ok=True)
             error_nb.unlink(missing_ok=True)
         elif staging.exists():
             shared = published(nbformat.read(staging, as_version=4), _stand_ins(job, tmp, exports))
