@@ -50,3 +50,16 @@ def test_potentials_below_the_sales_of_the_last_12_months_are_found_in_the_works
     # A1 bought 90 (September) + 240 (October) = 330 in the 12 months to October 2026 (not 2025-10's 200): over 100
     assert n == 2 and below["account_id"].tolist() == ["A1"] and below["revenue_12_months"].tolist() == [330.0]
     ws.close()
+
+
+def test_a_fact_is_made_once_per_report_whichever_scope_asks(tiny_ws):
+    data = ReportData(tiny_ws, make_scope(tiny_ws, "a", "2026-10"))
+    calls = []
+
+    def make() -> int:
+        calls.append(1)
+        return 42
+
+    assert data.once(("answer",), make) == 42 and data.org.once(("answer",), make) == 42
+    assert data.team("b").once(("answer",), make) == 42 and len(calls) == 1
+    assert ReportData(tiny_ws, data.scope).once(("answer",), make) == 42 and len(calls) == 2  # another report
