@@ -284,9 +284,9 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
                                rep_forecasts(org, settings), weighted, org.scope.month)
     base = quotas.base_revenue(sales, org.scope.month)
     made = revenue_forecasts(org, settings)
-    unshown = sum(float(made.series[rep].forecast["yhat"].iloc[0]) for rep in made.too_new if rep in made.series)
+    shares = pd.Series({name: float(r.forecast["yhat"].iloc[0]) for name, r in made.series.items()})
+    unshown = float(shares.reindex(list(made.too_new)).sum())
     table = quotas.propose(inputs, rules, base, unshown)
-    shares = pd.Series({rep: float(r.forecast["yhat"].iloc[0]) for rep, r in made.series.items()})
     table["forecast_share"] = shares.reindex(table.index)  # every rep's part of the forecast, for the totals
     table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
     own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
