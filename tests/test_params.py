@@ -124,3 +124,12 @@ def test_the_accountability_rule_is_set_for_the_run_and_reaches_06_and_08(projec
     (project / "params" / "teams" / "a.yaml").write_text("accountability: {threshold: 0.5}\n")
     with pytest.raises(ParameterError, match="sets accountability for 06_performance"):
         plan_jobs(Plan(notebooks=["06_performance"], teams=["a"]), project / "params")
+
+
+def test_a_password_in_the_workspace_url_stops_the_run_before_anything_prints_it(project, capsys):
+    from salesnb.run.cli import main
+
+    url = "postgresql://analyst@db.example.com/crm?password=s3cret"
+    assert main(["run", "--params", str(project / "params"), "--notebook", "02_reporting", "--workspace", url]) == 2
+    out = capsys.readouterr()
+    assert "PGPASSWORD" in out.err and "s3cret" not in out.out + out.err

@@ -87,3 +87,21 @@ def test_the_glossary_links_each_report_that_shows_a_figure_to_a_written_copy():
     assert '<a href="all/03_forecast.html" data-report="03_forecast">Forecasts</a>' in page
     assert '<a href="index.html">← all reports of October 2026</a>' in page
     assert "<td>Quotas and compensation</td>" in page  # quotas' only figure has no written report: no link
+
+
+def test_a_team_named_like_a_script_link_gives_only_relative_links(tmp_path):
+    import re
+
+    team = "javascript:alert(document.domain)<!--"
+    run = {"outputs": str(tmp_path), "month": "2026-10", "team": team, "title": "Overview", "status": "ok",
+           "message": "", "seconds": 1.0, "without": ""}
+    publish_index([run | {"notebook": "00_overview"}, run | {"notebook": "09_team_pulse", "status": "failed"}])
+    month = tmp_path / "2026-10"
+    (month / team).mkdir()
+    (month / team / "00_overview.html").write_text("")
+    publish_index([run | {"notebook": "09_team_pulse", "status": "failed"}])
+    pages = [(month / "index.html").read_text(), (month / "glossary.html").read_text()]
+    targets = [t for page in pages for t in re.findall(r'href="([^"]*)"', page)]
+    assert "javascript%3Aalert%28document.domain%29%3C%21--/00_overview.html" in targets
+    assert not [t for t in targets if ":" in t]  # no scheme: every link stays inside the month's folder
+    assert '"javascript%3Aalert%28document.domain%29%3C%21--/00_overview.html"' in pages[1]  # the team links too

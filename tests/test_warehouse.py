@@ -83,6 +83,9 @@ def test_reports_on_the_warehouse_show_the_figures_of_the_duckdb_run(warehouse, 
 def test_urls_without_passwords_only():
     with pytest.raises(InputError, match="PGPASSWORD"):
         check_url("postgresql://me:secret@db.example.com/crm")
+    for query in ("password=secret", "sslmode=require&PASSWORD=secret", "sslpassword=key"):  # libpq reads these too
+        with pytest.raises(InputError, match="PGPASSWORD"):
+            check_url(f"postgresql://me@db.example.com/crm?{query}")
     with pytest.raises(InputError, match="not supported"):
         check_url("mysql://me@db/crm")
     assert check_url("postgresql://me@db.example.com:5433/crm")

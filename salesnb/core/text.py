@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import quote
 
 
 def reading_order(text: str) -> str:
@@ -13,3 +14,8 @@ def reading_order(text: str) -> str:
 def listing(items: list[str], last: str = "and") -> str:
     """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
+def href(*segments: str) -> str:
+    """A relative link whose every segment is percent-encoded: a name from data never becomes a scheme or a path."""
+    return "/".join(quote(segment, safe="") for segment in segments)

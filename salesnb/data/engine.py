@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import ibis
 from ibis.backends import BaseBackend
@@ -11,6 +11,7 @@ from ibis.backends import BaseBackend
 from salesnb.core.errors import InputError
 
 WAREHOUSES = ("postgres", "postgresql")
+SECRET_KEYS = {"password", "sslpassword"}  # libpq reads these from the query string too
 
 
 def is_url(where: str | Path) -> bool:
@@ -24,7 +25,8 @@ def check_url(url: str) -> str:
     if parts.scheme not in WAREHOUSES:
         raise InputError(f"Workspace URL '{url.split('://')[0]}://…' is not supported: use "
                          f"{' or '.join(s + '://' for s in WAREHOUSES)}, or a DuckDB file.")
-    if parts.password:
+    in_query = {key.lower() for key, _ in parse_qsl(parts.query, keep_blank_values=True)} & SECRET_KEYS
+    if parts.password or in_query:
         raise InputError("The workspace URL holds a password, which every report would show: put it in "
                          "PGPASSWORD or ~/.pgpass and leave it out of the URL.")
     return url

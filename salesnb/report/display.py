@@ -16,7 +16,7 @@ from pandas.io.formats.style import Styler
 
 from salesnb.core.money import fmt as fmt_money
 from salesnb.core.scope import ALL, Scope
-from salesnb.core.text import reading_order
+from salesnb.core.text import href, reading_order
 from salesnb.domains.summary import format_value
 from salesnb.report.charts import AMBER, PALETTE
 from salesnb.report.marker import COMPLETE_MARKER, FIGURES_MIME
@@ -103,7 +103,7 @@ def digest(df: pd.DataFrame) -> dict:
 
 def nav(team: str = ALL) -> None:
     """Links from a published report to its month's index and to the glossary (which links to the team's copies)."""
-    query = "" if team == ALL else f"?team={quote(team)}"
+    query = "" if team == ALL else f"?team={quote(team, safe='')}"
     display(HTML('<p style="font-size:.85rem"><a href="../index.html">← all reports of this month</a> · '
                  f'<a href="../glossary.html{html.escape(query)}">glossary of figures</a></p>'))
 
@@ -339,7 +339,7 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
         return
     for name, content in files.items():
         (Path(output_dir) / name).write_bytes(content)
-    links = " · ".join(f'<a href="{html.escape(n)}">'
+    links = " · ".join(f'<a href="{html.escape(href(n))}">'
                        f'{html.escape(str(Calendar.from_ical(files[n]).get("x-wr-calname", n)))}</a>'
                        for n in sorted(files, key=reading_order))
     display(HTML(f"<p>Calendars: {links}</p>"))
@@ -366,8 +366,8 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
              "Definitions": "glossary.html, in the folder above this file (the glossary of figures)"}
     exports.write_xlsx(df.assign(**{c: _readable(df[c]) for c in text}), folder / f"{name}.xlsx",
                        label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols, about)
-    display(HTML(f'<p>Download: <a href="{html.escape(name)}.csv">{html.escape(name)}.csv</a> · '
-                 f'<a href="{html.escape(name)}.xlsx">{html.escape(name)}.xlsx</a> '
+    display(HTML(f'<p>Download: <a href="{html.escape(href(name + ".csv"))}">{html.escape(name)}.csv</a> · '
+                 f'<a href="{html.escape(href(name + ".xlsx"))}">{html.escape(name)}.xlsx</a> '
                  f"({len(df):,} rows; the Excel file is labelled as on this page, the CSV keeps the data's column "
                  "names and codes, for scripts and re-import)</p>"))
 
@@ -403,7 +403,7 @@ def tiles(kpis: pd.DataFrame, links: dict[str, str] | None = None) -> None:
                 f'<span style="color:{color}">{verdict}</span></div>')
         target = (links or {}).get(row.Index)
         if target:
-            tile = f'<a href="{html.escape(target)}" style="color:inherit;text-decoration:none">{tile}</a>'
+            tile = f'<a href="{html.escape(href(target))}" style="color:inherit;text-decoration:none">{tile}</a>'
         cells.append(f'<div style="border-left:8px solid {color};padding:.6rem .9rem;background:#f7f7f7">{tile}</div>')
     display(HTML('<div style="display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem">'
                  + "".join(cells) + "</div>"))

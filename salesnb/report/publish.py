@@ -18,6 +18,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from salesnb.core.scope import is_org
+from salesnb.core.text import href
 from salesnb.report.glossary import glossary_html
 from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG, FIGURES_MIME
 
@@ -155,7 +156,7 @@ def _sort_key(team: str) -> tuple[int, str]:
 def _cell(month_dir: Path, run: dict) -> str:
     """One report of one team in the index: a link when it was written, and its status."""
     esc = html.escape
-    base = f"{run['team']}/{run['notebook']}"
+    base = href(run["team"], run["notebook"])
     written = (month_dir / f"{base}.html").exists()
     if run["status"] == "ok":
         without = run.get("without")
@@ -191,7 +192,7 @@ def glossary_links(runs: dict) -> dict[str, dict[str, str]]:
     links: dict[str, dict[str, str]] = {}
     for r in sorted(runs.values(), key=lambda r: _sort_key(r["team"])):
         if r["status"] == "ok":
-            links.setdefault(r["notebook"], {})[r["team"]] = f"{r['team']}/{r['notebook']}.html"
+            links.setdefault(r["notebook"], {})[r["team"]] = href(r["team"], f"{r['notebook']}.html")
     return links
 
 
@@ -205,7 +206,7 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     rows = []
     for team in teams:
         label = "Whole organisation" if is_org(team) else f"Team {team}"
-        start = (f' <a class="start" href="{esc(team)}/00_overview.html">start here</a>'
+        start = (f' <a class="start" href="{esc(href(team, "00_overview.html"))}">start here</a>'
                  if runs.get(f"{team}/00_overview", {}).get("status") == "ok" else "")
         cells = "".join(f"<td>{_cell(month_dir, runs[f'{team}/{nb}']) if f'{team}/{nb}' in runs else ''}</td>"
                         for nb, _ in reports)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import parse
 from salesnb.core.scope import EACH_TEAM, LATEST, check_month
-from salesnb.data.engine import is_url
+from salesnb.data.engine import check_url, is_url
 
 PARAMS_DIR = Path("params")
 
@@ -43,6 +43,11 @@ class Settings(BaseModel):
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra parameters per notebook, by notebook name."
     )
+
+    @field_validator("workspace")
+    @classmethod
+    def _no_secret(cls, value: str | None) -> str | None:
+        return check_url(value) if value and is_url(value) else value
 
     @property
     def workspace_path(self) -> Path | str:
