@@ -15,6 +15,7 @@ import ibis
 import numpy as np
 import pandas as pd
 from ibis import _
+from threadpoolctl import threadpool_limits
 
 from salesnb.core import money
 from salesnb.core.days import country_name, public_holidays
@@ -375,7 +376,8 @@ def forecast_series(name: str, history: pd.Series, settings: ForecastSettings) -
 
 
 def _one(args: tuple[str, pd.Series, ForecastSettings]) -> SeriesForecast:
-    return forecast_series(*args)
+    with threadpool_limits(1):  # the same sums in the same order on any core count: one BLAS/OpenMP thread
+        return forecast_series(*args)
 
 
 def spare_cores() -> int:

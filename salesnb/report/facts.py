@@ -105,6 +105,20 @@ def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps:
                      too_new)
 
 
+def make_forecasts(workspace: str, month: str, forecasting: dict, currency: str = "", country: str = "") -> None:
+    """The organisation's revenue and order forecasts of a month, into the workspace's cache, on every spare core:
+    a batch makes them before its reports start, so no report waits for another."""
+    from salesnb.data.workspace import Workspace
+    from salesnb.report.opening import make_scope
+
+    ws = Workspace(workspace)
+    org = ReportData(ws, make_scope(ws, ALL, month, currency, country))
+    settings = forecast_settings(forecasting)
+    if org.has("order_lines"):
+        revenue_forecasts(org, settings)
+        order_forecasts(org, settings)
+
+
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
     """The scope's own revenue forecast with, for the organisation, its teams (`by="team"`) or, for a team, its
     reps (`by="rep"`, by name): the organisation's reconciled forecasts, so a series has one forecast in every

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import multiprocessing
 import os
 import re
@@ -13,23 +14,30 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from salesnb.core.scope import display_name
 from salesnb.data.engine import is_url
 from salesnb.domains.forecast import SPARE_CORES
+from salesnb.run.forkserver import ForkServer
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
+FORK_SERVER = "SALESNB_FORK_SERVER"  # the batch's fork server socket, read by its workers
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
-    """A kernel manager on local sockets (no TCP ports to race for); records each manager it makes."""
+    """A kernel manager on local sockets (no TCP ports to race for), whose kernels the batch's fork server starts
+    when there is one; records each manager it makes."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
+
+    from salesnb.run.forkserver import ForkProvisioner
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
@@ -37,6 +45,14 @@ def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
         def __init__(self, **kwargs) -> None:
             super().__init__(**kwargs)
             started.append(self)
+
+        async def _async_pre_start_kernel(self, **kw):
+            address = os.environ.get(FORK_SERVER)
+            if address and self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                   parent=self, address=address)
+            return await super()._async_pre_start_kernel(**kw)
 
         @default("ip")
         def _default_ip(self) -> str:
@@ -244,26 +260,58 @@ def _worker_start(parent: int) -> None:
         os._exit(1)
 
 
+class _Queue:
+    """The batch's reports in the order they may start: a report linking to others (the overview) is ready once
+    its team and month's other reports are done, and goes before every report not yet started."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self.todo = [j for j in jobs if "reports" not in j.parameters]
+        self.summaries = [j for j in jobs if "reports" in j.parameters]
+        self.ready: list[Job] = []
+        self.done([], [])
+
+    def next(self) -> Job | None:
+        """The next report to start; None when none may start now."""
+        if self.ready:
+            return self.ready.pop(0)
+        return self.todo.pop(0) if self.todo else None
+
+    def done(self, running: list[Job], results: list[dict]) -> None:
+        """Make ready the summaries whose team and month have no other report left to run, linking to what was
+        written."""
+        busy = {(j.month, j.team) for j in self.todo + running if "reports" not in j.parameters}
+        self.ready += [with_written_links(j, results) for j in self.summaries if (j.month, j.team) not in busy]
+        self.summaries = [j for j in self.summaries if (j.month, j.team) in busy]
+
+
 def _pool_run(jobs: list[Job], workers: int, bar, results: list[dict]) -> None:
     """Run jobs, appending each result as it comes; on Ctrl-C stop the workers (and their kernels) first."""
-    if not jobs:
-        return
-    if min(workers, len(jobs)) == 1:
-        for job in jobs:
+    queue = _Queue(jobs)
+    if min(workers, len(jobs)) <= 1:
+        while (job := queue.next()) is not None:
             results.append(run_job(job))
             bar.update()
+            queue.done([], results)
         return
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start,
                                initargs=(os.getpid(),))
-    futures = [pool.submit(run_job, job) for job in jobs]
+    running: dict = {}
     try:
-        for future in as_completed(futures):
-            results.append(future.result())
-            bar.update()
+        while True:
+            while len(running) < workers and (job := queue.next()) is not None:
+                running[pool.submit(run_job, job)] = job
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del running[future]
+                results.append(future.result())
+                bar.update()
+            queue.done(list(running.values()), results)
     except KeyboardInterrupt:
         seen = {id(r) for r in results}
-        finished = [f for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+        finished = [f for f in running if f.done() and not f.cancelled() and f.exception() is None]
         results += [f.result() for f in finished if id(f.result()) not in seen]
         for process in list(getattr(pool, "_processes", {}).values()):
             with contextlib.suppress(ProcessLookupError, OSError):
@@ -314,6 +362,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def make_shared(jobs: list[Job], progress: bool) -> None:
+    """The facts several reports share (the organisation's forecasts of each month), made once on every core
+    before the reports start; where one cannot be made, the reports that need it say why."""
+    from salesnb.report.facts import make_forecasts
+    from salesnb.report.registry import REPORTS, ForecastChoice, ReportParams
+
+    wanted = sorted({(p["workspace"], j.month, ForecastChoice(**p.get("forecasting", {})).model_dump_json(),
+                      p.get("currency", ""), p.get("country", "")) for j in jobs if not j.skipped
+                     and "forecasting" in getattr(REPORTS.get(j.notebook), "params", ReportParams).model_fields
+                     and (p := j.parameters)})
+    for workspace, month, forecasting, currency, country in wanted:
+        if progress:
+            print(f"Forecasts of {month}…", file=sys.stderr, flush=True)
+        with contextlib.suppress(Exception):
+            make_forecasts(workspace, month, json.loads(forecasting), currency, country)
+
+
 def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
     """Run jobs on a pool of processes (one per core by default), with a progress bar; reports that link to
     others (the overview) run last, linking only to what was written. On Ctrl-C the running reports are stopped
@@ -322,25 +387,32 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
 
     workers = workers or os.cpu_count() or 1
     clean_stale(sorted({Path(j.outputs) for j in jobs}))
-    spare = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))
-    previous = os.environ.get(SPARE_CORES)
-    os.environ[SPARE_CORES] = str(spare)  # forecasts in a report start no pool when the reports fill the cores
-    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
-    summaries = [j for j in jobs if "reports" in j.parameters]
+    saved = {name: os.environ.get(name) for name in (SPARE_CORES, FORK_SERVER)}
+    bar = None
     results: list[dict] = []
     try:
-        _pool_run([j for j in jobs if "reports" not in j.parameters], workers, bar, results)
-        _pool_run([with_written_links(j, results) for j in summaries], workers, bar, results)
+        if any(not j.skipped for j in jobs):
+            ForkServer.start()  # imports the stack while the shared facts are made
+            make_shared(jobs, progress)
+            address = ForkServer.address()
+            if address:
+                os.environ[FORK_SERVER] = address
+        spare = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))
+        os.environ[SPARE_CORES] = str(spare)  # forecasts in a report start no pool when the reports fill the cores
+        bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
+        _pool_run(jobs, workers, bar, results)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
         done = {(r["month"], r["team"], r["notebook"]) for r in results}
         results += [interrupted(j) for j in jobs if (j.month, j.team, j.notebook) not in done]
     finally:
-        bar.close()
-        if previous is None:
-            os.environ.pop(SPARE_CORES, None)
-        else:
-            os.environ[SPARE_CORES] = previous
+        if bar is not None:
+            bar.close()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return sorted(results, key=lambda r: (r["month"], r["team"], r["notebook"]))
 
 
