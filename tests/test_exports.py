@@ -1,6 +1,7 @@
 import csv
 import io
 import re
+from urllib.parse import unquote
 
 import numpy as np
 import openpyxl
@@ -166,7 +167,9 @@ def test_calendar_links_read_as_the_calendars_names(tmp_path, monkeypatch):
             in shown[-1])
     names = ("visits_Zoé.ics", "visits_Émilie.ics", "visits_Agnès.ics")
     display.calendar_files(dict.fromkeys(names, bare), str(tmp_path))
-    assert re.findall(r'href="visits_(\w+)\.ics"', shown[-1]) == ["Agnès", "Émilie", "Zoé"]  # É with the E's
+    links = [unquote(name) for name in re.findall(r'href="visits_([^"]+)\.ics"', shown[-1])]
+    assert links == ["Agnès", "Émilie", "Zoé"]  # É with the E's, each link percent-encoded
+    assert 'href="visits_Zo%C3%A9.ics"' in shown[-1]
 
 
 def test_an_export_keeps_what_each_row_is(tmp_path, monkeypatch):

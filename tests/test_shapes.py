@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import duckdb
@@ -46,10 +45,8 @@ def exports(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_shape_is_seeded_and_fast(tmp_path, shape):
-    start = time.perf_counter()
+def test_shape_is_seeded(tmp_path, shape):
     a = write_shape(shape, tmp_path / "a", seed=3, rows=SIZES[shape])
-    assert time.perf_counter() - start < 2
     b = write_shape(shape, tmp_path / "b", seed=3, rows=SIZES[shape])
     c = write_shape(shape, tmp_path / "c", seed=4, rows=SIZES[shape])
     for name in SHAPES[shape].files:
