@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from salesnb.core import cores
 from salesnb.report.registry import REPORTS, Report, ReportParams
 from salesnb.run.cli import main
 
@@ -536,7 +537,7 @@ def test_reports_running_side_by_side_leave_their_forecasts_one_core_each(projec
     plan = project / "plan.yaml"
     plan.write_text("notebooks: [98_cores]\nteams: [a, b]\nmonths: ['2026-10']\n")
     _run(project, "--plan", str(plan), "--workers", "2")
-    expected = str(max(1, (os.cpu_count() or 1) // 2))
+    expected = str(max(1, cores.usable() // 2))
     assert {p.name: p.read_text() for p in seen.iterdir()} == {"a": expected, "b": expected}
 
 

@@ -68,15 +68,15 @@ def test_reporting_and_pricing_aggregates_equal_on_both_engines(both, team):
     assert len(results[0][-1]) > 0 and results[0][0].at["revenue", "month"] > 0
 
 
-def test_reports_on_the_warehouse_show_the_figures_of_the_duckdb_run(warehouse, demo_run, tmp_path):
+def test_reports_on_the_warehouse_show_the_figures_of_the_duckdb_run(warehouse, demo_dir, tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump({"notebooks": ON_WAREHOUSE, "teams": ["all"], "months": [DEMO_MONTH]}))
-    assert main(["run", "--params", str(ROOT / "params"), "--workspace", warehouse, "--outputs",
-                 str(tmp_path / "out"), "--plan", str(plan), "--workers", "2", "--quiet"]) == 0
-    duck_figures, _ = demo_run
+    for name, where in (("pg", ["--workspace", warehouse]), ("duck", ["--data", str(demo_dir)])):
+        assert main(["run", "--params", str(ROOT / "params"), *where, "--outputs", str(tmp_path / name),
+                     "--plan", str(plan), "--workers", "2", "--quiet"]) == 0
     for nb in ON_WAREHOUSE:  # a team's rows come through the same filters, compared table by table above
-        got = figures(tmp_path / "out" / DEMO_MONTH / "all" / f"{nb}.ipynb")
-        assert same(got, duck_figures[f"all/{nb}"]), nb
+        got = figures(tmp_path / "pg" / DEMO_MONTH / "all" / f"{nb}.ipynb")
+        assert same(got, figures(tmp_path / "duck" / DEMO_MONTH / "all" / f"{nb}.ipynb")), nb
         assert len(got) >= 3
 
 

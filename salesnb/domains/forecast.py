@@ -17,7 +17,7 @@ import pandas as pd
 from ibis import _
 from threadpoolctl import threadpool_limits
 
-from salesnb.core import money
+from salesnb.core import cores, money
 from salesnb.core.days import country_name, public_holidays
 from salesnb.core.lazy import lazy, run, value
 from salesnb.core.scope import is_org, month_start
@@ -382,7 +382,7 @@ def _one(args: tuple[str, pd.Series, ForecastSettings]) -> SeriesForecast:
 
 def spare_cores() -> int:
     """Cores this process may fill: what a batch run left to each report (SPARE_CORES), else all of them."""
-    return int(os.environ.get(SPARE_CORES) or 0) or os.cpu_count() or 1
+    return int(os.environ.get(SPARE_CORES) or 0) or cores.usable()
 
 
 def forecast_many(histories: dict[str, pd.Series], settings: ForecastSettings,

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesnb.core import cores
 from salesnb.core.scope import display_name
 from salesnb.data.engine import is_url
 from salesnb.domains.forecast import SPARE_CORES
@@ -37,10 +38,14 @@ def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
 
-    from salesnb.run.forkserver import ForkProvisioner
+    from salesnb.run.forkserver import ForkProvisioner, ReadyClient
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+        @default("client_factory")
+        def _ready_client(self) -> type:
+            return ReadyClient
 
         def __init__(self, **kwargs) -> None:
             super().__init__(**kwargs)
@@ -385,7 +390,7 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
     and every report not finished is recorded as interrupted."""
     from tqdm import tqdm
 
-    workers = workers or os.cpu_count() or 1
+    workers = workers or cores.usable()
     clean_stale(sorted({Path(j.outputs) for j in jobs}))
     saved = {name: os.environ.get(name) for name in (SPARE_CORES, FORK_SERVER)}
     bar = None
@@ -397,7 +402,7 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
             address = ForkServer.address()
             if address:
                 os.environ[FORK_SERVER] = address
-        spare = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))
+        spare = max(1, cores.usable() // max(1, min(workers, len(jobs))))
         os.environ[SPARE_CORES] = str(spare)  # forecasts in a report start no pool when the reports fill the cores
         bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
         _pool_run(jobs, workers, bar, results)
