@@ -74,8 +74,22 @@ def tiny_ws(tiny_dir: Path):
     ws.close()
 
 
+BUNDLED_DEMO = ROOT / "data" / "demo"
+
+
+def _bundled_demo_is_current() -> bool:
+    """Whether `make` built data/demo after the last change to the code that generates it."""
+    ws = BUNDLED_DEMO / "workspace.duckdb"
+    sources = [ROOT / "salesnb" / "data" / name for name in ("demo.py", "schema.py")]
+    return ws.exists() and all(ws.stat().st_mtime > s.stat().st_mtime for s in sources)
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
+    """The demo data, read only: the folder `make test` built (so the forecasts it caches serve the notebooks nbval
+    runs too), else a fresh one."""
+    if _bundled_demo_is_current():
+        return BUNDLED_DEMO
     out = tmp_path_factory.mktemp("demo")
     generate(out)
     load_folder(out, out / "workspace.duckdb")
