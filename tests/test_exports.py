@@ -6,6 +6,7 @@ from urllib.parse import unquote
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 
 from salesnb.core import money
 from salesnb.report import exports
@@ -193,3 +194,15 @@ def test_the_organisation_row_of_a_team_column_is_named(monkeypatch):
     assert ">whole organisation<" in shown["html"] and ">north<" in shown["html"] and ">all<" not in shown["html"]
     display.table(pd.DataFrame({"north": [4.0], "all": [-3.0]}, index=["2026-10"]))  # teams as columns
     assert ">whole organisation<" in shown["html"] and ">all<" not in shown["html"]
+
+
+@pytest.mark.parametrize("name, title", [
+    ("Quota proposal EMEA: North [x]", "Quota proposal EMEA North x"), ("'quoted'", "quoted"),
+    ("x" * 40, "x" * 31), ("???", "Sheet"), ("a/b\\c*d", "a b c d"),
+])
+def test_sheet_titles_are_ones_excel_accepts(name, title, tmp_path):
+    from openpyxl import load_workbook
+
+    assert exports.sheet_title(name) == title
+    exports.write_xlsx(pd.DataFrame({"x": [1]}), tmp_path / "t.xlsx", name, {})
+    assert load_workbook(tmp_path / "t.xlsx").sheetnames[0] == title

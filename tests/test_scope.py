@@ -122,3 +122,15 @@ def test_in_months_keeps_the_rows_of_the_months_named_on_date_and_timestamp_colu
         starts = [pd.Timestamp("2026-09-01"), pd.Timestamp("2025-10-01")]
         kept = pd.to_datetime(run(t.filter(in_months(t, "d", starts)))["d"]).sort_values()
         assert [f"{d:%Y-%m-%d}" for d in kept] == ["2025-10-15", "2026-09-01", "2026-09-30"]
+
+
+@pytest.mark.parametrize("team, ok", [
+    ("north", True), ("EMEA: North", True), ("Zoé", True), ("😀" * 25, True),  # 100 bytes
+    ("😀" * 26, False),  # 26 characters but 104 bytes: file systems count bytes
+    ("index.html", False), ("Glossary.HTML", False), ("runs.json", False),  # the month folder's own files
+    ("a\u202eb", False), ("a\x85b", False), ("a\tb", False), ("../a", False), (".hidden", False), ("all", False),
+])
+def test_a_team_name_must_be_able_to_name_its_report_folder(team, ok):
+    from salesnb.core.scope import folder_safe
+
+    assert folder_safe(team) is ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import ibis
@@ -16,13 +17,16 @@ LATEST = "latest"
 EACH_TEAM = "*"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 Month = str | pd.Period
-TEAM_NAME_RULE = f"no '/', '\\', control character or leading '.', at most 100 characters, not '{ALL}'"
+MONTH_FILES = ("index.html", "glossary.html", "runs.json")  # what a month's folder holds beside its team folders
+TEAM_NAME_RULE = (f"no '/', '\\', control or direction-override character or leading '.', at most 100 bytes in "
+                  f"UTF-8, not '{ALL}' nor {', '.join(repr(f) for f in MONTH_FILES)}")
 
 
 def folder_safe(team: str) -> bool:
     """True when a team name can name its report folder (see TEAM_NAME_RULE)."""
-    return (bool(team.strip()) and len(team) <= 100 and team != ALL and not team.startswith(".")
-            and not any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in team))
+    return (bool(team.strip()) and len(team.encode("utf-8")) <= 100 and team != ALL and not team.startswith(".")
+            and team.lower() not in MONTH_FILES
+            and not any(c in "/\\" or unicodedata.category(c) in ("Cc", "Cf") for c in team))
 
 
 def check_month(month: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def write_csv(df: pd.DataFrame, path: Path, percent_cols: Iterable[str] = ()) ->
     cells.write_csv(rounded(df, percent_cols), path, encoding="utf-8-sig")
 
 
+def sheet_title(name: str) -> str:
+    """A title Excel accepts: none of : \\ / ? * [ ], no apostrophe at either end, at most 31 characters."""
+    title = re.sub(r"\s+", " ", re.sub(r"[:\\/?*\[\]]", " ", name)).strip("' ")[:31].strip("' ")
+    return title or "Sheet"
+
+
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
                about: dict[str, str] | None = None) -> None:
@@ -57,9 +64,10 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
     from openpyxl.utils import get_column_letter
 
     amounts, shares = set(money_cols), set(percent_cols)
+    sheet = sheet_title(sheet)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        rounded(df, shares).rename(columns=labels).to_excel(writer, sheet_name=sheet[:31], index=False)
-        ws = writer.sheets[sheet[:31]]
+        rounded(df, shares).rename(columns=labels).to_excel(writer, sheet_name=sheet, index=False)
+        ws = writer.sheets[sheet]
         ws.freeze_panes = "A2"
         for cell in ws[1]:
             cell.font = Font(bold=True)
