@@ -397,11 +397,8 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
     results: list[dict] = []
     try:
         if any(not j.skipped for j in jobs):
-            ForkServer.start()  # imports the stack while the shared facts are made
+            os.environ[FORK_SERVER] = ForkServer.start()  # imports the stack meanwhile; kernels wait for it
             make_shared(jobs, progress)
-            address = ForkServer.address()
-            if address:
-                os.environ[FORK_SERVER] = address
         spare = max(1, cores.usable() // max(1, min(workers, len(jobs))))
         os.environ[SPARE_CORES] = str(spare)  # forecasts in a report start no pool when the reports fill the cores
         bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)

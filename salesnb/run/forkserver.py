@@ -8,12 +8,14 @@ that cost behind other work; a fork removes it.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import ctypes
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,11 +26,14 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Unicode
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+FAILED = ".failed"  # beside the socket when the server could not import the stack
 PRELOAD = (
     "numpy", "pandas", "pyarrow", "matplotlib.pyplot", "seaborn", "duckdb", "ibis", "ibis.backends.duckdb",
     "prophet", "statsmodels.api", "statsmodels.tsa.holtwinters", "ortools.constraint_solver.pywrapcp", "openpyxl",
@@ -91,7 +96,11 @@ def serve(address: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _preload()
+    try:
+        _preload()
+    except BaseException:
+        Path(address + FAILED).touch()  # kernels then start plainly, at once
+        raise
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they end
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address + ".tmp")
@@ -123,8 +132,8 @@ class ForkServer:
     _process: subprocess.Popen | None = None
 
     @classmethod
-    def start(cls) -> None:
-        """Start the server unless it runs."""
+    def start(cls) -> str:
+        """Start the server unless it runs; the socket it will listen on once it has imported the stack."""
         if cls._process is None or cls._process.poll() is not None:
             cls.stop()
             folder = tempfile.mkdtemp(prefix="salesnb-fork-")
@@ -132,19 +141,17 @@ class ForkServer:
             cls._process = subprocess.Popen([sys.executable, "-m", "salesnb.run.forkserver", cls._address],
                                             stdin=subprocess.DEVNULL)
             atexit.register(cls.stop)
+        return cls._address
 
     @classmethod
     def address(cls, timeout: float = 120) -> str | None:
         """The server's socket once it can fork, starting it if needed; None when it cannot start (kernels then
         start plainly)."""
-        cls.start()
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(cls._address):
-            if cls._process.poll() is not None or time.monotonic() > deadline:
-                cls.stop()
-                return None
-            time.sleep(0.05)
-        return cls._address
+        address = cls.start()
+        if not asyncio.run(ready(address, timeout)):
+            cls.stop()
+            return None
+        return address
 
     @classmethod
     def stop(cls) -> None:
@@ -155,10 +162,18 @@ class ForkServer:
             cls._process.wait()
             cls._process = None
         if cls._address:
-            with contextlib.suppress(OSError):
-                os.unlink(cls._address)
-                os.rmdir(os.path.dirname(cls._address))
+            shutil.rmtree(os.path.dirname(cls._address), ignore_errors=True)
             cls._address = None
+
+
+async def ready(address: str, timeout: float = 120) -> bool:
+    """Whether the server at `address` listens, waiting while it imports; False when it failed or took too long."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(address):
+        if os.path.exists(address + FAILED) or time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 def fork_kernel(address: str, args: list[str], cwd: str | None, env: dict[str, str]) -> int:
@@ -206,9 +221,15 @@ class Forked:
 
 
 class ReadyClient(AsyncKernelClient):
-    """A kernel client ready once the kernel has answered on shell and spoken on IOPub: jupyter_client then also
-    waits for IOPub to stay silent 0.2 s, which every report would pay; the messages it would drop belong to no
-    cell, and papermill reads only a cell's own."""
+    """A kernel client ready as soon as the kernel answers on shell and speaks on IOPub. jupyter_client waits
+    0.2 s for an IOPub message (lost when the kernel speaks before the subscription is made) and then 0.2 s of
+    IOPub silence, and reconnects every 0.1 s: a forked kernel is up within a few hundredths of a second, so each
+    report would mostly wait. The messages left unread belong to no cell; papermill reads only a cell's own."""
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, 10)
+        return context
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
@@ -217,7 +238,7 @@ class ReadyClient(AsyncKernelClient):
             with contextlib.suppress(Empty):
                 reply = await self.shell_channel.get_msg(timeout=1)
                 if reply["msg_type"] == "kernel_info_reply":
-                    await self.iopub_channel.get_msg(timeout=0.2)
+                    await self.iopub_channel.get_msg(timeout=0.03)
                     self._handle_kernel_info_reply(reply)
                     return
             if not await self._async_is_alive():
@@ -232,7 +253,7 @@ class ForkProvisioner(LocalProvisioner):
     address = Unicode("")
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        if "ipykernel_launcher" not in cmd:
+        if "ipykernel_launcher" not in cmd or not await ready(self.address):
             return await super().launch_kernel(cmd, **kwargs)
         args = cmd[cmd.index("ipykernel_launcher") + 1:]
         env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
