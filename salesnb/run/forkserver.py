@@ -38,11 +38,16 @@ PRELOAD = (
     "numpy", "pandas", "pyarrow", "matplotlib.pyplot", "seaborn", "duckdb", "ibis", "ibis.backends.duckdb",
     "prophet", "statsmodels.api", "statsmodels.tsa.holtwinters", "ortools.constraint_solver.pywrapcp", "openpyxl",
     "ipywidgets", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
-    "matplotlib_inline.backend_inline", "sqlite3", "pdb", "psutil", "salesnb.report.opening", "salesnb.report.facts",
+    "matplotlib_inline.backend_inline", "sqlite3", "pdb", "psutil", "holidays", "babel.numbers", "phonenumbers",
+    "email_validator", "icalendar", "rapidfuzz.process", "nbformat", "ibis.formats.pandas", "ibis.formats.pyarrow",
+    "pyarrow.compute", "PIL.PngImagePlugin", "ortools.constraint_solver.routing_enums_pb2", "salesnb.report.facts",
     "salesnb.report.charts", "salesnb.report.widgets", "salesnb.domains",
 )
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_FILESYSTEM_THREADS")
-FIXED_ENV = dict.fromkeys(THREADS, "1") | {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+FIXED_ENV = dict.fromkeys(THREADS, "1") | {
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's allocator starts no thread a fork would lose
+}
 
 
 def _preload() -> None:
@@ -50,13 +55,35 @@ def _preload() -> None:
     import importlib
     import pkgutil
 
-    import salesnb.domains
+    import salesnb
 
     with contextlib.redirect_stderr(io.StringIO()):  # Prophet logs that plotly is missing: kernels never say it
         for name in PRELOAD:
             importlib.import_module(name)
-        for module in pkgutil.iter_modules(salesnb.domains.__path__):
-            importlib.import_module(f"salesnb.domains.{module.name}")
+        for module in pkgutil.walk_packages(salesnb.__path__, "salesnb."):
+            if module.name != "salesnb.run.forkserver":
+                importlib.import_module(module.name)
+        _warm()
+
+
+def _warm() -> None:
+    """Pay once the costs of a first use: fonts loaded and a chart drawn, currency data read, the table template
+    compiled, an Ibis query compiled (no database is opened: the server must hold no thread when it forks)."""
+    import ibis
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from babel.numbers import format_currency
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.set_title("x")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+    format_currency(1.5, "EUR", locale="en")
+    pd.DataFrame({"a": [1.5], "b": ["x"]}).style.format(precision=1).to_html()
+    table = ibis.table({"a": "float64", "b": "string", "d": "date"}, name="t")
+    ibis.to_sql(table.filter(table.d > "2026-01-01").group_by("b").agg(n=table.a.sum()), dialect="duckdb")
 
 
 def _orphan_watch(server: int, owner: int) -> None:
