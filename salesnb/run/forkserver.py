@@ -80,7 +80,7 @@ def _warm() -> None:
     ax.legend()
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
-    format_currency(1.5, "EUR", locale="en")
+    format_currency(1.5, "XXX", locale="en")  # XXX: ISO 4217 for no currency; loads the locale data
     pd.DataFrame({"a": [1.5], "b": ["x"]}).style.format(precision=1).to_html()
     table = ibis.table({"a": "float64", "b": "string", "d": "date"}, name="t")
     ibis.to_sql(table.filter(table.d > "2026-01-01").group_by("b").agg(n=table.a.sum()), dialect="duckdb")
