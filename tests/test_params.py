@@ -133,3 +133,27 @@ def test_a_password_in_the_workspace_url_stops_the_run_before_anything_prints_it
     assert main(["run", "--params", str(project / "params"), "--notebook", "02_reporting", "--workspace", url]) == 2
     out = capsys.readouterr()
     assert "PGPASSWORD" in out.err and "s3cret" not in out.out + out.err
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" + "".join(
+    f"{chr(99 + i)}: &{chr(99 + i)} [{', '.join([f'*{chr(98 + i)}'] * 9)}]\n" for i in range(8))
+
+
+def test_a_yaml_bomb_is_refused_at_once_wherever_yaml_is_read(project, tmp_path):
+    from salesnb.core.errors import SalesnbError
+    from salesnb.data.mapping import load_mapping
+    from salesnb.data.workspace import dataset_facts
+    from salesnb.run.cli import _extra, main
+
+    (project / "params" / "defaults.yaml").write_text(BOMB)
+    with pytest.raises(ParameterError, match="aliases"):
+        load_settings(project / "params")
+    (tmp_path / "mapping.yaml").write_text(BOMB)
+    with pytest.raises(ParameterError, match="aliases"):
+        load_mapping(tmp_path / "mapping.yaml")
+    (tmp_path / "dataset.yaml").write_text("currency: &c EUR\ncountry: *c\n")
+    with pytest.raises(InputError, match="aliases"):
+        dataset_facts(tmp_path)
+    with pytest.raises(SalesnbError, match="-p top_n: the value is not valid YAML"):
+        _extra(["top_n=[1"])
+    assert main(["run", "--params", str(project / "params"), "--notebook", "02_reporting"]) == 2

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from salesnb.core import cells
+from salesnb.core import cells, yamltext
 from salesnb.core.errors import InputError, ParameterError
 from salesnb.core.models import explain
 from salesnb.data import expr
@@ -161,7 +161,7 @@ class TableImport:
 def load_mapping(path: Path) -> Mapping:
     """A mapping from YAML, checked against the contract (tables, columns, required columns, expressions)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = yamltext.load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParameterError(f"Mapping file '{path}' does not exist.") from None
     except IsADirectoryError:

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 from ibis.backends import BaseBackend
 
+from salesnb.core import yamltext
 from salesnb.core.errors import EmptyPeriodError, InputError
 from salesnb.core.lazy import run, value
 from salesnb.core.scope import ALL, trailing_window
@@ -41,7 +42,7 @@ def dataset_facts(folder: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        facts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        facts = yamltext.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(facts, dict) or set(facts) - {"currency", "country"}:

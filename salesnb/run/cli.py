@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from salesnb.core import yamltext
 from salesnb.core.errors import SalesnbError
 from salesnb.core.scope import ALL
 from salesnb.run.params import PARAMS_DIR, Plan, load_plan
@@ -55,7 +56,11 @@ def _extra(pairs: list[str]) -> dict:
         if "=" not in pair:
             raise SalesnbError(f"-p expects NAME=VALUE, got '{pair}'.")
         name, value = pair.split("=", 1)
-        out[name.strip()] = yaml.safe_load(value)
+        try:
+            out[name.strip()] = yamltext.load(value)
+        except yaml.YAMLError as exc:
+            why = getattr(exc, "problem", None) or exc
+            raise SalesnbError(f"-p {name.strip()}: the value is not valid YAML ({why}).") from None
     return out
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from salesnb.core import yamltext
 from salesnb.core.errors import ParameterError
 from salesnb.core.models import parse
 from salesnb.core.scope import EACH_TEAM, LATEST, check_month
@@ -79,7 +80,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ParameterError(f"Parameter file '{path}' does not exist.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
