@@ -22,7 +22,7 @@ from salesnb.core import cores
 from salesnb.core.scope import display_name
 from salesnb.data.engine import is_url
 from salesnb.domains.forecast import SPARE_CORES
-from salesnb.run.forkserver import ForkServer
+from salesnb.run.forkserver import SERVER_DIR, ForkServer
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
@@ -344,10 +344,10 @@ def clean_stale(outputs: list[Path]) -> int:
     """Remove staging folders, half-written files and kernel folders left by runs that were killed; those of
     runs still alive are kept. Returns how many were removed."""
     candidates = [p for root in outputs for pattern in (".*", "*/.*", "*/*/.*") for p in root.glob(pattern)]
-    candidates += Path(tempfile.gettempdir()).glob(f"{KERNEL_DIR}*")
+    candidates += [p for prefix in (KERNEL_DIR, SERVER_DIR) for p in Path(tempfile.gettempdir()).glob(f"{prefix}*")]
     removed = 0
     for path in candidates:
-        m = STALE.match(path.name) or re.match(rf"^{KERNEL_DIR}(\d+)-", path.name)
+        m = STALE.match(path.name) or re.match(rf"^(?:{KERNEL_DIR}|{SERVER_DIR})(\d+)-", path.name)
         if m and not _alive(int(m.group(1))):
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
             removed += 1
@@ -373,21 +373,26 @@ def make_shared(jobs: list[Job], progress: bool) -> None:
     from salesnb.report.facts import make_forecasts
     from salesnb.report.registry import REPORTS, ForecastChoice, ReportParams
 
-    wanted = sorted({(p["workspace"], j.month, ForecastChoice(**p.get("forecasting", {})).model_dump_json(),
-                      p.get("currency", ""), p.get("country", "")) for j in jobs if not j.skipped
-                     and "forecasting" in getattr(REPORTS.get(j.notebook), "params", ReportParams).model_fields
-                     and (p := j.parameters)})
-    for workspace, month, forecasting, currency, country in wanted:
+    wanted = set()
+    for job in jobs:
+        takes = getattr(REPORTS.get(job.notebook), "params", ReportParams).model_fields
+        if not job.skipped and "forecasting" in takes:
+            p = job.parameters
+            wanted.add((p["workspace"], job.month, ForecastChoice(**p.get("forecasting", {})).model_dump_json(),
+                        p.get("currency", ""), p.get("country", "")))
+    for workspace, month, forecasting, currency, country in sorted(wanted):
         if progress:
-            print(f"Forecasts of {month}…", file=sys.stderr, flush=True)
+            print(f"Making the forecasts of {month} once, for every report that shows them…", file=sys.stderr,
+                  flush=True)
         with contextlib.suppress(Exception):
             make_forecasts(workspace, month, json.loads(forecasting), currency, country)
 
 
 def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[dict]:
-    """Run jobs on a pool of processes (one per core by default), with a progress bar; reports that link to
-    others (the overview) run last, linking only to what was written. On Ctrl-C the running reports are stopped
-    and every report not finished is recorded as interrupted."""
+    """Run jobs on a pool of processes (one per core by default), each report in a kernel forked from the batch's
+    warm server, with a progress bar, after making the facts they share; a report that links to others (the
+    overview) starts once its team and month's other reports are done, linking only to what was written. On
+    Ctrl-C the running reports are stopped and every report not finished is recorded as interrupted."""
     from tqdm import tqdm
 
     workers = workers or cores.usable()

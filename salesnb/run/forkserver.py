@@ -33,6 +33,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Unicode
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+SERVER_DIR = "salesnb-fork-"  # the server's socket folder, named with the batch's pid
 FAILED = ".failed"  # beside the socket when the server could not import the stack
 PRELOAD = (
     "numpy", "pandas", "pyarrow", "matplotlib.pyplot", "seaborn", "duckdb", "ibis", "ibis.backends.duckdb",
@@ -40,10 +41,9 @@ PRELOAD = (
     "ipywidgets", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
     "matplotlib_inline.backend_inline", "sqlite3", "pdb", "psutil", "holidays", "babel.numbers", "phonenumbers",
     "email_validator", "icalendar", "rapidfuzz.process", "nbformat", "ibis.formats.pandas", "ibis.formats.pyarrow",
-    "pyarrow.compute", "PIL.PngImagePlugin", "ortools.constraint_solver.routing_enums_pb2", "salesnb.report.facts",
-    "salesnb.report.charts", "salesnb.report.widgets", "salesnb.domains",
-)
-THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_FILESYSTEM_THREADS")
+    "pyarrow.compute", "PIL.PngImagePlugin", "ortools.constraint_solver.routing_enums_pb2",
+)  # with every module of the package; what a report imports late is listed here
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 FIXED_ENV = dict.fromkeys(THREADS, "1") | {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's allocator starts no thread a fork would lose
@@ -51,6 +51,7 @@ FIXED_ENV = dict.fromkeys(THREADS, "1") | {
 
 
 def _preload() -> None:
+    """Import what reports use and pay its first-use costs, with the thread counts every kernel keeps."""
     os.environ.update(FIXED_ENV)
     import importlib
     import pkgutil
@@ -68,7 +69,7 @@ def _preload() -> None:
 
 def _warm() -> None:
     """Pay once the costs of a first use: fonts loaded and a chart drawn, currency data read, the table template
-    compiled, an Ibis query compiled (no database is opened: the server must hold no thread when it forks)."""
+    compiled, an Ibis query compiled (no database is opened: a connection's threads would not survive a fork)."""
     import ibis
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -157,17 +158,20 @@ class ForkServer:
 
     _address: str | None = None
     _process: subprocess.Popen | None = None
+    _registered = False
 
     @classmethod
     def start(cls) -> str:
         """Start the server unless it runs; the socket it will listen on once it has imported the stack."""
         if cls._process is None or cls._process.poll() is not None:
             cls.stop()
-            folder = tempfile.mkdtemp(prefix="salesnb-fork-")
+            folder = tempfile.mkdtemp(prefix=f"{SERVER_DIR}{os.getpid()}-")
             cls._address = os.path.join(folder, "socket")
             cls._process = subprocess.Popen([sys.executable, "-m", "salesnb.run.forkserver", cls._address],
                                             stdin=subprocess.DEVNULL)
-            atexit.register(cls.stop)
+            if not cls._registered:
+                atexit.register(cls.stop)
+                cls._registered = True
         return cls._address
 
     @classmethod
