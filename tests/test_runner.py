@@ -491,8 +491,8 @@ def test_a_killed_batch_leaves_no_process_and_the_next_run_cleans_up(project):
     assert _leftovers(project)  # the killed reports' staging folders, until the next run
     assert _run(project, "--notebook", "02_reporting", "--team", "a") == 0
     assert not _leftovers(project)
-    assert not [d for pattern in ("salesnb-kernel-*", "salesnb-fork-*")
-                for d in Path(tempfile.gettempdir()).glob(pattern) if int(d.name.split("-")[2]) in family | {batch.pid}]
+    left = [re.match(r"salesnb-(?:kernel|fork)-(\d+)-", d.name) for d in Path(tempfile.gettempdir()).iterdir()]
+    assert not [m for m in left if m and int(m[1]) in family | {batch.pid}]
 
 
 def test_a_rerun_on_the_same_data_changes_no_file_and_shares_no_server_path(project, monkeypatch):

@@ -44,7 +44,9 @@ def connect(where: str | Path) -> BaseBackend:
     if not path.exists():
         raise InputError(f"Workspace '{path}' does not exist: run `salesnb validate DATA_DIR` or "
                          "`salesnb demo` first.")
-    return ibis.duckdb.connect(str(path), read_only=True, threads=1)  # sums in one order on any machine
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    con.raw_sql("SET threads = 1")  # sums in one order on any machine (a setting, so other connections agree)
+    return con
 
 
 def name(where: str | Path) -> str:
