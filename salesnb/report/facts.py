@@ -9,6 +9,7 @@ import pandas as pd
 
 from salesnb.core.lazy import filled, lazy, total, value
 from salesnb.core.scope import ALL, month_window
+from salesnb.data.workspace import Workspace
 from salesnb.domains import (
     accuracy,
     dedup,
@@ -25,7 +26,7 @@ from salesnb.domains import (
 )
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import claims
-from salesnb.report.opening import ReportData
+from salesnb.report.opening import ReportData, make_scope
 
 HISTORY_MONTHS = 120  # months of order lines every forecast is fitted on
 REP_KEY = {"quotas": "rep_id", "submissions": "rep_id", "opportunities": "rep_id", "accounts": "owner_rep_id"}
@@ -108,15 +109,14 @@ def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps:
 def make_forecasts(workspace: str, month: str, forecasting: dict, currency: str = "", country: str = "") -> None:
     """The organisation's revenue and order forecasts of a month, into the workspace's cache, on every spare core:
     a batch makes them before its reports start, so no report waits for another."""
-    from salesnb.data.workspace import Workspace
-    from salesnb.report.opening import make_scope
-
     ws = Workspace(workspace)
-    org = ReportData(ws, make_scope(ws, ALL, month, currency, country))
-    settings = forecast_settings(forecasting)
-    if org.has("order_lines"):
-        revenue_forecasts(org, settings)
-        order_forecasts(org, settings)
+    try:
+        org = ReportData(ws, make_scope(ws, ALL, month, currency, country))
+        if org.has("order_lines"):
+            revenue_forecasts(org, forecast_settings(forecasting))
+            order_forecasts(org, forecast_settings(forecasting))
+    finally:
+        ws.close()
 
 
 def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team") -> dict[str, SeriesForecast]:
