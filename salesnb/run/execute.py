@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from salesnb.core import cores
 from salesnb.core.scope import display_name
 from salesnb.data.engine import is_url
 from salesnb.domains.forecast import SPARE_CORES
-from salesnb.run.forkserver import SERVER_DIR, ForkServer
+from salesnb.run.forkserver import SERVER_DIR, ForkProvisioner, ForkServer, ReadyClient, alive
 from salesnb.run.plan import Job
 
 KERNEL_START_TRIES = 3
@@ -33,12 +34,8 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def _ipc_kernel_manager(socket_dir: str, started: list) -> type:
     """A kernel manager on local sockets (no TCP ports to race for), whose kernels the batch's fork server starts
     when there is one; records each manager it makes."""
-    import uuid
-
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
-
-    from salesnb.run.forkserver import ForkProvisioner, ReadyClient
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
@@ -348,23 +345,10 @@ def clean_stale(outputs: list[Path]) -> int:
     removed = 0
     for path in candidates:
         m = STALE.match(path.name) or re.match(rf"^(?:{KERNEL_DIR}|{SERVER_DIR})(\d+)-", path.name)
-        if m and not _alive(int(m.group(1))):
+        if m and not alive(int(m.group(1))):
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def make_shared(jobs: list[Job], progress: bool) -> None:

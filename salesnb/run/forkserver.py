@@ -215,6 +215,19 @@ def fork_kernel(address: str, args: list[str], cwd: str | None, env: dict[str, s
         return int(json.loads(s.makefile("r", encoding="utf-8").readline())["pid"])
 
 
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
 class Forked:
     """A forked kernel seen as a process: the server reaps it, so it is alive while its pid exists."""
 
@@ -225,14 +238,8 @@ class Forked:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state in "ZX":
-                    self.returncode = 0
-            except (ProcessLookupError, FileNotFoundError, IndexError):
-                self.returncode = 0
+        if self.returncode is None and not alive(self.pid):
+            self.returncode = 0
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
