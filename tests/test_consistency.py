@@ -60,11 +60,49 @@ def test_team_order_forecasts_add_up_to_the_organisation_and_match_the_team_repo
 def test_commit_and_coverage_agree_across_reports(demo_run, team):
     figures, _ = demo_run
     outlook = facts(figures, f"{team}/03_forecast", "pipeline")
-    assert facts(figures, f"{team}/03_forecast", "risky_commit")["commit"] == pytest.approx(outlook["commit"])
+    assert facts(figures, f"{team}/03_forecast", "call")["commit"] == pytest.approx(outlook["commit"])
+    assert facts(figures, f"{team}/03_forecast", "call")["best_case"] == pytest.approx(outlook["best_case"])
     activity = facts(figures, f"{team}/10_activity_pipeline", "pipeline")
     assert activity == pytest.approx(outlook)
     kpi = facts(figures, f"{team}/00_overview", "kpi")
     assert kpi["pipeline_coverage"] == pytest.approx(outlook["pipeline_coverage"])
+
+
+@pytest.mark.parametrize("team", ["all", "north"])
+def test_past_due_deals_count_in_no_commit_against_the_demo_csvs(demo_run, demo_dir, team):
+    """Recomputed from the CSVs as of 1 November 2026: past-due deals (open, closing before it in the CRM), and
+    November's commit, best case and open pipeline from the snapshot of that day without them."""
+    figures, out = demo_run
+    deals = pd.read_csv(demo_dir / "opportunities.csv", parse_dates=["close_date"])
+    if team != "all":
+        reps = pd.read_csv(demo_dir / "reps.csv")
+        deals = deals[deals["rep_id"].isin(reps.loc[reps["team"] == team, "rep_id"])]
+    nov, dec = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01")
+    open_ = deals["stage"].isin(["prospecting", "qualification", "proposal", "negotiation"])
+    late = deals[open_ & (deals["close_date"] < nov)]
+    expected = {"deals": len(late), "amount": late["amount"].sum(),
+                "commit": late.loc[late["forecast_category"] == "commit", "amount"].sum()}
+    for report in ("01_data_quality", "03_forecast"):
+        assert facts(figures, f"{team}/{report}", "past_due") == pytest.approx(expected)
+    snap = pd.read_csv(demo_dir / "opportunity_history.csv", parse_dates=["snapshot_date", "close_date"])
+    snap = snap[(snap["snapshot_date"] == nov) & snap["opportunity_id"].isin(deals["opportunity_id"])]
+    live = snap[snap["stage"].isin(["prospecting", "qualification", "proposal", "negotiation"])
+                & (snap["close_date"] >= nov) & (snap["close_date"] < dec)
+                & ~snap["opportunity_id"].isin(late["opportunity_id"])]
+    assert snap["opportunity_id"].isin(late["opportunity_id"]).any()  # the snapshot still had some as due later
+    by = live.groupby("forecast_category")["amount"].sum()
+    shown = facts(figures, f"{team}/03_forecast", "pipeline")
+    assert [shown["commit"], shown["best_case"], shown["open_pipeline"]] == pytest.approx(
+        [by["commit"], by["best_case"], live["amount"].sum()])
+    assert facts(figures, f"{team}/10_activity_pipeline", "pipeline") == pytest.approx(shown)
+    exported = pd.read_csv(out / "2026-10" / team / f"forecast_call_{team}.csv", parse_dates=["close_date"])
+    called = live[live["forecast_category"].isin(["commit", "best_case"])]
+    late_called = late[late["forecast_category"].isin(["commit", "best_case"])]
+    in_november = exported[exported["close_date"].between(nov, dec, inclusive="left") & ~exported["past_due"]]
+    assert sorted(in_november["opportunity_id"]) == sorted(called["opportunity_id"])  # every deal, none twice
+    assert sorted(exported.loc[exported["past_due"], "opportunity_id"]) == sorted(late_called["opportunity_id"])
+    assert {"rep_id", "account", "amount", "stage", "close_date", "age_days", "days_since_activity", "pushes",
+            "amount_change", "risk", "manager_call"} <= set(exported.columns)
 
 
 @pytest.mark.parametrize("team", ["all", "north"])

@@ -89,6 +89,14 @@ def test_short_history_falls_back_and_says_so():
     assert "No backtest was possible" in F.coverage_sentence(r, 0.8)
 
 
+def test_a_series_with_no_sale_in_any_backtest_month_is_forecast_without_a_claim():
+    """A line that stopped selling: 24 months of sales, then 14 of nothing; no method can be scored."""
+    r = F.forecast_series("stopped", _series([100.0] * 24 + [0.0] * 14), F.ForecastSettings())
+    assert r.chosen == "moving_average" and r.scores.empty and r.backtest.empty
+    assert r.reason.startswith("No sale in the 12 backtest months, so no method can be scored")
+    assert r.forecast["yhat"].tolist() == [0.0, 0.0, 0.0] and r.forecast[["lower", "upper"]].isna().all().all()
+
+
 def test_calibrated_interval_from_backtest_errors():
     bt = pd.DataFrame({"model": "naive", "origin": [1, 1, 2, 2, 3, 3, 4, 4],
                        "actual": [110, 90, 105, 95, 120, 80, 100, 100.0], "forecast": 100.0})
@@ -314,3 +322,13 @@ def test_the_scaling_of_rep_forecasts_is_said():
         "rep's forecast as their share of the team's, not as their own outlook (the forecasts report shows both).")
     assert F.scaling_sentence(pd.Series({"east": 0.019})).endswith("move by team east +1.9%.")
     assert F.scaling_sentence(pd.Series({"north": 0.001})) == ""
+
+
+def test_the_horizon_table_has_every_month_of_every_series():
+    settings = F.ForecastSettings()
+    results = {"tiny": F.forecast_series("tiny", _series([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]), settings),
+               "new": F.forecast_series("new", _series([0] * 30 + [10, 20, 30]), settings)}
+    t = F.horizon_table(results)
+    assert len(t) == 6 and t["series"].tolist() == ["tiny"] * 3 + ["new"] * 3
+    assert t["forecast"].tolist() == [13.0] * 3 + [20.0] * 3 and t["lower"].isna().all()
+    assert t["month"].iloc[0] == "2023-11" and t["method"].iloc[0] == "moving average"

@@ -74,43 +74,6 @@ def test_waterfall_steps_add_up_and_are_classified():
     assert ": 50 won and 150 lost (3.0× what was won);" in P.waterfall_sentence(w, D0, D1)
 
 
-def test_risky_commit_flags():
-    hist = pd.concat([
-        _snap(pd.Timestamp("2026-08-01"), [("P", "negotiation", 10, "2026-09-01", "commit"),
-                                           ("S", "negotiation", 20, "2026-11-10", "commit")]),
-        _snap(pd.Timestamp("2026-09-01"), [("P", "negotiation", 10, "2026-10-01", "commit"),
-                                           ("S", "negotiation", 20, "2026-11-10", "commit")]),
-        _snap(D0, [("P", "negotiation", 10, "2026-11-01", "commit"),
-                   ("S", "negotiation", 20, "2026-11-10", "commit"),
-                   ("OK", "proposal", 30, "2026-11-10", "commit")]),
-        _snap(D1, [("P", "negotiation", 10, "2026-11-15", "commit"),
-                   ("S", "negotiation", 20, "2026-11-10", "commit"),
-                   ("OK", "negotiation", 30, "2026-11-10", "commit"),
-                   ("M", "negotiation", 5, "2026-11-10", "commit")]),
-    ])
-    opps = _opps([("P", "r", "a", "negotiation", 10, "2026-11-15", "commit", "p"),
-                  ("S", "r", "a", "negotiation", 20, "2026-11-10", "commit", "p"),
-                  ("OK", "r", "a", "negotiation", 30, "2026-11-10", "commit", "p"),
-                  ("M", "r", "a", "negotiation", 5, "2026-11-10", "commit", None)])
-    r = P.risky_commit(hist, opps, D1, pd.Timestamp("2026-11-01"), END, stale_days=60)
-    assert r.loc["P", "pushes"] == 3 and r.loc["P", "pushed_twice"]
-    assert r.loc["S", "stale"] and not r.loc["S", "pushed_twice"]
-    assert r.loc["M", "missing_fields"] and not r.loc["OK", "risky"]
-    assert r.loc["P", ["rep_id", "account_id"]].tolist() == ["r", "a"]  # whose deal, for which account
-    assert P.risk_sentence(r) == "54% of the commit (35 of 65, 3 of 4 deals) sits on risky deals."
-    tiny = r.assign(amount=[1.0, 0.0, 0.0, 999.0], risky=[True, False, False, False])
-    assert P.risk_sentence(tiny).startswith("Under 1% of the commit (1 of 1,000, 1 of 4 deals)")
-
-
-def test_risky_commit_counts_only_deals_closing_in_the_period():
-    hist = pd.concat([_snap(D1, [("LATE", "negotiation", 10, "2026-10-20", "commit"),
-                                 ("NOV", "negotiation", 20, "2026-11-10", "commit")])])
-    opps = _opps([("LATE", "r", "a", "negotiation", 10, "2026-10-20", "commit", "p"),
-                  ("NOV", "r", "a", "negotiation", 20, "2026-11-10", "commit", "p")])
-    r = P.risky_commit(hist, opps, D1, pd.Timestamp("2026-11-01"), END)
-    assert list(r.index) == ["NOV"]  # an open deal whose close date has passed is overdue, not November's commit
-
-
 def test_pipeline_as_the_month_left_it():
     hist = pd.concat([_snap(pd.Timestamp("2026-10-01"), [("A", "proposal", 10, "2026-11-10", "pipeline")]),
                       _snap(pd.Timestamp("2026-11-01"), [("A", "negotiation", 12, "2026-11-20", "commit")]),
@@ -176,7 +139,7 @@ def test_open_deals_past_their_close_date_are_said(in_euros):
     late = P.overdue(opps, D1)  # L and B are open with a close date before 1 November; W is closed, N is due later
     assert late["opportunity_id"].tolist() == ["L", "B"]
     assert P.overdue_sentence(late, D1) == (
-        "Besides, 2 open deals in the CRM (€15, €10 of it called commit) have a close date before 1 November 2026: "
+        "In all, 2 open deals in the CRM (€15, €10 of it called commit) have a close date before 1 November 2026: "
         "they count in no month until their date is fixed (the data-quality fix list has them).")
     assert P.overdue_sentence(late.iloc[:0], D1) == ""
 

@@ -80,9 +80,9 @@ def test_issues_and_hygiene_on_a_hand_made_crm(in_euros):
     # R1 owns A1, A2, C1, C2, O1: problems on A2, C2, O1 -> 40% clean
     assert h.loc["R1", "records"] == 5 and h.loc["R1", "with_problems"] == 3
     assert h.loc["R1", "hygiene_score"] == pytest.approx(40)
-    # R2 owns A4, C4, O2: problem on C4 -> 2 of 3 clean
-    assert h.loc["R2", "hygiene_score"] == pytest.approx(200 / 3)
-    assert quality.team_hygiene(h).loc["a", "hygiene_score"] == pytest.approx(100 * 4 / 8)
+    # R2 owns A4 and C4 (O2 is closed: not a record to keep clean): problem on C4 -> 1 of 2 clean
+    assert h.loc["R2", "hygiene_score"] == pytest.approx(50)
+    assert quality.team_hygiene(records, problems, reps).loc["a", "hygiene_score"] == pytest.approx(100 * 3 / 7)
     assert list(h.columns[:2]) == ["name", "team"]  # who, before the figures
     more = pd.concat([problems, problems[problems["problem"] == "stale"].assign(record="contact", id=["C8", "C9"])])
     counts = quality.summary(more)  # contact stale: C4, C8, C9
@@ -172,3 +172,25 @@ def test_a_report_using_potentials_says_how_many_are_below_sales():
         "The potentials come from the CRM: 2 of the 40 accounts with one bought more than it in the last 12 months, "
         "so the figures that use it understate them (the data-quality report lists them to update).")
     assert quality.potential_caveat(below.iloc[:0], 40) == ""
+
+
+def test_open_deals_missing_fields_weigh_their_money_in_hygiene(in_euros):
+    accounts = pd.DataFrame({"account_id": ["A1"], "name": ["Acme"], "owner_rep_id": ["R1"], "phone": [None],
+                             "updated_date": pd.to_datetime(["2026-10-01"])})
+    opps = pd.DataFrame({"opportunity_id": ["BIG", "SMALL", "NOAMT", "OK"], "rep_id": "R1",
+                         "account_id": ["A1", None, "A1", "A1"], "stage": "proposal",
+                         "amount": [4000.0, 100.0, None, 1000.0],
+                         "close_date": pd.to_datetime([None, "2026-12-01", "2026-12-01", "2026-12-01"])})
+    problems = quality.issues(accounts, None, opps, AS_OF)
+    got = set(zip(problems["id"], problems["problem"], strict=True))
+    assert got == {("BIG", "no close date"), ("SMALL", "no account"), ("NOAMT", "no amount")}
+    typical = quality.typical_deal(opps)  # median of 4000, 100, 1000
+    assert typical == 1000
+    records = quality.owned_records(accounts, None, opps, typical)
+    assert records.set_index("id")["weight"].to_dict() == {"A1": 1, "BIG": 4, "SMALL": 1, "NOAMT": 1, "OK": 1}
+    # weights 1 + 4 + 1 + 1 + 1 = 8, of which BIG 4 + SMALL 1 + NOAMT 1 = 6 have a problem: 25 clean
+    assert quality.score(records, problems) == pytest.approx(25)
+    reps = pd.DataFrame({"rep_id": ["R1"], "name": ["Ana"], "team": ["a"]})
+    h = quality.hygiene(records, problems, reps)
+    assert h.loc["R1", ["records", "with_problems", "pipeline_with_problems"]].tolist() == [5, 3, 4100]
+    assert h.loc["R1", "hygiene_score"] == pytest.approx(25)

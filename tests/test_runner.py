@@ -152,7 +152,7 @@ def test_forecast_report_with_opportunities_but_no_snapshots(project):
     }).to_csv(project / "data" / "opportunities.csv", index=False)
     assert _run(project, "--notebook", "03_forecast", "--team", "all") == 0
     html = (project / "outputs" / "2026-10" / "all" / "03_forecast.html").read_text()
-    assert "No opportunity snapshots around this month: the pipeline waterfall is skipped." in html
+    assert "No opportunity snapshots around this month: what moved in the pipeline cannot be said." in html
     # closed deals: W1 won (reached every stage), L1 lost with no snapshot (reached prospecting only)
     text = _text(html)
     assert "prospecting 2 1 50.0% qualification 1 1 100.0%" in text

@@ -90,13 +90,14 @@ def test_features_measured_from_sales_pipeline_and_activities():
     as_of = pd.Timestamp("2026-11-01")
     sales = pd.DataFrame({"account_id": ["A", "A", "A"], "revenue": [100.0, 50.0, 999.0],
                           "order_date": pd.to_datetime(["2026-10-31", "2025-11-01", "2025-10-31"])})
-    opps = pd.DataFrame({"account_id": ["B", "B", "A"], "stage": ["proposal", "won", "negotiation"],
-                         "amount": [300.0, 1000.0, 40.0]})
+    opps = pd.DataFrame({"account_id": ["B", "B", "A", "A"], "stage": ["proposal", "won", "negotiation", "proposal"],
+                         "amount": [300.0, 1000.0, 40.0, 500.0],
+                         "close_date": pd.to_datetime(["2026-11-20", "2026-10-01", None, "2026-10-31"])})
     acts = pd.DataFrame({"account_id": ["B", "B", "A"],
                          "activity_date": pd.to_datetime(["2026-10-01", "2026-08-02", "2026-11-01"])})
     f = scoring.features(accounts, sales, opps, acts, as_of)
     assert f["revenue_12m"].to_dict() == {"A": 150.0, "B": 0.0}  # 12 months before 2026-11-01
-    assert f["open_pipeline"].to_dict() == {"A": 40.0, "B": 300.0}  # won deals are not pipeline
+    assert f["open_pipeline"].to_dict() == {"A": 40.0, "B": 300.0}  # won and past-due deals are not pipeline
     assert f["activities_90d"].to_dict() == {"A": 0, "B": 1}  # 90 days: from 2026-08-03
 
 

@@ -105,6 +105,7 @@ CAVEATS = {  # (report, sentence that must appear, claims that must not)
         ("10_activity_pipeline", "No stage history", ["The bottleneck is", "median days in stage"]),
         ("10_activity_pipeline", "No open deal has both an amount and an expected close date", ["weighted pipeline"]),
         ("10_activity_pipeline", "amounts in USD", ["€", "EUR"]),
+        ("01_data_quality", "Fix first: no amount on opportunity records", ["pipeline with problems"]),
     ],
     "ecommerce": [
         ("02_reporting", "no comparison with the same month last year (the data do not cover it)", ["€", "EUR"]),

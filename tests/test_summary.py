@@ -74,6 +74,8 @@ def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter
     assert q["forecast_vs_quota"].tolist() == pytest.approx([30 / 60, 90 / 140])
     partial = summary.outlook(history, fc, "2026-10", quotas[quotas["month"] != "2026-12-01"])
     assert partial.loc["November 2026", "quota"] == 60 and np.isnan(partial.loc["Q4 2026", "quota"])
+    bare = summary.outlook(history, fc.assign(lower=np.nan, upper=np.nan), "2026-10")  # no backtest, no interval
+    assert bare.loc["Q4 2026", "forecast"] == 90 and bare.loc["Q4 2026", ["lower", "upper"]].isna().all()
 
 
 

@@ -19,3 +19,8 @@ def listing(items: list[str], last: str = "and") -> str:
 def href(*segments: str) -> str:
     """A relative link whose every segment is percent-encoded: a name from data never becomes a scheme or a path."""
     return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun, plural when it is not one: "1 deal", "2 deals", "1,200 deals"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

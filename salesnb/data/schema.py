@@ -283,7 +283,8 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
     "data_quality": {"required": ("accounts",), "optional": ("contacts", "opportunities", "reps")},
     "forecast": {
         "required": ("order_lines", "products"),
-        "optional": ("reps", "opportunities", "opportunity_history", "forecast_submissions", "quotas"),
+        "optional": ("reps", "opportunities", "opportunity_history", "forecast_submissions", "quotas", "activities",
+                     "accounts"),
     },
     "pricing": {"required": ("order_lines", "products"), "optional": ("reps", "opportunities")},
     "quotas": {"required": ("quotas", "order_lines", "reps"), "optional": ("opportunities",)},

@@ -355,6 +355,12 @@ def forecast_series(name: str, history: pd.Series, settings: ForecastSettings) -
     bt = backtest(history, settings)
     singles = scores(bt, history)
     members = list(singles["wape"].dropna().sort_values(kind="stable").index[:MEMBERS])
+    if not members:  # no sale in any backtest window: no method can be scored
+        fc = predict(history, settings.horizon, "moving_average", settings)
+        reason = (f"No sale in the {n_origins} backtest months, so no method can be scored and no accuracy is "
+                  f"claimed; the forecast is the moving average of the last {settings.ma_window} months, without "
+                  "an interval.")
+        return SeriesForecast(name, history, pd.DataFrame(), "moving_average", reason, fc)
     bt = pd.concat([bt, combination_rows(bt, members)], ignore_index=True)
     table = scores(bt, history).assign(member=lambda t: t.index.isin(members))
     (lo, hi), coverage = calibrated(bt, COMBINATION, settings.interval)
@@ -442,6 +448,17 @@ def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | N
                      **reconciled, "month": r.forecast.index[0].strftime("%Y-%m"), **before, "forecast": first["yhat"],
                      "lower": first["lower"], "upper": first["upper"]})
     return pd.DataFrame(rows).set_index("series")
+
+
+def horizon_table(results: dict[str, SeriesForecast], value: str = "revenue") -> pd.DataFrame:
+    """Every month of every series' forecast, one row each, with its interval and how it was made: the table an
+    analyst takes into a spreadsheet."""
+    rows = [{"series": name, "value": value, "month": month.strftime("%Y-%m"), "forecast": row["yhat"],
+             "lower": row["lower"], "upper": row["upper"], "method": _name(r.chosen),
+             "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan}
+            for name, r in results.items() for month, row in r.forecast.iterrows()]
+    return pd.DataFrame(rows, columns=["series", "value", "month", "forecast", "lower", "upper", "method",
+                                       "backtest_wape"])
 
 
 def too_new_sentence(months: dict[str, int], who: str) -> str:

@@ -109,10 +109,12 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
          contacts: pd.DataFrame | None = None, answers: pd.DataFrame | None = None,
          org: bool = True, visible: pd.DataFrame | None = None,
          thresholds: dict[str, dict[str, float]] | None = None,
-         forecast_vs_quota: float | None = None, deal_share: float | None = None) -> pd.DataFrame:
+         forecast_vs_quota: float | None = None, deal_share: float | None = None,
+         typical_deal: float = float("nan")) -> pd.DataFrame:
     """Each headline KPI for the month and the one it is compared with, with its status; absent inputs give no
     row. `visible` says which survey groups may be shown (`pulse.visibility` of the organisation's answers);
-    `deal_share` is the part of quota pipeline coverage is measured against (said on its tile)."""
+    `deal_share` is the part of quota pipeline coverage is measured against (said on its tile); `typical_deal`
+    is the organisation's (`quality.typical_deal`)."""
     thresholds = thresholds or {}
     month = as_month(month)
     prev = month - 1
@@ -135,9 +137,9 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
         values["win_rate"] = (win_rate(opportunities, month), win_rate(opportunities, prev))
     if accounts is not None:
         problems = quality.issues(accounts, contacts, opportunities, month_start(month, 1))
-        records = quality.owned_records(accounts, contacts, opportunities)
-        if records["id"].nunique():
-            values["hygiene"] = (100 * (1 - problems["id"].nunique() / records["id"].nunique()), np.nan)
+        records = quality.owned_records(accounts, contacts, opportunities, typical_deal)
+        if len(records):
+            values["hygiene"] = (quality.score(records, problems), np.nan)
     if answers is not None:
         answers = answers.assign(team=ALL) if org else answers
         _, end = month_window(month)

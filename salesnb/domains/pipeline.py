@@ -151,48 +151,28 @@ def waterfall_sentence(steps: pd.Series, before: pd.Timestamp, after: pd.Timesta
     return text + (f" (no deal was {' or '.join(idle)})." if idle else ".")
 
 
-def risky_commit(history: pd.DataFrame, opportunities: pd.DataFrame, as_of: pd.Timestamp,
-                 period_start: pd.Timestamp, period_end: pd.Timestamp, stale_days: int = 60) -> pd.DataFrame:
-    """Commit deals closing in [period_start, period_end) as of a snapshot, flagged: pushed twice or more,
-    stale, missing fields."""
-    h = history[history["snapshot_date"] <= as_of].sort_values(["opportunity_id", "snapshot_date"])
-    snap = _snapshot(history, as_of, period_end)
-    closes = pd.to_datetime(snap["close_date"]) >= period_start
-    commit = snap[snap["in_pipeline"] & closes & snap["forecast_category"].eq("commit")].copy()
-    close = pd.to_datetime(h["close_date"])
-    pushes = (close.groupby(h["opportunity_id"]).diff() > pd.Timedelta(0)).groupby(
-        h["opportunity_id"]).sum()
-    changed = h["stage"].ne(h.groupby("opportunity_id")["stage"].shift())
-    last_move = h[changed].groupby("opportunity_id")["snapshot_date"].max()
-    opp = opportunities.set_index("opportunity_id")
-    commit["pushes"] = pushes.reindex(commit.index).fillna(0).astype(int)
-    commit["days_in_stage"] = (as_of - last_move.reindex(commit.index)).dt.days
-    commit["pushed_twice"] = commit["pushes"] >= 2
-    commit["stale"] = commit["days_in_stage"] >= stale_days
-    missing = opp.reindex(commit.index)[["account_id", "product_id"]].isna().any(axis=1)
-    commit["missing_fields"] = missing | ~(commit["amount"] > 0)
-    commit["risky"] = commit[["pushed_twice", "stale", "missing_fields"]].any(axis=1)
-    commit["rep_id"] = opp["rep_id"].reindex(commit.index)
-    commit["account_id"] = opp["account_id"].reindex(commit.index)
-    return commit[["rep_id", "account_id", "stage", "amount", "close_date", "pushes", "days_in_stage",
-                   "pushed_twice", "stale", "missing_fields", "risky"]]
-
-
 def overdue(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Open deals whose close date is before `as_of`: in no month's pipeline until their date is fixed."""
+    """Past-due deals: open in the CRM with a close date there before `as_of`. They count in no commit, best case
+    or coverage of a month from `as_of` on until their date is fixed (every report uses this one rule)."""
     late = opportunities["stage"].isin(OPEN_STAGES) & (pd.to_datetime(opportunities["close_date"]) < as_of)
     return opportunities[late]
 
 
+def overdue_figures(late: pd.DataFrame) -> dict[str, float]:
+    """How many past-due deals (`overdue`), their amount, and how much of it is called commit."""
+    commit = late["forecast_category"].eq("commit") if "forecast_category" in late else False
+    return {"deals": float(len(late)), "amount": float(late["amount"].sum()),
+            "commit": float(late.loc[commit, "amount"].sum()) if len(late) else 0.0}
+
+
 def overdue_sentence(late: pd.DataFrame, as_of: pd.Timestamp) -> str:
-    """The open deals past their close date (`overdue`), with how much of them is called commit ('' when none)."""
+    """The past-due deals (`overdue`), with how much of them is called commit ('' when none)."""
     if late.empty:
         return ""
-    commit = late[late["forecast_category"].eq("commit")]
-    amount, called = money.fmt(late["amount"].sum()), money.fmt(commit["amount"].sum())
-    return (f"Besides, {len(late):,} open deals in the CRM ({amount}, {called} of it called commit) have a close "
-            f"date before {as_of:%-d %B %Y}: they count in no month until their date is fixed (the data-quality fix "
-            "list has them).")
+    f = overdue_figures(late)
+    return (f"In all, {len(late):,} open deals in the CRM ({money.fmt(f['amount'])}, {money.fmt(f['commit'])} of it "
+            f"called commit) have a close date before {as_of:%-d %B %Y}: they count in no month until their date is "
+            "fixed (the data-quality fix list has them).")
 
 
 def reference_snapshot(history: pd.DataFrame | None, month: Month) -> pd.Timestamp | None:
@@ -310,15 +290,3 @@ def share_sentence(share: float, invoiced: bool = True, quotas: bool = True) -> 
     return (f"Won deals brought {share:.0%} of the revenue of the last 12 months (the rest is invoiced without a "
             f"deal: repeat orders, contracts), so the pipeline is measured against {share:.0%} of quota, the part "
             "deals must bring: 3× is the usual comfort, under 2× is short.")
-
-
-def risk_sentence(risky: pd.DataFrame) -> str:
-    """How much of the commit sits on risky deals."""
-    total = risky["amount"].sum()
-    if not total:
-        return "Nothing is called commit in this window."
-    at_risk = risky.loc[risky["risky"], "amount"].sum()
-    share = at_risk / total
-    shown = "Under 1%" if 0 < share < 0.005 else f"{share:.0%}"
-    return (f"{shown} of the commit ({money.fmt(at_risk)} of {money.fmt(total)}, "
-            f"{int(risky['risky'].sum())} of {len(risky)} deals) sits on risky deals.")

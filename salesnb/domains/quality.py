@@ -9,6 +9,7 @@ import pandas as pd
 
 from salesnb.core import money
 from salesnb.core.text import listing
+from salesnb.core.vocabulary import OPEN_STAGES
 from salesnb.domains import pipeline
 
 POTENTIAL_PROBLEM = "potential below its sales"
@@ -126,41 +127,67 @@ def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
                                      f"check the contact is still there (last update "
                                      f"{c.updated_date:%Y-%m-%d})"))
     if opportunities is not None:
-        late = pipeline.overdue(opportunities, as_of)
         names = accounts.set_index("account_id")["name"]
-        for o in late.itertuples(index=False):
+        late = set(pipeline.overdue(opportunities, as_of)["opportunity_id"])
+        columns = set(opportunities.columns)
+        for o in opportunities[opportunities["stage"].isin(OPEN_STAGES)].itertuples(index=False):
             account = names.get(getattr(o, "account_id", None), None)
             called = getattr(o, "forecast_category", None)
-            rows.append(_problem("opportunity", o.opportunity_id,
-                                 f"{account} deal" if isinstance(account, str) else o.opportunity_id, o.rep_id,
-                                 "open past close date", f"close it or move the close date ({o.close_date:%Y-%m-%d})")
-                        | {"amount": getattr(o, "amount", float("nan")),
-                           "forecast_category": called.replace("_", " ") if isinstance(called, str) else None})
+            deal = {"amount": getattr(o, "amount", float("nan")),
+                    "forecast_category": called.replace("_", " ") if isinstance(called, str) else None}
+            name = f"{account} deal" if isinstance(account, str) else o.opportunity_id
+            found = [(o.opportunity_id in late, "open past close date",
+                      f"close it or move the close date ({o.close_date:%Y-%m-%d})"
+                      if o.opportunity_id in late else ""),
+                     ("amount" in columns and not deal["amount"] > 0, "no amount", "estimate the amount"),
+                     (pd.isna(o.close_date), "no close date", "set the expected close date"),
+                     ("account_id" in columns and not isinstance(o.account_id, str), "no account",
+                      "link it to its account")]
+            rows += [_problem("opportunity", o.opportunity_id, name, o.rep_id, problem, fix) | deal
+                     for hit, problem, fix in found if hit]
     cols = ["record", "id", "name", "owner_rep_id", "problem", "fix", "amount", "forecast_category"]
     out = pd.DataFrame(rows, columns=cols)
     return out.drop(columns=[c for c in ("amount", "forecast_category") if out[c].isna().all()])
 
 
+def _scores(records: pd.DataFrame, problems: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
+    bad = records.set_index(["record", "id"]).index.isin(problems.set_index(["record", "id"]).index)
+    r = records.assign(group=by.to_numpy(), bad=bad, bad_weight=records["weight"] * bad,
+                       pipeline_with_problems=records["amount"].where(bad))
+    out = r.groupby("group").agg(records=("id", "size"), with_problems=("bad", "sum"),
+                                 pipeline_with_problems=("pipeline_with_problems", "sum"),
+                                 weight=("weight", "sum"), bad_weight=("bad_weight", "sum"))
+    out["hygiene_score"] = 100 * (1 - out.pop("bad_weight") / out.pop("weight"))
+    return out.drop(columns="pipeline_with_problems") if records["amount"].isna().all() else out
+
+
 def hygiene(records: pd.DataFrame, problems: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """Per rep: records owned, records with at least one problem, and the share that is clean."""
-    owned = records.groupby("owner_rep_id")["id"].nunique()
-    flagged = problems.dropna(subset=["owner_rep_id"]).groupby("owner_rep_id")["id"].nunique()
-    out = pd.DataFrame({"records": owned, "with_problems": flagged}).fillna(0)
+    """Per rep: records owned, records with at least one problem, the open pipeline on deals with a problem, and
+    the hygiene score (`score`), worst first."""
+    out = _scores(records.dropna(subset=["owner_rep_id"]), problems,
+                  records["owner_rep_id"].dropna())
     out = reps.set_index("rep_id")[["name", "team"]].join(out, how="right")
-    out["hygiene_score"] = 100 * (1 - out["with_problems"] / out["records"])
     return out.rename_axis("rep_id").sort_values("hygiene_score")
 
 
-def team_hygiene(per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Per team: records, records with problems and hygiene score, worst first."""
-    g = per_rep.groupby("team")[["records", "with_problems"]].sum()
-    g["hygiene_score"] = 100 * (1 - g["with_problems"] / g["records"])
-    return g.sort_values("hygiene_score")
+def team_hygiene(records: pd.DataFrame, problems: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """Per team: records, records with problems, open pipeline on deals with a problem and hygiene score, worst
+    first."""
+    owned = records.dropna(subset=["owner_rep_id"])
+    team = owned["owner_rep_id"].map(reps.set_index("rep_id")["team"])
+    return _scores(owned[team.notna()], problems, team.dropna()).rename_axis("team").sort_values("hygiene_score")
+
+
+def score(records: pd.DataFrame, problems: pd.DataFrame) -> float:
+    """The share of records with no problem, 0–100, an open deal weighing its amount in typical deals (at least
+    one record): a problem on a large deal costs more."""
+    return float(_scores(records, problems, pd.Series(0, index=records.index))["hygiene_score"].iloc[0])
 
 
 def owned_records(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
-                  opportunities: pd.DataFrame | None) -> pd.DataFrame:
-    """Every record with the rep accountable for it (account owner for contacts)."""
+                  opportunities: pd.DataFrame | None, typical_deal: float = float("nan")) -> pd.DataFrame:
+    """Every account, contact and open deal with the rep accountable for it (account owner for contacts) and its
+    weight in the hygiene score: 1, or an open deal's amount ÷ `typical_deal` when larger."""
     parts = [pd.DataFrame({"record": "account", "id": accounts["account_id"],
                            "owner_rep_id": accounts["owner_rep_id"]})]
     if contacts is not None:
@@ -168,9 +195,22 @@ def owned_records(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
         parts.append(pd.DataFrame({"record": "contact", "id": contacts["contact_id"],
                                    "owner_rep_id": owner}))
     if opportunities is not None:
-        parts.append(pd.DataFrame({"record": "opportunity", "id": opportunities["opportunity_id"],
-                                   "owner_rep_id": opportunities["rep_id"]}))
-    return pd.concat(parts, ignore_index=True)
+        open_ = opportunities[opportunities["stage"].isin(OPEN_STAGES)]
+        amount = open_["amount"].astype(float) if "amount" in open_ else pd.Series(np.nan, index=open_.index)
+        parts.append(pd.DataFrame({"record": "opportunity", "id": open_["opportunity_id"],
+                                   "owner_rep_id": open_["rep_id"], "amount": amount,
+                                   "weight": (amount / typical_deal).clip(lower=1.0).fillna(1.0)}))
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(weight=out.get("weight", pd.Series(1.0, index=out.index)).fillna(1.0),
+                      amount=out.get("amount", pd.Series(np.nan, index=out.index)))
+
+
+def typical_deal(opportunities: pd.DataFrame | None) -> float:
+    """The median amount of the open deals that have one (NaN without): the unit a deal weighs in hygiene."""
+    if opportunities is None or "amount" not in opportunities:
+        return float("nan")
+    amount = opportunities.loc[opportunities["stage"].isin(OPEN_STAGES), "amount"].astype(float)
+    return float(amount[amount > 0].median())
 
 
 def summary(problems: pd.DataFrame) -> pd.DataFrame:

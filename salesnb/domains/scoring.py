@@ -13,6 +13,8 @@ from salesnb.core.errors import ParameterError
 from salesnb.core.lazy import Lines, lazy, total
 from salesnb.core.models import parse
 from salesnb.core.scope import between
+from salesnb.core.vocabulary import OPEN_STAGES
+from salesnb.domains.pipeline import overdue
 
 
 class Criterion(BaseModel):
@@ -83,8 +85,8 @@ def features(accounts: pd.DataFrame, sales: Lines | None, opportunities: pd.Data
         recent = between(lazy(sales), "order_date", year_ago, as_of)
         out["revenue_12m"] = total(recent, "account_id").reindex(out.index).fillna(0.0)
     if opportunities is not None:
-        open_ = opportunities[opportunities["stage"].isin(
-            ["prospecting", "qualification", "proposal", "negotiation"])]
+        open_ = opportunities[opportunities["stage"].isin(OPEN_STAGES)]
+        open_ = open_.drop(overdue(open_, as_of).index)
         out["open_pipeline"] = open_.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
     if activities is not None:
         recent = between(activities, "activity_date", as_of - pd.Timedelta(days=90), as_of)

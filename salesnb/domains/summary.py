@@ -123,8 +123,8 @@ def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
     ahead = forecast[forecast.index.isin(quarter)]
     rows = {f"{nxt.strftime('%B %Y')}": forecast.iloc[0][["yhat", "lower", "upper"]].astype(float).to_dict()}
     if len(ahead) == len(quarter) - int(history.index.isin(quarter).sum()):
-        rows[f"Q{nxt.quarter} {nxt.year}"] = {"yhat": done + ahead["yhat"].sum(), "lower": done + ahead["lower"].sum(),
-                                       "upper": done + ahead["upper"].sum()}
+        rows[f"Q{nxt.quarter} {nxt.year}"] = {c: done + ahead[c].sum(min_count=len(ahead))  # no interval: n/a
+                                              for c in ("yhat", "lower", "upper")}
     out = pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
     if quotas is not None and len(quotas):
         per_month = quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()

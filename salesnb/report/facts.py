@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salesnb.core.lazy import filled, lazy, total, value
-from salesnb.core.scope import ALL, month_window
+from salesnb.core.scope import ALL, month_start, month_window
 from salesnb.data.workspace import Workspace
 from salesnb.domains import (
     accuracy,
+    call,
     dedup,
     field,
     forecast,
@@ -170,7 +171,8 @@ def rep_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Series:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """Open deals as the month left them, the deals table, its snapshots and the stage win rates."""
+    """Deals as the month left them (without those now past due), the deals table, its snapshots and the stage
+    win rates."""
 
     open: pd.DataFrame
     deals: pd.DataFrame
@@ -194,7 +196,8 @@ def pipeline_state(data: ReportData) -> Pipeline:
 def _pipeline_state(data: ReportData) -> Pipeline:
     deals, history = data.read("opportunities"), data.optional("opportunity_history")
     as_of = pipeline.reference_snapshot(history, data.scope.month)
-    open_ = deals if as_of is None else pipeline.state_at(deals, history, as_of)
+    state = deals if as_of is None else pipeline.state_at(deals, history, as_of)
+    open_ = call.can_close(state, deals, month_start(data.scope.month, 1))
     org = data.org
     rates = pipeline.stage_win_rates(org.read("opportunities"), org.optional("opportunity_history"))
     return Pipeline(open_, deals, history, as_of, rates)
@@ -269,6 +272,71 @@ def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
                       "open_pipeline": cover["open_pipeline"],
                       "quota_from_deals": cover["quota_from_deals"], "pipeline_coverage": cover["pipeline_coverage"]}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def call_deals(data: ReportData, state: Pipeline, months: int = 3) -> pd.DataFrame:
+    """Every commit and best-case deal of the scope due in the next `months` months, and the past-due deals so
+    called (`call.deal_list`)."""
+    start, end = month_window(data.scope.month, 1)[0], month_window(data.scope.month, months)[1]
+    dates = pipeline.snapshot_dates(state.history, data.scope.month) if state.history is not None else None
+    return call.deal_list(state.open, state.deals, state.history, data.optional("activities"),
+                          data.org.optional("accounts"), state.as_of or start, start, end,
+                          dates[0] if dates else None)
+
+
+def call_rollup(data: ReportData, deals: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
+    """Next month's call by team (organisation) or rep (team) against quota, with the reconciled statistical
+    forecast of each and of the scope."""
+    start, end = month_window(data.scope.month, 1)
+    reps = data.org.read("reps")
+    made = revenue_forecasts(data, settings)
+    if data.scope.is_org:
+        groups = reps.set_index("rep_id")["team"]
+        forecasts = {team: made.series[team].forecast["yhat"].iloc[0] for team in made.children(ALL)}
+    else:
+        groups = reps[reps["team"] == data.scope.team].set_index("rep_id")["name"]
+        forecasts = {groups[rep]: made.series[rep].forecast["yhat"].iloc[0] for rep in made.children(data.scope.team)}
+    quotas_ = data.optional("quotas")
+    quota = (pd.Series(dtype=float) if quotas_ is None else quotas_[pd.to_datetime(quotas_["month"]) == start]
+             .assign(group=lambda q: q["rep_id"].map(groups)).groupby("group")["quota"].sum())
+    shares = ({team: deal_share(data.team(team)) for team in groups.dropna().unique()} if data.scope.is_org
+              else dict.fromkeys(groups, deal_share(data)))
+    table = call.rollup(call.due_by(deals, end), groups, quota, pd.Series(forecasts, dtype=float),
+                        pd.Series(shares, dtype=float), deal_share(data))
+    table.loc["total", "statistical_forecast"] = made.series[data.scope.team].forecast["yhat"].iloc[0]
+    return table
+
+
+def call_moves(data: ReportData, state: Pipeline) -> pd.DataFrame | None:
+    """What moved the pipeline closing by the end of next month since the month's first snapshot, by team
+    (organisation) or rep (team); None without two snapshots around the month."""
+    dates = pipeline.snapshot_dates(state.history, data.scope.month) if state.history is not None else None
+    if not dates:
+        return None
+    changes = pipeline.pipeline_changes(state.history, state.deals, *dates, month_window(data.scope.month, 1)[1])
+    reps = data.org.read("reps").set_index("rep_id")
+    by = reps["team"] if data.scope.is_org else reps["name"]
+    return call.moves(changes, state.deals.set_index("opportunity_id")["rep_id"].map(by))
+
+
+def last_month_forecasts(data: ReportData, settings: ForecastSettings) -> pd.DataFrame:
+    """The report month's reps' call (against the calling reps' sales) and the statistical forecast made the month
+    before by the method used today (its backtest, against all revenue), beside what was invoiced."""
+    month = month_start(data.scope.month)
+    main = revenue_forecasts(data, settings).series[data.scope.team]
+    rows = {}
+    if data.has("forecast_submissions"):
+        sales = data.lines(months_back=HISTORY_MONTHS)
+        errors = accuracy.rep_errors(data.read("forecast_submissions"), accuracy.actuals_by_rep(sales))
+        called = errors[errors["month"] == month]
+        if len(called):
+            rows["reps' call"] = (float(called["forecast"].sum()), float(called["actual"].sum()))
+    bt = main.backtest
+    if len(bt):
+        made = bt[(bt["model"] == main.chosen) & (bt["month"] == month) & (bt["step"] == 1)]
+        if len(made):
+            rows["statistical forecast"] = (float(made["forecast"].iloc[0]), float(made["actual"].iloc[0]))
+    return call.last_month(rows)
 
 
 def weighted_next_month(state: Pipeline, month: object) -> pd.Series:
@@ -389,7 +457,14 @@ def kpis(data: ReportData, min_respondents: int, thresholds: dict, settings: For
     outlook = forecast_vs_quota(data, settings, frames["quotas"], rep)
     share = deal_share(data) if cover is not None else None
     return overview.kpis(data.scope.month, sales, **frames, coverage=cover, org=data.scope.is_org and rep is None,
-                         visible=visible, thresholds=thresholds, forecast_vs_quota=outlook, deal_share=share)
+                         visible=visible, thresholds=thresholds, forecast_vs_quota=outlook, deal_share=share,
+                         typical_deal=typical_deal(data))
+
+
+def typical_deal(data: ReportData) -> float:
+    """The organisation's typical open deal (`quality.typical_deal`): what one hygiene record weighs in every
+    scope."""
+    return data.once(("typical_deal",), lambda: quality.typical_deal(data.org.optional("opportunities")))
 
 
 def new_hires(data: ReportData, months: int = 6) -> list[str]:

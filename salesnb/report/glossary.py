@@ -61,9 +61,12 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Amount lost beyond guideline": ("amount", "List value × the discount given beyond the guideline.",
                                      ("04_pricing",)),
     "Pocket price": ("amount", "Invoice price − rebates − freight: what a sale really brings in.", ("04_pricing",)),
-    "Data hygiene": ("score 0–100", "Share of CRM records (accounts, contacts, opportunities) with no quality "
-                     "problem, × 100: a rep's or a team's over the records they own, the organisation's over every "
-                     "record, owned or not (so it can sit below every team's).", ("00_overview", "01_data_quality")),
+    "Data hygiene": ("score 0–100", "Share of CRM records (accounts, contacts, open deals) with no quality "
+                     "problem, × 100, an open deal weighing its amount in typical deals (the organisation's median "
+                     "open deal, at least one record); a deal's problems include a missing amount, close date or "
+                     "account and a close date past. A rep's or a team's is over the records they own, the "
+                     "organisation's over every record, owned or not (so it can sit below every team's).",
+                     ("00_overview", "01_data_quality")),
     "eNPS": ("score −100 to +100", "% promoters (9–10) − % detractors (0–6, or 1–6 on a 1–10 scale) in a pulse "
              "survey; never shown for a group with fewer respondents than the anonymity threshold.",
              ("00_overview", "09_team_pulse")),

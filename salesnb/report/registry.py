@@ -93,7 +93,7 @@ class ReportingParams(Exports):
     top_n: int = Field(10, ge=1, description="Rows in the rep and product rankings.")
 
 
-class ForecastParams(ReportParams):
+class ForecastParams(Exports):
     forecasting: ForecastChoice = shared(ForecastChoice, description="How forecasts are made (set for the run).")
     rep_forecasts: bool = Field(True, description="Also forecast each rep of a team.")
     tolerance: float = Field(0.1, ge=0, description="Rep forecast error (WAPE) counted as accurate.")
