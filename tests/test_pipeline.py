@@ -116,9 +116,9 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
         {"yhat": [1500.0, 900.0]}, index=pd.to_datetime(["2026-11-01", "2026-12-01"])))
     weighted = cover.loc["2026-11", "weighted_pipeline"]
     assert P.gap_sentence(outlook) == (
-        "For November 2026 the forecast of all revenue, 1,500, is 75.0% of the 2,000 quota (500 short). Deals due "
-        f"that month: {cover.loc['2026-11', 'open_pipeline']:,.0f} open, 200 of it called commit; at their stages' "
-        f"measured win rates they weigh {weighted:,.0f}.")
+        "For November 2026 the statistical forecast of all revenue, 1,500, is 75.0% of the 2,000 quota (500 short). "
+        f"Deals due that month: {cover.loc['2026-11', 'open_pipeline']:,.0f} open, 200 of it called commit; at their "
+        f"stages' measured win rates they weigh {weighted:,.0f}.")
     assert P.gap_sentence(outlook.assign(quota=np.nan)) == ""
     december = outlook.index[1]
     assert P.later_sentence(outlook) == (
@@ -128,7 +128,7 @@ def test_coverage_is_measured_against_the_part_of_quota_that_deals_bring():
     assert P.later_sentence(outlook.assign(quota=np.nan)) == ""
     fc = pd.DataFrame({"yhat": [1500.0], "lower": [1200.0], "upper": [1800.0]}, index=pd.to_datetime(["2026-11-01"]))
     assert P.forecast_sentence(fc, 0.8) == (
-        "For November 2026 the forecast of all revenue is 1,500 (80% interval 1,200 to 1,800).")
+        "For November 2026 the statistical forecast of all revenue is 1,500 (80% interval 1,200 to 1,800).")
 
 
 def test_open_deals_past_their_close_date_are_said(in_euros):

@@ -144,7 +144,8 @@ def waterfall_sentence(steps: pd.Series, before: pd.Timestamp, after: pd.Timesta
         text += f": {money.fmt(won)} won and {money.fmt(lost)} lost{ratio}"
     moves = [(steps["new"], "new deals"), (steps["pulled_in"], "pulled in"),
              (steps["amount_up"], "added by raised amounts"), (-steps["amount_down"], "cut by lowered amounts"),
-             (-steps["slipped"], "slipped to later")]
+             (-steps["slipped"], "slipped to later"),
+             (-steps.get("past_due", 0.0), "now past due in the CRM and left out")]
     said = [f"{money.fmt(abs(v))} {what}" for v, what in moves if v]
     text += f"; {', '.join(said)}" if said else ""
     idle = [what for step, what in (("pulled_in", "pulled in"), ("amount_up", "raised")) if not steps[step]]
@@ -240,19 +241,19 @@ def outlook(cover: pd.DataFrame, revenue: pd.Series, forecast: pd.DataFrame) -> 
     out = cover.copy()
     out.insert(1, "run_rate", float(revenue.iloc[-3:].mean()))
     starts = [month_start(m) for m in out.index]
-    out.insert(2, "time_series_forecast", [float(forecast["yhat"].get(t, np.nan)) for t in starts])
+    out.insert(2, "statistical_forecast", [float(forecast["yhat"].get(t, np.nan)) for t in starts])
     return out
 
 
 def gap_sentence(outlook: pd.DataFrame) -> str:
     """Next month's forecast against its quota, with the deals due that month ('' without a quota)."""
     first = outlook.iloc[0]
-    forecast, quota = first["time_series_forecast"], first["quota"]
+    forecast, quota = first["statistical_forecast"], first["quota"]
     if not quota > 0 or forecast != forecast:
         return ""
     gap = forecast - quota
-    return (f"For {as_month(outlook.index[0]):%B %Y} the forecast of all revenue, {money.fmt(forecast)}, is "
-            f"{forecast / quota:.1%} of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} "
+    return (f"For {as_month(outlook.index[0]):%B %Y} the statistical forecast of all revenue, "
+            f"{money.fmt(forecast)}, is {forecast / quota:.1%} of the {money.fmt(quota)} quota ({money.fmt(abs(gap))} "
             f"{'over' if gap >= 0 else 'short'}). Deals due that month: {money.fmt(first['open_pipeline'])} open, "
             f"{money.fmt(first['commit'])} of it called commit; "
             f"at their stages' measured win rates they weigh {money.fmt(first['weighted_pipeline'])}.")
@@ -261,11 +262,11 @@ def gap_sentence(outlook: pd.DataFrame) -> str:
 def later_sentence(outlook: pd.DataFrame) -> str:
     """The months after the next one, forecast against quota ('' when there is none with a quota)."""
     later = outlook.iloc[1:]
-    later = later[(later["quota"] > 0) & later["time_series_forecast"].notna()]
+    later = later[(later["quota"] > 0) & later["statistical_forecast"].notna()]
     if later.empty:
         return ""
-    parts = [f"{as_month(month):%B %Y}: {money.fmt(row['time_series_forecast'])}, "
-             f"{row['time_series_forecast'] / row['quota']:.1%} of the {money.fmt(row['quota'])} quota"
+    parts = [f"{as_month(month):%B %Y}: {money.fmt(row['statistical_forecast'])}, "
+             f"{row['statistical_forecast'] / row['quota']:.1%} of the {money.fmt(row['quota'])} quota"
              for month, row in later.iterrows()]
     return "Then " + "; ".join(parts) + "."
 
@@ -273,7 +274,7 @@ def later_sentence(outlook: pd.DataFrame) -> str:
 def forecast_sentence(forecast: pd.DataFrame, interval: float) -> str:
     """Next month's forecast of all revenue with its interval (the headline when there is no pipeline)."""
     first = forecast.iloc[0]
-    return (f"For {forecast.index[0]:%B %Y} the forecast of all revenue is {money.fmt(first['yhat'])} "
+    return (f"For {forecast.index[0]:%B %Y} the statistical forecast of all revenue is {money.fmt(first['yhat'])} "
             f"({interval:.0%} interval {money.fmt(first['lower'])} to {money.fmt(first['upper'])}).")
 
 

@@ -276,17 +276,20 @@ def pipeline_by_group(data: ReportData, state: Pipeline) -> pd.DataFrame:
 
 def call_deals(data: ReportData, state: Pipeline, months: int = 3) -> pd.DataFrame:
     """Every commit and best-case deal of the scope due in the next `months` months, and the past-due deals so
-    called (`call.deal_list`)."""
+    called (`call.deal_list`), with each deal's team on the organisation's page."""
     start, end = month_window(data.scope.month, 1)[0], month_window(data.scope.month, months)[1]
     dates = pipeline.snapshot_dates(state.history, data.scope.month) if state.history is not None else None
-    return call.deal_list(state.open, state.deals, state.history, data.optional("activities"),
-                          data.org.optional("accounts"), state.as_of or start, start, end,
-                          dates[0] if dates else None)
+    deals = call.deal_list(state.open, state.deals, state.history, data.optional("activities"),
+                           data.org.optional("accounts"), state.as_of or start, start, end,
+                           dates[0] if dates else None)
+    if data.scope.is_org:
+        deals.insert(2, "team", deals["rep_id"].map(data.read("reps").set_index("rep_id")["team"]))
+    return deals
 
 
 def call_rollup(data: ReportData, deals: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
     """Next month's call by team (organisation) or rep (team) against quota, with the reconciled statistical
-    forecast of each and of the scope."""
+    forecast of each and of the scope, and the reps' submitted forecasts where there are any."""
     start, end = month_window(data.scope.month, 1)
     reps = data.org.read("reps")
     made = revenue_forecasts(data, settings)
@@ -296,27 +299,36 @@ def call_rollup(data: ReportData, deals: pd.DataFrame, settings: ForecastSetting
     else:
         groups = reps[reps["team"] == data.scope.team].set_index("rep_id")["name"]
         forecasts = {groups[rep]: made.series[rep].forecast["yhat"].iloc[0] for rep in made.children(data.scope.team)}
-    quotas_ = data.optional("quotas")
-    quota = (pd.Series(dtype=float) if quotas_ is None else quotas_[pd.to_datetime(quotas_["month"]) == start]
-             .assign(group=lambda q: q["rep_id"].map(groups)).groupby("group")["quota"].sum())
+    def by_group(table: str, value: str) -> pd.Series | None:
+        rows = data.optional(table)
+        if rows is None:
+            return None
+        rows = rows[pd.to_datetime(rows["month"]) == start]
+        return rows.assign(group=rows["rep_id"].map(groups)).groupby("group")[value].sum()
+
     shares = ({team: deal_share(data.team(team)) for team in groups.dropna().unique()} if data.scope.is_org
               else dict.fromkeys(groups, deal_share(data)))
-    table = call.rollup(call.due_by(deals, end), groups, quota, pd.Series(forecasts, dtype=float),
-                        pd.Series(shares, dtype=float), deal_share(data))
-    table.loc["total", "statistical_forecast"] = made.series[data.scope.team].forecast["yhat"].iloc[0]
-    return table
+    quota = by_group("quotas", "quota")
+    return call.rollup(call.due_by(deals, end), groups, quota if quota is not None else pd.Series(dtype=float),
+                       pd.Series(forecasts, dtype=float), pd.Series(shares, dtype=float), deal_share(data),
+                       made.series[data.scope.team].forecast["yhat"].iloc[0],
+                       by_group("forecast_submissions", "forecast"))
 
 
-def call_moves(data: ReportData, state: Pipeline) -> pd.DataFrame | None:
+def call_moves(data: ReportData, state: Pipeline) -> tuple[pd.DataFrame, pd.Series] | None:
     """What moved the pipeline closing by the end of next month since the month's first snapshot, by team
-    (organisation) or rep (team); None without two snapshots around the month."""
+    (organisation) or rep (team), the deals now past due left out at the end; and how the month's commit at that
+    snapshot landed (`call.commit_conversion`). None without two snapshots around the month."""
     dates = pipeline.snapshot_dates(state.history, data.scope.month) if state.history is not None else None
     if not dates:
         return None
-    changes = pipeline.pipeline_changes(state.history, state.deals, *dates, month_window(data.scope.month, 1)[1])
+    month, (next_start, next_end) = month_window(data.scope.month), month_window(data.scope.month, 1)
+    changes = pipeline.pipeline_changes(state.history, state.deals, *dates, next_end)
     reps = data.org.read("reps").set_index("rep_id")
     by = reps["team"] if data.scope.is_org else reps["name"]
-    return call.moves(changes, state.deals.set_index("opportunity_id")["rep_id"].map(by))
+    late = pipeline.overdue(state.deals, next_start)["opportunity_id"]
+    moved = call.moves(changes, state.deals.set_index("opportunity_id")["rep_id"].map(by), pd.Index(late))
+    return moved, call.commit_conversion(state.history, *dates, *month)
 
 
 def last_month_forecasts(data: ReportData, settings: ForecastSettings) -> pd.DataFrame:
