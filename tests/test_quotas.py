@@ -30,7 +30,7 @@ def test_allocate_respects_bounds_and_keeps_the_total():
 
 
 def test_proposal_meets_target_plus_over_assignment_under_the_rules():
-    rules = quotas.QuotaRules(growth=0.1, over_assignment=0.05, top_down_weight=1.0, max_change=0.5,
+    rules = quotas.QuotaRules(spread=True, growth=0.1, over_assignment=0.05, top_down_weight=1.0, max_change=0.5,
                               weights={"potential": 0.5, "history": 0.5, "forecast": 0.0})
     p = quotas.propose(_inputs(), rules, base=400.0)
     assert p.attrs["target"] == pytest.approx(440)
@@ -43,16 +43,16 @@ def test_proposal_meets_target_plus_over_assignment_under_the_rules():
 
 
 def test_max_change_caps_and_the_shortfall_is_said():
-    rules = quotas.QuotaRules(growth=1.0, over_assignment=0.0, max_change=0.1, top_down_weight=1.0)
+    rules = quotas.QuotaRules(spread=True, growth=1.0, over_assignment=0.0, max_change=0.1, top_down_weight=1.0)
     p = quotas.propose(_inputs().drop(index="N"), rules, base=400.0)
     assert p["quota"].tolist() == pytest.approx([110, 110, 220])  # every rep capped at +10%
     assert quotas.proposal_sentence(p, rules).endswith(
         "-45.0% on the target (over-assignment planned: +0.0%): less than planned, because the caps (the largest "
-        "rise, the ramp of new hires) hold it under.")  # 440 against 800
+        "rise, the ramp of new hires) hold it under; the bridge gives each.")  # 440 against 800
 
 
 def test_the_target_is_never_below_the_forecast(in_euros):
-    rules = quotas.QuotaRules(growth=0.05, over_assignment=0.0, top_down_weight=1.0, max_change=10)
+    rules = quotas.QuotaRules(spread=True, growth=0.05, over_assignment=0.0, top_down_weight=1.0, max_change=10)
     inputs = _inputs().drop(index="N").assign(forecast=[200.0, 200.0, 400.0])  # the reps expect 800
     p = quotas.propose(inputs, rules, base=400.0)  # the rule alone would give 420
     assert p.attrs["target"] == 800 and p["quota"].sum() == pytest.approx(800)
@@ -60,7 +60,7 @@ def test_the_target_is_never_below_the_forecast(in_euros):
         "Target: €800, the statistical forecast of the reps' revenue (the forecasts report's), because +5.0% on the "
         "same month last year (€400) gives only €420, and a quota under the forecast pays for what is expected "
         "anyway. Quotas add up to €800, +0.0% on the target (over-assignment planned: +0.0%).")
-    off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
+    off = quotas.propose(inputs, rules.model_copy(update={"target_from": "growth"}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
     newcomer = quotas.propose(inputs, rules, base=400.0, unshown_forecast=50.0)  # a rep too new to forecast
     assert newcomer.attrs["target"] == 850 and newcomer.attrs["from_forecast"]
@@ -69,8 +69,8 @@ def test_the_target_is_never_below_the_forecast(in_euros):
 
 
 def test_a_ramping_rep_is_never_cut_past_max_change():
-    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
-                              at_least_forecast=False)
+    rules = quotas.QuotaRules(spread=True, growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
     inputs = _inputs().assign(last_quota=[100.0, 100.0, 200.0, 196.0])  # a full quota on file for the new hire
     p = quotas.propose(inputs, rules, base=400.0)
     assert p.loc["N", "quota"] == pytest.approx(196 * 0.5)  # the ramp alone would give a quarter of its blend
@@ -78,7 +78,7 @@ def test_a_ramping_rep_is_never_cut_past_max_change():
 
 
 def test_absolute_target_and_bottom_up():
-    rules = quotas.QuotaRules(target=1000.0, over_assignment=0.0, top_down_weight=0.0, max_change=10)
+    rules = quotas.QuotaRules(spread=True, target=1000.0, over_assignment=0.0, top_down_weight=0.0, max_change=10)
     p = quotas.propose(_inputs().drop(index="N"), rules, base=1.0)
     assert p["bottom_up"].tolist() == [10, 30, 20]  # forecast, or weighted pipeline when larger
     assert p["quota"].tolist() == pytest.approx([1000 / 6, 500, 1000 / 3])
@@ -146,9 +146,12 @@ def test_bad_commission_plan(params, message):
 
 def test_sentences_of_the_quota_report(in_euros):
     rules = quotas.parse_rules({"growth": 0.12})
-    assert quotas.rules_sentence(rules) == ("Parameters used: growth +12%, top-down weight 70%, max change 25%, "
-                                            "over-assignment 5%. A rep who reached quota last month or over the "
-                                            "last 3 months is not given less than their last quota.")
+    assert quotas.rules_sentence(rules) == (
+        "Policy used: target from larger (growth +12%), over-assignment +5%; split 70% top-down (potential 40%, "
+        "history 40%, forecast 20%) and the rest bottom-up (a rep's own forecast counts within a backtest error of "
+        "25%); largest change 25%; ramp 25% from 0 months, 50% from 3 months, 100% from 6 months. A rep who reached "
+        "quota last month or over the last 3 months keeps at least their quota. Reps flagged for sustained "
+        "underperformance are not cut.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -180,8 +183,8 @@ def test_the_proposal_is_set_beside_the_quotas_on_file(in_euros):
 
 
 def test_a_rep_who_reached_quota_keeps_at_least_it():
-    rules = quotas.QuotaRules(growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
-                              at_least_forecast=False)
+    rules = quotas.QuotaRules(spread=True, growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
     inputs = _inputs().drop(index="N").assign(recent_attainment=[1.1, 0.8, np.nan])
     p = quotas.propose(inputs, rules, base=400.0)  # target 280: the split alone gives A 70
     assert p.loc["A", "quota"] == pytest.approx(100)  # A sold 110% of quota: not cut
@@ -190,19 +193,20 @@ def test_a_rep_who_reached_quota_keeps_at_least_it():
     assert off.loc["A", "quota"] == pytest.approx(70)
 
 
-def test_no_rep_is_given_less_than_their_own_forecast():
-    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5)
+def test_no_rep_is_given_less_than_their_own_forecast_when_the_floor_is_on():
+    rules = quotas.QuotaRules(spread=True, growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              forecast_floor=True)
     inputs = _inputs().drop(index="N").assign(forecast=[150.0, 10.0, 20.0])  # A expects 150
     p = quotas.propose(inputs, rules, base=400.0)  # target 400; A's weighted share: (.4/4 + .4/4 + .2 × 150/180) × 400
     assert p.loc["A", "quota"] == pytest.approx(150) and p["quota"].sum() == pytest.approx(400)
     assert p.loc["B", "quota"] + p.loc["C", "quota"] == pytest.approx(250)  # the others share what is left
-    off = quotas.propose(inputs, rules.model_copy(update={"at_least_forecast": False}), base=400.0)
+    off = quotas.propose(inputs, rules.model_copy(update={"forecast_floor": False}), base=400.0)  # the default
     assert off.loc["A", "quota"] == pytest.approx(400 * (0.1 + 0.1 + 0.2 * 150 / 180))  # 146.7
 
 
 def test_a_ramping_rep_is_not_given_less_than_their_own_forecast():
-    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
-                              at_least_forecast=False)
+    rules = quotas.QuotaRules(spread=True, growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
     inputs = _inputs().assign(forecast=[10.0, 10.0, 20.0, 80.0])  # the new hire is expected to sell 80
     p = quotas.propose(inputs, rules, base=400.0)
     ramp_cap = p.loc["N", "blend"] * p.loc["N", "ramp"]  # what the ramp alone allows a one-month hire
@@ -212,8 +216,8 @@ def test_a_ramping_rep_is_not_given_less_than_their_own_forecast():
 
 
 def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_euros):
-    rules = quotas.QuotaRules(
-        growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.25, at_least_forecast=False
+    rules = quotas.QuotaRules(spread=True, 
+        growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.25, target_from="growth"
     )
     inputs = _inputs().assign(last_quota=[400.0, 400.0, 500.0, 100.0], tenure_months=[40, 40, 40, 3.5])
     p = quotas.propose(inputs, rules, base=1300.0)  # the new hire's share of the target would be small
@@ -224,8 +228,8 @@ def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_e
         "(€400), €200, against €300 on file."
     )
     eager = quotas.propose(inputs.assign(forecast=[10.0, 10.0, 20.0, 260.0]), rules, base=1300.0)
-    assert eager.loc["N", "set_by"] == "rep's forecast"  # a new hire expected to sell more than the ramp gives
-    assert quotas.ramp_sentence(eager).endswith("(€400), €200; their forecast raises it to €260.")
+    assert eager.loc["N", "set_by"] == "rep's own evidence"  # a new hire expected to sell more than the ramp gives
+    assert quotas.ramp_sentence(eager).endswith("(€400), €200; their own forecast or pipeline raises it to €260.")
     other = inputs.assign(team=["t", "t", "u", "u"])  # C is team u's only fully ramped rep
     assert quotas.propose(other, rules, base=1300.0).loc["N", "full_quota"] == 500
 
@@ -250,7 +254,8 @@ def test_each_quota_says_which_rule_set_it():
         "last_quota": [100.0, 100.0, 100.0, 100.0, 100.0], "tenure_months": 40.0,
         "recent_attainment": [0.5, 1.2, 0.5, 0.9, 0.9],
     }, index=list("ABCDE"))
-    rules = quotas.QuotaRules(target=500, over_assignment=0, top_down_weight=1.0, max_change=0.25)
+    rules = quotas.QuotaRules(spread=True, target=500, over_assignment=0, top_down_weight=1.0, max_change=0.25,
+                              forecast_floor=True)
     p = quotas.propose(inputs, rules, base=0.0)
     # A, B and C would get almost nothing from the split; A falls to its largest cut (75), B keeps 100 (it reached
     # quota), C gets its own forecast (150); D and E share the rest: (500 - 325) / 2 = 87.5 each
@@ -267,15 +272,14 @@ def test_each_quota_says_which_rule_set_it():
         "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
         "cuts of fully ramped reps: fc (-25%).")
     assert list(quotas.shown(filed).columns) == ["name", "quota_this_month", "proposed_quota", "change_vs_this_month",
-                                                 "set_by", "forecast", "on_file", "change_vs_on_file"]  # one team
+                                                 "on_file", "change_vs_on_file", "reason"]  # one team
     assert "own_forecast" in quotas.shown(filed.assign(own_forecast=1.0)).columns
     assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
-    assert quotas.flagged_sentence(p, ["A", "B"]) == (
-        "The proposal lowers the quota of 1 of the 2 reps the performance report flags for sustained "
-        "underperformance, against the quota of this month: cut (-25%). The rules follow their forecast down; to hold "
-        "them to their current quota while they recover, set it by hand in the export before approval.")
-    assert quotas.flagged_sentence(p, ["B"]).startswith("The proposal does not lower the quota of the rep the")
-    assert quotas.flagged_sentence(p, []) == ""
+    assert quotas.flagged_sentence(p, ["A", "B"], rules) == (
+        "The performance report flags 2 reps for sustained underperformance. Against the quota of this month: "
+        "cut -25%.")  # flagged after the proposal was made: nothing protected them
+    assert quotas.flagged_sentence(p, ["B"], rules).endswith("None is lowered against the quota of this month.")
+    assert quotas.flagged_sentence(p, [], rules) == ""
     assert quotas.forecast_set_sentence(p).startswith("1 of the 5 quotas are the rep's statistical forecast for")
     ramping = quotas.propose(inputs.assign(tenure_months=[1.0, 40, 40, 40, 40]), rules, base=0.0)
     assert "cut (" not in quotas.changes_sentence(ramping)  # a new hire's change is the ramp's, not a cut
@@ -294,3 +298,83 @@ def test_the_decision_and_the_quotas_ahead_are_said(in_euros):
         "Quotas already on file for the months after: December 2026: €150, +25.0% on the same month a year before "
         "(€120).")  # January has no year before in the data: not said
     assert quotas.ahead_sentence(on_file.head(1), revenue, "2026-10") == ""
+
+
+def test_a_flagged_underperformer_keeps_their_quota_unless_the_policy_says_so():
+    rules = quotas.QuotaRules(spread=True, growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
+    inputs = _inputs().drop(index="N").assign(underperformer=[True, False, False])
+    p = quotas.propose(inputs, rules, base=400.0)  # target 280: the split alone gives A 70
+    assert p.loc["A", "quota"] == pytest.approx(100) and p.loc["A", "set_by"] == "kept: not cut while flagged"
+    assert p.loc["A", "reason"].startswith("kept at this month's quota: flagged for sustained underperformance")
+    assert p["quota"].sum() == pytest.approx(280)  # B and C carry the rest
+    cut = quotas.propose(inputs, rules.model_copy(update={"cut_underperformers": True}), base=400.0)
+    assert cut.loc["A", "quota"] == pytest.approx(70)
+    assert quotas.flagged_sentence(p, ["A"], rules) == (
+        "The performance report flags 1 rep for sustained underperformance: all keep this month's quota, as the "
+        "policy cuts no rep while flagged (cut_underperformers is off). None is lowered against the quota of this "
+        "month.")
+
+
+def test_a_reps_own_forecast_counts_as_evidence_only_when_it_has_been_accurate():
+    rules = quotas.QuotaRules(spread=True, trusted_wape=0.2)
+    inputs = _inputs().assign(own_forecast=[50.0, 50.0, 50.0, 50.0], forecast_wape=[0.1, 0.3, np.nan, 0.2],
+                              pipeline=[0.0, 30.0, 60.0, 0.0])
+    # A trusted (10%); B not (30%): its pipeline; C has no backtest: its pipeline; N exactly at the limit
+    assert quotas.evidence(inputs, rules).tolist() == [50, 30, 60, 50]
+
+
+def test_the_bridge_walks_from_last_year_to_the_proposal_and_the_quotas_on_file(in_euros):
+    rules = quotas.QuotaRules(spread=True, growth=0.1, over_assignment=0.05, top_down_weight=1.0, max_change=0.1,
+                              weights={"potential": 0.5, "history": 0.5, "forecast": 0.0})
+    inputs = _inputs().drop(index="N").assign(forecast=[150.0, 150.0, 200.0], on_file=[100.0, 100.0, 210.0])
+    p = quotas.propose(inputs, rules, base=400.0)  # growth target 440, forecast 500: target 500, × 1.05 = 525
+    b = quotas.bridge(p, rules)
+    assert b.loc["same month last year", "amount"] == 400 and b.loc["growth", "amount"] == pytest.approx(40)
+    assert b.loc["forecast above growth", "amount"] == pytest.approx(60)
+    assert b.loc["to share out", "amount"] == pytest.approx(525)
+    # every rep capped at +10% (110, 110, 220 = 440): the cap takes 85 off what was to share out
+    assert b.loc["largest rise", "amount"] == pytest.approx(440 - 525)
+    assert b.loc["proposal", "amount"] == pytest.approx(440) and b.loc["quotas on file", "amount"] == 410
+    level = 0.0
+    for step, row in b.iterrows():  # each subtotal is the steps before it, to the cent
+        if row["kind"] == "step":
+            level += row["amount"]
+        else:
+            assert round(level, 2) == round(row["amount"], 2) or row["kind"] == "start", step
+            level = row["amount"]
+    assert (p["reason"] == "raised +10%, the largest rise allowed: its share of the target is higher").all()
+
+
+def test_whole_quotas_add_up_to_the_rounded_total():
+    q = pd.Series([100.4, 200.4, 300.4, 50.8], index=list("abcd"))  # 652.0 in all; floors add up to 650
+    assert quotas.whole_units(q).to_dict() == {"a": 101, "b": 200, "c": 300, "d": 51}  # .8 first, then the first .4
+    assert quotas.whole_units(pd.Series([1 / 3] * 3)).tolist() == [1, 0, 0]
+    p = pd.DataFrame({"quota": [10.6, 20.7, 30.7], "last_quota": [10.0, 20.0, 40.0], "on_file": [11.0, 0.0, 30.0]})
+    w = quotas.in_whole_units(p)
+    assert w["quota"].tolist() == [10, 21, 31] and w.attrs["total"] == 62  # the two .7 take the 2 units
+    assert w["change_vs_last"].tolist() == pytest.approx([0.0, 0.05, -0.225])
+    assert np.isnan(w.loc[1, "change_vs_on_file"])  # nothing on file
+
+
+def test_the_approval_table_leaves_the_decision_to_the_manager():
+    p = pd.DataFrame({"name": ["Ana"], "team": ["t"], "last_quota": [100.0], "on_file": [90.0], "quota": [105.0],
+                      "change_vs_on_file": [105 / 90 - 1], "reason": ["raised +5%"]}, index=["R1"])
+    t = quotas.approval_table(p)
+    assert list(t.columns) == ["rep_id", "name", "team", "quota_this_month", "quota_on_file", "proposed_quota",
+                               "change_vs_on_file", "reason", "approved_quota", "comment"]
+    assert t["approved_quota"].isna().all() and t["comment"].eq("").all()
+
+
+def test_by_default_a_floor_is_not_paid_for_by_cutting_the_other_reps(in_euros):
+    rules = quotas.QuotaRules(growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
+    inputs = _inputs().drop(index="N").assign(recent_attainment=[1.1, 0.8, np.nan])
+    p = quotas.propose(inputs, rules, base=400.0)  # target 280: shares 70, 70, 140; A reached quota and keeps 100
+    assert p["quota"].tolist() == pytest.approx([100, 70, 140])  # B and C keep their own share
+    assert p.attrs["total"] == pytest.approx(310) and p.attrs["planned"] == pytest.approx(280)
+    b = quotas.bridge(p, rules)
+    assert b.loc["kept: reached quota", "amount"] == pytest.approx(30) and "share of the target" not in b.index
+    assert quotas.proposal_sentence(p, rules).endswith(
+        "more than planned, because the floors (the largest cut, quotas kept for reps who reached theirs or are "
+        "flagged, each rep's forecast, the ramp of new hires) add up to more; the bridge gives each.")

@@ -77,6 +77,50 @@ def curve(plan: CommissionPlan, up_to: float = 2.0, points: int = 201) -> pd.Dat
                         index=pd.Index(a, name="attainment"))
 
 
+def kinks(plan: CommissionPlan) -> pd.DataFrame:
+    """The points where the payout curve changes slope, with what happens there: the threshold, the end of the
+    decelerator, 100%, and where the cap is reached."""
+    cap_at = 1 + (plan.cap / plan.rate - 1) / plan.accelerator
+    points = {"threshold: pay starts": plan.threshold, "decelerator ends": plan.decelerator_below,
+              "quota: accelerator starts": 1.0, "cap reached": cap_at}
+    out = pd.DataFrame({"attainment": points.values()}, index=pd.Index(points.keys(), name="kink"))
+    out["just_below"] = multiple(out["attainment"].to_numpy() - 1e-9, plan)
+    out["variable_multiple"] = multiple(out["attainment"].to_numpy(), plan)
+    out["variable_pay"] = plan.variable_target * out["variable_multiple"]
+    return out
+
+
+def jumps_sentence(kinks_: pd.DataFrame) -> str:
+    """Where the curve jumps rather than bends: pay that changes at once by a whole step ('' when none)."""
+    jumps = kinks_[(kinks_["variable_multiple"] - kinks_["just_below"]).abs() > 0.005]
+    if jumps.empty:
+        return ""
+    return "The pay jumps at " + "; at ".join(
+        f"{k['attainment']:.0%} of quota, from ×{k['just_below']:.2f} to ×{k['variable_multiple']:.2f} of the "
+        f"variable target ({name})" for name, k in jumps.iterrows()) + ": a rep just below earns that much less."
+
+
+def plan_table(plan: CommissionPlan) -> pd.DataFrame:
+    """Every parameter of the plan with its value and what it does."""
+    rows = [("on-target earnings (monthly)", money.fmt(plan.ote), "base and variable pay at 100% of quota"),
+            ("base share", f"{plan.base_share:.0%}", f"base pay {money.fmt(plan.ote * plan.base_share)} a month"),
+            ("variable target", money.fmt(plan.variable_target), "variable pay at 100% of quota"),
+            ("threshold", f"{plan.threshold:.0%}", "no variable pay below this attainment"),
+            ("decelerator", f"× {plan.decelerator:g} below {plan.decelerator_below:.0%}",
+             "the rate is cut below this attainment"),
+            ("rate", f"{plan.rate:g}", "variable multiple per unit of attainment up to 100%"),
+            ("accelerator", f"× {plan.accelerator:g} above 100%", "each point above quota pays this many times"),
+            ("cap", f"{plan.cap:g} × variable target", "the most variable pay in a month")]
+    return pd.DataFrame(rows, columns=["parameter", "value", "what it does"]).set_index("parameter")
+
+
+def base_pay_sentence(plan: CommissionPlan, reps: pd.DataFrame) -> str:
+    """Where base pay comes from: the plan's, the same for every rep (the data hold no salary)."""
+    cost = " (reps.annual_cost is the fully loaded cost of a rep, not their pay)" if "annual_cost" in reps else ""
+    return (f"Base pay is the plan's, {money.fmt(plan.ote * plan.base_share)} a month for every rep: the data hold no "
+            f"base salary{cost}. Set `plan` in the parameters to the real plan.")
+
+
 def cost_sentence(paid: pd.DataFrame, month: object) -> str:
     """What the plan paid in a month, on what revenue, and pay as a share of revenue."""
     total, revenue = paid["total_pay"].sum(), paid["actual"].sum()

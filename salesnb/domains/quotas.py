@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -10,7 +12,7 @@ from salesnb.core import money
 from salesnb.core.lazy import Lines, lazy, month_revenue, total
 from salesnb.core.models import parse
 from salesnb.core.scope import as_month, between, month_start, month_window
-from salesnb.core.text import reading_order
+from salesnb.core.text import counted, listing, reading_order
 from salesnb.domains import accuracy
 
 
@@ -31,9 +33,16 @@ class QuotaRules(BaseModel):
         default_factory=lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
         description="(months of tenure at least, share of a full quota)")
     floor: float = Field(0.0, ge=0, description="smallest quota of a fully ramped rep")
-    at_least_forecast: bool = Field(True, description="neither the target nor a rep's quota is below the "
-                                                      "forecast for the period (a quota under the forecast pays "
-                                                      "for the expected)")
+    target_from: Literal["growth", "forecast", "larger"] = Field(
+        "larger", description="the target: the growth rule, the statistical forecast of the reps' revenue, or the "
+                              "larger of the two (a target under the forecast pays for what is expected anyway)")
+    forecast_floor: bool = Field(False, description="no rep's quota under their share of the team's forecast")
+    trusted_wape: float = Field(0.25, ge=0, description="a rep's own forecast counts as evidence when its backtest "
+                                                         "error (WAPE) is at most this")
+    cut_underperformers: bool = Field(False, description="reps flagged for sustained underperformance may be cut "
+                                                         "(within max_change); else they keep this month's quota")
+    spread: bool = Field(False, description="what a rep's floor adds or cap holds back is taken from or given to the "
+                                            "other reps, so quotas add up to the plan; else the total moves")
     keep_for_achievers: bool = Field(True, description="a rep who reached quota last month or over the last 3 "
                                                        "months is not given less than their last quota")
 
@@ -97,26 +106,40 @@ def allocate(total: float, weights: pd.Series, lower: pd.Series, upper: pd.Serie
     return out
 
 
+def evidence(inputs: pd.DataFrame, rules: QuotaRules) -> pd.Series:
+    """Each rep's own evidence for the period: their own forecast (before reconciliation) when its backtest error
+    is within `trusted_wape`, or their weighted pipeline, whichever is larger; without an own forecast in
+    `inputs`, the forecast given."""
+    own = inputs.get("own_forecast", inputs["forecast"]).clip(lower=0).fillna(0.0)
+    error = inputs.get("forecast_wape", pd.Series(0.0, index=inputs.index))
+    return np.maximum(own.where(error <= rules.trusted_wape, 0.0), inputs["pipeline"].clip(lower=0))
+
+
 def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_forecast: float = 0.0) -> pd.DataFrame:
     """Next period's quota per rep, with each step shown.
 
-    `inputs` has one row per active rep: potential, history (recent revenue), forecast, pipeline
-    (weighted, closing in the period), last_quota (NaN if none) and tenure_months. `unshown_forecast`: the part of
-    the reps' forecast revenue that is no rep's own forecast (reps too new to forecast); it counts in the target.
+    `inputs` has one row per active rep: potential, history (recent revenue), forecast (their share of the team's),
+    pipeline (weighted, closing in the period), last_quota (NaN if none) and tenure_months; optionally own_forecast
+    and forecast_wape (their own model and its backtest error) and underperformer (flagged by the accountability
+    rule). `unshown_forecast`: the part of the reps' forecast revenue that is no rep's own forecast (reps too new to
+    forecast); it counts in the target.
     """
-    target = target_for(base, rules)
+    growth_target = target_for(base, rules)
     forecast_total = float(inputs["forecast"].clip(lower=0).sum()) + unshown_forecast
-    if rules.at_least_forecast and forecast_total > target:
-        target = forecast_total
+    target = {"growth": growth_target, "forecast": forecast_total,
+              "larger": max(growth_target, forecast_total)}[rules.target_from if rules.target is None else "growth"]
     total = target * (1 + rules.over_assignment)
     out = inputs.copy()
     share = pd.Series(0.0, index=out.index)
+    basis = {"potential": out["potential"], "history": out["history"],
+             "forecast": out.get("own_forecast", out["forecast"]).fillna(0.0)}
     for key, weight in rules.weights.items():
-        col = out[key].clip(lower=0)
+        col = basis[key].clip(lower=0)
+        out[f"share_{key}"] = col / col.sum() if col.sum() > 0 else 0.0
         if weight and col.sum() > 0:
-            share += weight * col / col.sum()
+            share += weight * out[f"share_{key}"]
     out["top_down"] = total * share
-    out["bottom_up"] = np.maximum(out["forecast"].clip(lower=0), out["pipeline"].clip(lower=0))
+    out["bottom_up"] = evidence(out, rules)
     out["blend"] = rules.top_down_weight * out["top_down"] + (1 - rules.top_down_weight) * out["bottom_up"]
     out["ramp"] = ramp_share(out["tenure_months"], rules.ramp)
     lower = pd.Series(rules.floor, index=out.index) * out["ramp"]
@@ -126,11 +149,14 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
     lower[has_last] = np.maximum(lower[has_last], out.loc[has_last, "last_quota"] * (1 - rules.max_change))
     full = has_last & ~ramping
     upper[full] = out.loc[full, "last_quota"] * (1 + rules.max_change)
+    kept = pd.Series(False, index=out.index)
     if rules.keep_for_achievers and "recent_attainment" in out:
-        achieved = has_last & (out["recent_attainment"] >= 1)
-        lower[achieved] = np.maximum(lower[achieved], out.loc[achieved, "last_quota"])
-        upper[achieved] = np.maximum(upper[achieved], lower[achieved])
-    if rules.at_least_forecast:  # feasible: the total is at least the sum of the forecasts
+        kept |= has_last & (out["recent_attainment"] >= 1)
+    if not rules.cut_underperformers and "underperformer" in out:
+        kept |= full & out["underperformer"].fillna(False).astype(bool)
+    lower[kept] = np.maximum(lower[kept], out.loc[kept, "last_quota"])
+    upper[kept] = np.maximum(upper[kept], lower[kept])
+    if rules.forecast_floor:
         lower = np.maximum(lower, out["forecast"].clip(lower=0))
         upper = np.maximum(upper, lower)
     out["full_quota"] = full_quota(out, ramping).where(ramping)
@@ -139,13 +165,18 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
         np.maximum(out.loc[ramping, "full_quota"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"]),
     )
     upper[ramping] = lower[ramping]
-    out["quota"] = allocate(total, out["blend"], lower, upper)
+    weights = out["blend"].clip(lower=0)
+    out["unconstrained"] = total * weights / weights.sum() if weights.sum() > 0 else total / len(out)
+    out["quota"] = (allocate(total, out["blend"], lower, upper) if rules.spread
+                    else out["unconstrained"].clip(lower, upper))
     out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
     if "on_file" in out:
         out["change_vs_on_file"] = out["quota"] / out["on_file"].where(out["on_file"] > 0) - 1
     out["set_by"] = _set_by(out, rules, lower, upper, ramping)
-    out.attrs.update({"target": target, "total": float(out["quota"].sum()), "base": base,
-                      "from_forecast": bool(rules.at_least_forecast and target == forecast_total and target > 0)})
+    out["reason"] = [_reason(r, rules) for _, r in out.iterrows()]
+    out.attrs.update({"target": target, "growth_target": growth_target, "forecast_total": forecast_total,
+                      "planned": total, "total": float(out["quota"].sum()), "base": base,
+                      "from_forecast": bool(target == forecast_total and target > growth_target)})
     return out
 
 
@@ -170,17 +201,90 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
         return (a - b).abs() <= 0.5
 
     achieved = out["recent_attainment"] >= 1 if "recent_attainment" in out else pd.Series(False, index=out.index)
+    flagged = out["underperformer"].fillna(False).astype(bool) if "underperformer" in out else achieved & False
     at_low, at_high = near(q, lower), near(q, upper) & np.isfinite(upper)
     reasons = [
-        (at_low & rules.at_least_forecast & near(q, out["forecast"].clip(lower=0)) & (q > 0), "rep's forecast"),
-        (ramping & near(q, out["bottom_up"]) & (q > 0), "rep's forecast"),
+        (at_low & rules.forecast_floor & near(q, out["forecast"].clip(lower=0)) & (q > 0), "rep's forecast"),
+        (ramping & near(q, out["bottom_up"]) & (q > 0), "rep's own evidence"),
         (at_low & rules.keep_for_achievers & achieved & near(q, last), "kept: reached quota"),
+        (at_low & ~rules.cut_underperformers & flagged & near(q, last), "kept: not cut while flagged"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
     ]
     return pd.Series(np.select([c.fillna(False).to_numpy(dtype=bool) for c, _ in reasons], [r for _, r in reasons],
                                "share of the target"), index=out.index)
+
+
+RULE_STEPS = {"largest cut": "floor: the largest cut allowed",
+              "kept: reached quota": "floor: achievers keep their quota",
+              "kept: not cut while flagged": "floor: reps flagged for underperformance are not cut",
+              "rep's forecast": "floor: no quota under the rep's forecast",
+              "rep's own evidence": "floor: a new hire's own evidence",
+              "ramp": "ramp of new hires",
+              "largest rise": "cap: the largest rise allowed",
+              "share of the target": "taken from or given to the other reps (spread)"}
+
+
+def bridge(proposal: pd.DataFrame, rules: QuotaRules) -> pd.DataFrame:
+    """From the same month last year to the proposal and the quotas on file, step by step, each with its amount
+    and the rule that made it; the steps add up to each subtotal (`kind`: start, step or total)."""
+    a = proposal.attrs
+    rows = [("same month last year", a["base"], "start", "revenue invoiced a year before the month")]
+    if rules.target is not None:
+        rows.append(("absolute target", rules.target - a["base"], "step", "target set in the parameters"))
+    else:
+        rows.append(("growth", a["growth_target"] - a["base"], "step", f"growth {rules.growth:+.1%}"))
+        rows.append(("growth target", a["growth_target"], "total", ""))
+        if a["target"] != a["growth_target"]:
+            rows.append(("forecast above growth" if a["target"] > a["growth_target"] else "forecast below growth",
+                         a["target"] - a["growth_target"], "step",
+                         f"target from {rules.target_from}: the statistical forecast of the reps' revenue, "
+                         f"{money.fmt(a['forecast_total'])}"))
+    rows.append(("target", a["target"], "total", f"target from {rules.target_from}"))
+    rows.append(("over-assignment", a["planned"] - a["target"], "step", f"{rules.over_assignment:+.1%}"))
+    rows.append(("to share out", a["planned"], "total",
+                 f"split {rules.top_down_weight:.0%} top-down ("
+                 + ", ".join(f"{k} {v:.0%}" for k, v in rules.weights.items())
+                 + f") and {1 - rules.top_down_weight:.0%} bottom-up (each rep's own evidence)"))
+    moved = (proposal["quota"] - proposal["unconstrained"]).groupby(proposal["set_by"]).sum()
+    for rule, label in RULE_STEPS.items():
+        if rule in moved.index and abs(moved[rule]) >= 0.005:
+            shared = rule == "share of the target" and not rules.spread
+            rows.append(("rounding to whole units" if shared else rule, moved[rule], "step",
+                         "quotas in whole units" if shared else label))
+    rows.append(("proposal", a["total"], "total", f"{len(proposal)} reps"))
+    on_file = proposal["on_file"].sum(min_count=1) if "on_file" in proposal else np.nan
+    if on_file == on_file:
+        rows.append(("quotas on file − proposal", on_file - a["total"], "step", "what approving the proposal changes"))
+        rows.append(("quotas on file", on_file, "total", "quotas already on file for the month"))
+    return pd.DataFrame(rows, columns=["step", "amount", "kind", "rule"]).set_index("step")
+
+
+def _reason(r: pd.Series, rules: QuotaRules) -> str:
+    """Why a rep's quota is what it is, in words."""
+    change = r["quota"] / r["last_quota"] - 1 if r["last_quota"] > 0 else np.nan
+    moved = ("kept" if abs(change) < 0.005 else f"raised {change:+.0%}" if change > 0 else f"cut {change:+.0%}"
+             ) if change == change else "first quota"
+    by = r["set_by"]
+    if by == "kept: reached quota":
+        return f"kept at this month's quota: reached quota recently ({r['recent_attainment']:.0%})"
+    if by == "kept: not cut while flagged":
+        return "kept at this month's quota: flagged for sustained underperformance, not cut (cut_underperformers off)"
+    if by == "largest cut":
+        return f"{moved}, the largest cut allowed: its share of the target is lower"
+    if by == "largest rise":
+        return f"{moved}, the largest rise allowed: its share of the target is higher"
+    if by == "ramp":
+        return f"new hire ({r['tenure_months']:.0f} months in post): {r['ramp']:.0%} of a full quota"
+    if by in ("rep's forecast", "rep's own evidence"):
+        what = "forecast" if by == "rep's forecast" else "own evidence"
+        return f"{moved}: set at the rep's {what} ({money.fmt(r['quota'])})"
+    drivers = [f"{r[f'share_{k}']:.1%} of the {label}" for k, label in
+               (("potential", "potential"), ("history", "last 12 months' revenue")) if rules.weights.get(k)
+               and f"share_{k}" in r]
+    own = f"own evidence {money.fmt(r['bottom_up'])}" if r["bottom_up"] > 0 else "no own evidence"
+    return f"{moved}: its share of the target ({', '.join(drivers + [own])})"
 
 
 def _against(proposal: pd.DataFrame) -> tuple[str, str]:
@@ -230,26 +334,40 @@ def ramp_sentence(proposal: pd.DataFrame) -> str:
     return "New hires follow the ramp in the parameters: " + "; ".join(parts) + "."
 
 
-RAISED_BY = {"rep's forecast": "their forecast", "kept: reached quota": "having reached their quota",
+RAISED_BY = {"rep's forecast": "their forecast", "rep's own evidence": "their own forecast or pipeline",
+             "kept: reached quota": "having reached their quota",
              "largest cut": "the largest cut from this month's quota"}
 
 
-def flagged_sentence(proposal: pd.DataFrame, flagged: list[str]) -> str:
+def flagged_sentence(proposal: pd.DataFrame, flagged: list[str], rules: QuotaRules) -> str:
     """What the proposal does to the quotas of the reps the accountability rule flags ('' when none is flagged)."""
     mine = proposal[proposal.index.isin(flagged)]
     if mine.empty:
         return ""
     column, against = _against(proposal)
+    kept = mine[mine["set_by"].eq("kept: not cut while flagged")]
     lower = mine[mine[column] < -0.005]
-    reps = f"the {len(mine)} reps" if len(mine) > 1 else "the rep"
+    n = len(mine)
+    text = f"The performance report flags {counted(n, 'rep')} for sustained underperformance"
+    if len(kept):
+        who = "all keep" if len(kept) == n else f"{listing(kept['name'].tolist())} keep"
+        text += f": {who} this month's quota, as the policy cuts no rep while flagged (cut_underperformers is off)"
+    elif rules.cut_underperformers:
+        text += ": cut_underperformers is on, so the rules may cut them within the largest change"
     if lower.empty:
-        return (f"The proposal does not lower the quota of {reps} the performance report flags for sustained "
-                f"underperformance, against {against}.")
-    names = ", ".join(f"{n} ({c:+.0%})" for n, c in zip(lower["name"], lower[column], strict=True))
-    some = reps if len(lower) == len(mine) else f"{len(lower)} of {reps}"
-    return (f"The proposal lowers the quota of {some} the performance report flags for sustained "
-            f"underperformance, against {against}: {names}. The rules follow their forecast down; to hold them to "
-            "their current quota while they recover, set it by hand in the export before approval.")
+        return text + f". None is lowered against {against}."
+    return text + f". Against {against}: " + ", ".join(
+        f"{name} {c:+.0%}" for name, c in zip(lower["name"], lower[column], strict=True)) + "."
+
+
+def movers_sentence(proposal: pd.DataFrame, n: int = 3) -> str:
+    """Who gains and who loses most against this month's quota, and why ('' when nobody moves)."""
+    change = proposal["change_vs_last"].dropna()
+    change = change[~(proposal["ramp"].reindex(change.index) < 1)]
+    up, down = change[change > 0.005].nlargest(n), change[change < -0.005].nsmallest(n)
+    parts = [f"{label}: " + "; ".join(f"{proposal.at[r, 'name']} ({proposal.at[r, 'reason']})" for r in moved.index)
+             for label, moved in (("Most raised", up), ("Most cut", down)) if len(moved)]
+    return ". ".join(parts) + "." if parts else ""
 
 
 def forecast_set_sentence(proposal: pd.DataFrame) -> str:
@@ -289,15 +407,15 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
     return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
 
 
-SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "set_by", "own_forecast", "forecast", "on_file",
-         "change_vs_on_file"]
+SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "own_forecast", "on_file", "change_vs_on_file",
+         "reason"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
             "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
             "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
             "last_quota": "quota_this_month",
             "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",
-            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by"}
+            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "reason": "reason"}
 
 
 def shown(proposal: pd.DataFrame) -> pd.DataFrame:
@@ -335,10 +453,43 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
         return text + (": more than planned, because the floors (the largest cut, quotas kept for reps who reached "
-                       "theirs, each rep's forecast, the ramp of new hires) add up to more.")
+                       "theirs or are flagged, each rep's forecast, the ramp of new hires) add up to more; the "
+                       "bridge gives each.")
     if total < planned_total - 1:
-        return text + ": less than planned, because the caps (the largest rise, the ramp of new hires) hold it under."
+        return text + (": less than planned, because the caps (the largest rise, the ramp of new hires) hold it "
+                       "under; the bridge gives each.")
     return text + "."
+
+
+def whole_units(values: pd.Series) -> pd.Series:
+    """Values rounded to whole currency units whose sum is the rounded sum (largest remainder: the units lost to
+    rounding go to the largest fractions, ties to the first rows)."""
+    floor = np.floor(values)
+    short = int(round(values.sum() - floor.sum()))
+    order = (values - floor).sort_values(ascending=False, kind="stable").index[:max(short, 0)]
+    return (floor + floor.index.isin(order)).astype(int)
+
+
+def in_whole_units(proposal: pd.DataFrame) -> pd.DataFrame:
+    """The proposal with quotas in whole currency units that still add up to its total (`whole_units`)."""
+    out = proposal.assign(quota=whole_units(proposal["quota"]).astype(float))
+    out["change_vs_last"] = out["quota"] / out["last_quota"] - 1
+    if "on_file" in out:
+        out["change_vs_on_file"] = out["quota"] / out["on_file"].where(out["on_file"] > 0) - 1
+    out.attrs = proposal.attrs | {"total": float(out["quota"].sum())}
+    return out
+
+
+APPROVAL = {"name": "name", "team": "team", "last_quota": "quota_this_month", "on_file": "quota_on_file",
+            "quota": "proposed_quota", "change_vs_on_file": "change_vs_on_file", "reason": "reason"}
+
+
+def approval_table(proposal: pd.DataFrame) -> pd.DataFrame:
+    """One row per rep to approve: the proposal beside this month's quota and the quota on file, the reason, and
+    empty *approved quota* and *comment* columns for the manager (an empty approved quota keeps the proposal)."""
+    out = proposal[[c for c in APPROVAL if c in proposal]].rename(columns=APPROVAL)
+    out = out.assign(approved_quota=np.nan, comment="")
+    return out.rename_axis("rep_id").reset_index()
 
 
 def attainment(actual: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:
@@ -389,7 +540,8 @@ def pacing(sales: Lines, month: str) -> pd.DataFrame:
 
 def rules_from(params: dict) -> QuotaRules:
     """Quota rules from a notebook's parameters (target 0 means: use growth)."""
-    keys = ("growth", "over_assignment", "weights", "top_down_weight", "max_change", "ramp", "floor")
+    keys = ("growth", "over_assignment", "weights", "top_down_weight", "max_change", "ramp", "floor", "target_from",
+            "forecast_floor", "trusted_wape", "cut_underperformers", "spread")
     fields = {k: params[k] for k in keys if k in params}
     if params.get("target"):
         fields["target"] = params["target"]
@@ -437,12 +589,18 @@ def base_revenue(sales: Lines, month: str) -> float:
 
 
 def rules_sentence(rules: QuotaRules) -> str:
-    """The rules a batch report used, in one sentence."""
-    kept = (" A rep who reached quota last month or over the last 3 months is not given less than their last "
-            "quota."
-            if rules.keep_for_achievers else "")
-    return (f"Parameters used: growth {rules.growth:+.0%}, top-down weight {rules.top_down_weight:.0%}, "
-            f"max change {rules.max_change:.0%}, over-assignment {rules.over_assignment:.0%}.{kept}")
+    """The policy a batch report used, in words."""
+    weights = ", ".join(f"{k} {v:.0%}" for k, v in rules.weights.items())
+    text = (f"Policy used: target from {rules.target_from} (growth {rules.growth:+.0%}), over-assignment "
+            f"{rules.over_assignment:+.0%}; split {rules.top_down_weight:.0%} top-down ({weights}) and the rest "
+            f"bottom-up (a rep's own forecast counts within a backtest error of {rules.trusted_wape:.0%}); largest "
+            f"change {rules.max_change:.0%}; ramp " + ", ".join(f"{s:.0%} from {m:g} months" for m, s in rules.ramp)
+            + (f"; floor {money.fmt(rules.floor)}" if rules.floor else "") + ".")
+    if rules.keep_for_achievers:
+        text += " A rep who reached quota last month or over the last 3 months keeps at least their quota."
+    text += (" Reps flagged for sustained underperformance may be cut." if rules.cut_underperformers
+             else " Reps flagged for sustained underperformance are not cut.")
+    return text + (" No quota is set under the rep's forecast." if rules.forecast_floor else "")
 
 
 def pacing_sentence(pace: pd.DataFrame, day: int = 15) -> str:

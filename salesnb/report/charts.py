@@ -193,11 +193,16 @@ def pacing_chart(pace: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def payout_chart(curve: pd.DataFrame, title: str) -> plt.Figure:
-    """The payout curve: variable multiple by attainment."""
+def payout_chart(curve: pd.DataFrame, title: str, kinks: pd.DataFrame | None = None) -> plt.Figure:
+    """The payout curve: variable multiple by attainment, each of its `kinks` marked and labelled."""
     fig, ax = plt.subplots()
     ax.plot(curve.index, curve["variable_multiple"], color=PALETTE[0])
     ax.axvline(1.0, color="#333", lw=1, ls=":")
+    for name, k in (kinks if kinks is not None else pd.DataFrame()).iterrows():
+        ax.plot(k["attainment"], k["variable_multiple"], "o", color=PALETTE[3], ms=4)
+        ax.annotate(f"{name}\n{k['attainment']:.0%} → ×{k['variable_multiple']:.2f}",
+                    (k["attainment"], k["variable_multiple"]), textcoords="offset points", xytext=(-4, 8),
+                    ha="right", fontsize=7)
     ax.xaxis.set_major_formatter(mticker.PercentFormatter(1))
     ax.set(title=title, xlabel="attainment", ylabel="× variable target")
     fig.tight_layout()

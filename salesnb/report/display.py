@@ -346,9 +346,11 @@ def calendar_files(files: dict[str, bytes], output_dir: str) -> None:
 
 
 def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[str] = (),
-           percent_cols: Iterable[str] = ()) -> None:
+           percent_cols: Iterable[str] = (), more: dict[str, pd.DataFrame] | None = None,
+           about: dict[str, str] | None = None) -> None:
     """Write a table as CSV and Excel beside the report and show links to both; a named index (rep, date) becomes
-    columns, so every row says what it is."""
+    columns, so every row says what it is. `more`: further sheets of the workbook (not in the CSV); `about`: lines
+    added to its About sheet."""
     from pathlib import Path
 
     from salesnb.report import exports
@@ -362,10 +364,12 @@ def export(df: pd.DataFrame, output_dir: str, name: str, money_cols: Iterable[st
     df = named(df, keep_ids=True)
     exports.write_csv(df, folder / f"{name}.csv", percent_cols)
     text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    about = {**_ABOUT, "Rows": f"{len(df):,}",
+    about = {**_ABOUT, **(about or {}), "Rows": f"{len(df):,}",
              "Definitions": "glossary.html, in the folder above this file (the glossary of figures)"}
+    more = {title: sheet.reset_index() if sheet.index.name else sheet for title, sheet in (more or {}).items()}
+    labels = {c: label(c) for frame in (df, *more.values()) for c in frame.columns}
     exports.write_xlsx(df.assign(**{c: _readable(df[c]) for c in text}), folder / f"{name}.xlsx",
-                       label(name).capitalize(), {c: label(c) for c in df.columns}, money_cols, percent_cols, about)
+                       label(name).capitalize(), labels, money_cols, percent_cols, about, more)
     display(HTML(f'<p>Download: <a href="{html.escape(href(name + ".csv"))}">{html.escape(name)}.csv</a> · '
                  f'<a href="{html.escape(href(name + ".xlsx"))}">{html.escape(name)}.xlsx</a> '
                  f"({len(df):,} rows; the Excel file is labelled as on this page, the CSV keeps the data's column "

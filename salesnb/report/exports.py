@@ -56,38 +56,18 @@ def sheet_title(name: str) -> str:
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                money_cols: Iterable[str] = (), percent_cols: Iterable[str] = (),
-               about: dict[str, str] | None = None) -> None:
-    """A workbook: a named sheet, bold readable headers, number formats (amounts in the report's currency), a
-    frozen header row and a filter; text cells stay text (openpyxl would store '=…' as a formula); then an
-    About sheet saying where the figures come from."""
+               about: dict[str, str] | None = None, more: dict[str, pd.DataFrame] | None = None) -> None:
+    """A workbook: a named sheet (and the `more` sheets after it, formatted alike), bold readable headers, number
+    formats (amounts in the report's currency), a frozen header row and a filter; text cells stay text (openpyxl
+    would store '=…' as a formula); then an About sheet saying where the figures come from."""
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     amounts, shares = set(money_cols), set(percent_cols)
-    sheet = sheet_title(sheet)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        rounded(df, shares).rename(columns=labels).to_excel(writer, sheet_name=sheet, index=False)
-        ws = writer.sheets[sheet]
-        ws.freeze_panes = "A2"
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.auto_filter.ref = ws.dimensions
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-        for i, col in enumerate(df.columns, start=1):
-            letter = get_column_letter(i)
-            kind = df[col].dtype
-            fmt = (money_format(money.current()) if col in amounts else PERCENT_FORMAT if col in shares
-                   else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind) or _whole(df[col])
-                   else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind)
-                   else DATE_FORMAT if pd.api.types.is_datetime64_any_dtype(kind) else None)
-            if fmt:
-                for cell in ws[letter][1:]:
-                    cell.number_format = fmt
-            width = max([len(str(labels.get(col, col)))] + [len(str(v)) for v in df[col].head(200)])
-            ws.column_dimensions[letter].width = min(60, width + 2)
+        for name, frame in {sheet: df, **(more or {})}.items():
+            title = sheet_title(name)
+            rounded(frame, shares).rename(columns=labels).to_excel(writer, sheet_name=title, index=False)
+            _format(writer.sheets[title], frame, labels, amounts, shares)
         if about:
             info = writer.book.create_sheet("About")
             for key, value in about.items():
@@ -95,3 +75,29 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str, labels: dict[str, str],
                 info.cell(info.max_row, 1).font = Font(bold=True)
             info.column_dimensions["A"].width = max(len(k) for k in about) + 2
             info.column_dimensions["B"].width = min(80, max(len(str(v)) for v in about.values()) + 2)
+
+
+def _format(ws, df: pd.DataFrame, labels: dict[str, str], amounts: set[str], shares: set[str]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.auto_filter.ref = ws.dimensions
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    for i, col in enumerate(df.columns, start=1):
+        letter = get_column_letter(i)
+        kind = df[col].dtype
+        fmt = (money_format(money.current()) if col in amounts else PERCENT_FORMAT if col in shares
+               else COUNT_FORMAT if pd.api.types.is_integer_dtype(kind) or _whole(df[col])
+               else DECIMAL_FORMAT if pd.api.types.is_float_dtype(kind)
+               else DATE_FORMAT if pd.api.types.is_datetime64_any_dtype(kind) else None)
+        if fmt:
+            for cell in ws[letter][1:]:
+                cell.number_format = fmt
+        width = max([len(str(labels.get(col, col)))] + [len(str(v)) for v in df[col].head(200)])
+        ws.column_dimensions[letter].width = min(60, width + 2)

@@ -209,7 +209,7 @@ def deal_share(data: ReportData) -> float:
     if not data.has("order_lines"):
         return 1.0
     return data.once(("deal_share", data.scope.team), lambda: pipeline.deal_share(
-        data.read("opportunities"), float(value(lazy(data.lines(12, month_required=False)).revenue.sum()) or 0.0),
+        data.read("opportunities"), float(value(lazy(data.lines(11, month_required=False)).revenue.sum()) or 0.0),
         data.scope.month))
 
 
@@ -368,24 +368,35 @@ class Proposal:
     unshown: float = 0.0
 
 
-def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: ForecastSettings) -> Proposal:
-    """The organisation's quota proposal for the month after the report's (every team shows its part of it)."""
+def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: ForecastSettings,
+                   accountability: performance.AccountabilityRule | None = None) -> Proposal:
+    """The organisation's quota proposal for the month after the report's (every team shows its part of it): each
+    rep's own forecast and its backtest error, and the reps `accountability` flags, count as the rules say."""
     org = data.org
     sales = org.lines(months_back=HISTORY_MONTHS)
     weighted = (weighted_next_month(pipeline_state(org), org.scope.month) if org.has("opportunities")
                 else pd.Series(dtype=float))
+    made = revenue_forecasts(org, settings)
     inputs = quotas.rep_inputs(org.read("reps"), org.optional("accounts"), sales, org.read("quotas"),
                                rep_forecasts(org, settings), weighted, org.scope.month)
+    shown = [rep for rep in inputs.index if rep in made.series and rep not in made.too_new]
+    inputs["own_forecast"] = pd.Series({rep: made.own[rep] for rep in shown}, dtype=float).reindex(inputs.index)
+    inputs["forecast_wape"] = pd.Series({rep: _wape(made.series[rep]) for rep in shown},
+                                        dtype=float).reindex(inputs.index)
+    flags = accountability_flags(org, accountability) if accountability is not None else None
+    inputs["underperformer"] = inputs.index.isin([] if flags is None else flags.index[flags["flagged"]])
     base = quotas.base_revenue(sales, org.scope.month)
-    made = revenue_forecasts(org, settings)
     shares = pd.Series({name: float(r.forecast["yhat"].iloc[0]) for name, r in made.series.items()})
     unshown = float(shares.reindex(list(made.too_new)).sum())
-    table = quotas.propose(inputs, rules, base, unshown)
+    table = quotas.in_whole_units(quotas.propose(inputs, rules, base, unshown))
     table["forecast_share"] = shares.reindex(table.index)  # every rep's part of the forecast, for the totals
     table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
-    own = pd.Series(made.own).drop(index=list(made.too_new), errors="ignore")
-    table.insert(table.columns.get_loc("forecast"), "own_forecast", own.reindex(table.index))
     return Proposal(table, inputs, base, unshown)
+
+
+def _wape(series: SeriesForecast) -> float:
+    """The backtest error of a series' own forecast (NaN without a backtest)."""
+    return float(series.scores["wape"].get(series.chosen, float("nan"))) if len(series.scores) else float("nan")
 
 
 def potentials_below_sales(data: ReportData) -> tuple[pd.DataFrame, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -127,6 +127,15 @@ class QuotasParams(Exports):
     ramp: list[tuple[int, float]] = shared(lambda: [(0, 0.25), (3, 0.5), (6, 1.0)],
                                            description="[months of tenure at least, share of a full quota].")
     floor: float = shared(0.0, description="Smallest quota of a fully ramped rep.")
+    target_from: Literal["growth", "forecast", "larger"] = shared(
+        "larger", description="Target: the growth rule, the statistical forecast, or the larger.")
+    forecast_floor: bool = shared(False, description="No quota under the rep's share of the team's forecast.")
+    trusted_wape: float = shared(0.25, ge=0, description="A rep's own forecast counts as evidence within this "
+                                                          "backtest error (WAPE).")
+    cut_underperformers: bool = shared(False, description="Reps flagged for sustained underperformance may be cut "
+                                                          "(else they keep this month's quota).")
+    spread: bool = shared(False, description="What a floor adds or a cap holds back is taken from or given to the "
+                                             "other reps (else the total moves).")
     plan: dict[str, float] = shared(
         lambda: {"ote": 7000, "base_share": 0.6, "rate": 1.0, "threshold": 0.5,
                                  "decelerator": 0.5, "decelerator_below": 0.8, "accelerator": 2.0, "cap": 2.5},

@@ -150,6 +150,18 @@ def _contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _approve(args: argparse.Namespace) -> int:
+    from salesnb.data.approval import file_quotas
+    from salesnb.run.params import load_settings
+
+    folder = Path(args.data) if args.data else load_settings(Path(args.params)).data_dir
+    month, table = file_quotas(Path(args.workbook), folder)
+    changed = int(table["approved"].sum())
+    print(f"Filed {len(table)} quotas for {month:%B %Y} into {folder / 'quotas.csv'} ({changed} set by the manager, "
+          f"the others as proposed; {table['quota'].sum():,.2f} in all). The next run loads them.")
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from salesnb.report.registry import parameters_markdown
 
@@ -215,6 +227,15 @@ def parser() -> argparse.ArgumentParser:
 
     pa = sub.add_parser("params", help="print every report's parameters (type, default, meaning) as Markdown")
     pa.set_defaults(func=_params)
+
+    q = sub.add_parser("quotas", help="file the quotas a manager approved")
+    actions = q.add_subparsers(dest="action", required=True)
+    qa = actions.add_parser("approve", help="file a quota workbook from the quotas report (its 'approved quota' "
+                            "column, else the proposal) as the quotas of its month")
+    qa.add_argument("workbook", help="the quota_proposal_<month>_<team>.xlsx a manager filled in")
+    qa.add_argument("--data", help="data folder whose quotas.csv receives them (default: data_dir)")
+    qa.add_argument("--params", default=str(PARAMS_DIR), help="parameter folder (default params)")
+    qa.set_defaults(func=_approve)
     return p
 
 
