@@ -10,8 +10,8 @@ help: ## List the commands
 
 $(BIN)/salesnb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check uv  # uv installs the stack in a third of pip's time
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' || $(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 $(DEMO)/workspace.duckdb: $(BIN)/salesnb salesnb/data/demo.py salesnb/data/schema.py
@@ -24,7 +24,7 @@ test: $(DEMO)/workspace.duckdb ## Run the tests, and every notebook on the demo 
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests --nbval-lax notebooks
 
 bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
-	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[bench]' || $(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_forecast.py
