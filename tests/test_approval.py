@@ -16,24 +16,25 @@ from salesnb.run.cli import main
 pytestmark = pytest.mark.notebook
 
 
-def _edited(demo_run, tmp_path, approved: dict[str, object]):
-    """The north workbook of the demo run with some approved quotas typed in, as a manager would in Excel."""
+def _edited(demo_run, tmp_path, approved: dict[str, object], comments: dict[str, str] | None = None):
+    """The north workbook of the demo run with some approved quotas and comments typed in, as in Excel."""
     _, out = demo_run
     book = tmp_path / "quota_proposal_2026-11_north.xlsx"
     shutil.copy(out / "2026-10" / "north" / book.name, book)
     wb = load_workbook(book)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    rep, col = header.index("rep id") + 1, header.index("approved quota") + 1
+    rep, col, note = (header.index(name) + 1 for name in ("rep id", "approved quota", "comment"))
     for row in range(2, ws.max_row + 1):
         if ws.cell(row, rep).value in approved:
             ws.cell(row, col).value = approved[ws.cell(row, rep).value]
+        ws.cell(row, note).value = (comments or {}).get(ws.cell(row, rep).value)
     wb.save(book)
     return book
 
 
 def test_an_approved_workbook_becomes_the_quotas_on_file(demo_run, demo_dir, tmp_path):
-    book = _edited(demo_run, tmp_path, {"R001": 400000, "R002": 350000.5})
+    book = _edited(demo_run, tmp_path, {"R001": 400000, "R002": 350000.5}, {"R001": "ok with the manager"})
     proposed = pd.read_csv(demo_run[1] / "2026-10" / "north" / "quota_proposal_2026-11_north.csv")
     assert (proposed["proposed_quota"] % 1 == 0).all()  # whole units, as the workbook says
     data = tmp_path / "data"
@@ -43,9 +44,13 @@ def test_an_approved_workbook_becomes_the_quotas_on_file(demo_run, demo_dir, tmp
     november = filed[filed["month"] == "2026-11-01"].set_index("rep_id")["quota"]
     expected = proposed.set_index("rep_id")["proposed_quota"].astype(float)
     expected[["R001", "R002"]] = [400000.0, 350000.5]
-    assert len(november) == 10 and november.to_dict() == expected.to_dict()  # north's reps; the edits win
+    assert november.reindex(expected.index).to_dict() == expected.to_dict()  # north's reps; the edits win
     before = pd.read_csv(demo_dir / "quotas.csv")
-    assert len(filed) == len(before[before["month"] != "2026-11-01"]) + 10  # other months and teams untouched
+    assert len(filed) == len(before)  # north's November rows replaced, every other rep and month untouched
+    others = before[~((before["month"] == "2026-11-01") & before["rep_id"].isin(expected.index))]
+    assert filed.merge(others, on=["rep_id", "month"])["quota_x"].tolist() == others["quota"].tolist()
+    log = pd.read_csv(data / "approvals" / "quotas.csv")
+    assert len(log) == 10 and log.set_index("rep_id").loc["R001", "comment"] == "ok with the manager"
     load_folder(data, data / "workspace.duckdb")  # what the next run loads
     ws = Workspace(data / "workspace.duckdb")
     loaded = ws.table("quotas").execute()

@@ -27,13 +27,15 @@ def test_a_reps_quota_is_the_same_in_the_team_and_the_organisation_report(demo_r
     assert exported["proposed_quota"].to_dict() == pytest.approx(north)
 
 
-def test_the_quota_bridge_is_one_in_every_scope_and_its_export_and_ends_on_the_proposal(demo_run):
+def test_the_quota_bridges_end_on_the_proposal_and_match_their_workbooks(demo_run):
     figures, out = demo_run
+    for team in ("all", "north"):
+        bridge, quota = facts(figures, f"{team}/05_quotas", "bridge"), facts(figures, f"{team}/05_quotas", "quota")
+        assert bridge["proposal"] == sum(quota.values())  # whole units: exactly
+        sheet = pd.read_excel(out / "2026-10" / team / f"quota_proposal_2026-11_{team}.xlsx", sheet_name="Bridge")
+        assert sheet.set_index("step")["amount"].to_dict() == pytest.approx(bridge, abs=0.006)  # Excel keeps cents
     org, north = facts(figures, "all/05_quotas", "bridge"), facts(figures, "north/05_quotas", "bridge")
-    assert org == north
-    sheet = pd.read_excel(out / "2026-10" / "north" / "quota_proposal_2026-11_north.xlsx", sheet_name="Bridge")
-    assert sheet.set_index("step")["amount"].to_dict() == pytest.approx(org, abs=0.006)  # Excel keeps cents
-    assert org["proposal"] == pytest.approx(sum(facts(figures, "all/05_quotas", "quota").values()))
+    assert north["team north's share"] < org["to share out"] and "quotas on file" in north
 
 
 def test_a_reps_forecast_is_the_same_in_the_forecast_and_the_quota_reports(demo_run):

@@ -272,8 +272,7 @@ def test_each_quota_says_which_rule_set_it():
         "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
         "cuts of fully ramped reps: fc (-25%).")
     assert list(quotas.shown(filed).columns) == ["name", "quota_this_month", "proposed_quota", "change_vs_this_month",
-                                                 "on_file", "change_vs_on_file", "reason"]  # one team
-    assert "own_forecast" in quotas.shown(filed.assign(own_forecast=1.0)).columns
+                                                 "evidence_used", "on_file", "change_vs_on_file", "reason"]  # one team
     assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
     assert quotas.flagged_sentence(p, ["A", "B"], rules) == (
         "The performance report flags 2 reps for sustained underperformance. Against the quota of this month: "
@@ -336,6 +335,10 @@ def test_the_bridge_walks_from_last_year_to_the_proposal_and_the_quotas_on_file(
     # every rep capped at +10% (110, 110, 220 = 440): the cap takes 85 off what was to share out
     assert b.loc["largest rise", "amount"] == pytest.approx(440 - 525)
     assert b.loc["proposal", "amount"] == pytest.approx(440) and b.loc["quotas on file", "amount"] == 410
+    assert b.loc["quotas on file lower by", "rule"] == "approving the proposal raises them by €30"
+    team = quotas.bridge(p.loc[["A", "B"]], rules, team="t")  # a team's part, from its share of what is shared out
+    assert team.index[0] == "team t's share" and team.loc["proposal", "amount"] == pytest.approx(220)
+    assert team["amount"].iloc[0] + team.loc["largest rise", "amount"] == pytest.approx(220)
     level = 0.0
     for step, row in b.iterrows():  # each subtotal is the steps before it, to the cent
         if row["kind"] == "step":
@@ -343,7 +346,8 @@ def test_the_bridge_walks_from_last_year_to_the_proposal_and_the_quotas_on_file(
         else:
             assert round(level, 2) == round(row["amount"], 2) or row["kind"] == "start", step
             level = row["amount"]
-    assert (p["reason"] == "raised +10%, the largest rise allowed: its share of the target is higher").all()
+    assert (p["reason"] == "raised +10.0%, the largest rise allowed: its share of the target is higher (own forecast "
+                           + p["forecast"].map(lambda f: f"€{f:,.0f}") + ")").all()
 
 
 def test_whole_quotas_add_up_to_the_rounded_total():
@@ -377,4 +381,38 @@ def test_by_default_a_floor_is_not_paid_for_by_cutting_the_other_reps(in_euros):
     assert b.loc["kept: reached quota", "amount"] == pytest.approx(30) and "share of the target" not in b.index
     assert quotas.proposal_sentence(p, rules).endswith(
         "more than planned, because the floors (the largest cut, quotas kept for reps who reached theirs or are "
-        "flagged, each rep's forecast, the ramp of new hires) add up to more; the bridge gives each.")
+        "flagged, the ramp of new hires) add up to more; the bridge gives each.")  # no forecast floor: not named
+
+
+def test_a_kept_quota_is_the_lower_of_this_months_and_the_one_on_file(in_euros):
+    rules = quotas.QuotaRules(growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth", trusted_wape=0.2)
+    inputs = _inputs().drop(index="N").assign(recent_attainment=[1.1, 0.8, np.nan], on_file=[90.0, 100.0, 210.0],
+                                              own_forecast=[80.0, 60.0, 120.0], forecast_wape=[0.1, 0.3, 0.1])
+    p = quotas.propose(inputs, rules, base=400.0)
+    assert p.loc["A", "quota"] == 90 and p.loc["A", "reason"] == (
+        "kept at the quota on file, under this month's: reached quota recently (110%)")
+    assert quotas.evidence_note(p.loc["B"], rules) == (
+        "pipeline €30 used: own forecast €60 not trusted (backtest error 30%)")
+    assert quotas.evidence_note(p.loc["C"], rules) == "own forecast €120 (backtest error 10%)"
+
+
+def test_the_pay_plan_on_the_page_kinks_and_jumps(in_euros):
+    plan = compensation.CommissionPlan()  # OTE 7,000, 60% base: variable target 2,800
+    k = compensation.kinks(plan)
+    assert k["attainment"].tolist() == pytest.approx([0.5, 0.8, 1.0, 1.75])  # cap 2.5 = 1 + 0.75 × 2
+    assert k["variable_multiple"].tolist() == pytest.approx([0.25, 0.8, 1.0, 2.5])
+    assert k["jump_pay"].tolist() == pytest.approx([700, 1120, 0, 0])  # 2,800 × 0.25; 2,800 × (0.8 − 0.4)
+    assert "at 80% of quota, from ×0.40 to ×0.80 of the variable target (decelerator ends): €1,120 a month" in (
+        compensation.jumps_sentence(k))
+    table = compensation.plan_table(plan)
+    assert table.loc["cap", "value"] == "2.5 × variable target" and len(table) == 8
+    assert "no base salary" in compensation.base_pay_sentence(plan, pd.DataFrame({"annual_cost": [1.0]}))
+
+
+def test_the_proposal_by_team_adds_up():
+    p = pd.DataFrame({"name": ["a", "b", "c"], "team": ["t", "t", "u"], "last_quota": [10.0, 20.0, 30.0],
+                      "quota": [11.0, 19.0, 33.0], "on_file": [10.0, 21.0, 30.0], "forecast": [9.0, 18.0, 36.0]})
+    t = quotas.by_team(p)
+    assert t.loc["t", ["reps", "proposed", "on_file", "forecast"]].tolist() == [2, 30, 31, 27]
+    assert t.loc["total", "proposed"] == 63 and t.loc["u", "forecast_vs_proposed"] == pytest.approx(36 / 33)

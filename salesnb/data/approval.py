@@ -11,7 +11,8 @@ import pandas as pd
 from salesnb.core.errors import InputError
 
 MONTH_KEY = "Quotas for"  # the About sheet line that names the month the workbook proposes quotas for
-COLUMNS = {"rep id": "rep_id", "proposed quota": "proposed", "approved quota": "approved"}
+COLUMNS = {"rep id": "rep_id", "proposed quota": "proposed", "approved quota": "approved", "comment": "comment"}
+LOG = Path("approvals") / "quotas.csv"  # in the data folder: what was filed, when, approved or as proposed, comments
 
 
 def _header(value: object) -> str:
@@ -49,12 +50,14 @@ def read_workbook(path: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
                          f"(e.g. {table.at[bad[0], 'approved']!r}); leave a cell empty to keep the proposal.")
     table["quota"] = approved.fillna(pd.to_numeric(table["proposed"], errors="coerce"))
     table["approved"] = approved.notna()
-    return month, table[["rep_id", "quota", "approved"]].assign(rep_id=lambda t: t["rep_id"].astype(str))
+    table["comment"] = table["comment"].fillna("").astype(str)
+    return month, table[["rep_id", "quota", "approved", "comment"]].assign(rep_id=lambda t: t["rep_id"].astype(str))
 
 
 def file_quotas(path: Path, folder: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
-    """Write a quota workbook's quotas into the data folder's quotas.csv as the quotas of its month (replacing
-    any of that month), after checking every rep is in reps.csv; the file is replaced whole or not at all."""
+    """Write a quota workbook's quotas into the data folder's quotas.csv as its reps' quotas of its month (other
+    reps and months untouched), after checking every rep is in reps.csv, and log them with the comments in
+    approvals/quotas.csv; returns the month and, per rep, the quota filed and the one it replaced."""
     month, table = read_workbook(path)
     quotas_csv, reps_csv = folder / "quotas.csv", folder / "reps.csv"
     for needed in (quotas_csv, reps_csv):
@@ -65,15 +68,26 @@ def file_quotas(path: Path, folder: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
     if unknown:
         raise InputError(f"{path}: rep id(s) {', '.join(unknown)} are not in {reps_csv}.")
     current = pd.read_csv(quotas_csv, dtype=str)
-    keep = current[pd.to_datetime(current["month"]) != month]
+    replaced = (pd.to_datetime(current["month"]) == month) & current["rep_id"].isin(table["rep_id"])
+    before = current[replaced].set_index("rep_id")["quota"].astype(float)
     new = pd.DataFrame({"rep_id": table["rep_id"], "month": month.strftime("%Y-%m-%d"),
                         "quota": table["quota"].map(lambda q: f"{q:.2f}")})
-    out = pd.concat([keep, new], ignore_index=True).sort_values(["month", "rep_id"], kind="stable")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".quotas-", suffix=".csv")
+    out = pd.concat([current[~replaced], new], ignore_index=True).sort_values(["month", "rep_id"], kind="stable")
+    _replace(quotas_csv, out)
+    log = folder / LOG
+    log.parent.mkdir(exist_ok=True)
+    entry = table.assign(month=month.strftime("%Y-%m"), workbook=path.name,
+                         filed_at=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"))
+    _replace(log, pd.concat([pd.read_csv(log, dtype=str), entry], ignore_index=True) if log.exists() else entry)
+    return month, table.assign(replaced=table["rep_id"].map(before))
+
+
+def _replace(path: Path, table: pd.DataFrame) -> None:
+    """Write a CSV whole or not at all."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".csv")
     os.close(fd)
     try:
-        out.to_csv(tmp, index=False)
-        os.replace(tmp, quotas_csv)
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return month, table

@@ -87,6 +87,7 @@ def kinks(plan: CommissionPlan) -> pd.DataFrame:
     out["just_below"] = multiple(out["attainment"].to_numpy() - 1e-9, plan)
     out["variable_multiple"] = multiple(out["attainment"].to_numpy(), plan)
     out["variable_pay"] = plan.variable_target * out["variable_multiple"]
+    out["jump_pay"] = (plan.variable_target * (out["variable_multiple"] - out["just_below"])).round(2)
     return out
 
 
@@ -97,7 +98,8 @@ def jumps_sentence(kinks_: pd.DataFrame) -> str:
         return ""
     return "The pay jumps at " + "; at ".join(
         f"{k['attainment']:.0%} of quota, from ×{k['just_below']:.2f} to ×{k['variable_multiple']:.2f} of the "
-        f"variable target ({name})" for name, k in jumps.iterrows()) + ": a rep just below earns that much less."
+        f"variable target ({name}): {money.fmt(k['jump_pay'])} a month" for name, k in jumps.iterrows()
+    ) + ". A rep just below a jump earns that much less for the last euro of sales."
 
 
 def plan_table(plan: CommissionPlan) -> pd.DataFrame:

@@ -154,7 +154,9 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
         kept |= has_last & (out["recent_attainment"] >= 1)
     if not rules.cut_underperformers and "underperformer" in out:
         kept |= full & out["underperformer"].fillna(False).astype(bool)
-    lower[kept] = np.maximum(lower[kept], out.loc[kept, "last_quota"])
+    out["keep_at"] = (np.fmin(out["last_quota"], out["on_file"].where(out["on_file"] > 0)) if "on_file" in out
+                      else out["last_quota"])  # the lower of this month's quota and the one on file: kept, not raised
+    lower[kept] = np.maximum(lower[kept], out.loc[kept, "keep_at"])
     upper[kept] = np.maximum(upper[kept], lower[kept])
     if rules.forecast_floor:
         lower = np.maximum(lower, out["forecast"].clip(lower=0))
@@ -206,8 +208,8 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
     reasons = [
         (at_low & rules.forecast_floor & near(q, out["forecast"].clip(lower=0)) & (q > 0), "rep's forecast"),
         (ramping & near(q, out["bottom_up"]) & (q > 0), "rep's own evidence"),
-        (at_low & rules.keep_for_achievers & achieved & near(q, last), "kept: reached quota"),
-        (at_low & ~rules.cut_underperformers & flagged & near(q, last), "kept: not cut while flagged"),
+        (at_low & rules.keep_for_achievers & achieved & near(q, out["keep_at"]), "kept: reached quota"),
+        (at_low & ~rules.cut_underperformers & flagged & near(q, out["keep_at"]), "kept: not cut while flagged"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
@@ -226,65 +228,88 @@ RULE_STEPS = {"largest cut": "floor: the largest cut allowed",
               "share of the target": "taken from or given to the other reps (spread)"}
 
 
-def bridge(proposal: pd.DataFrame, rules: QuotaRules) -> pd.DataFrame:
+def bridge(proposal: pd.DataFrame, rules: QuotaRules, team: str | None = None) -> pd.DataFrame:
     """From the same month last year to the proposal and the quotas on file, step by step, each with its amount
-    and the rule that made it; the steps add up to each subtotal (`kind`: start, step or total)."""
+    and the rule that made it; the steps add up to each subtotal (`kind`: start, step or total). For a `team`
+    (`proposal` holding its reps only), from its reps' share of what the organisation shares out."""
     a = proposal.attrs
-    rows = [("same month last year", a["base"], "start", "revenue invoiced a year before the month")]
-    if rules.target is not None:
-        rows.append(("absolute target", rules.target - a["base"], "step", "target set in the parameters"))
+    if team is None:
+        rows = [("same month last year", a["base"], "start", "revenue invoiced a year before the month")]
+        if rules.target is not None:
+            rows.append(("absolute target", rules.target - a["base"], "step", "target set in the parameters"))
+        else:
+            rows.append(("growth", a["growth_target"] - a["base"], "step", f"growth {rules.growth:+.1%}"))
+            rows.append(("growth target", a["growth_target"], "total", ""))
+            if a["target"] != a["growth_target"]:
+                rows.append(("forecast above growth" if a["target"] > a["growth_target"] else "forecast below growth",
+                             a["target"] - a["growth_target"], "step",
+                             f"target from {rules.target_from}: the statistical forecast of the reps' revenue, "
+                             f"{money.fmt(a['forecast_total'])}"))
+        rows.append(("target", a["target"], "total", f"target from {rules.target_from}"))
+        rows.append(("over-assignment", a["planned"] - a["target"], "step", f"{rules.over_assignment:+.1%}"))
+        rows.append(("to share out", a["planned"], "total",
+                     f"split {rules.top_down_weight:.0%} top-down ("
+                     + ", ".join(f"{k} {v:.0%}" for k, v in rules.weights.items())
+                     + f") and {1 - rules.top_down_weight:.0%} bottom-up (each rep's own evidence)"))
     else:
-        rows.append(("growth", a["growth_target"] - a["base"], "step", f"growth {rules.growth:+.1%}"))
-        rows.append(("growth target", a["growth_target"], "total", ""))
-        if a["target"] != a["growth_target"]:
-            rows.append(("forecast above growth" if a["target"] > a["growth_target"] else "forecast below growth",
-                         a["target"] - a["growth_target"], "step",
-                         f"target from {rules.target_from}: the statistical forecast of the reps' revenue, "
-                         f"{money.fmt(a['forecast_total'])}"))
-    rows.append(("target", a["target"], "total", f"target from {rules.target_from}"))
-    rows.append(("over-assignment", a["planned"] - a["target"], "step", f"{rules.over_assignment:+.1%}"))
-    rows.append(("to share out", a["planned"], "total",
-                 f"split {rules.top_down_weight:.0%} top-down ("
-                 + ", ".join(f"{k} {v:.0%}" for k, v in rules.weights.items())
-                 + f") and {1 - rules.top_down_weight:.0%} bottom-up (each rep's own evidence)"))
+        rows = [(f"team {team}'s share", proposal["unconstrained"].sum(), "start",
+                 f"its {len(proposal)} reps' share of the {money.fmt(a['planned'])} the organisation shares out")]
     moved = (proposal["quota"] - proposal["unconstrained"]).groupby(proposal["set_by"]).sum()
     for rule, label in RULE_STEPS.items():
         if rule in moved.index and abs(moved[rule]) >= 0.005:
             shared = rule == "share of the target" and not rules.spread
             rows.append(("rounding to whole units" if shared else rule, moved[rule], "step",
                          "quotas in whole units" if shared else label))
-    rows.append(("proposal", a["total"], "total", f"{len(proposal)} reps"))
+    total = float(proposal["quota"].sum())
+    rows.append(("proposal", total, "total", f"{len(proposal)} reps"))
     on_file = proposal["on_file"].sum(min_count=1) if "on_file" in proposal else np.nan
     if on_file == on_file:
-        rows.append(("quotas on file − proposal", on_file - a["total"], "step", "what approving the proposal changes"))
+        gap = on_file - total
+        rows.append((f"quotas on file {'lower' if gap < 0 else 'higher'} by", gap, "step",
+                     f"approving the proposal {'raises' if gap < 0 else 'lowers'} them by {money.fmt(abs(gap))}"))
         rows.append(("quotas on file", on_file, "total", "quotas already on file for the month"))
     return pd.DataFrame(rows, columns=["step", "amount", "kind", "rule"]).set_index("step")
+
+
+def evidence_note(r: pd.Series, rules: QuotaRules) -> str:
+    """What a rep's own evidence is made of, in words."""
+    own = r["own_forecast"] if "own_forecast" in r else r.get("forecast", np.nan)
+    error, pipeline = r.get("forecast_wape", np.nan), r.get("pipeline", 0.0)
+    if own == own and error == error and error > rules.trusted_wape:
+        return (f"pipeline {money.fmt(pipeline)} used: own forecast {money.fmt(own)} not trusted (backtest error "
+                f"{error:.0%})")
+    if own != own:
+        return f"pipeline {money.fmt(pipeline)}: no own forecast"
+    return (f"own forecast {money.fmt(own)}" + (f" (backtest error {error:.0%})" if error == error else "")
+            if own >= pipeline else f"pipeline {money.fmt(pipeline)}, above the own forecast")
 
 
 def _reason(r: pd.Series, rules: QuotaRules) -> str:
     """Why a rep's quota is what it is, in words."""
     change = r["quota"] / r["last_quota"] - 1 if r["last_quota"] > 0 else np.nan
-    moved = ("kept" if abs(change) < 0.005 else f"raised {change:+.0%}" if change > 0 else f"cut {change:+.0%}"
+    moved = ("kept" if abs(change) < 0.0005 else f"raised {change:+.1%}" if change > 0 else f"cut {change:+.1%}"
              ) if change == change else "first quota"
+    kept_at = ("this month's quota" if r.get("keep_at") == r["last_quota"] else "the quota on file, under this "
+               "month's")
     by = r["set_by"]
     if by == "kept: reached quota":
-        return f"kept at this month's quota: reached quota recently ({r['recent_attainment']:.0%})"
+        return f"kept at {kept_at}: reached quota recently ({r['recent_attainment']:.0%})"
     if by == "kept: not cut while flagged":
-        return "kept at this month's quota: flagged for sustained underperformance, not cut (cut_underperformers off)"
-    if by == "largest cut":
-        return f"{moved}, the largest cut allowed: its share of the target is lower"
-    if by == "largest rise":
-        return f"{moved}, the largest rise allowed: its share of the target is higher"
+        return f"kept at {kept_at}: flagged for sustained underperformance, not cut (cut_underperformers off)"
     if by == "ramp":
         return f"new hire ({r['tenure_months']:.0f} months in post): {r['ramp']:.0%} of a full quota"
+    evidence = evidence_note(r, rules)
+    if by == "largest cut":
+        return f"{moved}, the largest cut allowed: its share of the target is lower ({evidence})"
+    if by == "largest rise":
+        return f"{moved}, the largest rise allowed: its share of the target is higher ({evidence})"
     if by in ("rep's forecast", "rep's own evidence"):
         what = "forecast" if by == "rep's forecast" else "own evidence"
-        return f"{moved}: set at the rep's {what} ({money.fmt(r['quota'])})"
+        return f"{moved}: set at the rep's {what} ({money.fmt(r['quota'])}; {evidence})"
     drivers = [f"{r[f'share_{k}']:.1%} of the {label}" for k, label in
                (("potential", "potential"), ("history", "last 12 months' revenue")) if rules.weights.get(k)
                and f"share_{k}" in r]
-    own = f"own evidence {money.fmt(r['bottom_up'])}" if r["bottom_up"] > 0 else "no own evidence"
-    return f"{moved}: its share of the target ({', '.join(drivers + [own])})"
+    return f"{moved}: its share of the target ({', '.join([*drivers, evidence])})"
 
 
 def _against(proposal: pd.DataFrame) -> tuple[str, str]:
@@ -361,11 +386,14 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str], rules: QuotaRul
 
 
 def movers_sentence(proposal: pd.DataFrame, n: int = 3) -> str:
-    """Who gains and who loses most against this month's quota, and why ('' when nobody moves)."""
-    change = proposal["change_vs_last"].dropna()
+    """Who gains and who loses most against the base the other sentences use (`_against`), and why ('' when nobody
+    moves); new hires on the ramp are left to the ramp sentence."""
+    column, against = _against(proposal)
+    change = proposal[column].dropna()
     change = change[~(proposal["ramp"].reindex(change.index) < 1)]
     up, down = change[change > 0.005].nlargest(n), change[change < -0.005].nsmallest(n)
-    parts = [f"{label}: " + "; ".join(f"{proposal.at[r, 'name']} ({proposal.at[r, 'reason']})" for r in moved.index)
+    parts = [f"{label} against {against}: " + "; ".join(
+        f"{proposal.at[r, 'name']} {change[r]:+.1%} ({proposal.at[r, 'reason']})" for r in moved.index)
              for label, moved in (("Most raised", up), ("Most cut", down)) if len(moved)]
     return ". ".join(parts) + "." if parts else ""
 
@@ -407,7 +435,7 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
     return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
 
 
-SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "own_forecast", "on_file", "change_vs_on_file",
+SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "bottom_up", "on_file", "change_vs_on_file",
          "reason"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
@@ -418,14 +446,26 @@ EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history":
             "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "reason": "reason"}
 
 
+def by_team(proposal: pd.DataFrame) -> pd.DataFrame:
+    """Per team and in total: reps, this month's quotas, the proposal, the quotas on file, and the statistical
+    forecast of the reps' revenue against the proposal."""
+    forecast = proposal.get("forecast_share", proposal["forecast"])
+    g = proposal.assign(forecast=forecast).groupby("team").agg(
+        reps=("name", "size"), quota_this_month=("last_quota", "sum"), proposed=("quota", "sum"),
+        on_file=("on_file", "sum"), forecast=("forecast", "sum"))
+    g = pd.concat([g, g.sum().rename("total").to_frame().T])
+    g["forecast_vs_proposed"] = g["forecast"] / g["proposed"]
+    return g
+
+
 def shown(proposal: pd.DataFrame) -> pd.DataFrame:
-    """The proposal as the page shows it, by team and name: who, this month's quota, the proposal, its change and the
-    rule that set it (the rules work from this month's quota), the rep's own and reconciled forecasts, then the quota
-    on file and the change against it; the team column only when there are several teams."""
+    """The proposal as the page shows it, by team and name: who, this month's quota, the proposal and its change (the
+    rules work from this month's quota), the rep's own evidence the rules used, the quota on file and the change
+    against it, and the reason; the team column only when there are several teams."""
     cols = [c for c in SHOWN if c in proposal and (c != "team" or proposal["team"].nunique() > 1)]
     ordered = proposal.sort_values(["team", "name"], key=lambda c: c.map(reading_order))
     return ordered[cols].rename(columns={"quota": "proposed_quota", "last_quota": "quota_this_month",
-                                         "change_vs_last": "change_vs_this_month"})
+                                         "change_vs_last": "change_vs_this_month", "bottom_up": "evidence_used"})
 
 
 def exported(proposal: pd.DataFrame) -> pd.DataFrame:
@@ -452,9 +492,10 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
             f"(over-assignment planned: {rules.over_assignment:+.1%})")
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
-        return text + (": more than planned, because the floors (the largest cut, quotas kept for reps who reached "
-                       "theirs or are flagged, each rep's forecast, the ramp of new hires) add up to more; the "
-                       "bridge gives each.")
+        floors = ["the largest cut", "quotas kept for reps who reached theirs or are flagged",
+                  *(["each rep's forecast"] if rules.forecast_floor else []), "the ramp of new hires"]
+        return text + f": more than planned, because the floors ({', '.join(floors)}) add up to more; the bridge " \
+                      "gives each."
     if total < planned_total - 1:
         return text + (": less than planned, because the caps (the largest rise, the ramp of new hires) hold it "
                        "under; the bridge gives each.")

@@ -88,7 +88,7 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
     """A waterfall: total bars (first and last unless named) and the steps between them, each labelled with its
     amount; a step named in `good` (deals won) is never drawn as a loss, whatever its sign."""
     totals = totals or (steps.index[0], steps.index[-1])
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.75 * len(steps)), 4.8))  # room for every step's label
     bottoms, heights, colors, level = [], [], [], 0.0
     for name, value in steps.items():
         if name in totals:

@@ -156,9 +156,11 @@ def _approve(args: argparse.Namespace) -> int:
 
     folder = Path(args.data) if args.data else load_settings(Path(args.params)).data_dir
     month, table = file_quotas(Path(args.workbook), folder)
-    changed = int(table["approved"].sum())
-    print(f"Filed {len(table)} quotas for {month:%B %Y} into {folder / 'quotas.csv'} ({changed} set by the manager, "
-          f"the others as proposed; {table['quota'].sum():,.2f} in all). The next run loads them.")
+    changed, before = int(table["approved"].sum()), table["replaced"].sum(min_count=1)
+    was = f", replacing {before:,.2f} on file for them" if before == before else ""
+    print(f"Filed {len(table)} reps' quotas for {month:%B %Y} into {folder / 'quotas.csv'}: "
+          f"{table['quota'].sum():,.2f} in all ({changed} set by the manager, the others as proposed){was}; other "
+          f"reps keep theirs. Comments logged in {folder / 'approvals' / 'quotas.csv'}. The next run loads them.")
     return 0
 
 
