@@ -39,7 +39,9 @@ def test_an_approved_workbook_becomes_the_quotas_on_file(demo_run, demo_dir, tmp
     assert (proposed["proposed_quota"] % 1 == 0).all()  # whole units, as the workbook says
     data = tmp_path / "data"
     shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("*.duckdb", "*.cache"))
+    (data / "quotas.csv").chmod(0o644)
     assert main(["quotas", "approve", str(book), "--data", str(data)]) == 0
+    assert (data / "quotas.csv").stat().st_mode & 0o777 == 0o644  # replaced whole, as readable as before
     filed = pd.read_csv(data / "quotas.csv")
     november = filed[filed["month"] == "2026-11-01"].set_index("rep_id")["quota"]
     expected = proposed.set_index("rep_id")["proposed_quota"].astype(float)
@@ -67,3 +69,12 @@ def test_a_bad_approved_quota_is_refused_with_its_row(demo_run, tmp_path):
         read_workbook(bad)
     month, table = read_workbook(_edited(demo_run, tmp_path / "ok", {}))
     assert month == pd.Timestamp("2026-11-01") and not table["approved"].any() and len(table) == 10
+
+
+def test_a_csv_or_a_missing_params_folder_gets_a_message(demo_run, tmp_path, capsys):
+    _, out = demo_run
+    csv = out / "2026-10" / "north" / "quota_proposal_2026-11_north.csv"
+    with pytest.raises(InputError, match="file the .xlsx the quotas report wrote, not its CSV"):
+        read_workbook(csv)
+    assert main(["quotas", "approve", str(csv), "--params", str(tmp_path / "nowhere")]) == 2
+    assert "give the data folder with --data DIR" in capsys.readouterr().err

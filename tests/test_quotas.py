@@ -150,8 +150,9 @@ def test_sentences_of_the_quota_report(in_euros):
         "Policy used: target from larger (growth +12%), over-assignment +5%; split 70% top-down (potential 40%, "
         "history 40%, forecast 20%) and the rest bottom-up (a rep's own forecast counts within a backtest error of "
         "25%); largest change 25%; ramp 25% from 0 months, 50% from 3 months, 100% from 6 months. A rep who reached "
-        "quota last month or over the last 3 months keeps at least their quota. Reps flagged for sustained "
-        "underperformance are not cut.")
+        "quota last month or over the last 3 months keeps at least the lower of this month's quota and the one on "
+        "file. Reps flagged for sustained underperformance are not cut. No rep is cut under what the statistical "
+        "forecast expects of them.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -310,9 +311,9 @@ def test_a_flagged_underperformer_keeps_their_quota_unless_the_policy_says_so():
     cut = quotas.propose(inputs, rules.model_copy(update={"cut_underperformers": True}), base=400.0)
     assert cut.loc["A", "quota"] == pytest.approx(70)
     assert quotas.flagged_sentence(p, ["A"], rules) == (
-        "The performance report flags 1 rep for sustained underperformance: all keep this month's quota, as the "
-        "policy cuts no rep while flagged (cut_underperformers is off). None is lowered against the quota of this "
-        "month.")
+        "The performance report flags 1 rep for sustained underperformance: all keep the lower of this month's quota "
+        "and the one on file, as the policy cuts no rep while flagged (cut_underperformers is off). None is lowered "
+        "against the quota of this month.")
 
 
 def test_a_reps_own_forecast_counts_as_evidence_only_when_it_has_been_accurate():
@@ -346,7 +347,7 @@ def test_the_bridge_walks_from_last_year_to_the_proposal_and_the_quotas_on_file(
         else:
             assert round(level, 2) == round(row["amount"], 2) or row["kind"] == "start", step
             level = row["amount"]
-    assert (p["reason"] == "raised +10.0%, the largest rise allowed: its share of the target is higher (own forecast "
+    assert (p["reason"] == "the largest rise allowed (10%): its share of the target is higher (own forecast "
                            + p["forecast"].map(lambda f: f"€{f:,.0f}") + ")").all()
 
 
@@ -380,8 +381,9 @@ def test_by_default_a_floor_is_not_paid_for_by_cutting_the_other_reps(in_euros):
     b = quotas.bridge(p, rules)
     assert b.loc["kept: reached quota", "amount"] == pytest.approx(30) and "share of the target" not in b.index
     assert quotas.proposal_sentence(p, rules).endswith(
-        "more than planned, because the floors (the largest cut, quotas kept for reps who reached theirs or are "
-        "flagged, the ramp of new hires) add up to more; the bridge gives each.")  # no forecast floor: not named
+        "more than planned, because the floors (the largest cut, quotas kept for reps who reached theirs, are flagged "
+        "or whose forecast reaches it, the ramp of new hires) add up to more; the bridge gives each.")  # no forecast
+    # floor: not named
 
 
 def test_a_kept_quota_is_the_lower_of_this_months_and_the_one_on_file(in_euros):
@@ -391,10 +393,10 @@ def test_a_kept_quota_is_the_lower_of_this_months_and_the_one_on_file(in_euros):
                                               own_forecast=[80.0, 60.0, 120.0], forecast_wape=[0.1, 0.3, 0.1])
     p = quotas.propose(inputs, rules, base=400.0)
     assert p.loc["A", "quota"] == 90 and p.loc["A", "reason"] == (
-        "kept at the quota on file, under this month's: reached quota recently (110%)")
+        "kept at the quota on file, lower than this month's: reached quota recently (110%)")
     assert quotas.evidence_note(p.loc["B"], rules) == (
-        "pipeline €30 used: own forecast €60 not trusted (backtest error 30%)")
-    assert quotas.evidence_note(p.loc["C"], rules) == "own forecast €120 (backtest error 10%)"
+        "pipeline €30 used: own forecast €60 not trusted (backtest error 30.0%, over 20%)")
+    assert quotas.evidence_note(p.loc["C"], rules) == "own forecast €120 (backtest error 10.0%)"
 
 
 def test_the_pay_plan_on_the_page_kinks_and_jumps(in_euros):
@@ -416,3 +418,14 @@ def test_the_proposal_by_team_adds_up():
     t = quotas.by_team(p)
     assert t.loc["t", ["reps", "proposed", "on_file", "forecast"]].tolist() == [2, 30, 31, 27]
     assert t.loc["total", "proposed"] == 63 and t.loc["u", "forecast_vs_proposed"] == pytest.approx(36 / 33)
+
+
+def test_no_rep_is_cut_under_what_the_statistical_forecast_expects(in_euros):
+    rules = quotas.QuotaRules(growth=-0.3, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth", weights={"potential": 0.5, "history": 0.5, "forecast": 0.0})
+    inputs = _inputs().drop(index="N").assign(forecast=[10.0, 120.0, 20.0])  # B is expected to sell 120
+    p = quotas.propose(inputs, rules, base=400.0)  # target 280: the split alone gives B 70
+    assert p.loc["B", "quota"] == 100 and p.loc["B", "set_by"] == "kept: forecast reaches it"
+    assert p.loc["B", "reason"] == (
+        "kept at this month's quota: the statistical forecast (€120) reaches it, so it is not cut")
+    assert p.loc["A", "quota"] == pytest.approx(70)  # A's forecast (10) does not reach its quota: cut

@@ -11,7 +11,7 @@ from salesnb.report import widgets
 def _levers():
     inputs = pd.DataFrame({
         "name": ["a", "b", "c"], "team": "t", "potential": [100.0, 100.0, 200.0], "history": [100.0, 100.0, 200.0],
-        "forecast": [100.0, 100.0, 200.0], "pipeline": 0.0, "last_quota": [100.0, 100.0, 200.0],
+        "forecast": [60.0, 60.0, 120.0], "pipeline": 0.0, "last_quota": [100.0, 100.0, 200.0],
         "tenure_months": 40.0, "underperformer": [True, False, False],
     }, index=["A", "B", "C"])
     rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, max_change=0.5, target_from="growth")
@@ -29,8 +29,8 @@ def test_each_lever_recomputes_the_proposal():
     assert levers.proposal.loc["A", "quota"] == 100
     levers.controls["cut_underperformers"].value = True
     assert levers.proposal.loc["A", "quota"] < 100
-    levers.controls["target_from"].value = "forecast"  # the reps' forecasts add up to 400
-    assert levers.proposal.attrs["target"] == 400
+    levers.controls["target_from"].value = "forecast"  # the reps' forecasts add up to 240
+    assert levers.proposal.attrs["target"] == 240
 
 
 def test_weights_are_scaled_to_add_up_and_the_plan_levers_reach_the_curve():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pandas as pd
 
@@ -23,11 +25,13 @@ def read_workbook(path: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
     """The month a quota workbook is for and, per rep, the quota to file: the approved quota where the manager
     wrote one, else the proposed quota."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
+    except (OSError, ValueError, KeyError, InvalidFileException, BadZipFile) as exc:
+        raise InputError(f"{path}: cannot be read as an Excel workbook ({exc}); file the .xlsx the quotas report "
+                         "wrote, not its CSV.") from None
     about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)} if "About" in book else {}
     if MONTH_KEY not in about:
         raise InputError(f"{path}: the About sheet has no '{MONTH_KEY}' line: this is not a quota workbook written "
@@ -88,6 +92,8 @@ def _replace(path: Path, table: pd.DataFrame) -> None:
     os.close(fd)
     try:
         table.to_csv(tmp, index=False)
+        if path.exists():
+            shutil.copymode(path, tmp)  # the file keeps who may read it
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

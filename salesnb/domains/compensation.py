@@ -99,7 +99,7 @@ def jumps_sentence(kinks_: pd.DataFrame) -> str:
     return "The pay jumps at " + "; at ".join(
         f"{k['attainment']:.0%} of quota, from ×{k['just_below']:.2f} to ×{k['variable_multiple']:.2f} of the "
         f"variable target ({name}): {money.fmt(k['jump_pay'])} a month" for name, k in jumps.iterrows()
-    ) + ". A rep just below a jump earns that much less for the last euro of sales."
+    ) + ". A rep just below a jump earns that much less than one just above it."
 
 
 def plan_table(plan: CommissionPlan) -> pd.DataFrame:
@@ -130,12 +130,15 @@ def cost_sentence(paid: pd.DataFrame, month: object) -> str:
             f"pay of {total / revenue:.1%} of revenue.")
 
 
-def expected_sentence(expected: pd.DataFrame) -> str:
-    """What the plan would pay if reps sell their forecast on the proposed quotas, and how many of them that puts
-    at exactly 100% (a quota set at the forecast: on target by construction)."""
+def expected_sentence(expected: pd.DataFrame, left_out: list[str] | tuple[str, ...] = ()) -> str:
+    """What the plan would pay if reps sell their forecast on the proposed quotas, who is left out (reps too new for
+    a forecast of their own), and how many of them that puts at exactly 100% (a quota set at the forecast)."""
     total, revenue = expected["total_pay"].sum(), expected["actual"].sum()
     text = (f"Expected pay {money.fmt(total)} on {money.fmt(revenue)} of forecast revenue: "
             f"pay of {total / revenue:.1%} of revenue.")
+    if left_out:
+        text += (f" Left out, too new for a forecast of their own: {', '.join(left_out)} (their part of the team's "
+                 "forecast counts in the target, not here).")
     at_forecast = int((expected["actual"] / expected["quota"] - 1).abs().lt(0.0005).sum()) if "quota" in expected else 0
     if at_forecast:
         verb = "is" if at_forecast == 1 else "are"

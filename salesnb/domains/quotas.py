@@ -156,6 +156,7 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
         kept |= full & out["underperformer"].fillna(False).astype(bool)
     out["keep_at"] = (np.fmin(out["last_quota"], out["on_file"].where(out["on_file"] > 0)) if "on_file" in out
                       else out["last_quota"])  # the lower of this month's quota and the one on file: kept, not raised
+    kept |= full & (out["forecast"] >= out["keep_at"])  # never cut under what the statistical forecast expects
     lower[kept] = np.maximum(lower[kept], out.loc[kept, "keep_at"])
     upper[kept] = np.maximum(upper[kept], lower[kept])
     if rules.forecast_floor:
@@ -210,6 +211,7 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
         (ramping & near(q, out["bottom_up"]) & (q > 0), "rep's own evidence"),
         (at_low & rules.keep_for_achievers & achieved & near(q, out["keep_at"]), "kept: reached quota"),
         (at_low & ~rules.cut_underperformers & flagged & near(q, out["keep_at"]), "kept: not cut while flagged"),
+        (at_low & (out["forecast"] >= out["keep_at"]) & near(q, out["keep_at"]), "kept: forecast reaches it"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
@@ -221,6 +223,7 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
 RULE_STEPS = {"largest cut": "floor: the largest cut allowed",
               "kept: reached quota": "floor: achievers keep their quota",
               "kept: not cut while flagged": "floor: reps flagged for underperformance are not cut",
+              "kept: forecast reaches it": "floor: no cut under what the statistical forecast expects",
               "rep's forecast": "floor: no quota under the rep's forecast",
               "rep's own evidence": "floor: a new hire's own evidence",
               "ramp": "ramp of new hires",
@@ -277,39 +280,39 @@ def evidence_note(r: pd.Series, rules: QuotaRules) -> str:
     error, pipeline = r.get("forecast_wape", np.nan), r.get("pipeline", 0.0)
     if own == own and error == error and error > rules.trusted_wape:
         return (f"pipeline {money.fmt(pipeline)} used: own forecast {money.fmt(own)} not trusted (backtest error "
-                f"{error:.0%})")
+                f"{error:.1%}, over {rules.trusted_wape:.0%})")
     if own != own:
         return f"pipeline {money.fmt(pipeline)}: no own forecast"
-    return (f"own forecast {money.fmt(own)}" + (f" (backtest error {error:.0%})" if error == error else "")
+    return (f"own forecast {money.fmt(own)}" + (f" (backtest error {error:.1%})" if error == error else "")
             if own >= pipeline else f"pipeline {money.fmt(pipeline)}, above the own forecast")
 
 
 def _reason(r: pd.Series, rules: QuotaRules) -> str:
-    """Why a rep's quota is what it is, in words."""
-    change = r["quota"] / r["last_quota"] - 1 if r["last_quota"] > 0 else np.nan
-    moved = ("kept" if abs(change) < 0.0005 else f"raised {change:+.1%}" if change > 0 else f"cut {change:+.1%}"
-             ) if change == change else "first quota"
-    kept_at = ("this month's quota" if r.get("keep_at") == r["last_quota"] else "the quota on file, under this "
+    """Why a rep's quota is what it is, in words (its change is in the columns beside it)."""
+    kept_at = ("this month's quota" if r.get("keep_at") == r["last_quota"] else "the quota on file, lower than this "
                "month's")
     by = r["set_by"]
     if by == "kept: reached quota":
         return f"kept at {kept_at}: reached quota recently ({r['recent_attainment']:.0%})"
     if by == "kept: not cut while flagged":
         return f"kept at {kept_at}: flagged for sustained underperformance, not cut (cut_underperformers off)"
+    if by == "kept: forecast reaches it":
+        return (f"kept at {kept_at}: the statistical forecast ({money.fmt(r['forecast'])}) reaches it, so it is "
+                "not cut")
     if by == "ramp":
         return f"new hire ({r['tenure_months']:.0f} months in post): {r['ramp']:.0%} of a full quota"
     evidence = evidence_note(r, rules)
     if by == "largest cut":
-        return f"{moved}, the largest cut allowed: its share of the target is lower ({evidence})"
+        return f"the largest cut allowed ({rules.max_change:.0%}): its share of the target is lower ({evidence})"
     if by == "largest rise":
-        return f"{moved}, the largest rise allowed: its share of the target is higher ({evidence})"
+        return f"the largest rise allowed ({rules.max_change:.0%}): its share of the target is higher ({evidence})"
     if by in ("rep's forecast", "rep's own evidence"):
         what = "forecast" if by == "rep's forecast" else "own evidence"
-        return f"{moved}: set at the rep's {what} ({money.fmt(r['quota'])}; {evidence})"
+        return f"set at the rep's {what} ({money.fmt(r['quota'])}; {evidence})"
     drivers = [f"{r[f'share_{k}']:.1%} of the {label}" for k, label in
                (("potential", "potential"), ("history", "last 12 months' revenue")) if rules.weights.get(k)
                and f"share_{k}" in r]
-    return f"{moved}: its share of the target ({', '.join([*drivers, evidence])})"
+    return f"its share of the target ({', '.join([*drivers, evidence])})"
 
 
 def _against(proposal: pd.DataFrame) -> tuple[str, str]:
@@ -376,7 +379,8 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str], rules: QuotaRul
     text = f"The performance report flags {counted(n, 'rep')} for sustained underperformance"
     if len(kept):
         who = "all keep" if len(kept) == n else f"{listing(kept['name'].tolist())} keep"
-        text += f": {who} this month's quota, as the policy cuts no rep while flagged (cut_underperformers is off)"
+        text += (f": {who} the lower of this month's quota and the one on file, as the policy cuts no rep while "
+                 "flagged (cut_underperformers is off)")
     elif rules.cut_underperformers:
         text += ": cut_underperformers is on, so the rules may cut them within the largest change"
     if lower.empty:
@@ -492,7 +496,8 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
             f"(over-assignment planned: {rules.over_assignment:+.1%})")
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
-        floors = ["the largest cut", "quotas kept for reps who reached theirs or are flagged",
+        floors = ["the largest cut", "quotas kept for reps who reached theirs, are flagged or whose forecast reaches "
+                  "it",
                   *(["each rep's forecast"] if rules.forecast_floor else []), "the ramp of new hires"]
         return text + f": more than planned, because the floors ({', '.join(floors)}) add up to more; the bridge " \
                       "gives each."
@@ -638,9 +643,11 @@ def rules_sentence(rules: QuotaRules) -> str:
             f"change {rules.max_change:.0%}; ramp " + ", ".join(f"{s:.0%} from {m:g} months" for m, s in rules.ramp)
             + (f"; floor {money.fmt(rules.floor)}" if rules.floor else "") + ".")
     if rules.keep_for_achievers:
-        text += " A rep who reached quota last month or over the last 3 months keeps at least their quota."
+        text += (" A rep who reached quota last month or over the last 3 months keeps at least the lower of this "
+                 "month's quota and the one on file.")
     text += (" Reps flagged for sustained underperformance may be cut." if rules.cut_underperformers
              else " Reps flagged for sustained underperformance are not cut.")
+    text += " No rep is cut under what the statistical forecast expects of them."
     return text + (" No quota is set under the rep's forecast." if rules.forecast_floor else "")
 
 

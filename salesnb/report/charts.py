@@ -102,7 +102,7 @@ def waterfall_chart(steps: pd.Series, title: str, totals: tuple[str, ...] | None
             colors.append(PALETTE[2] if value >= 0 or name in good else PALETTE[3])
             level += value
     bars = ax.bar([str(s).replace("_", " ") for s in steps.index], heights, bottom=bottoms, color=colors)
-    ax.bar_label(bars, labels=[money.short(v, signed=name not in totals) for name, v in steps.items()], fontsize=8)
+    ax.bar_label(bars, labels=[money.short(v, signed=name not in totals) for name, v in steps.items()], fontsize=7)
     ax.set(title=title, xlabel="")
     _amounts(ax)
     top = max(b + h for b, h in zip(bottoms, heights, strict=True))

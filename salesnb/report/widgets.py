@@ -12,7 +12,8 @@ from salesnb.report import charts
 from salesnb.report import display as show
 
 LEVERS = ("growth", "target_from", "over_assignment", "top_down_weight", "potential", "history", "forecast",
-          "max_change", "floor", "forecast_floor", "cut_underperformers", "threshold", "accelerator", "cap")
+          "trusted_wape", "max_change", "floor", "forecast_floor", "cut_underperformers", "spread", "threshold",
+          "accelerator", "cap")
 
 
 class QuotaLevers:
@@ -36,10 +37,12 @@ class QuotaLevers:
             "potential": slider(weights.get("potential", 0.0), 0, 1, 0.05, "w potential"),
             "history": slider(weights.get("history", 0.0), 0, 1, 0.05, "w history"),
             "forecast": slider(weights.get("forecast", 0.0), 0, 1, 0.05, "w forecast"),
+            "trusted_wape": slider(rules.trusted_wape, 0, 1, 0.05, "trusted error"),
             "max_change": slider(rules.max_change, 0, 1, 0.05, "max change"),
             "floor": w.FloatText(value=rules.floor, description="floor"),
             "forecast_floor": w.Checkbox(value=rules.forecast_floor, description="never under forecast"),
             "cut_underperformers": w.Checkbox(value=rules.cut_underperformers, description="cut underperformers"),
+            "spread": w.Checkbox(value=rules.spread, description="spread floors over others"),
             "threshold": slider(plan.threshold, 0, 1, 0.05, "pay threshold"),
             "accelerator": slider(plan.accelerator, 1, 4, 0.25, "accelerator"),
             "cap": slider(plan.cap, 1, 5, 0.25, "cap"),
@@ -58,8 +61,8 @@ class QuotaLevers:
         weights = ({k: v[k] / total for k in ("potential", "history", "forecast")} if total > 0
                    else self.rules.weights)
         rules = quotas.parse_rules(self.rules.model_dump() | {k: v[k] for k in (
-            "growth", "target_from", "over_assignment", "top_down_weight", "max_change", "floor", "forecast_floor",
-            "cut_underperformers")} | {"weights": weights})
+            "growth", "target_from", "over_assignment", "top_down_weight", "trusted_wape", "max_change", "floor",
+            "forecast_floor", "cut_underperformers", "spread")} | {"weights": weights})
         plan = compensation.parse_plan(self.plan.model_dump() | {k: v[k] for k in ("threshold", "accelerator",
                                                                                    "cap")})
         return rules, plan
@@ -78,7 +81,7 @@ class QuotaLevers:
             self.proposal = quotas.in_whole_units(quotas.propose(self.inputs, rules, self.base, self.unshown))
             show.say(quotas.proposal_sentence(self.proposal, rules))
             show.table(quotas.bridge(self.proposal, rules).drop(columns="kind"), money_cols=("amount",))
-            show.table(quotas.shown(self.proposal), money_cols=("quota_this_month", "proposed_quota", "own_forecast",
+            show.table(quotas.shown(self.proposal), money_cols=("quota_this_month", "proposed_quota", "evidence_used",
                                                                 "on_file"),
                        change_cols=("change_vs_this_month", "change_vs_on_file"))
             show.figure(charts.payout_chart(compensation.curve(plan), "Variable pay multiple by attainment",

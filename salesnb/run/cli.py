@@ -154,6 +154,9 @@ def _approve(args: argparse.Namespace) -> int:
     from salesnb.data.approval import file_quotas
     from salesnb.run.params import load_settings
 
+    if not args.data and not (Path(args.params) / "defaults.yaml").exists():
+        raise SalesnbError(f"No {Path(args.params) / 'defaults.yaml'} here to say where the data are: give the data "
+                           "folder with --data DIR, or run from the project folder.")
     folder = Path(args.data) if args.data else load_settings(Path(args.params)).data_dir
     month, table = file_quotas(Path(args.workbook), folder)
     changed, before = int(table["approved"].sum()), table["replaced"].sum(min_count=1)
