@@ -68,13 +68,13 @@ def test_the_target_is_never_below_the_forecast(in_euros):
     assert "forecast of the reps' revenue, €800," in quotas.decision_sentence(shares)
 
 
-def test_a_ramping_rep_is_never_cut_past_max_change():
+def test_a_ramping_reps_quota_never_falls_as_tenure_grows():
     rules = quotas.QuotaRules(spread=True, growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
                               target_from="growth")
-    inputs = _inputs().assign(last_quota=[100.0, 100.0, 200.0, 196.0])  # a full quota on file for the new hire
+    inputs = _inputs().assign(last_quota=[100.0, 100.0, 200.0, 196.0])  # a full quota this month for the new hire
     p = quotas.propose(inputs, rules, base=400.0)
-    assert p.loc["N", "quota"] == pytest.approx(196 * 0.5)  # the ramp alone would give a quarter of its blend
-    assert p["quota"].sum() == pytest.approx(400)
+    assert p.loc["N", "quota"] == pytest.approx(196)  # the ramp alone would give a quarter of a full quota
+    assert p.loc["N", "set_by"] == "kept: the ramp only rises" and p["quota"].sum() == pytest.approx(400)
 
 
 def test_absolute_target_and_bottom_up():
@@ -151,8 +151,9 @@ def test_sentences_of_the_quota_report(in_euros):
         "history 40%, forecast 20%) and the rest bottom-up (a rep's own forecast counts within a backtest error of "
         "25%); largest change 25%; ramp 25% from 0 months, 50% from 3 months, 100% from 6 months. A rep who reached "
         "quota last month or over the last 3 months keeps at least the lower of this month's quota and the one on "
-        "file. Reps flagged for sustained underperformance are not cut. No rep is cut under what the statistical "
-        "forecast expects of them.")
+        "file. Reps flagged for sustained underperformance are not cut. A rep whose statistical forecast reaches the "
+        "lower of this month's quota and the one on file keeps at least that; a new hire's quota does not fall as "
+        "their tenure grows.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -273,7 +274,8 @@ def test_each_quota_says_which_rule_set_it():
         "Against the quotas on file, the proposal raises 2 reps, cuts 1 and keeps 1 within ±0.5%; the largest "
         "cuts of fully ramped reps: fc (-25%).")
     assert list(quotas.shown(filed).columns) == ["name", "quota_this_month", "proposed_quota", "change_vs_this_month",
-                                                 "evidence_used", "on_file", "change_vs_on_file", "reason"]  # one team
+                                                 "on_file", "change_vs_on_file", "evidence_used", "evidence",
+                                                 "reason"]  # one team
     assert "team" in quotas.shown(filed.assign(team=list("ttuuu"))).columns
     assert quotas.flagged_sentence(p, ["A", "B"], rules) == (
         "The performance report flags 2 reps for sustained underperformance. Against the quota of this month: "
@@ -426,6 +428,5 @@ def test_no_rep_is_cut_under_what_the_statistical_forecast_expects(in_euros):
     inputs = _inputs().drop(index="N").assign(forecast=[10.0, 120.0, 20.0])  # B is expected to sell 120
     p = quotas.propose(inputs, rules, base=400.0)  # target 280: the split alone gives B 70
     assert p.loc["B", "quota"] == 100 and p.loc["B", "set_by"] == "kept: forecast reaches it"
-    assert p.loc["B", "reason"] == (
-        "kept at this month's quota: the statistical forecast (€120) reaches it, so it is not cut")
+    assert p.loc["B", "reason"] == "kept at this month's quota: the statistical forecast (€120) reaches it"
     assert p.loc["A", "quota"] == pytest.approx(70)  # A's forecast (10) does not reach its quota: cut

@@ -140,6 +140,7 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
             share += weight * out[f"share_{key}"]
     out["top_down"] = total * share
     out["bottom_up"] = evidence(out, rules)
+    out["evidence"] = [evidence_note(r, rules) for _, r in out.iterrows()]
     out["blend"] = rules.top_down_weight * out["top_down"] + (1 - rules.top_down_weight) * out["bottom_up"]
     out["ramp"] = ramp_share(out["tenure_months"], rules.ramp)
     lower = pd.Series(rules.floor, index=out.index) * out["ramp"]
@@ -167,6 +168,7 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
         lower[ramping],
         np.maximum(out.loc[ramping, "full_quota"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"]),
     )
+    lower[ramping] = np.fmax(lower[ramping], out.loc[ramping, "last_quota"])  # a ramp only rises with tenure
     upper[ramping] = lower[ramping]
     weights = out["blend"].clip(lower=0)
     out["unconstrained"] = total * weights / weights.sum() if weights.sum() > 0 else total / len(out)
@@ -214,6 +216,7 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
         (at_low & (out["forecast"] >= out["keep_at"]) & near(q, out["keep_at"]), "kept: forecast reaches it"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
+        (ramping & near(q, last), "kept: the ramp only rises"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
     ]
     return pd.Series(np.select([c.fillna(False).to_numpy(dtype=bool) for c, _ in reasons], [r for _, r in reasons],
@@ -223,7 +226,8 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
 RULE_STEPS = {"largest cut": "floor: the largest cut allowed",
               "kept: reached quota": "floor: achievers keep their quota",
               "kept: not cut while flagged": "floor: reps flagged for underperformance are not cut",
-              "kept: forecast reaches it": "floor: no cut under what the statistical forecast expects",
+              "kept: forecast reaches it": "floor: kept where the statistical forecast reaches the quota",
+              "kept: the ramp only rises": "floor: a new hire's quota does not fall as tenure grows",
               "rep's forecast": "floor: no quota under the rep's forecast",
               "rep's own evidence": "floor: a new hire's own evidence",
               "ramp": "ramp of new hires",
@@ -297,8 +301,10 @@ def _reason(r: pd.Series, rules: QuotaRules) -> str:
     if by == "kept: not cut while flagged":
         return f"kept at {kept_at}: flagged for sustained underperformance, not cut (cut_underperformers off)"
     if by == "kept: forecast reaches it":
-        return (f"kept at {kept_at}: the statistical forecast ({money.fmt(r['forecast'])}) reaches it, so it is "
-                "not cut")
+        return f"kept at {kept_at}: the statistical forecast ({money.fmt(r['forecast'])}) reaches it"
+    if by == "kept: the ramp only rises":
+        return (f"new hire ({r['tenure_months']:.0f} months in post): kept at this month's quota, above "
+                f"{r['ramp']:.0%} of a full quota ({money.fmt(r['full_quota'] * r['ramp'])}): a ramp only rises")
     if by == "ramp":
         return f"new hire ({r['tenure_months']:.0f} months in post): {r['ramp']:.0%} of a full quota"
     evidence = evidence_note(r, rules)
@@ -439,15 +445,15 @@ def ahead_sentence(quotas: pd.DataFrame, revenue: pd.Series, month: object) -> s
     return ("Quotas already on file for the months after: " + "; ".join(parts) + ".") if parts else ""
 
 
-SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "bottom_up", "on_file", "change_vs_on_file",
-         "reason"]
+SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "on_file", "change_vs_on_file", "bottom_up",
+         "evidence", "reason"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
             "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
             "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
             "last_quota": "quota_this_month",
             "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",
-            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "reason": "reason"}
+            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "evidence": "evidence", "reason": "reason"}
 
 
 def by_team(proposal: pd.DataFrame) -> pd.DataFrame:
@@ -647,7 +653,8 @@ def rules_sentence(rules: QuotaRules) -> str:
                  "month's quota and the one on file.")
     text += (" Reps flagged for sustained underperformance may be cut." if rules.cut_underperformers
              else " Reps flagged for sustained underperformance are not cut.")
-    text += " No rep is cut under what the statistical forecast expects of them."
+    text += (" A rep whose statistical forecast reaches the lower of this month's quota and the one on file keeps "
+             "at least that; a new hire's quota does not fall as their tenure grows.")
     return text + (" No quota is set under the rep's forecast." if rules.forecast_floor else "")
 
 
