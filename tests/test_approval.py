@@ -53,6 +53,7 @@ def test_an_approved_workbook_becomes_the_quotas_on_file(demo_run, demo_dir, tmp
     assert filed.merge(others, on=["rep_id", "month"])["quota_x"].tolist() == others["quota"].tolist()
     log = pd.read_csv(data / "approvals" / "quotas.csv")
     assert len(log) == 10 and log.set_index("rep_id").loc["R001", "comment"] == "ok with the manager"
+    assert log["filed_by"].notna().all() and log["workbook"].eq(book.name).all()
     load_folder(data, data / "workspace.duckdb")  # what the next run loads
     ws = Workspace(data / "workspace.duckdb")
     loaded = ws.table("quotas").execute()

@@ -36,6 +36,11 @@ def test_the_quota_bridges_end_on_the_proposal_and_match_their_workbooks(demo_ru
         assert sheet.set_index("step")["amount"].to_dict() == pytest.approx(bridge, abs=0.006)  # Excel keeps cents
     org, north = facts(figures, "all/05_quotas", "bridge"), facts(figures, "north/05_quotas", "bridge")
     assert north["team north's share"] < org["to share out"] and "quotas on file" in north
+    for team, bridge in (("all", org), ("north", north)):  # the overview divides the same forecast by these quotas
+        forecast = facts(figures, f"{team}/03_forecast", "forecast")[team]
+        assert facts(figures, f"{team}/00_overview", "kpi")["forecast_vs_quota"] == pytest.approx(
+            forecast / bridge["quotas on file"])
+    assert org["target"] == pytest.approx(facts(figures, "all/03_forecast", "forecast")["all"])  # target from forecast
 
 
 def test_a_reps_forecast_is_the_same_in_the_forecast_and_the_quota_reports(demo_run):

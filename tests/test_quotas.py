@@ -47,7 +47,8 @@ def test_max_change_caps_and_the_shortfall_is_said():
     p = quotas.propose(_inputs().drop(index="N"), rules, base=400.0)
     assert p["quota"].tolist() == pytest.approx([110, 110, 220])  # every rep capped at +10%
     assert quotas.proposal_sentence(p, rules).endswith(
-        "-45.0% on the target (over-assignment planned: +0.0%): less than planned, because the caps (the largest "
+        "-45.0% on the target (over-assignment planned: +0.0%, 800 to share out before the floors and caps): less "
+        "than planned, because the caps (the largest "
         "rise, the ramp of new hires) hold it under; the bridge gives each.")  # 440 against 800
 
 
@@ -59,7 +60,8 @@ def test_the_target_is_never_below_the_forecast(in_euros):
     assert quotas.proposal_sentence(p, rules) == (
         "Target: €800, the statistical forecast of the reps' revenue (the forecasts report's), because +5.0% on the "
         "same month last year (€400) gives only €420, and a quota under the forecast pays for what is expected "
-        "anyway. Quotas add up to €800, +0.0% on the target (over-assignment planned: +0.0%).")
+        "anyway. Quotas add up to €800, +0.0% on the target (over-assignment planned: +0.0%, €800 to share out before "
+        "the floors and caps).")
     off = quotas.propose(inputs, rules.model_copy(update={"target_from": "growth"}), base=400.0)
     assert off.attrs["target"] == pytest.approx(420)
     newcomer = quotas.propose(inputs, rules, base=400.0, unshown_forecast=50.0)  # a rep too new to forecast

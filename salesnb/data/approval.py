@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import tempfile
@@ -80,7 +81,7 @@ def file_quotas(path: Path, folder: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
     _replace(quotas_csv, out)
     log = folder / LOG
     log.parent.mkdir(exist_ok=True)
-    entry = table.assign(month=month.strftime("%Y-%m"), workbook=path.name,
+    entry = table.assign(month=month.strftime("%Y-%m"), workbook=path.name, filed_by=getpass.getuser(),
                          filed_at=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"))
     _replace(log, pd.concat([pd.read_csv(log, dtype=str), entry], ignore_index=True) if log.exists() else entry)
     return month, table.assign(replaced=table["rep_id"].map(before))

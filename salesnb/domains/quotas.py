@@ -449,11 +449,13 @@ SHOWN = ["name", "team", "last_quota", "quota", "change_vs_last", "on_file", "ch
          "evidence", "reason"]
 EXPORTED = {"name": "name", "team": "team", "potential": "potential", "history": "revenue_last_12_months",
             "own_forecast": "own_forecast_before_reconciliation", "forecast": "forecast",
-            "pipeline": "weighted_pipeline", "top_down": "top_down_quota",
-            "bottom_up": "bottom_up_quota", "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
+            "pipeline": "weighted_pipeline", "forecast_wape": "own_forecast_backtest_error", "evidence": "evidence",
+            "top_down": "top_down_quota",
+            "bottom_up": "bottom_up_quota", "blend": "blend", "unconstrained": "quota_before_the_rules",
+            "ramp": "ramp", "full_quota": "full_quota_of_the_ramp",
             "last_quota": "quota_this_month",
             "on_file": "quota_on_file", "quota": "proposed_quota", "change_vs_last": "change_vs_this_month",
-            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "evidence": "evidence", "reason": "reason"}
+            "change_vs_on_file": "change_vs_on_file", "set_by": "set_by", "reason": "reason"}
 
 
 def by_team(proposal: pd.DataFrame) -> pd.DataFrame:
@@ -499,7 +501,8 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
                f"{money.fmt(target)}")
     text = (f"{'For the whole organisation, the target' if team_page else 'Target'}: {how}. "
             f"Quotas add up to {money.fmt(total)}, {total / target - 1:+.1%} on the target "
-            f"(over-assignment planned: {rules.over_assignment:+.1%})")
+            f"(over-assignment planned: {rules.over_assignment:+.1%}, {money.fmt(proposal.attrs['planned'])} to share "
+            "out before the floors and caps)")
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
         floors = ["the largest cut", "quotas kept for reps who reached theirs, are flagged or whose forecast reaches "
