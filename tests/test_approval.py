@@ -54,6 +54,7 @@ def test_an_approved_workbook_becomes_the_quotas_on_file(demo_run, demo_dir, tmp
     log = pd.read_csv(data / "approvals" / "quotas.csv")
     assert len(log) == 10 and log.set_index("rep_id").loc["R001", "comment"] == "ok with the manager"
     assert log["filed_by"].notna().all() and log["workbook"].eq(book.name).all()
+    assert (data / "approvals" / "quotas.csv").stat().st_mode & 0o777 == 0o644  # as readable as the quotas
     load_folder(data, data / "workspace.duckdb")  # what the next run loads
     ws = Workspace(data / "workspace.duckdb")
     loaded = ws.table("quotas").execute()
@@ -77,5 +78,7 @@ def test_a_csv_or_a_missing_params_folder_gets_a_message(demo_run, tmp_path, cap
     csv = out / "2026-10" / "north" / "quota_proposal_2026-11_north.csv"
     with pytest.raises(InputError, match="file the .xlsx the quotas report wrote, not its CSV"):
         read_workbook(csv)
+    with pytest.raises(InputError, match="not found"):
+        read_workbook(tmp_path / "quota_proposal_2026-11_nowhere.xlsx")
     assert main(["quotas", "approve", str(csv), "--params", str(tmp_path / "nowhere")]) == 2
     assert "give the data folder with --data DIR" in capsys.readouterr().err

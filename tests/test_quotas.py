@@ -315,7 +315,7 @@ def test_a_flagged_underperformer_keeps_their_quota_unless_the_policy_says_so():
     cut = quotas.propose(inputs, rules.model_copy(update={"cut_underperformers": True}), base=400.0)
     assert cut.loc["A", "quota"] == pytest.approx(70)
     assert quotas.flagged_sentence(p, ["A"], rules) == (
-        "The performance report flags 1 rep for sustained underperformance: all keep the lower of this month's quota "
+        "The performance report flags 1 rep for sustained underperformance: it keeps the lower of this month's quota "
         "and the one on file, as the policy cuts no rep while flagged (cut_underperformers is off). None is lowered "
         "against the quota of this month.")
 
@@ -385,9 +385,9 @@ def test_by_default_a_floor_is_not_paid_for_by_cutting_the_other_reps(in_euros):
     b = quotas.bridge(p, rules)
     assert b.loc["kept: reached quota", "amount"] == pytest.approx(30) and "share of the target" not in b.index
     assert quotas.proposal_sentence(p, rules).endswith(
-        "more than planned, because the floors (the largest cut, quotas kept for reps who reached theirs, are flagged "
-        "or whose forecast reaches it, the ramp of new hires) add up to more; the bridge gives each.")  # no forecast
-    # floor: not named
+        "more than planned, because the floors (quotas kept for reps who reached theirs, are flagged or whose "
+        "forecast reaches it, the ramp of new hires) add up to more; the bridge gives each.")  # no rep at the largest
+    # cut and no forecast floor: neither named
 
 
 def test_a_kept_quota_is_the_lower_of_this_months_and_the_one_on_file(in_euros):
@@ -432,3 +432,18 @@ def test_no_rep_is_cut_under_what_the_statistical_forecast_expects(in_euros):
     assert p.loc["B", "quota"] == 100 and p.loc["B", "set_by"] == "kept: forecast reaches it"
     assert p.loc["B", "reason"] == "kept at this month's quota: the statistical forecast (€120) reaches it"
     assert p.loc["A", "quota"] == pytest.approx(70)  # A's forecast (10) does not reach its quota: cut
+
+
+def test_a_new_hires_ramp_on_file_holds_and_floors_are_said(in_euros):
+    rules = quotas.QuotaRules(growth=0.0, over_assignment=0.0, top_down_weight=1.0, max_change=0.5,
+                              target_from="growth")
+    inputs = _inputs().assign(on_file=[100.0, 100.0, 200.0, 60.0], recent_attainment=[1.2, 0.5, 0.5, np.nan],
+                              own_forecast=[10.0, 10.0, 20.0, 5.0], forecast_wape=[0.1, 0.1, 0.1, np.nan])
+    p = quotas.propose(inputs, rules, base=400.0)
+    assert p.loc["N", "quota"] == 60 and p.loc["N", "set_by"] == "ramp on file"  # not 25% of the median (25)
+    assert p.loc["N", "reason"].startswith("new hire (1 months in post): the ramp already on file holds (€60;")
+    assert quotas.evidence_note(p.loc["N"], rules) == "pipeline €0 used: own forecast €5 has no backtest yet"
+    b = quotas.bridge(p, rules)
+    added = b.loc[b["rule"].str.startswith("floor"), "amount"].sum()
+    assert added > 0 and quotas.floors_sentence(b).startswith(f"The floors add €{added:,.0f} to what was shared out")
+    assert quotas.ramp_sentence(p).endswith("€25; the ramp already on file raises it to €60.")

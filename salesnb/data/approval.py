@@ -28,6 +28,9 @@ def read_workbook(path: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    if not Path(path).is_file():
+        raise InputError(f"{path}: not found (the workbook sits beside the quotas report's page, in its outputs "
+                         "folder).")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, InvalidFileException, BadZipFile) as exc:
@@ -83,18 +86,19 @@ def file_quotas(path: Path, folder: Path) -> tuple[pd.Timestamp, pd.DataFrame]:
     log.parent.mkdir(exist_ok=True)
     entry = table.assign(month=month.strftime("%Y-%m"), workbook=path.name, filed_by=getpass.getuser(),
                          filed_at=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"))
-    _replace(log, pd.concat([pd.read_csv(log, dtype=str), entry], ignore_index=True) if log.exists() else entry)
+    _replace(log, pd.concat([pd.read_csv(log, dtype=str), entry], ignore_index=True) if log.exists() else entry,
+             like=quotas_csv)
     return month, table.assign(replaced=table["rep_id"].map(before))
 
 
-def _replace(path: Path, table: pd.DataFrame) -> None:
-    """Write a CSV whole or not at all."""
+def _replace(path: Path, table: pd.DataFrame, like: Path | None = None) -> None:
+    """Write a CSV whole or not at all, as readable as it was (a new file: as `like`)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".csv")
     os.close(fd)
     try:
         table.to_csv(tmp, index=False)
-        if path.exists():
-            shutil.copymode(path, tmp)  # the file keeps who may read it
+        if path.exists() or like is not None:
+            shutil.copymode(path if path.exists() else like, tmp)  # the file keeps who may read it
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -169,6 +169,9 @@ def propose(inputs: pd.DataFrame, rules: QuotaRules, base: float, unshown_foreca
         np.maximum(out.loc[ramping, "full_quota"] * out.loc[ramping, "ramp"], out.loc[ramping, "bottom_up"]),
     )
     lower[ramping] = np.fmax(lower[ramping], out.loc[ramping, "last_quota"])  # a ramp only rises with tenure
+    if "on_file" in out:  # the ramp already on file for the month holds
+        promised = ramping & (out["on_file"] > 0)
+        lower[promised] = out.loc[promised, "on_file"]
     upper[ramping] = lower[ramping]
     weights = out["blend"].clip(lower=0)
     out["unconstrained"] = total * weights / weights.sum() if weights.sum() > 0 else total / len(out)
@@ -215,6 +218,7 @@ def _set_by(out: pd.DataFrame, rules: QuotaRules, lower: pd.Series, upper: pd.Se
         (at_low & ~rules.cut_underperformers & flagged & near(q, out["keep_at"]), "kept: not cut while flagged"),
         (at_low & (out["forecast"] >= out["keep_at"]) & near(q, out["keep_at"]), "kept: forecast reaches it"),
         (at_low & near(q, last * (1 - rules.max_change)), "largest cut"),
+        (ramping & near(q, out["on_file"] if "on_file" in out else np.nan), "ramp on file"),
         (ramping & near(q, out["full_quota"] * out["ramp"]), "ramp"),
         (ramping & near(q, last), "kept: the ramp only rises"),
         (at_high & near(q, last * (1 + rules.max_change)), "largest rise"),
@@ -230,7 +234,8 @@ RULE_STEPS = {"largest cut": "floor: the largest cut allowed",
               "kept: the ramp only rises": "floor: a new hire's quota does not fall as tenure grows",
               "rep's forecast": "floor: no quota under the rep's forecast",
               "rep's own evidence": "floor: a new hire's own evidence",
-              "ramp": "ramp of new hires",
+              "ramp on file": "new hires: the ramp already on file holds",
+              "ramp": "ramp of new hires (no quota on file yet)",
               "largest rise": "cap: the largest rise allowed",
               "share of the target": "taken from or given to the other reps (spread)"}
 
@@ -283,10 +288,13 @@ def evidence_note(r: pd.Series, rules: QuotaRules) -> str:
     own = r["own_forecast"] if "own_forecast" in r else r.get("forecast", np.nan)
     error, pipeline = r.get("forecast_wape", np.nan), r.get("pipeline", 0.0)
     if own == own and error == error and error > rules.trusted_wape:
+        shown = f"{error:.3%}" if error - rules.trusted_wape < 0.001 else f"{error:.1%}"
         return (f"pipeline {money.fmt(pipeline)} used: own forecast {money.fmt(own)} not trusted (backtest error "
-                f"{error:.1%}, over {rules.trusted_wape:.0%})")
+                f"{shown}, over {rules.trusted_wape:.0%})")
     if own != own:
         return f"pipeline {money.fmt(pipeline)}: no own forecast"
+    if "forecast_wape" in r and error != error:
+        return f"pipeline {money.fmt(pipeline)} used: own forecast {money.fmt(own)} has no backtest yet"
     return (f"own forecast {money.fmt(own)}" + (f" (backtest error {error:.1%})" if error == error else "")
             if own >= pipeline else f"pipeline {money.fmt(pipeline)}, above the own forecast")
 
@@ -305,6 +313,10 @@ def _reason(r: pd.Series, rules: QuotaRules) -> str:
     if by == "kept: the ramp only rises":
         return (f"new hire ({r['tenure_months']:.0f} months in post): kept at this month's quota, above "
                 f"{r['ramp']:.0%} of a full quota ({money.fmt(r['full_quota'] * r['ramp'])}): a ramp only rises")
+    if by == "ramp on file":
+        return (f"new hire ({r['tenure_months']:.0f} months in post): the ramp already on file holds "
+                f"({money.fmt(r['on_file'])}; the parameters' ramp would give {r['ramp']:.0%} of a full quota, "
+                f"{money.fmt(r['full_quota'] * r['ramp'])})")
     if by == "ramp":
         return f"new hire ({r['tenure_months']:.0f} months in post): {r['ramp']:.0%} of a full quota"
     evidence = evidence_note(r, rules)
@@ -369,7 +381,8 @@ def ramp_sentence(proposal: pd.DataFrame) -> str:
 
 
 RAISED_BY = {"rep's forecast": "their forecast", "rep's own evidence": "their own forecast or pipeline",
-             "kept: reached quota": "having reached their quota",
+             "kept: reached quota": "having reached their quota", "ramp on file": "the ramp already on file",
+             "kept: the ramp only rises": "this month's quota (a ramp only rises)",
              "largest cut": "the largest cut from this month's quota"}
 
 
@@ -384,7 +397,7 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str], rules: QuotaRul
     n = len(mine)
     text = f"The performance report flags {counted(n, 'rep')} for sustained underperformance"
     if len(kept):
-        who = "all keep" if len(kept) == n else f"{listing(kept['name'].tolist())} keep"
+        who = ("it keeps" if n == 1 else "all keep") if len(kept) == n else f"{listing(kept['name'].tolist())} keep"
         text += (f": {who} the lower of this month's quota and the one on file, as the policy cuts no rep while "
                  "flagged (cut_underperformers is off)")
     elif rules.cut_underperformers:
@@ -393,6 +406,17 @@ def flagged_sentence(proposal: pd.DataFrame, flagged: list[str], rules: QuotaRul
         return text + f". None is lowered against {against}."
     return text + f". Against {against}: " + ", ".join(
         f"{name} {c:+.0%}" for name, c in zip(lower["name"], lower[column], strict=True)) + "."
+
+
+def floors_sentence(table: pd.DataFrame) -> str:
+    """What the floors add to what was shared out, from a `bridge` ('' when they add nothing)."""
+    steps = table[(table["kind"] == "step") & table["rule"].str.startswith("floor")]
+    added = steps["amount"].sum()
+    if added < 0.5:
+        return ""
+    parts = ", ".join(f"{money.fmt(v)} {RULE_STEPS[k].removeprefix('floor: ')}" for k, v in steps["amount"].items()
+                      if v >= 0.5 and k in RULE_STEPS)
+    return f"The floors add {money.fmt(added)} to what was shared out: {parts}."
 
 
 def movers_sentence(proposal: pd.DataFrame, n: int = 3) -> str:
@@ -506,8 +530,9 @@ def proposal_sentence(proposal: pd.DataFrame, rules: QuotaRules, team_page: bool
     planned_total = target * (1 + rules.over_assignment)
     if total > planned_total + 1:
         floors = ["the largest cut", "quotas kept for reps who reached theirs, are flagged or whose forecast reaches "
-                  "it",
-                  *(["each rep's forecast"] if rules.forecast_floor else []), "the ramp of new hires"]
+                  "it", *(["each rep's forecast"] if rules.forecast_floor else []), "the ramp of new hires"]
+        used = set(proposal["set_by"]) if "set_by" in proposal else set()
+        floors = [f for f in floors if f != "the largest cut" or "largest cut" in used]
         return text + f": more than planned, because the floors ({', '.join(floors)}) add up to more; the bridge " \
                       "gives each."
     if total < planned_total - 1:
