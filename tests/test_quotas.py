@@ -155,7 +155,7 @@ def test_sentences_of_the_quota_report(in_euros):
         "quota last month or over the last 3 months keeps at least the lower of this month's quota and the one on "
         "file. Reps flagged for sustained underperformance are not cut. A rep whose statistical forecast reaches the "
         "lower of this month's quota and the one on file keeps at least that; a new hire's quota does not fall as "
-        "their tenure grows.")
+        "their tenure grows, and a new hire's ramp already on file holds, past the largest change.")
     pace = pd.DataFrame({"cumulative_share": [0.3, 0.55], "linear": [0.25, 0.5]}, index=[10, 15])
     assert quotas.pacing_sentence(pace) == "By day 15, 55% of the month's revenue was in (linear: 50%)."
     paid = pd.DataFrame({"total_pay": [3000.0, 1000.0], "actual": [30000.0, 10000.0]})
@@ -228,7 +228,8 @@ def test_a_ramping_rep_follows_the_ramp_of_a_full_quota_not_the_largest_cut(in_e
     assert p.loc["N", "quota"] == pytest.approx(0.5 * 400)  # half the team's median full quota: a rise from 100
     assert p.loc["N", "set_by"] == "ramp" and p["quota"].sum() == pytest.approx(1300)
     assert quotas.ramp_sentence(p.assign(on_file=[0, 0, 0, 300.0])) == (
-        "New hires follow the ramp in the parameters: new (4 months in post) is due 50% of team t's median full quota "
+        "New hires follow the ramp already on file where there is one, else the ramp in the parameters (either way "
+        "past the largest change): new (4 months in post) is due 50% of team t's median full quota "
         "(€400), €200, against €300 on file."
     )
     eager = quotas.propose(inputs.assign(forecast=[10.0, 10.0, 20.0, 260.0]), rules, base=1300.0)
@@ -447,3 +448,13 @@ def test_a_new_hires_ramp_on_file_holds_and_floors_are_said(in_euros):
     added = b.loc[b["rule"].str.startswith("floor"), "amount"].sum()
     assert added > 0 and quotas.floors_sentence(b).startswith(f"The floors add €{added:,.0f} to what was shared out")
     assert quotas.ramp_sentence(p).endswith("€25; the ramp already on file raises it to €60.")
+
+
+
+def test_reps_left_under_the_pay_threshold_are_named(in_euros):
+    plan = compensation.CommissionPlan()  # threshold 50%
+    expected = pd.DataFrame({"name": ["Ana", "Bo", "Cy"], "attainment": [0.45, 0.9, 0.3]})
+    assert compensation.threshold_sentence(expected, plan) == (
+        "On their proposed quota, 2 reps would stay under the 50% threshold if their forecast comes true, and earn no "
+        "variable pay: Cy (30.0%), Ana (45.0%). Check these quotas before signing.")
+    assert compensation.threshold_sentence(expected.iloc[[1]], plan) == ""

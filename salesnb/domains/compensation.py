@@ -102,6 +102,18 @@ def jumps_sentence(kinks_: pd.DataFrame) -> str:
     ) + ". A rep just below a jump earns that much less than one just above it."
 
 
+def threshold_sentence(expected: pd.DataFrame, plan: CommissionPlan) -> str:
+    """The reps whose forecast would leave them under the plan's threshold on their proposed quota: no variable pay
+    if the forecast comes true ('' when none)."""
+    under = expected[expected["attainment"] < plan.threshold].sort_values("attainment")
+    if under.empty:
+        return ""
+    names = ", ".join(f"{n} ({a:.1%})" for n, a in zip(under["name"], under["attainment"], strict=True))
+    return (f"On their proposed quota, {len(under)} rep{'s' if len(under) > 1 else ''} would stay under the "
+            f"{plan.threshold:.0%} threshold if their forecast comes true, and earn no variable pay: {names}. Check "
+            "these quotas before signing.")
+
+
 def plan_table(plan: CommissionPlan) -> pd.DataFrame:
     """Every parameter of the plan with its value and what it does."""
     rows = [("on-target earnings (monthly)", money.fmt(plan.ote), "base and variable pay at 100% of quota"),

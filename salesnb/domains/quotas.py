@@ -377,7 +377,8 @@ def ramp_sentence(proposal: pd.DataFrame) -> str:
         if r.get("on_file", 0) > 0 and abs(r["quota"] / r["on_file"] - 1) > 0.005:
             text += f", against {money.fmt(r['on_file'])} on file"
         parts.append(text)
-    return "New hires follow the ramp in the parameters: " + "; ".join(parts) + "."
+    return ("New hires follow the ramp already on file where there is one, else the ramp in the parameters (either "
+            "way past the largest change): " + "; ".join(parts) + ".")
 
 
 RAISED_BY = {"rep's forecast": "their forecast", "rep's own evidence": "their own forecast or pipeline",
@@ -682,7 +683,8 @@ def rules_sentence(rules: QuotaRules) -> str:
     text += (" Reps flagged for sustained underperformance may be cut." if rules.cut_underperformers
              else " Reps flagged for sustained underperformance are not cut.")
     text += (" A rep whose statistical forecast reaches the lower of this month's quota and the one on file keeps "
-             "at least that; a new hire's quota does not fall as their tenure grows.")
+             "at least that; a new hire's quota does not fall as their tenure grows, and a new hire's ramp already on "
+             "file holds, past the largest change.")
     return text + (" No quota is set under the rep's forecast." if rules.forecast_floor else "")
 
 
