@@ -113,8 +113,13 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
                      ("10_activity_pipeline",)),
     "Time in stage": ("days", "Days a deal spent in a stage, measured from its stage history (snapshots).",
                       ("10_activity_pipeline",)),
-    "Risky commit": ("amount", "Commit deals closing next month that were pushed out twice or more, sat in their "
-                     "stage 60 days or more (stale), or lack an account, a product or an amount.", ("03_forecast",)),
+    "Risky commit": ("amount", "Commit deals closing next month with a risk flag: close date before their creation, "
+                     "pushed out twice or more, in the same stage 60 days or more, no activity in 60 days (or none "
+                     "logged on the deal), missing account, product, amount or close date, or an amount cut by 20% "
+                     "or more since the month's first snapshot.", ("03_forecast",)),
+    "Past due": ("amount", "Open deals whose close date in the CRM is before next month: in no commit, best case, "
+                 "pipeline or coverage of any report until the date is fixed.",
+                 ("01_data_quality", "03_forecast", "10_activity_pipeline")),
     "Stale": ("days", "A deal is stale after 60 days in the same stage; an account or contact after 365 days "
               "without an update (both set in the parameters).", ("01_data_quality", "03_forecast")),
     "Pulled in / slipped": ("amount", "Steps of the pipeline waterfall: a deal pulled in was open and expected "
