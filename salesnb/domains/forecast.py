@@ -431,6 +431,11 @@ def histories(sales: pd.DataFrame | ibis.Table, team: str, month: str, value: st
     return out
 
 
+def backtest_wape(r: SeriesForecast) -> float:
+    """The backtest error (WAPE) of the forecast a series shows (NaN without a backtest)."""
+    return float(r.scores["wape"].get(r.chosen, np.nan)) if len(r.scores) else float("nan")
+
+
 def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | None = None,
                   own: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per series: the models headlined, the backtest WAPE of its own forecast and (with `accuracy`) of
@@ -444,7 +449,7 @@ def summary_table(results: dict[str, SeriesForecast], accuracy: pd.DataFrame | N
             "reconciled_wape": accuracy["reconciled_wape"].get(r.name, np.nan) if len(accuracy) else np.nan}
         before = {} if own is None else {"own_forecast": own.get(r.name, np.nan)}
         rows.append({"series": name, "model": model,
-                     "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan,
+                     "backtest_wape": backtest_wape(r),
                      **reconciled, "month": r.forecast.index[0].strftime("%Y-%m"), **before, "forecast": first["yhat"],
                      "lower": first["lower"], "upper": first["upper"]})
     return pd.DataFrame(rows).set_index("series")
@@ -455,7 +460,7 @@ def horizon_table(results: dict[str, SeriesForecast], value: str = "revenue") ->
     analyst takes into a spreadsheet."""
     rows = [{"series": name, "value": value, "month": month.strftime("%Y-%m"), "forecast": row["yhat"],
              "lower": row["lower"], "upper": row["upper"], "method": _name(r.chosen),
-             "backtest_wape": r.scores["wape"].get(r.chosen, np.nan) if len(r.scores) else np.nan}
+             "backtest_wape": backtest_wape(r)}
             for name, r in results.items() for month, row in r.forecast.iterrows()]
     return pd.DataFrame(rows, columns=["series", "value", "month", "forecast", "lower", "upper", "method",
                                        "backtest_wape"])

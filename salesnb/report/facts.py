@@ -331,6 +331,12 @@ def call_moves(data: ReportData, state: Pipeline) -> tuple[pd.DataFrame, pd.Seri
     return moved, call.commit_conversion(state.history, *dates, *month)
 
 
+def forecast_errors(data: ReportData) -> pd.DataFrame:
+    """Each rep's submitted forecasts against what they then sold (`accuracy.rep_errors`), made once per report."""
+    return data.once(("forecast_errors", data.scope.team), lambda: accuracy.rep_errors(
+        data.read("forecast_submissions"), accuracy.actuals_by_rep(data.lines(months_back=HISTORY_MONTHS))))
+
+
 def last_month_forecasts(data: ReportData, settings: ForecastSettings) -> pd.DataFrame:
     """The report month's reps' call (against the calling reps' sales) and the statistical forecast made the month
     before by the method used today (its backtest, against all revenue), beside what was invoiced."""
@@ -338,8 +344,7 @@ def last_month_forecasts(data: ReportData, settings: ForecastSettings) -> pd.Dat
     main = revenue_forecasts(data, settings).series[data.scope.team]
     rows = {}
     if data.has("forecast_submissions"):
-        sales = data.lines(months_back=HISTORY_MONTHS)
-        errors = accuracy.rep_errors(data.read("forecast_submissions"), accuracy.actuals_by_rep(sales))
+        errors = forecast_errors(data)
         called = errors[errors["month"] == month]
         if len(called):
             rows["reps' call"] = (float(called["forecast"].sum()), float(called["actual"].sum()))
@@ -381,7 +386,7 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
                                rep_forecasts(org, settings), weighted, org.scope.month)
     shown = [rep for rep in inputs.index if rep in made.series and rep not in made.too_new]
     inputs["own_forecast"] = pd.Series({rep: made.own[rep] for rep in shown}, dtype=float).reindex(inputs.index)
-    inputs["forecast_wape"] = pd.Series({rep: _wape(made.series[rep]) for rep in shown},
+    inputs["forecast_wape"] = pd.Series({rep: forecast.backtest_wape(made.series[rep]) for rep in shown},
                                         dtype=float).reindex(inputs.index)
     flags = accountability_flags(org, accountability) if accountability is not None else None
     inputs["underperformer"] = inputs.index.isin([] if flags is None else flags.index[flags["flagged"]])
@@ -392,11 +397,6 @@ def quota_proposal(data: ReportData, rules: quotas.QuotaRules, settings: Forecas
     table["forecast_share"] = shares.reindex(table.index)  # every rep's part of the forecast, for the totals
     table.loc[table.index.isin(list(made.too_new)), "forecast"] = float("nan")  # the rules counted none: shown as none
     return Proposal(table, inputs, base, unshown)
-
-
-def _wape(series: SeriesForecast) -> float:
-    """The backtest error of a series' own forecast (NaN without a backtest)."""
-    return float(series.scores["wape"].get(series.chosen, float("nan"))) if len(series.scores) else float("nan")
 
 
 def potentials_below_sales(data: ReportData) -> tuple[pd.DataFrame, int]:
