@@ -17,7 +17,7 @@ def _answers(sizes: dict[str, int], seed: int = 0, date: str = "2026-10-15") -> 
 
 
 def _hidden(sizes: dict[str, int], min_respondents: int = 5) -> tuple[set, bool]:
-    v = pulse.visibility(_answers(sizes), min_respondents).droplevel("survey_date")["shown"]
+    v = pulse.visibility(_answers(sizes), min_respondents).droplevel(["survey_date", "question_id"])["shown"]
     return {t for t, shown in v.items() if not shown and t != "all"}, bool(v["all"])
 
 
@@ -66,6 +66,23 @@ def test_question_means_are_per_survey_never_pooled():
     assert means.loc["a", "survey_date"] == "2026-10-15" and np.isnan(means.loc["a", "Recommend (eNPS)"])
     assert [pulse.question_label(q) for q in ("q1_workload", "q12 team spirit", "enps", "tools")] == [
         "Workload", "Team spirit", "Recommend (eNPS)", "Tools"]
+
+
+def test_a_question_few_answered_is_hidden_though_the_survey_is_shown():
+    """Nine answered the eNPS question in team a, one of them the manager question: that mean is one person's
+    answer. Team b's manager answers are hidden with it, else a's would follow from the organisation's mean."""
+    enps_rows = _answers({"a": 9, "b": 9, "c": 9})
+    manager = pd.DataFrame({"response_id": ["2026-10-15-a-0"] + [f"2026-10-15-{t}-{i}" for t in "bc" for i in range(6)],
+                            "survey_date": pd.Timestamp("2026-10-15"), "team": ["a"] + ["b"] * 6 + ["c"] * 6,
+                            "question_id": "q2_manager", "score": [9] + [5] * 6 + [7] * 6})
+    answers = pd.concat([enps_rows, manager], ignore_index=True)
+    means = pulse.question_means(answers, pulse.visibility(answers))
+    assert means["Recommend (eNPS)"].notna().all()
+    assert means["Manager"].isna().tolist() == [True, True, False]  # a (1 answer) and b, the next smallest
+    assert means.loc["c", "Manager"] == 7
+    assert means["note"].tolist() == ["some questions hidden: too few answered them"] * 2 + [""]
+    org = pulse.question_means(answers.assign(team="all"), pulse.visibility(answers))
+    assert org.loc["all", "Manager"] == pytest.approx((9 + 5 * 6 + 7 * 6) / 13)
 
 
 def test_a_team_below_zero_survey_after_survey_is_named_and_the_table_pivots():

@@ -42,35 +42,43 @@ def scale_note(answers: pd.DataFrame) -> str:
             "total only.")
 
 
+def _hidden(n: pd.Series, total: int, min_respondents: int) -> tuple[list, bool]:
+    """The groups of one question in one survey to hide, and whether the total may be shown."""
+    hidden = list(n.index[n < min_respondents])
+    total_shown = total >= min_respondents
+    others = n.drop(hidden).sort_values(kind="stable")
+    while hidden and total_shown and (len(hidden) < 2 or n[hidden].sum() < min_respondents):
+        if others.empty:
+            total_shown = False
+        else:
+            hidden.append(others.index[0])
+            others = others.iloc[1:]
+    return hidden, total_shown
+
+
 def visibility(answers: pd.DataFrame, min_respondents: int = ANONYMITY_FLOOR) -> pd.DataFrame:
-    """Per team and survey, and for the organisation (team `ALL`): respondents and whether the group may be
-    shown. A group under the threshold is hidden, and so are the smallest others beside it until the hidden
-    groups hold at least `min_respondents` together, so that no hidden figure follows from the organisation's
-    total by difference (the total is hidden when no such set exists). Computed on the whole organisation's
-    answers, so every report and scope hides the same groups."""
-    e = answers[answers["question_id"] == ENPS_QUESTION]
+    """Per team, survey and question, and for the organisation (team `ALL`): respondents to that question and
+    whether the group's answers to it may be shown. A group under the threshold is hidden, and so are the smallest
+    others beside it until the hidden groups hold at least `min_respondents` together, so that no hidden figure
+    follows from the organisation's total by difference (the total is hidden when no such set exists). Decided per
+    question, as a person may skip one; computed on the whole organisation's answers, so every report and scope
+    hides the same groups."""
     rows = []
-    for date, g in e.groupby("survey_date"):
+    for (date, question), g in answers.groupby(["survey_date", "question_id"]):
         n = g.groupby("team")["response_id"].nunique()
         total = g["response_id"].nunique()
-        hidden = list(n.index[n < min_respondents])
-        total_shown = total >= min_respondents
-        others = n.drop(hidden).sort_values(kind="stable")
-        while hidden and total_shown and (len(hidden) < 2 or n[hidden].sum() < min_respondents):
-            if others.empty:
-                total_shown = False
-            else:
-                hidden.append(others.index[0])
-                others = others.iloc[1:]
-        rows += [{"team": t, "survey_date": pd.Timestamp(date), "respondents": int(k), "shown": t not in hidden}
-                 for t, k in n.items()]
-        rows.append({"team": ALL, "survey_date": pd.Timestamp(date), "respondents": total, "shown": total_shown})
-    out = pd.DataFrame(rows, columns=["team", "survey_date", "respondents", "shown"])
-    return out.set_index(["team", "survey_date"])
+        hidden, total_shown = _hidden(n, total, min_respondents)
+        when = pd.Timestamp(date)
+        rows += [{"team": t, "survey_date": when, "question_id": question, "respondents": int(k),
+                  "shown": t not in hidden} for t, k in n.items()]
+        rows.append({"team": ALL, "survey_date": when, "question_id": question, "respondents": total,
+                     "shown": total_shown})
+    out = pd.DataFrame(rows, columns=["team", "survey_date", "question_id", "respondents", "shown"])
+    return out.set_index(["team", "survey_date", "question_id"])
 
 
-def _shown(visible: pd.DataFrame, team: str, date: object) -> bool:
-    key = (ALL if is_org(team) else team, pd.Timestamp(date))
+def _shown(visible: pd.DataFrame, team: str, date: object, question: str = ENPS_QUESTION) -> bool:
+    key = (ALL if is_org(team) else team, pd.Timestamp(date), question)
     return bool(visible["shown"].get(key, False))
 
 
@@ -112,11 +120,14 @@ def question_means(answers: pd.DataFrame, visible: pd.DataFrame) -> pd.DataFrame
     last = answers[answers["survey_date"] == latest]
     means = last.groupby(["team", "question_id"])["score"].mean().unstack("question_id").rename_axis(columns=None)
     dates = last.groupby("team")["survey_date"].first()
-    shown = pd.Series({t: _shown(visible, t, d) for t, d in dates.items()})
-    means = means.where(shown.reindex(means.index), np.nan)
+    shown = pd.DataFrame({q: [_shown(visible, t, dates[t], q) for t in means.index] for q in means.columns},
+                         index=means.index)
+    means = means.where(shown)
     means.insert(0, "survey_date", pd.to_datetime(dates).dt.strftime("%Y-%m-%d"))
-    if not shown.all():
-        means["note"] = np.where(shown.reindex(means.index), "", "hidden: too few respondents")
+    whole = shown.all(axis=1)
+    if not whole.all():
+        means["note"] = np.where(whole, "", np.where(shown.any(axis=1), "some questions hidden: too few answered them",
+                                                     "hidden: too few respondents"))
     return means.rename(columns={q: question_label(q) for q in means.columns if q not in ("survey_date", "note")})
 
 
