@@ -109,6 +109,18 @@ def test_week_plan_takes_the_most_overdue_and_calendar_parses_back():
     assert list(names) == ["visits_etc_Ana.ics"]  # a rep's name never leaves the report folder
 
 
+def test_calendar_file_names_are_bounded_and_never_shared():
+    policy = POLICY.model_copy(update={"visits_per_day": 1, "field_share": 0.4})
+    week = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "account_id": ["A1", "A2", "A3"],
+                         "date": pd.Timestamp("2026-11-02"), "visits_per_year": 12.0, "class": "A", "name": "Acme",
+                         "stop": 1, "lat": 48.5, "lon": 2.0})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ann Lee", "Ann_Lee", "é" * 200],
+                         "base_lat": 48.0, "base_lon": 2.0})
+    names = sorted(field.calendars(week, reps, policy))
+    assert names[:2] == ["visits_Ann_Lee_R1.ics", "visits_Ann_Lee_R2.ics"]  # one no longer overwrites the other
+    assert names[2] == "visits_" + "é" * 40 + ".ics"  # 80 bytes of UTF-8, cut between characters
+
+
 def test_visit_times_follow_the_route_from_the_base():
     policy = field.VisitPolicy(speed_kmh=60, road_factor=1.0, meeting_minutes=60)
     day = pd.Timestamp("2026-11-02")

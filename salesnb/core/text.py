@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import quote
 
@@ -19,6 +20,15 @@ def listing(items: list[str], last: str = "and") -> str:
 def href(*segments: str) -> str:
     """A relative link whose every segment is percent-encoded: a name from data never becomes a scheme or a path."""
     return "/".join(quote(segment, safe="") for segment in segments)
+
+
+UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
+
+
+def file_slug(text: str, max_bytes: int = 80) -> str:
+    """A name made safe for a file name: letters, digits, `_`, `@` and `-` only, at most `max_bytes` of UTF-8."""
+    slug = UNSAFE_IN_FILE_NAME.sub("_", str(text)).strip("_")
+    return slug.encode()[:max_bytes].decode(errors="ignore").rstrip("_") or "_"
 
 
 def counted(n: int, noun: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from importlib.resources import files
 from zoneinfo import ZoneInfo, available_timezones
@@ -16,6 +15,7 @@ from salesnb.core.days import country_name, next_working_day, public_holidays
 from salesnb.core.geo import haversine_km
 from salesnb.core.models import parse
 from salesnb.core.scope import Month, between, trailing_window
+from salesnb.core.text import file_slug
 
 
 class VisitPolicy(BaseModel):
@@ -585,20 +585,17 @@ def long_days_sentence(summary: pd.DataFrame, reps: pd.DataFrame, policy: VisitP
             "farthest visit to another day.")
 
 
-UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
-
-
 def calendars(week: pd.DataFrame, reps: pd.DataFrame, policy: VisitPolicy, accounts: pd.DataFrame | None = None,
               zone: str = "", country: str | None = None) -> dict[str, bytes]:
     """One iCalendar file per rep with visits in the week, by file name: the rep's name made safe for a file
-    name (with the rep id when two reps share a name)."""
+    name (`file_slug`), with the rep id when two reps' names give the same file name."""
     r = reps.set_index("rep_id")
     where = addresses(accounts) if accounts is not None else None
     names = r["name"].reindex(week["rep_id"].unique())
-    names = names.fillna(pd.Series(names.index, index=names.index)).astype(str)
-    twice = names.duplicated(keep=False)
-    names = names.where(~twice, names + " " + names.index.astype(str))
-    return {f"visits_{UNSAFE_IN_FILE_NAME.sub('_', names[rep]).strip('_')}.ics":
+    slugs = names.fillna(pd.Series(names.index, index=names.index)).astype(str).map(file_slug)
+    twice = slugs.str.casefold().duplicated(keep=False)
+    slugs = slugs.where(~twice, slugs + "_" + slugs.index.astype(str).map(file_slug))
+    return {f"visits_{slugs[rep]}.ics":
             calendar(g, r["name"].get(rep, rep), policy,
                      (r.at[rep, "base_lat"], r.at[rep, "base_lon"]) if rep in r.index else None, where, zone, country)
             for rep, g in week.groupby("rep_id")}
