@@ -1,6 +1,7 @@
 """Bad input files through `salesnb validate` and `salesnb import`: every one ends in a message naming the file
 (and the column and rows where there are some), exit code 2, nothing written, never a traceback."""
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -124,6 +125,14 @@ FOLDERS = {
     "two files, one table": (lambda d: pd.read_csv(d / "reps.csv").to_excel(d / "reps.xlsx", index=False),
                              ["two files hold table 'reps' (reps.csv and reps.xlsx)"]),
     "a folder named reps.csv": (_instead("reps", "reps.csv", lambda p: p.mkdir()), ["reps.csv: is a folder"]),
+    "a pipe named reps.csv": (_instead("reps", "reps.csv", os.mkfifo),
+                              ["reps.csv: is not a regular file"]),  # reading it would wait forever
+    "a pipe named dataset.yaml": (lambda d: (d / "dataset.yaml").unlink() or os.mkfifo(d / "dataset.yaml"),
+                                  ["dataset.yaml: not a regular file"]),
+    "dataset.yaml of 2 MB": (lambda d: (d / "dataset.yaml").write_text("# " + "x" * 2_000_000 + "\n"),
+                             ["dataset.yaml: over 1 MiB"]),
+    "50,000 columns, one twice": (_csv("reps", ",".join(["rep_id", "name", "team", "region"] + [
+        f"c{i}" for i in range(50_000)] + ["c7"]) + "\n"), ["reps.csv: column 'c7' appears more than once"]),
     "dataset.yaml not YAML": (lambda d: (d / "dataset.yaml").write_text("currency: [EUR\n"),
                               ["dataset.yaml: not valid YAML"]),
     "dataset.yaml currency list": (lambda d: (d / "dataset.yaml").write_text("currency: [EUR, USD]\n"),
@@ -150,6 +159,7 @@ def test_a_bad_data_folder_is_refused_with_file_column_and_rows(tmp_path, capsys
 
 
 @pytest.mark.parametrize("content", [
+    REPS + f"R1,{'A' * 1_000_000},a,X\nR2,Bo,b,Y\n",  # a long text in row 2 (over the csv module's field limit)
     "\ufeff" + REPS + "R1,Ana,a,X\nR2,Bo,b,Y\n",  # a byte-order mark, as Excel writes CSV UTF-8
     REPS.replace("\n", "\r\n") + "R1,Ana,a,X\r\nR2,Bo,b,Y\r\n",  # Windows line ends
 ])

@@ -161,11 +161,13 @@ class TableImport:
 def load_mapping(path: Path) -> Mapping:
     """A mapping from YAML, checked against the contract (tables, columns, required columns, expressions)."""
     try:
-        raw = yamltext.load(Path(path).read_text(encoding="utf-8"))
+        raw = yamltext.read(path)
     except FileNotFoundError:
         raise ParameterError(f"Mapping file '{path}' does not exist.") from None
     except IsADirectoryError:
         raise ParameterError(f"Mapping file '{path}' is a folder.") from None
+    except OSError as exc:
+        raise ParameterError(f"Mapping file '{path}': {exc.strerror or exc}.") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path}: not a valid YAML text file: {exc}") from None
     if not isinstance(raw, dict):

@@ -6,6 +6,8 @@ import codecs
 import csv
 import itertools
 import re
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +41,9 @@ def find_inputs(folder: Path) -> dict[str, Path]:
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in SUFFIXES or path.stem not in TABLES:
             continue
+        if not path.is_file() and not path.is_dir():
+            raise InputError(f"{path.name}: is not a regular file (a pipe, socket or device); save the table as a "
+                             "file.")
         if path.stem in found:
             raise InputError(
                 f"{folder}: two files hold table '{path.stem}' ({found[path.stem].name} and "
@@ -59,7 +64,7 @@ def excel_header(path: Path, **read_options) -> list[str]:
 
 def refuse_repeated_columns(name: str, header: list[str]) -> None:
     """Raise when a column name appears twice in a header (one of the two would be silently lost)."""
-    repeated = sorted({c for c in header if header.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(header).items() if n > 1)
     if repeated:
         raise InputError(f"{name}: column{'s' if len(repeated) > 1 else ''} {', '.join(map(repr, repeated))} "
                          f"appear{'' if len(repeated) > 1 else 's'} more than once in the header row; keep one.")
@@ -84,8 +89,12 @@ def check_csv(path: Path, encoding: str = "utf-8", sep: str = ",") -> None:
     if not wide and (row := _nul_row(path)) is not None:
         raise InputError(f"{path.name}: row {row} holds a NUL character: the file is binary or UTF-16, not a text "
                          "CSV in the expected encoding; save it as CSV UTF-8.")
-    with open(path, encoding=encoding, newline="") as f:
-        rows = list(itertools.islice(csv.reader(f, delimiter=sep), 2))
+    limit = csv.field_size_limit(sys.maxsize)  # the module's default (128 KiB) would call a long text damaged
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            rows = list(itertools.islice(csv.reader(f, delimiter=sep), 2))
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         return
     header = [c.strip() for c in rows[0]]

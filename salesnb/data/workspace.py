@@ -42,9 +42,13 @@ def dataset_facts(folder: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        facts = yamltext.load(path.read_text(encoding="utf-8")) or {}
+        facts = yamltext.read(path) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}.") from None
     if not isinstance(facts, dict) or set(facts) - {"currency", "country"}:
         raise InputError(f"{path}: expected only the keys currency and country, got {facts!r}.")
     out = {k: str(v).strip().upper() for k, v in facts.items() if v}

@@ -80,9 +80,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ParameterError(f"Parameter file '{path}' does not exist.")
     try:
-        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.read(path) or {}
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not a UTF-8 text file.") from None
+    except OSError as exc:
+        raise ParameterError(f"Parameter file '{path}': {exc.strerror or exc}.") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of names to values at the top level.")
     return data
