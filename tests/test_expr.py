@@ -150,3 +150,15 @@ def test_text_templates_are_told_from_expressions(frame):
     assert fill("{Name}", frame).isna().tolist() == [False, False, True, True]
     with pytest.raises(ExpressionError, match="unknown column 'Nope'"):
         fill("{Nope}", frame)
+
+
+def test_a_text_past_the_budget_is_refused_in_linear_time():
+    """600 references to a 1 MB cell would build a 600 MB text on that row: refused, naming the row, at once."""
+    big = pd.DataFrame({"x": ["a" * 1_000_000, "b"]}, index=[2, 3])
+    with pytest.raises(ExpressionError, match=r"over 4,194,304 characters on row 2$"):
+        evaluate(parse("concat(" + ",".join(["x"] * 600) + ")"), big)
+    with pytest.raises(ExpressionError, match="on row 2$"):
+        fill("{x}" * 5, big)
+    small = big.assign(x=["a", "b"])
+    assert evaluate(parse("concat(x, '-', x)"), small).tolist() == ["a-a", "b-b"]
+    assert fill("{x} {x}", small).tolist() == ["a a", "b b"]

@@ -14,6 +14,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 MAX_LENGTH = 2000
+MAX_TEXT = 4 << 20  # characters of one computed text
 ROW = "_row"
 ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
               ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
@@ -137,12 +138,24 @@ def fill(text: str, frame: pd.DataFrame) -> pd.Series:
     if missing:
         raise ExpressionError(f"unknown column{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(map(repr, missing))} in {text!r}")
-    out = pd.Series("", index=frame.index, dtype="string")
-    for i, part in enumerate(re.split(r"{([^{}]+)}", text)):
-        column = pd.Series(frame.index.astype(str), index=frame.index) if part == ROW else frame.get(part)
-        out = out + (column.astype("string").fillna("") if i % 2 else part)
-    out = out.str.strip()
+    parts = [(pd.Series(frame.index.astype(str), index=frame.index) if part == ROW else frame[part])
+             .astype("string").fillna("") if i % 2 else part for i, part in enumerate(re.split(r"{([^{}]+)}", text))]
+    out = _joined(parts, frame.index).str.strip()
     return out.mask(out == "")
+
+
+def _joined(parts: list[pd.Series | str], index: pd.Index) -> pd.Series:
+    """Texts joined row by row; ExpressionError naming the rows where the result would exceed MAX_TEXT."""
+    sizes = sum((p.str.len() if isinstance(p, pd.Series) else len(p) for p in parts),
+                pd.Series(0, index=index, dtype="int64"))
+    over = sizes.index[sizes > MAX_TEXT]
+    if len(over):
+        rows = ", ".join(map(str, over[:5])) + (f" and {len(over) - 5} more" if len(over) > 5 else "")
+        raise ExpressionError(f"the text it builds is over {MAX_TEXT:,} characters on "
+                              f"row{'s' if len(over) > 1 else ''} {rows}")
+    columns = [p.tolist() if isinstance(p, pd.Series) else [p] * len(index) for p in parts]
+    return pd.Series(["".join(row) for row in zip(*columns, strict=True)] if columns else "", index=index,
+                     dtype="string")
 
 
 def _check(expr: Expression, node: ast.AST) -> None:
@@ -345,10 +358,7 @@ class _Eval:
 
     def concat(self, args: list[ast.expr]) -> pd.Series:
         """Values joined as text; empty values count as ''."""
-        out = pd.Series("", index=self.frame.index, dtype="string")
-        for arg in args:
-            out = out + _text(self.value(arg)).fillna("")
-        return out
+        return _joined([_text(self.value(arg)).fillna("") for arg in args], self.frame.index)
 
 
 TEXT_SECOND = {"startswith", "endswith", "contains"}
