@@ -262,3 +262,35 @@ def test_a_bad_export_or_mapping_is_refused_naming_the_users_file(tmp_path, caps
         assert text in err
     assert "Traceback" not in err and ".import-" not in err  # never the staging folder
     assert not (tmp_path / "out" / "workspace.duckdb").exists()
+
+
+def test_a_date_with_a_utc_offset_is_the_date_written():
+    from salesnb.data.validate import parse_dates
+
+    raw = pd.DataFrame({"order_date": ["2026-09-03T23:30:00+02:00", "2026-09-30T23:30:00Z", "2026-10-01",
+                                       "2026-10-02 08:00 -05:00"]})
+    out, problems, _ = parse_dates(raw, "order_lines")
+    assert not problems
+    assert out["order_date"].dt.date.astype(str).tolist() == ["2026-09-03", "2026-09-30", "2026-10-01", "2026-10-02"]
+    aware = pd.DataFrame({"order_date": pd.to_datetime(["2026-09-30T23:30:00Z"], utc=True)})
+    assert str(parse_dates(aware, "order_lines")[0]["order_date"].iloc[0]) == "2026-09-30 23:30:00"
+
+
+def test_a_damaged_workspace_is_rebuilt_and_a_locked_one_named(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    folder = write_tiny(tmp_path / "data")
+    (folder / "workspace.duckdb").write_bytes(b"not a database")
+    assert main(["validate", str(folder)]) == 0  # the workspace is derived from the folder: made again
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(folder / "workspace.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        (folder / "reps.csv").write_text((folder / "reps.csv").read_text() + "R9,Zed,a,X\n")
+        assert main(["validate", str(folder)]) == 2
+    finally:
+        holder.communicate("")
+    err = capsys.readouterr().err
+    assert "workspace.duckdb: in use by another program (python" in err and "Traceback" not in err

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import duckdb
 import ibis
 from ibis.backends import BaseBackend
 
@@ -44,9 +46,34 @@ def connect(where: str | Path) -> BaseBackend:
     if not path.exists():
         raise InputError(f"Workspace '{path}' does not exist: run `salesnb validate DATA_DIR` or "
                          "`salesnb demo` first.")
-    con = ibis.duckdb.connect(str(path), read_only=True)
+    try:
+        con = ibis.duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise duckdb_error(path, exc) from None
     con.raw_sql("SET threads = 1")  # sums in one order on any machine (a setting, so other connections agree)
     return con
+
+
+def duckdb_error(path: Path, exc: Exception) -> InputError:
+    """DuckDB's refusal to open a workspace file, in the user's words."""
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+        by = f" ({Path(holder[1]).name}, process {holder[2]})" if holder else ""
+        return InputError(f"{path}: in use by another program{by}; close it (a notebook or a DuckDB shell that holds "
+                          "the file) and run again.")
+    if "not a valid DuckDB database" in text:
+        return InputError(f"{path}: not a DuckDB database (damaged, or another file under this name); delete it: "
+                          "`salesnb validate DATA_DIR` rebuilds it from the data folder.")
+    return InputError(f"{path}: cannot be opened: {text}")
+
+
+def open_duckdb(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to a workspace file; InputError when it is locked or not a database."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise duckdb_error(Path(path), exc) from None
 
 
 def name(where: str | Path) -> str:

@@ -29,6 +29,7 @@ from salesnb.data.schema import (
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 CHUNK_ROWS = 1_000_000
 MAX_ROWS_SHOWN = 5
+UTC_OFFSET = r"([T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"  # read as written there
 FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
 
 
@@ -226,11 +227,16 @@ def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], 
     out, sentences, bad_cells = df.copy(), [], set()
     found = list(df.columns)
     for f in TABLES[table].fields:
-        if f.kind != "date" or f.name not in df.columns or pd.api.types.is_datetime64_any_dtype(df[f.name]):
+        if f.kind != "date" or f.name not in df.columns:
             continue
         raw = df[f.name]
+        if isinstance(raw.dtype, pd.DatetimeTZDtype):
+            out[f.name] = raw.dt.tz_localize(None)  # the date and time as written where they were recorded
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            continue
         given = raw.notna() & (raw.astype(str).str.strip() != "")
-        parsed = pd.to_datetime(raw.where(given), format="ISO8601", errors="coerce")
+        written = raw.where(given).astype("string").str.strip().str.replace(UTC_OFFSET, r"\1", regex=True)
+        parsed = pd.to_datetime(written, format="ISO8601", errors="coerce")
         bad = given & parsed.isna()
         if bad.any():
             cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from salesnb.data import engine
 from salesnb.data.schema import KINDS, TABLES
 from salesnb.data.workspace import META
@@ -25,7 +23,7 @@ def copy_to_postgres(workspace: str | Path, url: str) -> dict[str, int]:
     import psycopg
 
     url = engine.check_url(url)
-    src = duckdb.connect(str(workspace), read_only=True)
+    src = engine.open_duckdb(workspace, read_only=True)
     counts: dict[str, int] = {}
     try:
         present = {r[0] for r in src.execute("SELECT table_name FROM duckdb_tables()").fetchall()}

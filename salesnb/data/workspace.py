@@ -78,14 +78,27 @@ def _duplicates(con: duckdb.DuckDBPyConnection, table: str, source: str) -> list
     return out
 
 
+def _discard_unreadable(workspace: Path) -> None:
+    """Remove a workspace file written by another DuckDB version, or damaged: it is made again from the folder."""
+    if not workspace.exists():
+        return
+    try:
+        duckdb.connect(str(workspace), read_only=True).close()
+    except duckdb.Error as exc:
+        if "version number" in str(exc) or "not a valid DuckDB database" in str(exc):
+            workspace.unlink()
+            Path(f"{workspace}.wal").unlink(missing_ok=True)
+
+
 def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
     """Validate every input file of a folder and load it into the workspace, all or nothing."""
     folder, workspace = Path(folder), Path(workspace)
     files = find_inputs(folder)
     facts = dataset_facts(folder)
+    _discard_unreadable(workspace)
     existed = workspace.exists()
     workspace.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(workspace))
+    con = engine.open_duckdb(workspace)
     counts: dict[str, int] = {}
     try:
         con.begin()
@@ -153,9 +166,8 @@ def ensure_loaded(folder: str | Path, workspace: str | Path) -> bool:
             if row and row[0] == fingerprint(files, Path(folder)):
                 return False
         except duckdb.Error as exc:
-            if "version number" in str(exc):  # written by another DuckDB version: rebuilt from the folder
-                Path(workspace).unlink()
-                Path(f"{workspace}.wal").unlink(missing_ok=True)
+            if "lock" in str(exc).lower():
+                raise engine.duckdb_error(Path(workspace), exc) from None
     load_folder(folder, workspace)
     return True
 
