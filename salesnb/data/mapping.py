@@ -12,6 +12,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -97,6 +98,21 @@ class TableMapping(BaseModel):
         if wrong:
             raise ValueError(f"{', '.join(map(repr, wrong))}: give one value (text, number or true/false), "
                              "not a list or a block")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        """A strptime format that reads back the year, month and day it writes."""
+        if value is None:
+            return value
+        day = datetime(2026, 1, 31)
+        try:
+            back = datetime.strptime(day.strftime(value), value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date format ({exc}); e.g. '%d/%m/%Y' for 31/01/2026") from None
+        if back.date() != day.date():
+            raise ValueError(f"{value!r} does not give the year, month and day; e.g. '%d/%m/%Y' for 31/01/2026")
         return value
 
     @field_validator("values", mode="before")
@@ -456,7 +472,10 @@ def _parse_types(out: pd.DataFrame, fields: tuple, raw: set[str], m: TableMappin
             out[f.name] = percent.astype(object).where(numbers.notna(), out[f.name])
         if f.kind == "date":
             parsed = pd.to_datetime(out[f.name], format=m.date_format or "ISO8601", errors="coerce")
-            out[f.name] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), out[f.name])
+            iso = out[f.name].astype("string").str.strip().str.match(r"\d{4}-\d{2}-\d{2}([T ]|$)").fillna(False)
+            unread = out[f.name] if m.date_format is None else out[f.name].where(
+                expr.blank(out[f.name]) | iso, out[f.name].astype("string") + f" (not {m.date_format})")
+            out[f.name] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), unread)
 
 
 def as_written(frame: pd.DataFrame) -> pd.DataFrame:
