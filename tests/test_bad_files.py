@@ -272,6 +272,19 @@ def test_a_bad_export_or_mapping_is_refused_naming_the_users_file(tmp_path, caps
     assert not (tmp_path / "out" / "workspace.duckdb").exists()
 
 
+@pytest.mark.parametrize("out, expected", [("shop", "is the export folder itself"), ("file.txt", "is a file, not a folder")])
+def test_out_is_never_the_export_folder_or_a_file(tmp_path, capsys, out, expected):
+    mapping = _shop(tmp_path / "shop")
+    (tmp_path / "file.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "shop").iterdir()}
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / out), "--keep-going",
+                 str(tmp_path / "shop")]) == 2
+    assert expected in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "shop").iterdir()} == before
+    assert (tmp_path / "file.txt").read_text() == "mine"
+    assert main(["demo", "--out", str(tmp_path / "file.txt")]) == 2
+
+
 def test_a_date_with_a_utc_offset_is_the_date_written():
     from salesnb.data.validate import parse_dates
 

@@ -10,18 +10,29 @@ from pathlib import Path
 import yaml
 
 from salesnb.core import yamltext
-from salesnb.core.errors import SalesnbError
+from salesnb.core.errors import InputError, SalesnbError
 from salesnb.core.scope import ALL
 from salesnb.run.params import PARAMS_DIR, Plan, load_plan
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
+def _out_folder(out: str, source: str | None = None) -> Path:
+    """The folder --out names; InputError when it is a file, or the very folder the data are read from."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--out {out}: is a file, not a folder; name a folder to write into.")
+    if source is not None and path.resolve() == Path(source).resolve():
+        raise InputError(f"--out {out}: is the export folder itself, whose files the import would overwrite; name "
+                         "another folder (by default data/imported).")
+    return path
+
+
 def _demo(args: argparse.Namespace) -> int:
     from salesnb.data.demo import generate
     from salesnb.data.workspace import load_folder
 
-    out = Path(args.out)
+    out = _out_folder(args.out)
     manifest = generate(out, seed=args.seed, scale=args.scale, order_format=args.format)
     print(f"Demo CRM written to {out} ({manifest['rows']['order_lines']:,} order lines, "
           f"{manifest['first_month']} to {manifest['end_month']}); ground truth in manifest.json.")
@@ -107,9 +118,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from salesnb.core.errors import InputError
     from salesnb.data.mapping import load_mapping, prepare, refusal, summary, write_import
 
+    out = _out_folder(args.out, args.source_dir)
     mapping = load_mapping(Path(args.mapping))
     items = prepare(mapping, Path(args.source_dir))
     refused = not args.keep_going and any(item.problems for item in items.values())
@@ -120,7 +131,6 @@ def _import(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: nothing written.")
         return 0
-    out = Path(args.out)
     write_import(items, mapping, out)
     if any(len(item.rejects) for item in items.values()):
         print(f"Rejected rows, with their reasons, in {out / 'rejects'}/.")
@@ -132,7 +142,7 @@ def _import(args: argparse.Namespace) -> int:
 def _export_shape(args: argparse.Namespace) -> int:
     from salesnb.data.shapes import SHAPES, write_shape
 
-    out = write_shape(args.shape, Path(args.out), seed=args.seed, rows=args.rows, excel=args.excel)
+    out = write_shape(args.shape, _out_folder(args.out), seed=args.seed, rows=args.rows, excel=args.excel)
     mapping = SHAPES[args.shape].mapping
     try:
         mapping = mapping.relative_to(Path.cwd())
