@@ -263,7 +263,8 @@ TABLES: dict[str, Table] = {
         Table(
             "survey_answers",
             f"Anonymous pulse-survey answers (team climate, eNPS). No group of fewer than {ANONYMITY_FLOOR} "
-            "respondents is ever shown (`min_respondents` can raise this floor, never lower it); when one team of a "
+            "respondents is ever shown (`min_respondents` can raise this floor, never lower it), question by question: "
+            "a question that fewer answered is hidden for that group even when its eNPS is shown. When one team of a "
             "survey is hidden, the next smallest is hidden with it, so that no hidden figure follows from the total.",
             (
                 Field("response_id", "str", "One id per person per survey (anonymous)."),
