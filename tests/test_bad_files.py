@@ -122,6 +122,14 @@ FOLDERS = {
                   ["survey_answers.csv: column 'score' has 1 value that cannot be read as a whole number (row 2)"]),
     "score 11": (_csv("survey_answers", SURVEY + "r1,2026-10-01,a,enps,11\n"),
                  ["survey_answers.csv: column 'score' has 1 value outside 0..10 (row 2)"]),
+    "a quota twice": (_both(_csv("quotas", "rep_id,month,quota\nR1,2026-10-01,100\nR1,2026-10-01,120\n")),
+                      ["quotas.csv: columns 'rep_id', 'month' have 2 rows that repeat the same rep_id and month; keep "
+                       "one (rows 2, 3)"]),
+    "an answer twice": (_csv("survey_answers", SURVEY + "r1,2026-10-01,a,enps,7\nr1,2026-10-01,a,enps,9\n"),
+                        ["survey_answers.csv: columns 'response_id', 'question_id' have 2 rows that repeat"]),
+    "left before hired": (_both(_cell("reps", "hire_date", 0, "2026-05-01"),
+                                _cell("reps", "end_date", 0, "2026-01-31")),
+                          ["reps.csv: column 'end_date' has 1 value before its 'hire_date' (row 2)"]),
     "two files, one table": (lambda d: pd.read_csv(d / "reps.csv").to_excel(d / "reps.xlsx", index=False),
                              ["two files hold table 'reps' (reps.csv and reps.xlsx)"]),
     "a folder named reps.csv": (_instead("reps", "reps.csv", lambda p: p.mkdir()), ["reps.csv: is a folder"]),
@@ -315,3 +323,14 @@ def test_a_damaged_workspace_is_rebuilt_and_a_locked_one_named(tmp_path, capsys)
         holder.communicate("")
     err = capsys.readouterr().err
     assert "workspace.duckdb: in use by another program (python" in err and "Traceback" not in err
+
+
+def test_an_import_rejects_both_rows_of_a_repeated_quota_and_says_why():
+    from salesnb.data.mapping import failing_rows
+
+    quotas = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "month": ["2026-10-01"] * 3, "quota": ["100", "120", "90"]},
+                          index=[2, 3, 4])
+    reasons, sentences = failing_rows(quotas, "quotas", "q.csv")
+    assert reasons == {2: ["rep_id and month: repeated"], 3: ["rep_id and month: repeated"]}
+    assert sentences == ["quotas (q.csv): columns 'rep_id', 'month' have 2 rows that repeat the same rep_id and month; "
+                         "keep one (rows 2, 3)"]

@@ -35,6 +35,7 @@ from salesnb.data.validate import (
     parse_dates,
     problems,
     refuse_repeated_columns,
+    row_rules,
 )
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
@@ -528,8 +529,7 @@ def failing_rows(frame: pd.DataFrame, table: str, file: str) -> tuple[dict[int, 
         reasons.setdefault(int(row), []).append(_reason(table, column, "coerce_dtype", frame.at[row, column]))
     while True:
         try:
-            pandera_schema(table).validate(rest, lazy=True)
-            return reasons, list(dict.fromkeys(sentences))
+            typed = pandera_schema(table).validate(rest, lazy=True)
         except pandera.errors.SchemaErrors as exc:
             sentences += [f"{table} ({file}): {p}" for p in problems(exc, table, list(frame.columns), bad_dates)]
             cases = exc.failure_cases
@@ -541,6 +541,12 @@ def failing_rows(frame: pd.DataFrame, table: str, file: str) -> tuple[dict[int, 
                 if (column, row) not in bad_dates:  # a date that is not ISO is empty here, and said already
                     reasons.setdefault(int(row), []).append(_reason(table, column, check, value))
             rest = rest.drop(index=sorted({int(i) for i in cases["index"]}))
+            continue
+        for text, reason, rows in row_rules(typed, table):
+            sentences.append(f"{table} ({file}): {text} ({_rows(pd.Series(rows))})")
+            for row in rows:
+                reasons.setdefault(int(row), []).append(reason)
+        return reasons, list(dict.fromkeys(sentences))
 
 
 def _reference_rows(frame: pd.DataFrame, item: TableImport, keys: dict[str, pd.Index],

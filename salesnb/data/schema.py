@@ -57,6 +57,8 @@ class Table:
     doc: str
     fields: tuple[Field, ...]
     date_column: str | None = None
+    key: tuple[str, ...] = ()  # columns that together name one row
+    order: tuple[tuple[str, str], ...] = ()  # (earlier, later) dates of one row
 
     @property
     def columns(self) -> list[str]:
@@ -96,6 +98,7 @@ TABLES: dict[str, Table] = {
                 _opt("base_lat", "float", "Latitude of the rep's home base.", min=-90, max=90),
                 _opt("base_lon", "float", "Longitude of the rep's home base.", min=-180, max=180),
             ),
+            order=(("hire_date", "end_date"),),
         ),
         Table(
             "accounts",
@@ -233,6 +236,7 @@ TABLES: dict[str, Table] = {
                 Field("quota", "float", "Revenue quota.", min=0),
             ),
             date_column="month",
+            key=("rep_id", "month"),
         ),
         Table(
             "forecast_submissions",
@@ -275,6 +279,7 @@ TABLES: dict[str, Table] = {
                       min=0, max=10),
             ),
             date_column="survey_date",
+            key=("response_id", "question_id"),
         ),
     )
 }
@@ -393,6 +398,10 @@ def contract_markdown() -> str:
                 rule.append("not empty")
             out.append(f"| `{f.name}` | {KINDS[f.kind][2]} | {'yes' if f.required else 'no'} "
                        f"| {'; '.join(rule)} | {f.doc} |")
+        if t.key:
+            out += ["", f"One row per {' and '.join(f'`{c}`' for c in t.key)}: the same pair twice is refused."]
+        for earlier, later in t.order:
+            out += ["", f"`{later}` is never before `{earlier}`."]
         out.append("")
     out += ["### Tables each report needs", "", "| report | required | optional |", "|---|---|---|"]
     for d, need in DOMAINS.items():

@@ -246,6 +246,27 @@ def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], 
     return out, sentences, frozenset(bad_cells)
 
 
+def row_rules(df: pd.DataFrame, table: str) -> list[tuple[str, str, pd.Index]]:
+    """The table's rules across columns (a key of several columns, dates in order): for each one broken, the
+    sentence (without rows), the reason a rejected row gives, and the rows."""
+    spec, out = TABLES[table], []
+    key = [c for c in spec.key if c in df.columns]
+    if key and len(key) == len(spec.key):
+        twice = df.duplicated(key, keep=False) & df[key].notna().all(axis=1)
+        if twice.any():
+            pair = " and ".join(key)
+            out.append((f"columns {', '.join(map(repr, key))} have {int(twice.sum())} rows that repeat the same "
+                        f"{pair}; keep one", f"{pair}: repeated", df.index[twice]))
+    for earlier, later in spec.order:
+        if earlier in df.columns and later in df.columns:
+            before = (pd.to_datetime(df[later]) < pd.to_datetime(df[earlier])).fillna(False).astype(bool)
+            if before.any():
+                n = int(before.sum())
+                out.append((f"column '{later}' has {n} value{'s' if n > 1 else ''} before its '{earlier}'",
+                            f"{later}: before {earlier}", df.index[before]))
+    return out
+
+
 def validate_frame(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
     """Validate and type one chunk of a table; raise InputError naming file, columns and rows."""
     import pandera.errors
@@ -256,6 +277,8 @@ def validate_frame(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
         typed = schema.validate(dated, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         found += problems(exc, table, list(df.columns), known)
+    else:
+        found += [f"{text} ({_rows(pd.Series(rows))})" for text, _, rows in row_rules(typed, table)]
     if found:
         raise InputError("; ".join(f"{source}: {p}" for p in sorted(found, key=_column_of)))
     out = typed.reindex(columns=TABLES[table].columns)

@@ -75,6 +75,14 @@ def _duplicates(con: duckdb.DuckDBPyConnection, table: str, source: str) -> list
         if dup:
             eg = ", ".join(repr(str(d[0])) for d in dup)
             out.append(f"{source}: column '{f.name}' has values that appear more than once: e.g. {eg}")
+    key = TABLES[table].key
+    if key:
+        cols = ", ".join(f'"{c}"' for c in key)
+        dup = con.execute(f'SELECT {cols} FROM "{table}" GROUP BY ALL HAVING count(*) > 1 LIMIT 3').fetchall()
+        if dup:
+            eg = ", ".join(repr(tuple(str(v) for v in d)) for d in dup)
+            out.append(f"{source}: columns {', '.join(map(repr, key))} repeat the same {' and '.join(key)}; keep "
+                       f"one: e.g. {eg}")
     return out
 
 
