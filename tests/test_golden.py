@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_MONTH, figures, same
+from conftest import same
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "demo_figures.json"
@@ -34,21 +31,3 @@ def test_demo_figures_match_the_golden_copy(demo_figures):
 
 def test_every_report_records_figures(demo_figures):
     assert all(len(f) >= 3 for f in demo_figures.values()), {k: len(v) for k, v in demo_figures.items()}
-
-
-@pytest.mark.skipif(not shutil.which("taskset"), reason="taskset (util-linux) pins the run to one core")
-def test_one_core_and_one_worker_give_the_same_forecasts_and_figures(demo_run, demo_dir, tmp_path):
-    """On one core with one worker (forecasts made in-process) and a cache of its own, the run makes the very
-    forecasts the two-worker run made (a pool of processes), byte for byte, and the forecast page shows every
-    figure the same."""
-    data = tmp_path / "data"
-    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("*.cache"))
-    salesnb = Path(sys.executable).parent / "salesnb"
-    subprocess.run(["taskset", "-c", "0", salesnb, "run", "--params", ROOT / "params", "--data", data, "--outputs",
-                    tmp_path / "out", "--notebook", "03_forecast", "--team", "all", "--month", DEMO_MONTH,
-                    "--workers", "1", "--quiet"], check=True, capture_output=True)
-    one_core = {p.name: p.read_bytes() for p in (data / "workspace.cache" / "forecasts").glob("*.json")}
-    two_workers = {p.name: p.read_bytes() for p in (demo_dir / "workspace.cache" / "forecasts").glob("*.json")}
-    assert len(one_core) > 40 and {name: two_workers.get(name) for name in one_core} == one_core
-    got = figures(tmp_path / "out" / DEMO_MONTH / "all" / "03_forecast.ipynb")
-    assert len(got) >= 3 and got == demo_run[0]["all/03_forecast"]
