@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ def completeness(df: pd.DataFrame, columns: list[str], by: str | None = None) ->
     return filled.groupby(df[by].fillna("(no owner)")).mean()
 
 
+@lru_cache(maxsize=1 << 18)  # every scope of a report checks the same addresses again
 def email_problem(email: object) -> str | None:
     """Why an email address is unusable ('missing' or 'invalid'), else None; no network lookup."""
     from email_validator import EmailNotValidError, validate_email
@@ -44,6 +46,7 @@ def email_problem(email: object) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 18)
 def phone_problem(phone: object, regions: tuple[str, ...] = ("FR",)) -> str | None:
     """Why a phone number is unusable ('missing' or 'invalid'), else None.
 
