@@ -5,7 +5,7 @@ import multiprocessing
 from pathlib import Path
 
 from salesnb.report.glossary import glossary_html
-from salesnb.report.publish import glossary_links, published, write_if_changed
+from salesnb.report.publish import glossary_links, published, without_paths, write_if_changed
 from salesnb.run.execute import publish_index
 
 
@@ -50,6 +50,20 @@ def test_a_shared_notebook_has_stable_ids_no_run_times_and_no_absolute_path():
     assert '"../../data/workspace.duckdb"' in text and "<python>/lib/python3.11/site-packages" in text
     assert shared.cells[0].id == "cell-0" and "papermill" not in shared.cells[0].metadata
     assert shared.metadata["papermill"] == {"parameters": {"workspace": "../../data/workspace.duckdb"}}
+
+
+def test_a_team_name_with_quotes_or_accents_leaves_no_staging_path_in_what_is_shared():
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    staging = "/srv/out/2026-10/Nord \"é\" 'q'/.03.1.x/exports"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(f"output_dir = {PythonTranslator.translate(staging)}")  # as papermill writes it
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"wrote {staging}/call.csv\n")]
+    nb.cells = [cell]
+    text = nbformat.writes(published(nb, {staging: "."}))
+    assert "/srv" not in text and 'output_dir = \\".\\"' in text and "wrote ./call.csv" in text
+    assert without_paths(f"OSError: {staging}/x.csv is locked", {staging: "."}) == "OSError: ./x.csv is locked"
 
 
 def test_an_unchanged_file_is_not_rewritten(tmp_path):

@@ -100,11 +100,25 @@ def published(nb: nbformat.NotebookNode, paths: dict[str, str]) -> nbformat.Note
         nb.metadata["papermill"] = {"parameters": nb.metadata["papermill"].get("parameters", {})}
     text = json.dumps(nb, ensure_ascii=False)
     if paths:
-        stand_in = {json.dumps(old)[1:-1]: json.dumps(new)[1:-1] for old, new in paths.items()}
+        from papermill.translators import PythonTranslator
+
+        def written(path: str) -> list[str]:  # as JSON holds it: plain, and as papermill's parameter cell writes it
+            return [json.dumps(path, ensure_ascii=False)[1:-1],
+                    json.dumps(PythonTranslator.translate_escaped_str(path)[1:-1], ensure_ascii=False)[1:-1]]
+
+        stand_in = {form: stand for old, new in paths.items()
+                    for form, stand in zip(written(old), written(new), strict=True)}
         pattern = re.compile("|".join(re.escape(old) for old in sorted(stand_in, key=len, reverse=True)))
         text = pattern.sub(lambda m: stand_in[m.group()], text)
     text = MEMORY_ADDRESS.sub(">", text)  # "<Styler at 0x7fa7…>" differs on every run
     return nbformat.from_dict(json.loads(text))
+
+
+def without_paths(text: str, paths: dict[str, str]) -> str:
+    """A message with every absolute path of `paths` replaced by its stand-in (longest first)."""
+    for old in sorted(paths, key=len, reverse=True):
+        text = text.replace(old, paths[old])
+    return text
 
 
 def _meaning(path: Path, content: bytes) -> object:

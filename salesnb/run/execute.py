@@ -186,6 +186,7 @@ def run_job(job: Job) -> dict:
         is_complete,
         published,
         to_html,
+        without_paths,
         write_if_changed,
     )
 
@@ -238,7 +239,7 @@ def run_job(job: Job) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
         _STAGING.discard(tmp)
     return {**asdict(job), "status": status,
-            "message": message[:500],
+            "message": without_paths(message, _stand_ins(job, tmp, exports))[:500],
             "seconds": round(time.perf_counter() - started, 2), "peak_mib": round(peak[0] / 1024),
             "report": str(report), "headline": shown}
 
