@@ -65,6 +65,8 @@ FOLDERS = {
     "UTF-16 text": (_csv("reps", (REPS + "R1,Ana,a,X\nR2,Bo,b,Y\n").encode("utf-16")),
                     ["reps.csv: row 1 holds a NUL character"]),
     "binary garbage": (_csv("reps", GARBAGE), ["reps.csv: is not UTF-8"]),
+    "latin-1 on line 3": (_csv("reps", (REPS + "R1,Ana,a,X\nR2,Zoé,b,Y\n").encode("latin-1")),
+                          ["reps.csv: is not UTF-8 (invalid continuation byte on line 3)"]),
     "zip posing as xlsx": (_instead("reps", "reps.xlsx", _zip), ["reps.xlsx: cannot be read as xlsx"]),
     "text posing as xlsx": (_instead("reps", "reps.xlsx", b"hello"), ["reps.xlsx: cannot be read as xlsx"]),
     "garbage parquet": (_instead("reps", "reps.parquet", b"PAR1 nope"), ["reps.parquet: cannot be read as parquet"]),
@@ -108,6 +110,18 @@ FOLDERS = {
                       ["order_lines.csv: column 'order_date' has 1 value outside 1970-01-01 .."]),
     "order in 1900": (_cell("order_lines", "order_date", 1, "1900-01-01"),
                       ["order_lines.csv: column 'order_date' has 1 value outside 1970-01-01 .."]),
+    "text and a negative in one column": (_both(_cell("order_lines", "quantity", 1, "two"),
+                                                _cell("order_lines", "list_price", 2, "-5"),
+                                                _cell("order_lines", "list_price", 3, "ten")),
+                                          ["column 'quantity' has 1 value that cannot be read as a number (row 3)",
+                                           "column 'list_price' has 1 value that cannot be read as a number (row 5)",
+                                           "column 'list_price' has 1 value negative (row 4)"]),
+    "a number with underscores": (_cell("order_lines", "quantity", 1, "1_000"),
+                                  ["column 'quantity' has 1 value that cannot be read as a number (row 3)"]),
+    "an amount of 10^300": (_cell("order_lines", "list_price", 1, "1e300"),
+                            ["column 'list_price' has 1 value of 10^15 or more (row 3)"]),
+    "NA as a number": (_cell("order_lines", "list_price", 1, "NULL"),
+                       ["order_lines.csv: column 'list_price' has 1 value empty (row 3)"]),
     "duplicate id": (_cell("reps", "rep_id", 1, "R1"),
                      ["reps.csv: column 'rep_id' has 2 values that appear more than once (rows 2, 3)"]),
     "unknown product": (_cell("order_lines", "product_id", 1, "P9"),
@@ -168,6 +182,7 @@ def test_a_bad_data_folder_is_refused_with_file_column_and_rows(tmp_path, capsys
 
 @pytest.mark.parametrize("content", [
     REPS + f"R1,{'A' * 1_000_000},a,X\nR2,Bo,b,Y\n",  # a long text in row 2 (over the csv module's field limit)
+    REPS + "R1,Ana,NA,X\nR2,Bo,None,Y\n",  # teams called NA and None are names, not empty
     "\ufeff" + REPS + "R1,Ana,a,X\nR2,Bo,b,Y\n",  # a byte-order mark, as Excel writes CSV UTF-8
     REPS.replace("\n", "\r\n") + "R1,Ana,a,X\r\nR2,Bo,b,Y\r\n",  # Windows line ends
 ])
@@ -208,6 +223,8 @@ EXPORTS = {
     "mapping is empty": (lambda s, m: m.write_text(""), ["not an empty file"]),
     "mapping is binary": (lambda s, m: m.write_bytes(GARBAGE), ["shop.yaml: not a valid YAML text file"]),
     "mapping missing": (lambda s, m: m.unlink(), ["Mapping file", "does not exist"]),
+    "one separator for both": (_products(decimal=",", thousands=","), ["decimal and thousands are both ','"]),
+    "no table": (_mapping(lambda d: d.update(tables={})), ["tables: Value error, no table is mapped"]),
     "unknown table": (_mapping(lambda d: d["tables"].update(widgets={"file": "x.csv"})), ["unknown table 'widgets'"]),
     "unknown setting": (_products(colour="red"), ["tables.products.colour: Extra inputs are not permitted"]),
     "column not in the export": (_mapping(lambda d: d["tables"]["products"]["columns"].update(family="Famly")),

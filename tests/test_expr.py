@@ -162,3 +162,10 @@ def test_a_text_past_the_budget_is_refused_in_linear_time():
     small = big.assign(x=["a", "b"])
     assert evaluate(parse("concat(x, '-', x)"), small).tolist() == ["a-a", "b-b"]
     assert fill("{x} {x}", small).tolist() == ["a a", "b b"]
+
+
+def test_an_overflow_is_refused_and_a_division_by_zero_is_empty():
+    df = pd.DataFrame({"x": [2.0, 0.0]}, index=[2, 3])
+    with pytest.raises(ExpressionError, match=r"gives a number too large to hold on row\(s\) 2, 3"):
+        evaluate(parse("10 ** 10 ** 10"), df)
+    assert evaluate(parse("1 / x"), df).tolist()[0] == 0.5 and math.isnan(evaluate(parse("1 / x"), df).iloc[1])

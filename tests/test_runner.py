@@ -496,9 +496,10 @@ def test_a_killed_batch_leaves_no_process_and_the_next_run_cleans_up(project):
 def test_a_rerun_on_the_same_data_changes_no_file_and_shares_no_server_path(project, monkeypatch):
     assert _run(project, "--notebook", "04_pricing", "--team", "a") == 0
     folder = project / "outputs" / "2026-10" / "a"
-    first = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    files = [*folder.iterdir(), folder.parent / "glossary.html"]
+    first = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     assert _run(project, "--notebook", "04_pricing", "--team", "a") == 0
-    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == first
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == first
     _register(monkeypatch, "99_failing")
     _failing_notebook(project / "notebooks" / "99_failing.ipynb")
     assert _run(project, "--notebook", "99_failing", "--team", "a") == 1

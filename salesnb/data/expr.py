@@ -273,8 +273,14 @@ class _Eval:
                 return pd.Series(index.to_numpy(), index=index, dtype="float64")
             return self.frame[self.expr.column(node.id)]
         if isinstance(node, ast.BinOp):
-            result = ARITHMETIC[type(node.op)](self.num(node.left), self.num(node.right))
-            return result.replace([np.inf, -np.inf], np.nan)
+            left, right = self.num(node.left), self.num(node.right)
+            result = ARITHMETIC[type(node.op)](left, right)
+            by_zero = isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) & (right == 0)
+            overflow = np.isinf(result) & np.isfinite(left) & np.isfinite(right) & ~by_zero
+            if overflow.any():
+                rows = ", ".join(map(str, result.index[overflow][:5]))
+                raise ExpressionError(f"{self.expr.part(node)!r} gives a number too large to hold on row(s) {rows}")
+            return result.replace([np.inf, -np.inf], np.nan)  # a division by zero is empty
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 return ~self.truth(self.value(node.operand), node.operand)

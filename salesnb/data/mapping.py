@@ -32,10 +32,11 @@ from salesnb.data.validate import (
     check_csv,
     csv_error,
     excel_header,
-    parse_dates,
     problems,
+    read_values,
     refuse_repeated_columns,
     row_rules,
+    undecodable_line,
 )
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet"}
@@ -101,6 +102,14 @@ class TableMapping(BaseModel):
                              "not a list or a block")
         return value
 
+    @model_validator(mode="after")
+    def _separators(self) -> TableMapping:
+        """A number cannot use one character for both its decimal and its thousands separator."""
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}: 1{self.decimal}234 could be read two "
+                             "ways; give each its own character")
+        return self
+
     @field_validator("date_format")
     @classmethod
     def _date_format(cls, value: str | None) -> str | None:
@@ -149,6 +158,14 @@ class Mapping(BaseModel):
             norm = "ISO 4217" if size == 3 else "ISO 3166"
             raise ValueError(f"{info.field_name} must be a {size}-letter {norm} code, not {value!r}")
         return code
+
+    @field_validator("tables")
+    @classmethod
+    def _some(cls, value: dict[str, TableMapping]) -> dict[str, TableMapping]:
+        """At least one table: an import of nothing would leave a data folder no report can read."""
+        if not value:
+            raise ValueError("no table is mapped: give at least one, e.g. order_lines with its file and columns")
+        return value
 
 
 def _key(value: Any) -> Any:
@@ -297,7 +314,8 @@ def read_source(path: Path, encoding: str = "utf-8", delimiter: str | None = Non
     except InputError:
         raise
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path.name}: cannot be read as {encoding} ({exc.reason} at byte {exc.start}); "
+        raise InputError(f"{path.name}: cannot be read as {encoding} ({exc.reason} on "
+                         f"{undecodable_line(path, encoding)}); "
                          "set `encoding` in the mapping (latin-1 and cp1252 are common).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: the file is empty (no header row).") from None
@@ -507,6 +525,8 @@ def _reason(table: str, column: str, check: str, value: Any) -> str:
         return f"{column}: {shown} is outside {low}..{high}"
     if check == "finite":
         return f"{column}: {shown} is not a finite number"
+    if check == "magnitude":
+        return f"{column}: {shown} is 10^15 or more"
     if check == "date_horizon":
         limit = date_limit(is_event_date(TABLES[table], f))
         return f"{column}: {shown} is outside {FIRST_DATE:%Y-%m-%d}..{limit:%Y-%m-%d}"
@@ -522,7 +542,7 @@ def failing_rows(frame: pd.DataFrame, table: str, file: str) -> tuple[dict[int, 
     hides that column's other checks."""
     import pandera.errors
 
-    rest, sentences, bad_dates = parse_dates(frame, table)
+    rest, sentences, bad_dates = read_values(frame, table)
     sentences = [f"{table} ({file}): {p}" for p in sentences]
     reasons: dict[int, list[str]] = {}
     for column, row in sorted(bad_dates):

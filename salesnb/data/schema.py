@@ -310,6 +310,7 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 FIRST_DATE = pd.Timestamp("1970-01-01")
+MAX_NUMBER = 1e15  # no amount, price or quantity is this large; sums of such values stay exact and finite
 PLAN_YEARS = 5  # quotas, expected close dates: at most this many years after the day of validation
 EVENT_YEARS = 1  # what happened (orders, activities, visits, snapshots, surveys): at most a year ahead
 
@@ -338,6 +339,7 @@ def _checks(f: Field, event: bool = False) -> list[pa.Check]:
         checks.append(pa.Check.le(f.max))
     if f.kind == "float":
         checks.append(pa.Check(lambda s: np.isfinite(s.astype("float64")), name="finite"))
+        checks.append(pa.Check(lambda s: ~(s.astype("float64").abs() >= MAX_NUMBER), name="magnitude"))
     if f.kind == "date":
         last = date_limit(event)
         checks.append(pa.Check(lambda s: (s >= FIRST_DATE) & (s <= last), name="date_horizon"))
@@ -384,7 +386,7 @@ def contract_markdown() -> str:
             elif f.min is not None:
                 rule.append(f"≥ {f.min:g}")
             if f.kind == "float":
-                rule.append("finite")
+                rule.append("finite, under 10^15")
             if f.kind == "date":
                 ahead = EVENT_YEARS if is_event_date(t, f) else PLAN_YEARS
                 rule.append(f"from {FIRST_DATE:%Y-%m-%d} to {ahead} year{'s' if ahead > 1 else ''} after today")

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from salesnb.core.errors import InputError
@@ -30,6 +31,7 @@ SUFFIXES = (".csv", ".parquet", ".xlsx")
 CHUNK_ROWS = 1_000_000
 MAX_ROWS_SHOWN = 5
 UTC_OFFSET = r"([T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"  # read as written there
+NA_MARKERS = ("NA", "N/A", "#N/A", "NULL", "null", "None", "NaN", "nan")
 FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
 
 
@@ -83,6 +85,18 @@ def _nul_row(path: Path, block: int = 1 << 24) -> int | None:
     return None
 
 
+def undecodable_line(path: Path, encoding: str = "utf-8") -> str:
+    """Where the first text a file's encoding cannot read is: 'line N' as a text editor numbers lines."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return f"line {number}"
+    return "the last line"
+
+
 def check_csv(path: Path, encoding: str = "utf-8", sep: str = ",") -> None:
     """Refuse what pandas would read silently wrong: NUL bytes, a repeated column name, a first row longer than
     the header (pandas would take its first values as an index and shift every column)."""
@@ -123,14 +137,15 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFra
     try:
         if suffix == ".csv":
             check_csv(path)
-            chunks = pd.read_csv(path, dtype=str, chunksize=chunk_rows, skipinitialspace=True, index_col=False)
+            chunks = pd.read_csv(path, dtype=str, chunksize=chunk_rows, skipinitialspace=True, index_col=False,
+                                 keep_default_na=False, na_values=[""])
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
             chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(chunk_rows))
         else:
             refuse_repeated_columns(path.name, excel_header(path))
-            chunks = iter([pd.read_excel(path, dtype=object)])
+            chunks = iter([pd.read_excel(path, dtype=object, keep_default_na=False, na_values=[""])])
         start = FIRST_DATA_ROW
         for chunk in chunks:
             chunk.index = pd.RangeIndex(start, start + len(chunk))
@@ -143,8 +158,8 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFra
     except pd.errors.ParserError as exc:
         raise csv_error(path, exc) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path.name}: is not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8, "
-                         "or import it with a mapping that names its encoding (salesnb import).") from None
+        raise InputError(f"{path.name}: is not UTF-8 ({exc.reason} on {undecodable_line(path)}); save it as CSV "
+                         "UTF-8, or import it with a mapping that names its encoding (salesnb import).") from None
     except IsADirectoryError:
         raise InputError(f"{path.name}: is a folder, not a file.") from None
     except Exception as exc:  # noqa: BLE001 - readers raise many types for a damaged or disguised file
@@ -195,6 +210,8 @@ def _describe(table: str, column: str, check: str, cases: pd.DataFrame, found: l
         return f"{what} {kind} {where}"
     if check == "finite":
         return f"{what} that {'is not a finite number' if n == 1 else 'are not finite numbers'} {where}: e.g. {eg}"
+    if check == "magnitude":
+        return f"{what} of 10^15 or more {where}: e.g. {eg}"
     if check == "date_horizon":
         event = field is not None and is_event_date(TABLES[table], field)
         years = EVENT_YEARS if event else PLAN_YEARS
@@ -221,6 +238,41 @@ def problems(exc: Exception, table: str, found: list[str], known: frozenset = fr
     return out
 
 
+def parse_numbers(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], frozenset]:
+    """Number columns read as numbers are written (never '1_000', never true/false); the sentences for values that
+    are not, and their (column, row) pairs."""
+    out, sentences, bad_cells = df.copy(), [], set()
+    for f in TABLES[table].fields:
+        if f.kind not in ("float", "int") or f.name not in df.columns:
+            continue
+        raw = df[f.name]
+        if pd.api.types.is_bool_dtype(raw):
+            bad = raw.notna()
+        elif raw.dtype == object:
+            given = raw.notna() & (raw.astype(str).str.strip() != "")
+            truth = raw.map(lambda v: isinstance(v, (bool, np.bool_)))
+            number = pd.to_numeric(raw.where(given & ~truth), errors="coerce")
+            bad = given & (number.isna() | truth)
+            out[f.name] = number.where(~bad)
+        else:
+            continue
+        if bad.any():
+            cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})
+            sentences.append(_describe(table, f.name, "coerce_dtype", cases, list(df.columns)))
+            bad_cells |= {(f.name, i) for i in raw.index[bad]}
+            if pd.api.types.is_bool_dtype(raw):
+                out[f.name] = pd.Series(np.nan, index=raw.index)
+    return out, sentences, frozenset(bad_cells)
+
+
+def read_values(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], frozenset]:
+    """Numbers and dates read (`parse_numbers`, `parse_dates`): the frame, the sentences for values that could not
+    be, and their (column, row) pairs."""
+    numbers, said, bad = parse_numbers(df, table)
+    out, more, worse = parse_dates(numbers, table)
+    return out, said + more, bad | worse
+
+
 def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], frozenset]:
     """Date columns read as ISO dates (YYYY-MM-DD) only, so 03/08/2026 is never guessed day- or month-first;
     the sentences for values that are not, and their (column, row) pairs."""
@@ -242,6 +294,12 @@ def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], 
             cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})
             sentences.append(_describe(table, f.name, "coerce_dtype", cases, found))
             bad_cells |= {(f.name, i) for i in raw.index[bad]}
+        far = (parsed < pd.Timestamp(FIRST_DATE)) | (parsed > pd.Timestamp("2262-01-01"))  # beyond what pandas holds
+        if far.any():
+            cases = pd.DataFrame({"index": raw.index[far], "failure_case": raw[far].to_numpy()})
+            sentences.append(_describe(table, f.name, "date_horizon", cases, found))
+            bad_cells |= {(f.name, i) for i in raw.index[far]}
+            parsed = parsed.mask(far)
         out[f.name] = parsed
     return out, sentences, frozenset(bad_cells)
 
@@ -267,20 +325,36 @@ def row_rules(df: pd.DataFrame, table: str) -> list[tuple[str, str, pd.Index]]:
     return out
 
 
+def blank_markers(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Numbers and dates written as NA, NULL, None or NaN are empty; texts keep them (a team may be called NA)."""
+    out = df.copy()
+    for f in TABLES[table].fields:
+        if f.kind != "str" and f.name in out.columns and out[f.name].dtype == object:
+            out[f.name] = out[f.name].mask(out[f.name].astype(str).str.strip().isin(NA_MARKERS))
+    return out
+
+
 def validate_frame(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
     """Validate and type one chunk of a table; raise InputError naming file, columns and rows."""
     import pandera.errors
 
+    df = blank_markers(df, table)
     schema = pandera_schema(table)
-    dated, found, known = parse_dates(df, table)
-    try:
-        typed = schema.validate(dated, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        found += problems(exc, table, list(df.columns), known)
-    else:
-        found += [f"{text} ({_rows(pd.Series(rows))})" for text, _, rows in row_rules(typed, table)]
+    rest, found, known = read_values(df, table)
+    while True:  # a value that cannot be read hides its column's other checks: check the other rows again
+        try:
+            typed = schema.validate(rest, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            found += problems(exc, table, list(df.columns), known)
+            rows = exc.failure_cases["index"].dropna()
+            if rows.empty:
+                break
+            rest = rest.drop(index=sorted({int(i) for i in rows}))
+        else:
+            found += [f"{text} ({_rows(pd.Series(rows))})" for text, _, rows in row_rules(typed, table)]
+            break
     if found:
-        raise InputError("; ".join(f"{source}: {p}" for p in sorted(found, key=_column_of)))
+        raise InputError("; ".join(f"{source}: {p}" for p in sorted(dict.fromkeys(found), key=_column_of)))
     out = typed.reindex(columns=TABLES[table].columns)
     for f in TABLES[table].fields:
         if f.name not in df.columns:

@@ -253,5 +253,5 @@ the <a href="{GLOSSARY_FILE}">glossary</a>.</p>
 """
     path = month_dir / "index.html"
     atomic_write(path, page)
-    atomic_write(month_dir / GLOSSARY_FILE, glossary_html(month, glossary_links(runs)))
+    write_if_changed(month_dir / GLOSSARY_FILE, glossary_html(month, glossary_links(runs)).encode("utf-8"))
     return path
