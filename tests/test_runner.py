@@ -405,18 +405,22 @@ def _descendants(pid: int) -> set[int]:
 
 def test_a_kernel_and_what_it_started_are_stopped_at_the_time_limit(project, monkeypatch, tmp_path):
     _register(monkeypatch, "97_child")
-    marker = tmp_path / "child.pid"
+    marker, own_session, orphan = tmp_path / "child.pid", tmp_path / "session.pid", tmp_path / "orphan.pid"
     _notebook(project / "notebooks" / "97_child.ipynb",
               f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'])\n"
-              f"open({str(marker)!r}, 'w').write(str(child.pid))\ntime.sleep(60)")
+              f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+              f"away = subprocess.Popen(['sleep', '601'], start_new_session=True)\n"  # setsid: not in the group
+              f"open({str(own_session)!r}, 'w').write(str(away.pid))\n"
+              f"subprocess.run(['sh', '-c', 'setsid sleep 602 & echo $! > {orphan}'])\n"  # its parent gone
+              "time.sleep(60)")
     defaults = project / "params" / "defaults.yaml"
     defaults.write_text(defaults.read_text() + "notebook_timeout: 6\n")
     assert _run(project, "--notebook", "97_child", "--team", "a") == 1
-    child = int(marker.read_text())
+    children = [int(p.read_text()) for p in (marker, own_session, orphan)]
     deadline = time.time() + 5
-    while _alive(child) and time.time() < deadline:
+    while any(map(_alive, children)) and time.time() < deadline:
         time.sleep(0.2)
-    assert not _alive(child)
+    assert not any(map(_alive, children))
 
 
 def _batch(project: Path) -> subprocess.Popen:

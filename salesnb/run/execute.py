@@ -83,11 +83,22 @@ def _kernel_pid(km) -> int | None:
 
 
 def _kill_group(km) -> None:
-    """Stop a kernel and every process it started (the kernel leads its own process group)."""
+    """Stop a kernel and every process it started: its process group, and every descendant that left the group
+    (setsid) or its parent (a forked kernel adopts its orphans)."""
+    import psutil
+
     pid = _kernel_pid(km)
-    if pid:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+    if not pid:
+        return
+    try:
+        family = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        family = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for process in family:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
 
 
 def _kill(managers: list, expired: threading.Event) -> None:

@@ -33,6 +33,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Unicode
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PR_SET_CHILD_SUBREAPER = 36
 SERVER_DIR = "salesnb-fork-"  # the server's socket folder, named with the batch's pid
 FAILED = ".failed"  # beside the socket when the server could not import the stack
 PRELOAD = (
@@ -105,6 +106,8 @@ def _kernel(request: dict, server: int) -> None:
     import threading
 
     os.setsid()
+    if sys.platform.startswith("linux"):  # orphans of the report's processes come to the kernel, which stops them
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
     threading.Thread(target=_orphan_watch, args=(server, request["owner"]), daemon=True).start()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_DFL)
