@@ -46,6 +46,12 @@ def _zip(path: Path) -> None:
         z.writestr("a.txt", "a zip posing as a workbook")
 
 
+def _bool_quantity(d: Path) -> None:
+    lines = pd.read_csv(d / "order_lines.csv")
+    lines.assign(quantity=lines["quantity"] > 1).to_parquet(d / "order_lines.parquet")
+    (d / "order_lines.csv").unlink()
+
+
 def _both(*steps):
     def write(d: Path) -> None:
         for step in steps:
@@ -120,6 +126,9 @@ FOLDERS = {
                                   ["column 'quantity' has 1 value that cannot be read as a number (row 3)"]),
     "an amount of 10^300": (_cell("order_lines", "list_price", 1, "1e300"),
                             ["column 'list_price' has 1 value of 10^15 or more (row 3)"]),
+    "a true/false quantity in Parquet": (_bool_quantity, ["order_lines.parquet: column 'quantity' has 6 values "
+                                                          "that cannot be read as a number (rows 2, 3, 4, 5, 6 and "
+                                                          "1 more)"]),
     "NA as a number": (_cell("order_lines", "list_price", 1, "NULL"),
                        ["order_lines.csv: column 'list_price' has 1 value empty (row 3)"]),
     "duplicate id": (_cell("reps", "rep_id", 1, "R1"),
@@ -224,7 +233,7 @@ EXPORTS = {
     "mapping is binary": (lambda s, m: m.write_bytes(GARBAGE), ["shop.yaml: not a valid YAML text file"]),
     "mapping missing": (lambda s, m: m.unlink(), ["Mapping file", "does not exist"]),
     "one separator for both": (_products(decimal=",", thousands=","), ["decimal and thousands are both ','"]),
-    "no table": (_mapping(lambda d: d.update(tables={})), ["tables: Value error, no table is mapped"]),
+    "no table": (_mapping(lambda d: d.update(tables={})), ["tables: no table is mapped"]),
     "unknown table": (_mapping(lambda d: d["tables"].update(widgets={"file": "x.csv"})), ["unknown table 'widgets'"]),
     "unknown setting": (_products(colour="red"), ["tables.products.colour: Extra inputs are not permitted"]),
     "column not in the export": (_mapping(lambda d: d["tables"]["products"]["columns"].update(family="Famly")),

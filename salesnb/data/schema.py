@@ -339,7 +339,8 @@ def _checks(f: Field, event: bool = False) -> list[pa.Check]:
         checks.append(pa.Check.le(f.max))
     if f.kind == "float":
         checks.append(pa.Check(lambda s: np.isfinite(s.astype("float64")), name="finite"))
-        checks.append(pa.Check(lambda s: ~(s.astype("float64").abs() >= MAX_NUMBER), name="magnitude"))
+        checks.append(pa.Check(lambda s: ~(s.astype("float64").abs().between(MAX_NUMBER, np.inf, inclusive="left")),
+                               name="magnitude"))
     if f.kind == "date":
         last = date_limit(event)
         checks.append(pa.Check(lambda s: (s >= FIRST_DATE) & (s <= last), name="date_horizon"))

@@ -238,6 +238,10 @@ def problems(exc: Exception, table: str, found: list[str], known: frozenset = fr
     return out
 
 
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+
+
 def parse_numbers(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], frozenset]:
     """Number columns read as numbers are written (never '1_000', never true/false); the sentences for values that
     are not, and their (column, row) pairs."""
@@ -248,11 +252,13 @@ def parse_numbers(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str]
         raw = df[f.name]
         if pd.api.types.is_bool_dtype(raw):
             bad = raw.notna()
-        elif raw.dtype == object:
+        elif _is_text(raw):
             given = raw.notna() & (raw.astype(str).str.strip() != "")
             truth = raw.map(lambda v: isinstance(v, (bool, np.bool_)))
             number = pd.to_numeric(raw.where(given & ~truth), errors="coerce")
             bad = given & (number.isna() | truth)
+            if f.kind == "int":
+                bad |= np.isfinite(number) & (number != number.round())
             out[f.name] = number.where(~bad)
         else:
             continue
@@ -294,8 +300,8 @@ def parse_dates(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str], 
             cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})
             sentences.append(_describe(table, f.name, "coerce_dtype", cases, found))
             bad_cells |= {(f.name, i) for i in raw.index[bad]}
-        far = (parsed < pd.Timestamp(FIRST_DATE)) | (parsed > pd.Timestamp("2262-01-01"))  # beyond what pandas holds
-        if far.any():
+        far = (parsed < FIRST_DATE) | (parsed > date_limit(is_event_date(TABLES[table], f)))
+        if far.any():  # said here: past 2262 the schema's nanosecond dates could not hold them
             cases = pd.DataFrame({"index": raw.index[far], "failure_case": raw[far].to_numpy()})
             sentences.append(_describe(table, f.name, "date_horizon", cases, found))
             bad_cells |= {(f.name, i) for i in raw.index[far]}
@@ -329,7 +335,7 @@ def blank_markers(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Numbers and dates written as NA, NULL, None or NaN are empty; texts keep them (a team may be called NA)."""
     out = df.copy()
     for f in TABLES[table].fields:
-        if f.kind != "str" and f.name in out.columns and out[f.name].dtype == object:
+        if f.kind != "str" and f.name in out.columns and _is_text(out[f.name]):
             out[f.name] = out[f.name].mask(out[f.name].astype(str).str.strip().isin(NA_MARKERS))
     return out
 
