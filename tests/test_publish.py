@@ -119,3 +119,12 @@ def test_a_team_named_like_a_script_link_gives_only_relative_links(tmp_path):
     assert "javascript%3Aalert%28document.domain%29%3C%21--/00_overview.html" in targets
     assert not [t for t in targets if ":" in t]  # no scheme: every link stays inside the month's folder
     assert '"javascript%3Aalert%28document.domain%29%3C%21--/00_overview.html"' in pages[1]  # the team links too
+
+
+def test_a_password_never_leaves_the_process():
+    from salesnb.core.text import redacted
+
+    assert redacted("postgresql://ana:s3cr%40t@db/crm?sslmode=require") == "postgresql://ana:***@db/crm?sslmode=require"
+    assert redacted("postgresql://ana@db/crm?password=hunter2&x=1 and sslpassword='k 2'") == (
+        "postgresql://ana@db/crm?password=***&x=1 and sslpassword=***")
+    assert redacted("see https://example.com/a:b and a@b.c") == "see https://example.com/a:b and a@b.c"

@@ -22,6 +22,14 @@ def href(*segments: str) -> str:
     return "/".join(quote(segment, safe="") for segment in segments)
 
 
+SECRETS = re.compile(r"(?i)(://[^/\s:@]*:)[^@\s/\"]+(@)|((?:ssl)?password\s*=\s*)('[^']*'|\"[^\"]*\"|[^&\s'\"\\]+)")
+
+
+def redacted(text: str) -> str:
+    """A text with any password a URL holds (user-info or `password=`) replaced by ***."""
+    return SECRETS.sub(lambda m: f"{m[1]}***{m[2]}" if m[1] else f"{m[3]}***", text)
+
+
 UNSAFE_IN_FILE_NAME = re.compile(r"[^\w@-]+")
 
 

@@ -18,7 +18,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from salesnb.core.scope import is_org
-from salesnb.core.text import href
+from salesnb.core.text import href, redacted
 from salesnb.report.glossary import glossary_html
 from salesnb.report.marker import COMPLETE_MARKER, COMPLETE_TAG, FIGURES_MIME
 
@@ -110,7 +110,7 @@ def published(nb: nbformat.NotebookNode, paths: dict[str, str]) -> nbformat.Note
                     for form, stand in zip(written(old), written(new), strict=True)}
         pattern = re.compile("|".join(re.escape(old) for old in sorted(stand_in, key=len, reverse=True)))
         text = pattern.sub(lambda m: stand_in[m.group()], text)
-    text = MEMORY_ADDRESS.sub(">", text)  # "<Styler at 0x7fa7…>" differs on every run
+    text = redacted(MEMORY_ADDRESS.sub(">", text))  # "<Styler at 0x7fa7…>" differs on every run
     return nbformat.from_dict(json.loads(text))
 
 
@@ -118,7 +118,7 @@ def without_paths(text: str, paths: dict[str, str]) -> str:
     """A message with every absolute path of `paths` replaced by its stand-in (longest first)."""
     for old in sorted(paths, key=len, reverse=True):
         text = text.replace(old, paths[old])
-    return text
+    return redacted(text)
 
 
 def _meaning(path: Path, content: bytes) -> object:

@@ -12,6 +12,7 @@ import yaml
 from salesnb.core import yamltext
 from salesnb.core.errors import InputError, SalesnbError
 from salesnb.core.scope import ALL
+from salesnb.core.text import redacted
 from salesnb.run.params import PARAMS_DIR, Plan, load_plan
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SalesnbError as exc:
-        print(f"salesnb: error: {exc}", file=sys.stderr)
+        print(f"salesnb: error: {redacted(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("salesnb: interrupted.", file=sys.stderr)
