@@ -68,3 +68,31 @@ def test_no_planted_markup_or_script_comes_alive_in_a_browser(hostile_run, tmp_p
         assert "Traceback" not in dom, page
         shown += "&lt;img src=x onerror=" in dom
     assert shown == len(pages)  # every page shows planted text, as text
+
+
+def test_every_link_of_every_published_page_stays_in_the_month_folder(hostile_run):
+    """Names reach URLs only percent-encoded: no href or src of a published page has a scheme (charts are inline
+    images) or leaves the month's folder."""
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.found += [value for name, value in attrs if name in ("href", "src") and value]
+
+    pages = [hostile_run / "index.html", hostile_run / "glossary.html", *sorted(hostile_run.glob("*/*.html"))]
+    checked = 0
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.found:
+            if link.startswith(("data:image/png;base64,", "#")):
+                continue
+            depth = len(page.relative_to(hostile_run).parts) - 1
+            assert ":" not in link.split("/")[0] and not link.startswith("/"), (page.name, link)
+            assert link.count("../") <= depth, (page.name, link)
+            checked += 1
+    assert checked > 100
