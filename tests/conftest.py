@@ -84,6 +84,17 @@ def _bundled_demo_is_current() -> bool:
     return ws.exists() and all(ws.stat().st_mtime > s.stat().st_mtime for s in sources)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before the workers start (`pytest -n`), the demo's forecasts of the tests' month made once on every core,
+    so that no two workers compute them side by side on a fresh clone."""
+    if hasattr(session.config, "workerinput") or not _bundled_demo_is_current():
+        return
+    from salesnb.report.facts import make_forecasts
+    from salesnb.report.registry import ForecastChoice
+
+    make_forecasts(str(BUNDLED_DEMO / "workspace.duckdb"), DEMO_MONTH, ForecastChoice().model_dump(mode="json"))
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """The demo data, read only: the folder `make test` built (so the forecasts it caches serve the notebooks nbval

@@ -41,6 +41,14 @@ def test_breakdown_by_team(tiny_ws):
     assert b["share"].sum() == pytest.approx(1)
 
 
+def test_a_comparison_month_the_data_do_not_cover_is_empty_not_zero(tiny_ws):
+    sales = tiny_ws.sales_for("all", "2026-10", 24)
+    b = reporting.breakdown(sales, "2026-10", "team", covered_from=pd.Period("2026-01", "M"))
+    assert b["revenue_last_year"].isna().all() and b["vs_last_year"].isna().all()  # October 2025: not covered
+    assert b.loc["a", "revenue_previous_month"] == pytest.approx(90)  # September 2026 is
+    assert reporting.movers(b.assign(revenue_previous_month=float("nan"))).empty  # no move without a before
+
+
 def test_breakdown_lists_items_sold_only_in_earlier_periods(tiny_ws):
     b = reporting.breakdown(tiny_ws.sales_for("all", "2026-10", 24), "2026-10", "product")
     assert b.loc["Gadget", "revenue"] == pytest.approx(50)

@@ -79,8 +79,9 @@ def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> 
     return out
 
 
-def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
-    """Revenue, margin and volume per value of `by` for the month, with changes and share."""
+def breakdown(sales: Lines, month: str, by: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
+    """Revenue, margin and volume per value of `by` for the month, with changes and share; a comparison month
+    before `covered_from` (the first month the data cover) is left empty, not zero."""
     p = comparison_starts(month)
     t = lazy(sales)
     t = t.filter(in_months(t, "order_date", list(p.values())) & t[by].notnull())
@@ -91,6 +92,9 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
     table = table.reindex(columns=list(p.values()), fill_value=0.0).sort_index()
     table.columns = ["revenue", "revenue_previous_month", "revenue_last_year"]
     table.columns.name = None
+    for column, key in (("revenue_previous_month", "previous_month"), ("revenue_last_year", "last_year")):
+        if covered_from is not None and p[key].to_period("M") < covered_from:
+            table[column] = float("nan")
     cur = agg[agg["month"] == p["month"]].set_index(by)
     table["margin"] = cur["margin"].astype(float)
     table["units"] = cur["units"].astype(float)
@@ -107,7 +111,7 @@ def breakdown(sales: Lines, month: str, by: str) -> pd.DataFrame:
 
 def movers(breakdown: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     """The groups (teams, reps, products) whose revenue moved most since the previous month, largest first."""
-    delta = (breakdown["revenue"] - breakdown["revenue_previous_month"]).rename("change")
+    delta = (breakdown["revenue"] - breakdown["revenue_previous_month"]).rename("change").dropna()
     return delta.reindex(delta.abs().sort_values(ascending=False).index).head(n).to_frame()
 
 
