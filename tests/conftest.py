@@ -207,7 +207,8 @@ def in_euros():
     money.use(before)
 
 
-SHARED = {"test_consistency": "demo_run", "test_golden": "demo_run", "test_report_pages": "demo_run"}
+SHARED = {"test_approval": "demo_run", "test_consistency": "demo_run", "test_golden": "demo_run",
+          "test_report_pages": "demo_run"}
 MODULE_FIXTURES = {"test_hostile", "test_shapes", "test_warehouse"}
 
 
