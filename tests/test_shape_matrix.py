@@ -136,3 +136,16 @@ def test_a_partial_month_runs_only_when_asked_and_says_so(shape_run, tmp_path):
     text = _text(tmp_path / "2026-12" / "all" / "02_reporting.html")
     assert "partial month: data up to 9 December 2026" in text
     assert "a full month, so not like for like" in text
+
+
+
+def test_a_year_the_export_does_not_cover_is_empty_never_zero(shape_run):
+    """The invoice export holds one year: 'same month last year' is unknown, not 0, in every product row."""
+    shape, out, _ = shape_run
+    if shape != "ecommerce":
+        pytest.skip("the other exports cover the same month a year before")
+    import pandas as pd
+
+    for scope in ("all", TEAM[shape]):
+        rows = pd.read_csv(out / MONTH[shape] / scope / f"revenue_by_product_{scope}.csv", encoding="utf-8-sig")
+        assert len(rows) > 10 and rows["revenue_last_year"].isna().all() and rows["vs_last_year"].isna().all()
