@@ -40,6 +40,15 @@ def test_kpis_on_the_tiny_workspace(tiny_ws):
         "Pipeline coverage, next month, Win rate, last 3 months, eNPS.")
 
 
+def test_a_margin_the_data_cannot_measure_says_why(tiny_ws):
+    sales = tiny_ws.sales("all", "2026-10", 12)
+    for cost in ("unit_cost", "margin"):
+        if cost in sales:
+            sales[cost] = float("nan")
+    table = overview.kpis("2026-10", sales, thresholds=TH)
+    assert pd.isna(table.at["margin_pct", "value"]) and table.at["margin_pct", "note"] == "no unit cost in the data"
+
+
 def test_no_coverage_tile_from_an_export_without_quotas(demo_dir, tmp_path):
     import shutil
 

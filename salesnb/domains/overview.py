@@ -157,6 +157,8 @@ def kpis(month: Month, sales: Lines, quotas: pd.DataFrame | None = None,
         against = f"the 3 months to {prev.strftime('%B')}" if metric == "win_rate" else "last month"
         note = (f"against the {deal_share:.0%} of quota that deals bring" if metric == "pipeline_coverage"
                 and deal_share is not None and deal_share < 1 else "")
+        if metric == "margin_pct" and pd.isna(value):
+            note = "no unit cost in the data" if pd.isna(previous) else "no unit cost this month"
         rows.append({"metric": metric, "label": label, "unit": unit, "value": value,
                      "previous": previous, "change": value - previous, "against": against, "note": note,
                      "status": status(metric, value, thresholds)})

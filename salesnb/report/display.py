@@ -380,7 +380,9 @@ TILE_COLORS = {"green": "#2e7d32", "amber": AMBER, "red": PALETTE[3], "none": PA
 
 
 def _tile_change(unit: str, value: float, previous: float, against: str) -> str:
-    if pd.isna(value) or pd.isna(previous):
+    if pd.isna(value):
+        return "not measured this month"
+    if pd.isna(previous):
         return "no earlier figure"
     if unit == "money":
         moved = change((value - previous) / abs(previous)) if previous else "n/a"
