@@ -113,6 +113,10 @@ def test_discount_vs_win_rate_and_agility():
     clear = flat.assign(win_rate=[0.30, 0.99, 0.45])
     assert pricing.win_rate_sentence(clear).endswith("(+15.0 pts): bigger discounts win more deals.")
     assert pricing.win_rate_sentence(w).startswith("Too few closed deals")
+    none = pricing.discount_vs_win_rate(opps.assign(discount=float("nan")))
+    assert pricing.win_rate_sentence(none).startswith("No closed deal carries a discount")
+    all_zero = pricing.discount_vs_win_rate(opps.assign(discount=0.0))
+    assert pricing.win_rate_sentence(all_zero).startswith("Every closed deal with a discount is in the 0%–5% band")
     a = pricing.agility(opps, pd.DataFrame({"rep_id": ["R1"], "team": ["a"]}))
     assert a.loc["a"].tolist() == [3, 2, 20]  # approvals 2, 4, 1 days; wins after 10 and 30 days
 

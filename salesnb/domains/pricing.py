@@ -132,6 +132,12 @@ def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals:
     a difference is claimed only beyond what chance gives on these numbers (`shares_differ`)."""
     enough = bands[bands["closed_deals"] >= min_deals]
+    used = bands[bands["closed_deals"] > 0]
+    if used.empty:
+        return "No closed deal carries a discount in the data: whether discounts win deals cannot be said."
+    if len(used) == 1:
+        return (f"Every closed deal with a discount is in the {used.index[0]} band: with nothing to compare it with, "
+                "whether discounts win deals cannot be said.")
     if len(enough) < 2:
         return f"Too few closed deals per discount band (under {min_deals}) to say whether discounts win deals."
     low, high = enough.iloc[0], enough.iloc[-1]
