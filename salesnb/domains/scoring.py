@@ -131,6 +131,15 @@ def score(feats: pd.DataFrame, scale: list[Criterion]) -> pd.DataFrame:
     return out
 
 
+def ranks_sentence(listed: int, shown: int) -> str:
+    """What the prospect lists hold beyond the first `shown` ranks, `listed` prospects in all."""
+    if listed == 0:
+        return "No prospect can be ranked: the data hold none left to score."
+    if listed <= shown:
+        return f"All {listed} prospects that could be ranked are in the list above and in the export."
+    return f"Ranks {shown + 1} to {listed} (all {listed} are in the export):"
+
+
 def top_prospects(feats: pd.DataFrame, scored: pd.DataFrame, n: int,
                   exclude: pd.Index | None = None) -> pd.DataFrame:
     """The `n` best-scored prospects, ties broken by potential then name, leaving out `exclude` (prospects that
