@@ -136,5 +136,6 @@ def test_the_customer_book_is_by_class_then_score_and_names_quiet_a_accounts(in_
 def test_the_rank_sentence_counts_what_was_listed():
     assert scoring.ranks_sentence(50, 5) == "Ranks 6 to 50 (all 50 are in the export):"
     assert scoring.ranks_sentence(12, 5) == "Ranks 6 to 12 (all 12 are in the export):"
-    assert scoring.ranks_sentence(3, 5) == "All 3 prospects that could be ranked are in the list above and in the export."
+    assert scoring.ranks_sentence(3, 5) == (
+        "All 3 prospects that could be ranked are in the list above and in the export.")
     assert scoring.ranks_sentence(0, 5).startswith("No prospect can be ranked")
