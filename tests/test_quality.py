@@ -194,3 +194,11 @@ def test_open_deals_missing_fields_weigh_their_money_in_hygiene(in_euros):
     h = quality.hygiene(records, problems, reps)
     assert h.loc["R1", ["records", "with_problems", "pipeline_with_problems"]].tolist() == [5, 3, 4100]
     assert h.loc["R1", "hygiene_score"] == pytest.approx(25)
+
+
+def test_data_that_assign_no_owner_call_no_account_ownerless():
+    accounts = pd.DataFrame({"account_id": ["A1", "A2"], "name": ["Acme", "Bolt"], "owner_rep_id": [None, None],
+                             "phone": ["+33 1 42 68 53 00", None], "updated_date": pd.to_datetime(["2026-10-01"] * 2)})
+    as_of = pd.Timestamp("2026-11-01")
+    assert quality.issues(accounts, None, None, as_of)["problem"].tolist() == ["no owner", "no owner"]
+    assert quality.issues(accounts, None, None, as_of, owned=False).empty

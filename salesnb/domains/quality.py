@@ -90,13 +90,14 @@ def _problem(kind: str, record_id: str, name: str, owner: object, problem: str, 
 
 def issues(accounts: pd.DataFrame, contacts: pd.DataFrame | None,
            opportunities: pd.DataFrame | None, as_of: pd.Timestamp,
-           rules: QualityRules = QualityRules()) -> pd.DataFrame:
-    """One row per problem found: record type, id, name, owner, problem and the fix to make."""
+           rules: QualityRules = QualityRules(), owned: bool = True) -> pd.DataFrame:
+    """One row per problem found: record type, id, name, owner, problem and the fix to make. Without `owned` (data
+    that assign no account to a rep), no account is called ownerless."""
     rows = []
     stale_before = as_of - pd.Timedelta(days=rules.stale_days)
     for a in accounts.itertuples(index=False):
         owner = a.owner_rep_id if isinstance(a.owner_rep_id, str) else None
-        if owner is None:
+        if owner is None and owned:
             rows.append(_problem("account", a.account_id, a.name, None, "no owner",
                                  "assign a rep"))
         if phone_problem(a.phone, rules.phone_regions) == "invalid":
