@@ -252,6 +252,7 @@ def parse_numbers(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str]
         raw = df[f.name]
         if pd.api.types.is_bool_dtype(raw):
             bad = raw.notna()
+            out[f.name] = pd.Series(np.nan, index=raw.index)
         elif _is_text(raw):
             given = raw.notna() & (raw.astype(str).str.strip() != "")
             truth = raw.map(lambda v: isinstance(v, (bool, np.bool_)))
@@ -266,8 +267,6 @@ def parse_numbers(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, list[str]
             cases = pd.DataFrame({"index": raw.index[bad], "failure_case": raw[bad].to_numpy()})
             sentences.append(_describe(table, f.name, "coerce_dtype", cases, list(df.columns)))
             bad_cells |= {(f.name, i) for i in raw.index[bad]}
-            if pd.api.types.is_bool_dtype(raw):
-                out[f.name] = pd.Series(np.nan, index=raw.index)
     return out, sentences, frozenset(bad_cells)
 
 
