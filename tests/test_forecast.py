@@ -6,6 +6,7 @@ import pytest
 
 from salesnb.core import cores
 from salesnb.domains import forecast as F
+from salesnb.domains import hierarchy as H
 
 
 def _series(values, start="2023-01-01"):
@@ -54,14 +55,14 @@ def test_backtest_never_sees_the_months_it_forecasts():
     assert (last["forecast"] < 2 * s.iloc[-1]).all()
 
 
-def test_the_combination_backtest_is_the_median_of_its_members():
+def test_the_combination_backtest_is_the_mean_of_its_members():
     bt = pd.DataFrame({"origin": [1] * 4 + [2] * 4, "step": 1, "month": [5] * 4 + [6] * 4,
                        "actual": [100.0] * 4 + [200.0] * 4, "model": ["a", "b", "c", "d"] * 2,
                        "forecast": [90.0, 120.0, 999.0, 1.0, 210.0, 180.0, 0.0, 5.0], "lower": np.nan,
                        "upper": np.nan})
     combo = F.combination_rows(bt, ["a", "b", "c"])
-    assert combo["forecast"].tolist() == [120.0, 180.0] and set(combo["model"]) == {F.COMBINATION}
-    assert F.wape(combo["actual"].to_numpy(), combo["forecast"].to_numpy()) == pytest.approx(40 / 300)
+    assert combo["forecast"].tolist() == [403.0, 130.0] and set(combo["model"]) == {F.COMBINATION}
+    assert F.wape(combo["actual"].to_numpy(), combo["forecast"].to_numpy()) == pytest.approx(373 / 300)
 
 
 def test_arima_continues_a_trend_on_yearly_or_first_differences():
@@ -128,12 +129,13 @@ def test_on_demo_data_prophet_beats_seasonal_naive_and_parallel_equals_serial(de
     org = parallel["all"]
     assert org.scores.loc["prophet", "wape"] < org.scores.loc["seasonal_naive", "wape"]
     singles = org.scores.drop(F.COMBINATION)
-    members = list(singles["wape"].sort_values().index[:3])
-    assert org.chosen == F.COMBINATION and list(singles.index[singles["member"].astype(bool)]) == sorted(
-        members, key=list(singles.index).index)
+    assert org.chosen == F.COMBINATION and list(singles.index[singles["member"].astype(bool)]) == list(F.HEADLINE)
     history = org.history
-    middle = np.median([F.predict(history, 3, m, settings)["yhat"].to_numpy() for m in members], axis=0)
-    np.testing.assert_allclose(org.forecast["yhat"].to_numpy(), middle)
+    mean = sum(F.predict(history, 3, m, settings)["yhat"].to_numpy() for m in F.HEADLINE) / 3
+    np.testing.assert_allclose(org.forecast["yhat"].to_numpy(), mean)
+    combined = org.backtest[org.backtest["model"] == F.COMBINATION]["forecast"].to_numpy()
+    members = org.backtest[org.backtest["model"].isin(F.HEADLINE)].groupby(["origin", "step"], sort=False)
+    np.testing.assert_allclose(combined, members["forecast"].mean().to_numpy())
     serial = F.forecast_many({"north": series["north"]}, settings, workers=1)
     pd.testing.assert_frame_equal(serial["north"].forecast, parallel["north"].forecast)
     summary = F.summary_table(parallel)
@@ -160,17 +162,17 @@ def _made(name, yhats, lower=None):
 def test_parts_sentence_says_how_the_parts_make_up_the_whole():
     results = {"north": _made("north", [200.0]), "R1": _made("R1", [90.0]), "R2": _made("R2", [80.0])}
     assert F.parts_sentence(results, "north").startswith(
-        "For November 2026 the 2 series below north add up to 170, its forecast. Forecasts are reconciled top-down")
+        "For November 2026 the 2 series below north add up to 170, its forecast.")
     text = F.parts_sentence(results, "north", unassigned=0.15)
     assert "add up to 170 of its 200 forecast; the other 30 (15%) is sales that none of them holds (its share" in text
     text = F.parts_sentence(results, "north", unassigned=0.0001, too_new=["Ann"])
     assert ("add up to 170 of its 200 forecast; the other 30 (15%) is kept for Ann, too new to forecast (the average "
-            "of their months of sales, scaled like the others). ") in text
+            "of their months of sales, scaled like the others).") in text
     small = {"north": _made("north", [1000.0]), "R1": _made("R1", [997.0])}
     assert "the other 3 (0.3%) is sales that none" in F.parts_sentence(small, "north", unassigned=0.003)
     assert F.parts_sentence({"north": _made("north", [1.0])}, "north") == ""
     assert F.parts_sentence(results, "north", own_total=150.0).endswith(
-        "so they add up in every report; their own forecasts added up to 150, so each shown here is its own +13.3%.")
+        "its forecast; their own forecasts added up to 150, so each shown here is its own +13.3%.")
 
 
 PARENT = {"a": "all", "b": "all", "r1": "a", "r2": "a"}
@@ -179,7 +181,7 @@ PARENT = {"a": "all", "b": "all", "r1": "a", "r2": "a"}
 def test_top_down_keeps_the_top_and_shares_it_by_forecast_proportions():
     base = pd.DataFrame({"all": [100.0, 200.0], "a": [30.0, 0.0], "b": [90.0, 0.0], "r1": [10.0, 5.0],
                          "r2": [30.0, 15.0]})
-    out = F.top_down(base, PARENT, {"a": 0.2}, "all")
+    out = H.top_down(base, PARENT, {"a": 0.2}, "all")
     # month 1: a = 100 x 30/120 = 25, b = 75; a's reps share 80% of 25 = 20 as 10:30 -> 5, 15
     assert out.iloc[0].to_dict() == pytest.approx({"all": 100, "a": 25, "b": 75, "r1": 5, "r2": 15})
     # month 2: no team forecast anything: an equal split, then a's reps by their own forecasts
@@ -190,12 +192,12 @@ def test_top_down_keeps_the_top_and_shares_it_by_forecast_proportions():
 def test_reconcile_scales_the_interval_and_says_by_how_much():
     results = {"all": _made("all", [100.0]), "a": _made("a", [60.0]), "b": _made("b", [60.0]),
                "r1": _made("r1", [10.0]), "r2": _made("r2", [30.0])}
-    out = F.reconcile(results, PARENT, {}, "all")
+    out = F.reconcile(results, PARENT, {}, "all", "top_down").series
     assert out["a"].forecast["yhat"].iloc[0] == pytest.approx(50)
     assert out["a"].forecast["upper"].iloc[0] == pytest.approx(120 * 50 / 60)
     assert out["r1"].forecast["yhat"].iloc[0] == pytest.approx(12.5)
     assert out["a"].reason == "Own. Reconciled top-down: -16.7% against its own forecast next month, so that it " \
-                              "adds up with the series above it."
+                              "adds up with the series above and below it."
     assert out["all"].reason == "Own." and results["a"].forecast["yhat"].iloc[0] == 60  # the input is kept
 
 
@@ -216,7 +218,7 @@ def test_reconciled_accuracy_on_a_hand_worked_backtest():
     for name, (f, a) in {"all": ([100.0, 100.0], [100.0, 100.0]), "a": ([80.0, 40.0], [50.0, 50.0]),
                          "b": ([20.0, 40.0], [50.0, 50.0])}.items():
         results[name].backtest = bt(f, a)
-    acc = F.reconciled_accuracy(results, {"a": "all", "b": "all"}, {}, "all")
+    acc = F.reconcile(results, {"a": "all", "b": "all"}, {}, "all", "top_down").accuracy
     assert acc.loc["a", "backtest_wape"] == pytest.approx(40 / 100)
     # reconciled: a = 100 x 80/100 = 80, then 100 x 40/80 = 50
     assert acc.loc["a", "reconciled_wape"] == pytest.approx(30 / 100)
@@ -316,8 +318,8 @@ def test_summary_table_shows_each_series_own_forecast_before_reconciliation():
 
 def test_the_scaling_of_rep_forecasts_is_said():
     assert F.scaling_sentence(pd.Series({"north": 0.141, "east": 0.019, "south": 0.002})) == (
-        "A rep's forecast is their team's forecast shared in proportion to their own model, so that reps add up to "
-        "their team: against their own models added up, reps' forecasts move by team north +14.1%, team east +1.9%. "
+        "Reconciliation moves reps' forecasts so that they add up to their team: against their own models added up, "
+        "reps' forecasts move by team north +14.1%, team east +1.9%. "
         "For team north the gap is large: the team's own model and its reps' models disagree by that much, so read a "
         "rep's forecast as their share of the team's, not as their own outlook (the forecasts report shows both).")
     assert F.scaling_sentence(pd.Series({"east": 0.019})).endswith("move by team east +1.9%.")
@@ -331,4 +333,9 @@ def test_the_horizon_table_has_every_month_of_every_series():
     t = F.horizon_table(results)
     assert len(t) == 6 and t["series"].tolist() == ["tiny"] * 3 + ["new"] * 3
     assert t["forecast"].tolist() == [13.0] * 3 + [20.0] * 3 and t["lower"].isna().all()
-    assert t["month"].iloc[0] == "2023-11" and t["method"].iloc[0] == "moving average"
+    assert t["month"].iloc[0] == "2023-11" and t["methods"].iloc[0] == "moving average"
+    assert set(t["reconciled"]) == {"no: its own forecast"}
+    moved = F.horizon_table(results, own={"tiny": 10.0, "new": 20.0}, method="bottom_up", under={"new": "tiny"})
+    assert moved["reconciled"].tolist() == ["yes, bottom-up (+30.0% on its own forecast next month)"] * 3 + [
+        "no: its own forecast"] * 3
+    assert moved["under"].tolist() == [""] * 3 + ["tiny"] * 3

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesnb.domains import forecast as F
 from salesnb.domains import reporting, summary
 
 
@@ -60,22 +61,43 @@ def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     assert summary.not_judged_sentence(["A", "B"]).startswith("A and B, hired in the last 6 months and still on")
 
 
-def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():
+def _series(fc: pd.DataFrame, backtest: pd.DataFrame | None = None) -> F.SeriesForecast:
     history = pd.Series([10.0, 20.0], index=pd.to_datetime(["2026-09-01", "2026-10-01"]))
+    return F.SeriesForecast("t", history, pd.DataFrame(), "naive", "", fc,
+                            pd.DataFrame() if backtest is None else backtest)
+
+
+def test_outlook_adds_invoiced_months_to_the_forecast_of_the_rest_of_the_quarter():
     fc = pd.DataFrame({"yhat": [30.0, 40.0, 50.0], "lower": [25.0, 35.0, 45.0], "upper": [35.0, 45.0, 55.0]},
                       index=pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"]))
-    o = summary.outlook(history, fc, "2026-10")
+    # two-month sums at 5 origins: forecast 100 each, actual 80, 90, 100, 110, 130 -> relative errors -0.2 ... +0.3;
+    # with n = 5 the 80% bounds are the floor(6 * 0.1) = 0 -> 1st and ceil(6 * 0.9) = 6 -> 5th smallest
+    sums = [80.0, 90.0, 100.0, 110.0, 130.0]
+    bt = pd.DataFrame({"origin": np.repeat(range(5), 2), "step": [1, 2] * 5, "model": "naive", "forecast": 50.0,
+                       "actual": [a / 2 for a in sums for _ in (1, 2)]})
+    o = summary.outlook(_series(fc, bt), "2026-10")
     assert o.loc["November 2026"].tolist() == [30, 25, 35]
-    assert o.loc["Q4 2026"].tolist() == [20 + 30 + 40, 20 + 25 + 35, 20 + 35 + 45]
+    assert o.loc["Q4 2026"].tolist() == pytest.approx([20 + 70, 20 + 70 * 0.8, 20 + 70 * 1.3])
     quotas = pd.DataFrame({"rep_id": ["a", "b", "a", "a"], "month": ["2026-10-01", "2026-11-01", "2026-11-01",
                                                                      "2026-12-01"], "quota": [30.0, 20.0, 40.0, 50.0]})
-    q = summary.outlook(history, fc, "2026-10", quotas)
+    q = summary.outlook(_series(fc, bt), "2026-10", quotas)
     assert q["quota"].tolist() == [60, 30 + 60 + 50]
     assert q["forecast_vs_quota"].tolist() == pytest.approx([30 / 60, 90 / 140])
-    partial = summary.outlook(history, fc, "2026-10", quotas[quotas["month"] != "2026-12-01"])
+    partial = summary.outlook(_series(fc, bt), "2026-10", quotas[quotas["month"] != "2026-12-01"])
     assert partial.loc["November 2026", "quota"] == 60 and np.isnan(partial.loc["Q4 2026", "quota"])
-    bare = summary.outlook(history, fc.assign(lower=np.nan, upper=np.nan), "2026-10")  # no backtest, no interval
+    bare = summary.outlook(_series(fc.assign(lower=np.nan, upper=np.nan)), "2026-10")  # no backtest, no interval
     assert bare.loc["Q4 2026", "forecast"] == 90 and bare.loc["Q4 2026", ["lower", "upper"]].isna().all()
+    few = summary.outlook(_series(fc, bt[bt["origin"] < 3]), "2026-10")  # 3 origins: too few for an interval
+    assert few.loc["Q4 2026", ["lower", "upper"]].isna().all()
+
+
+def test_an_interval_always_holds_its_forecast_and_is_never_a_point():
+    fc = pd.DataFrame({"yhat": [100.0, 0.0]})
+    above = F.with_interval(fc, 0.1, 0.3)  # every backtest error positive: widened down to the forecast
+    assert above["lower"].tolist()[0] == 100 and above["upper"].tolist()[0] == pytest.approx(130)
+    assert above[["lower", "upper"]].iloc[1].isna().all()  # a zero forecast has no relative interval
+    assert F.with_interval(fc, 0.0, 0.0)[["lower", "upper"]].isna().all().all()
+    assert F.with_interval(fc, -1.5, 0.2)["lower"].iloc[0] == 0  # never below zero
 
 
 

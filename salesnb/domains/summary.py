@@ -11,7 +11,8 @@ from salesnb.core import money
 from salesnb.core.lazy import Lines, month_revenue
 from salesnb.core.scope import Month, as_month, month_start
 from salesnb.core.text import listing
-from salesnb.domains import overview, reporting
+from salesnb.domains import forecast, overview, reporting
+from salesnb.domains.forecast import SeriesForecast
 
 
 def format_value(unit: str, x: float) -> str:
@@ -111,20 +112,21 @@ def look_at(matrix: pd.DataFrame, status: pd.DataFrame) -> list[tuple[str, list[
 
 
 
-def outlook(history: pd.Series, forecast: pd.DataFrame, month: Month,
-            quotas: pd.DataFrame | None = None) -> pd.DataFrame:
+def outlook(r: SeriesForecast, month: Month, quotas: pd.DataFrame | None = None,
+            interval: float = 0.8) -> pd.DataFrame:
     """Next month's forecast, and the quarter it falls in: months already invoiced plus the forecast of the
-    others, with an interval that adds up the monthly ones (wider than a joint interval would be); with `quotas`,
-    the quota of each period (when every month of it has one) and the forecast's share of it."""
+    others, with an interval from the backtest errors of sums of that many months (`forecast.sum_bounds`); with
+    `quotas`, the quota of each period (when every month of it has one) and the forecast's share of it."""
     nxt = as_month(month) + 1
     quarter = [month_start(m) for m in pd.period_range(nxt.asfreq("Q").asfreq("M", "start"),
                                                        nxt.asfreq("Q").asfreq("M", "end"), freq="M")]
-    done = history[history.index.isin(quarter)].sum()
-    ahead = forecast[forecast.index.isin(quarter)]
-    rows = {f"{nxt.strftime('%B %Y')}": forecast.iloc[0][["yhat", "lower", "upper"]].astype(float).to_dict()}
-    if len(ahead) == len(quarter) - int(history.index.isin(quarter).sum()):
-        rows[f"Q{nxt.quarter} {nxt.year}"] = {c: done + ahead[c].sum(min_count=len(ahead))  # no interval: n/a
-                                              for c in ("yhat", "lower", "upper")}
+    done = r.history[r.history.index.isin(quarter)].sum()
+    ahead = r.forecast[r.forecast.index.isin(quarter)]
+    rows = {f"{nxt.strftime('%B %Y')}": r.forecast.iloc[0][["yhat", "lower", "upper"]].astype(float).to_dict()}
+    if len(ahead) == len(quarter) - int(r.history.index.isin(quarter).sum()):
+        lo, hi = forecast.sum_bounds(r, len(ahead), interval)
+        rest = forecast.with_interval(pd.DataFrame({"yhat": [ahead["yhat"].sum()]}), lo, hi).iloc[0]
+        rows[f"Q{nxt.quarter} {nxt.year}"] = {c: done + rest[c] for c in ("yhat", "lower", "upper")}
     out = pd.DataFrame(rows).T.rename(columns={"yhat": "forecast"})
     if quotas is not None and len(quotas):
         per_month = quotas.assign(month=pd.to_datetime(quotas["month"])).groupby("month")["quota"].sum()

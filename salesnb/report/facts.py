@@ -54,6 +54,7 @@ class Forecasts:
     own: dict[str, float]  # each series' own forecast of next month, before reconciliation
     too_new: dict[str, tuple[str, int]]  # reps with under forecast.MIN_MONTHS months of sales: (team, months); their
     # share of the team's forecast is reconciled like any rep's, but never shown or used as their forecast
+    reconciled: forecast.Reconciled  # how they were made to add up
 
     def children(self, name: str) -> list[str]:
         """The series under `name` that have a forecast to show (reps too new to forecast count in the
@@ -67,7 +68,7 @@ class Forecasts:
 
 def revenue_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
     """Every revenue forecast of the organisation (itself, teams, reps), made once per run (cached) and
-    reconciled top-down, so that reps add up to their team and teams to the organisation in every report."""
+    reconciled, so that reps add up to their team and teams to the organisation in every report."""
     return reconciled_forecasts(data, settings, "revenue", reps=True)
 
 
@@ -77,7 +78,7 @@ def order_forecasts(data: ReportData, settings: ForecastSettings) -> Forecasts:
 
 
 def reconciled_forecasts(data: ReportData, settings: ForecastSettings, measure: str, reps: bool) -> Forecasts:
-    """The organisation's forecasts of `measure`, of each team and (with `reps`) each rep, reconciled top-down."""
+    """The organisation's forecasts of `measure`, of each team and (with `reps`) each rep, reconciled."""
     return data.once(("forecasts", settings, measure, reps), lambda: _reconciled(data.org, settings, measure, reps))
 
 
@@ -101,10 +102,10 @@ def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps:
         parent |= {rep: home.get(rep, ALL) for rep in per_rep.columns}
     base = org.forecasts({name: totals[name] for name in totals.columns}, settings)
     unassigned = forecast.unassigned_shares(totals, parent)
-    return Forecasts(forecast.reconcile(base, parent, unassigned, ALL), parent, unassigned,
-                     forecast.reconciled_accuracy(base, parent, unassigned, ALL),
+    made = forecast.reconcile(base, parent, unassigned, ALL)
+    return Forecasts(made.series, parent, unassigned, made.accuracy,
                      {name: float(r.forecast["yhat"].iloc[0]) if len(r.forecast) else 0.0 for name, r in base.items()},
-                     too_new)
+                     too_new, made)
 
 
 def make_forecasts(workspace: str, month: str, forecasting: dict, currency: str = "", country: str = "") -> None:
@@ -129,6 +130,23 @@ def team_forecasts(data: ReportData, settings: ForecastSettings, by: str = "team
     names = _rep_names(data) if by == "rep" else {}
     children = made.children(own) if (by == "team") == data.scope.is_org else []
     return {own: made.series[own]} | {names.get(c, c): made.series[c] for c in children}
+
+
+def forecast_export(data: ReportData, settings: ForecastSettings) -> pd.DataFrame:
+    """Every revenue and order forecast of the scope, month by month: the organisation, its teams and their reps
+    (a team: itself and its reps), as the reports show them; reps too new to forecast are left out."""
+    names = _rep_names(data)
+    parts = []
+    for made, value in ((revenue_forecasts(data, settings), "revenue"), (order_forecasts(data, settings), "orders")):
+        shown = [data.scope.team, *made.children(data.scope.team)]
+        if data.scope.is_org:
+            shown += [r for t in made.children(ALL) for r in made.children(t)]
+        label = {s: names.get(s, s) for s in shown}
+        parts.append(forecast.horizon_table({label[s]: made.series[s] for s in shown}, value,
+                                            {label[s]: made.own[s] for s in shown}, made.reconciled.method,
+                                            {label[s]: label.get(made.parent.get(s, ""), made.parent.get(s, ""))
+                                             for s in shown}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _rep_names(data: ReportData) -> dict[str, str]:
