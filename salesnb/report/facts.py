@@ -137,15 +137,14 @@ def forecast_export(data: ReportData, settings: ForecastSettings) -> pd.DataFram
     (a team: itself and its reps), as the reports show them; reps too new to forecast are left out."""
     names = _rep_names(data)
     parts = []
-    for made, value in ((revenue_forecasts(data, settings), "revenue"), (order_forecasts(data, settings), "orders")):
+    for made, measure in ((revenue_forecasts(data, settings), "revenue"), (order_forecasts(data, settings), "orders")):
         shown = [data.scope.team, *made.children(data.scope.team)]
         if data.scope.is_org:
             shown += [r for t in made.children(ALL) for r in made.children(t)]
         label = {s: names.get(s, s) for s in shown}
-        parts.append(forecast.horizon_table({label[s]: made.series[s] for s in shown}, value,
-                                            {label[s]: made.own[s] for s in shown}, made.reconciled.method,
-                                            {label[s]: label.get(made.parent.get(s, ""), made.parent.get(s, ""))
-                                             for s in shown}))
+        under = {label[s]: names.get(made.parent[s], made.parent[s]) for s in shown if s in made.parent}
+        parts.append(forecast.horizon_table({label[s]: made.series[s] for s in shown}, measure,
+                                            {label[s]: made.own[s] for s in shown}, made.reconciled.method, under))
     return pd.concat(parts, ignore_index=True)
 
 
