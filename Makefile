@@ -32,7 +32,7 @@ bench: $(BIN)/salesnb ## Run the benchmarks (slow, not part of the tests)
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_forecast.py
-	$(BIN)/python benchmarks/bench_candidates.py
+	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/bench_dedup.py
 	$(BIN)/python benchmarks/bench_routes.py
 

@@ -72,6 +72,24 @@ def test_team_order_forecasts_add_up_to_the_organisation_and_match_the_team_repo
     assert facts(figures, "north/03_forecast", "orders_forecast") == pytest.approx({"north": teams["north"]})
 
 
+def test_the_forecast_export_holds_every_series_the_reports_show_and_adds_up(demo_run):
+    figures, out = demo_run
+    for team in ("all", "north"):
+        exported = pd.read_csv(out / "2026-10" / team / f"forecast_{team}.csv", keep_default_na=False)
+        nov = exported[exported["month"] == "2026-11"]
+        shown = facts(figures, f"{team}/03_forecast", "forecast")
+        revenue = nov[nov["value"] == "revenue"].set_index("series")["forecast"]
+        assert revenue.reindex(list(shown)).to_dict() == pytest.approx(shown, abs=0.006)  # the CSV keeps cents
+        orders = nov[nov["value"] == "orders"].set_index("series")["forecast"]
+        assert orders.to_dict() == pytest.approx(facts(figures, f"{team}/03_forecast", "orders_forecast"), abs=0.006)
+        for parent, children in nov[nov["under"] != ""].groupby(["value", "under"]):
+            assert children["forecast"].sum() <= nov.set_index(["value", "series"]).loc[parent, "forecast"] + 0.01
+    org = pd.read_csv(out / "2026-10" / "all" / "forecast_all.csv", keep_default_na=False)
+    assert set(org.loc[org["under"] == "north", "series"]) == set(
+        pd.read_csv(out / "2026-10" / "north" / "forecast_north.csv", keep_default_na=False).query(
+            "under == 'north'")["series"])  # the organisation's export holds every rep of every team
+
+
 @pytest.mark.parametrize("team", ["all", "north"])
 def test_commit_and_coverage_agree_across_reports(demo_run, team):
     figures, _ = demo_run

@@ -142,7 +142,7 @@ def prophet_forecast(history: pd.Series, horizon: int) -> np.ndarray:
     """Prophet as it comes (additive trend and yearly seasonality, the latter from two years of history), without
     its own interval (the interval shown is calibrated on the backtest). It beat our earlier configuration
     (multiplicative, 4 Fourier terms, a working-days regressor) on average over the shipped real series and
-    the demo: see benchmarks/bench_candidates.py."""
+    the demo (an earlier benchmark)."""
     logging.getLogger("prophet.plot").disabled = True  # "plotly failed": we draw with matplotlib
     from prophet import Prophet
 

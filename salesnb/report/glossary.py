@@ -16,8 +16,9 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Margin": ("amount", "Revenue − quantity × unit cost.", ("00_overview", "02_reporting")),
     "Margin rate": ("%", "Margin ÷ revenue; its change is in percentage points.", ("00_overview", "02_reporting")),
     "Forecast": ("amount", "Next months' revenue of a series (organisation, team or rep): month by month, the "
-                 "median of the three methods with the smallest rolling-origin backtest error, reconciled so that "
-                 "reps add up to their team and teams to the organisation. Made once per run, so a rep's forecast "
+                 "mean of ETS, Theta and seasonal naive (the rule that erred least on a panel of real series), "
+                 "reconciled so that reps add up to their team and teams to the organisation, by the method that "
+                 "erred least on the organisation's own backtest. Made once per run, so a rep's forecast "
                  "is the same in every report; a rep with under 3 months of sales has none (see Too new to "
                  "forecast).", ("00_overview", "03_forecast", "05_quotas")),
     "WAPE": ("%", "Backtest error: total absolute error ÷ total actual revenue (lower is better).", ("03_forecast",)),
@@ -147,10 +148,11 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Forecast methods": ("", "Prophet (trend and yearly seasonality), ETS (exponential smoothing, damped trend), "
                          "Theta, ARIMA (autoregression on the differences from a year before), and the baselines "
                          "naive (last month), seasonal naive (same month last year) and moving average (last 3 "
-                         "months); the forecast is the median of the three with the lowest backtest WAPE.",
+                         "months); the forecast is the mean of ETS, Theta and seasonal naive, the others are scored for "
+                         "comparison.",
                          ("03_forecast",)),
-    "Reconciled WAPE": ("%", "The backtest WAPE of a series' forecast after reconciliation (its share of the forecast "
-                        "above it), beside its own backtest WAPE.", ("03_forecast",)),
+    "Reconciled WAPE": ("%", "The backtest WAPE of a series' forecast after reconciliation (made to add up with "
+                        "the series above and below it), beside its own backtest WAPE.", ("03_forecast",)),
     "Km saved": ("km", "A day's route in the order the routing solver found against visiting in order of urgency "
                  "(naive km), both from the rep's base and back.", ("08_field_tours",)),
     "Day hours": ("hours", "Driving (road km ÷ speed) plus the meetings of a field day, from the base and back; "
