@@ -339,3 +339,32 @@ def test_the_horizon_table_has_every_month_of_every_series():
     assert moved["reconciled"].tolist() == ["yes, bottom-up (+30.0% on its own forecast next month)"] * 3 + [
         "no: its own forecast"] * 3
     assert moved["under"].tolist() == [""] * 3 + ["tiny"] * 3
+
+
+def test_ctrl_c_during_a_pool_of_forecasts_stops_it_and_leaves_no_worker():
+    import os
+    import signal
+    import threading
+    import time
+
+    import psutil
+
+    idx = pd.date_range("2022-01-01", periods=40, freq="MS")
+    series = {f"s{i}": pd.Series(100 + 10 * np.sin(np.arange(40) / 2) + i, index=idx) for i in range(40)}
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+
+    def workers() -> list[psutil.Process]:
+        return [p for p in me.children(recursive=True) if p.pid not in before
+                and "resource_tracker" not in " ".join(p.cmdline())]
+
+    def interrupt() -> None:  # as a terminal's Ctrl-C to the process group, once the workers are forecasting
+        while len(busy := [p for p in workers() if sum(p.cpu_times()[:2]) > 1.0]) < 2:
+            time.sleep(0.05)
+        for p in [*busy, me]:
+            os.kill(p.pid, signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        F.forecast_many(series, F.ForecastSettings(), workers=2)
+    assert psutil.wait_procs(workers(), timeout=30)[1] == []

@@ -149,3 +149,26 @@ def test_a_year_the_export_does_not_cover_is_empty_never_zero(shape_run):
     for scope in ("all", TEAM[shape]):
         rows = pd.read_csv(out / MONTH[shape] / scope / f"revenue_by_product_{scope}.csv", encoding="utf-8-sig")
         assert len(rows) > 10 and rows["revenue_last_year"].isna().all() and rows["vs_last_year"].isna().all()
+
+
+def test_rows_rejected_at_import_are_said_where_they_count(shape_run):
+    shape, out, _ = shape_run
+    month = out / MONTH[shape]
+    rejected = _truth_rejected(out)
+    index = _text(month / "index.html")
+    pages = {p.stem: _text(p) for p in (month / "all").glob("*.html")}
+    if not rejected:
+        assert "Rejected at import" not in index and not [k for k, v in pages.items() if "Rejected at import" in v]
+        return
+    said = f"Rejected at import and counted in no figure: {rejected:,} opportunities ("
+    assert said in index
+    assert said in pages["01_data_quality"] and "Rows rejected when the data folder was imported" in pages[
+        "01_data_quality"]
+    assert said in pages["10_activity_pipeline"]
+    assert said not in pages.get("02_reporting", "")  # its figures do not read opportunities
+
+
+def _truth_rejected(out: Path) -> int:
+    """How many opportunities the import should reject, from the ground truth written beside the export."""
+    truth = json.loads((out.parent / "export" / "truth.json").read_text(encoding="utf-8"))
+    return int(truth["rejected"].get("opportunities", 0))

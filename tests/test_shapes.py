@@ -11,6 +11,8 @@ import pytest
 
 from salesnb.core.errors import ParameterError
 from salesnb.data.shapes import SHAPES, write_shape
+from salesnb.data.workspace import Workspace
+from salesnb.domains import quality
 from salesnb.run.cli import main
 
 SIZES = {"orders_only": 600, "pipeline_only": 400, "ecommerce": 3000}
@@ -190,6 +192,15 @@ def test_pipeline_only_imports_and_rejects_unengaged_prospects(exports, tmp_path
         assert _one(out, f"select count(*) from {table}") == truth["imported"][table], table
     rejected = truth["rejected"]["opportunities"]
     assert rejected > 0 and str(rejected) in said.out + said.err and "created_date" in said.out + said.err
+    written = pd.read_csv(out / "rejects" / "opportunities.csv", dtype=str, keep_default_na=False)
+    ws = Workspace(out / "workspace.duckdb")
+    recorded = ws.rejects()
+    ws.close()
+    assert recorded["rows"].sum() == len(written) == rejected and set(recorded["table"]) == {"opportunities"}
+    assert dict(zip(recorded["reason"], recorded["rows"], strict=True)) == written["reason"].value_counts().to_dict()
+    top = written["reason"].value_counts().index[0]
+    assert quality.rejects_sentence(recorded).startswith(
+        f"Rejected at import and counted in no figure: {rejected:,} opportunities ({top}: ")
     assert _one(out, "select count(*) from opportunities where account_id is null") == \
         truth["imported"]["opportunities_without_account"]
     assert _one(out, "select count(*) from opportunities where amount is null and close_date is null "

@@ -677,6 +677,7 @@ def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> 
     try:
         for table, item in items.items():
             item.kept.to_csv(staging / f"{table}.csv", index=False)
+        write_rejects(items, staging / "rejects")  # the workspace counts them, so reports can say so
         try:
             counts = load_folder(staging, out / "workspace.duckdb")
         except InputError as exc:  # name the import, not a staging folder that is about to be removed
@@ -684,9 +685,9 @@ def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> 
                                               "The imported tables cannot be loaded")) from None
         for table in items:
             (staging / f"{table}.csv").replace(out / f"{table}.csv")
+        write_rejects(items, out / "rejects")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    write_rejects(items, out / "rejects")
     write_dataset(mapping, out)
     return counts
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from salesnb.data import engine
 from salesnb.data.schema import KINDS, TABLES
-from salesnb.data.workspace import META
+from salesnb.data.workspace import META, REJECTS
 
 POSTGRES_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "BIGINT": "bigint", "DATE": "date"}
 BATCH = 50_000
@@ -15,6 +15,8 @@ BATCH = 50_000
 def _columns(table: str) -> list[tuple[str, str]]:
     if table == META:
         return [("key", "text"), ("value", "text")]
+    if table == REJECTS:
+        return [("table", "text"), ("reason", "text"), ("rows", "bigint")]
     return [(f.name, POSTGRES_TYPES[KINDS[f.kind][1]]) for f in TABLES[table].fields]
 
 
@@ -28,7 +30,7 @@ def copy_to_postgres(workspace: str | Path, url: str) -> dict[str, int]:
     try:
         present = {r[0] for r in src.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         with psycopg.connect(url) as pg:
-            for table in [t for t in (*TABLES, META) if t in present]:
+            for table in [t for t in (*TABLES, META, REJECTS) if t in present]:
                 cols = _columns(table)
                 names = ", ".join(f'"{c}"' for c, _ in cols)
                 pg.execute(f'DROP TABLE IF EXISTS "{table}"')

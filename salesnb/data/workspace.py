@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -24,6 +25,7 @@ from salesnb.data.validate import check_references, find_inputs, read_chunks, va
 
 DATASET = "dataset.yaml"
 META = "_salesnb_meta"
+REJECTS = "_salesnb_rejects"  # rows an import left out, counted by table and reason (rejects/<table>.csv)
 REFERENCED = {"reps": "rep_id", "accounts": "account_id", "products": "product_id",
               "opportunities": "opportunity_id"}
 
@@ -56,6 +58,20 @@ def dataset_facts(folder: Path) -> dict[str, str]:
         raise InputError(f"{path}: currency {out['currency']!r} is not a three-letter ISO 4217 code.")
     if "country" in out and not re.fullmatch(r"[A-Z]{2}", out["country"]):
         raise InputError(f"{path}: country {out['country']!r} is not a two-letter ISO 3166 code.")
+    return out
+
+
+def import_rejects(folder: Path) -> list[tuple[str, str, int]]:
+    """The rows an import rejected, from the folder's rejects/<table>.csv files: (table, reason, rows)."""
+    out = []
+    for table in TABLES:
+        path = folder / "rejects" / f"{table}.csv"
+        if path.is_file():
+            try:
+                reasons = pd.read_csv(path, usecols=["reason"], dtype=str, keep_default_na=False)["reason"]
+            except (ValueError, OSError, pd.errors.ParserError) as exc:
+                raise InputError(f"{path}: not a rejects file written by salesnb import ({exc}).") from None
+            out += [(table, str(reason), int(n)) for reason, n in reasons.value_counts(sort=True).items()]
     return out
 
 
@@ -146,6 +162,8 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
             errors += file_errors
         if errors:
             raise InputError(f"Cannot load data folder '{folder}':\n- " + "\n- ".join(errors))
+        con.execute(f'CREATE OR REPLACE TABLE "{REJECTS}" ("table" VARCHAR, reason VARCHAR, "rows" BIGINT)')
+        con.executemany(f'INSERT INTO "{REJECTS}" VALUES (?, ?, ?)', import_rejects(folder))
         con.execute(f'CREATE OR REPLACE TABLE "{META}" (key VARCHAR, value VARCHAR)')
         con.executemany(
             f'INSERT INTO "{META}" VALUES (?, ?)',
@@ -239,6 +257,15 @@ class Workspace:
             return []
         teams = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
         return sorted(teams.filter(teams.team.notnull()).team.to_pandas().tolist())
+
+    def rejects(self, tables: Iterable[str] | None = None) -> pd.DataFrame:
+        """Rows the import rejected (of `tables`, else of every table): table, reason, rows; most first."""
+        if REJECTS not in self.db.list_tables():
+            return pd.DataFrame(columns=["table", "reason", "rows"])
+        out = self.table(REJECTS).to_pandas()
+        if tables is not None:
+            out = out[out["table"].isin(list(tables))]
+        return out.sort_values(["rows", "table"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     def meta(self) -> dict[str, str]:
         """What the data folder declared about itself (currency, country) and where it came from."""

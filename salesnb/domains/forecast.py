@@ -6,6 +6,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -425,8 +426,18 @@ def forecast_many(histories: dict[str, pd.Series], settings: ForecastSettings,
     if workers <= 1:
         return {name: _one(item) for name, item in zip(histories, items, strict=True)}
     ctx = multiprocessing.get_context("spawn")
-    with one_thread_each(), ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        results = list(pool.map(_one, items, chunksize=max(1, len(items) // (4 * workers))))
+    with one_thread_each():
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN))  # Ctrl-C is for the caller to handle
+        try:
+            results = list(pool.map(_one, items, chunksize=max(1, len(items) // (4 * workers))))
+        except BaseException:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(OSError):
+                    process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return dict(zip(histories, results, strict=True))
 
 

@@ -337,3 +337,16 @@ def fix_list(problems: pd.DataFrame, duplicates: pd.DataFrame, accounts: pd.Data
         first = first.sort_values("amount", ascending=False, na_position="last", kind="stable")
     rest = out[~late].sort_values(["owner_rep_id", "record", "id"], na_position="last", kind="stable")
     return pd.concat([first, rest]).reset_index(drop=True)
+
+
+def rejects_sentence(rejected: pd.DataFrame) -> str:
+    """What an import left out (`Workspace.rejects`: table, reason, rows), table by table ('' when nothing)."""
+    if rejected.empty:
+        return ""
+    parts = []
+    for table, g in rejected.groupby("table", sort=False):
+        top = g.iloc[0]
+        more = f", and {len(g) - 1} other reason{'s' * (len(g) > 2)}" if len(g) > 1 else ""
+        parts.append(f"{int(g['rows'].sum()):,} {table.replace('_', ' ')} ({top['reason']}: {int(top['rows']):,} "
+                     f"rows{more}; see rejects/{table}.csv in the data folder)")
+    return f"Rejected at import and counted in no figure: {listing(parts)}."

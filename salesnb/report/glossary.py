@@ -148,9 +148,8 @@ GLOSSARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "Forecast methods": ("", "Prophet (trend and yearly seasonality), ETS (exponential smoothing, damped trend), "
                          "Theta, ARIMA (autoregression on the differences from a year before), and the baselines "
                          "naive (last month), seasonal naive (same month last year) and moving average (last 3 "
-                         "months); the forecast is the mean of ETS, Theta and seasonal naive, the others are scored for "
-                         "comparison.",
-                         ("03_forecast",)),
+                         "months); the forecast is the mean of ETS, Theta and seasonal naive, the others are scored "
+                         "for comparison.", ("03_forecast",)),
     "Reconciled WAPE": ("%", "The backtest WAPE of a series' forecast after reconciliation (made to add up with "
                         "the series above and below it), beside its own backtest WAPE.", ("03_forecast",)),
     "Km saved": ("km", "A day's route in the order the routing solver found against visiting in order of urgency "

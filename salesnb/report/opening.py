@@ -14,7 +14,9 @@ import pandas as pd
 from salesnb.core import money
 from salesnb.core.errors import ParameterError
 from salesnb.core.scope import ALL, Scope, as_month
+from salesnb.data.schema import DOMAINS
 from salesnb.data.workspace import Workspace
+from salesnb.domains import quality
 from salesnb.domains.forecast import ForecastSettings, SeriesForecast
 from salesnb.report import cache, display
 from salesnb.report.registry import REPORTS
@@ -109,4 +111,5 @@ def open_report(report: str, workspace: str, team: str, month: str, currency: st
     if lacking:
         display.say(f"Not in this workspace: {', '.join(lacking)}. Analyses that need "
                     f"{'it' if len(lacking) == 1 else 'them'} are skipped.")
+    display.say(quality.rejects_sentence(ws.rejects([*DOMAINS[domain]["required"], *DOMAINS[domain]["optional"]])))
     return ReportData(ws, scope)

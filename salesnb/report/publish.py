@@ -158,7 +158,7 @@ def record_runs(month_dir: Path, results: list[dict]) -> dict:
         runs[f"{r['team']}/{r['notebook']}"] = {
             k: r[k] for k in ("team", "notebook", "title", "status", "message", "seconds", "without")
         } | {"peak_mib": r.get("peak_mib", 0), "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-             "headline": r.get("headline", []), "data_end": r.get("data_end", "")}
+             "headline": r.get("headline", []), "data_end": r.get("data_end", ""), "rejects": r.get("rejects", "")}
     atomic_write(path, json.dumps(runs, indent=1, sort_keys=True))
     return runs
 
@@ -228,6 +228,7 @@ def write_index(month_dir: Path, month: str, runs: dict) -> Path:
     failed = sum(r["status"] == "failed" for r in runs.values())
     data_end = max((r.get("data_end", "") for r in runs.values()), default="")
     cutoff = f" Data up to {datetime.strptime(data_end, '%Y-%m-%d'):%-d %B %Y}." if data_end else ""
+    rejects = next((r["rejects"] for r in runs.values() if r.get("rejects")), "")
     when = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sales reports — {esc(when)}</title>
@@ -246,6 +247,7 @@ thead th {{ font-size: .8rem; max-width: 6.5rem; }}
 <h1>Sales reports — {esc(when)}</h1>
 <p>{len(runs)} reports, {failed} failed.{esc(cutoff)} Start with a team's overview; every figure is defined in
 the <a href="{GLOSSARY_FILE}">glossary</a>.</p>
+{f'<p class="failed">{esc(rejects)}</p>' if rejects else ""}
 <table><thead><tr><th>team</th>{head}</tr></thead>
 <tbody>
 {chr(10).join(rows)}

@@ -14,6 +14,7 @@ from salesnb.core.models import explain
 from salesnb.core.scope import ALL, EACH_TEAM, LATEST, TEAM_NAME_RULE, folder_safe, latest_month
 from salesnb.data.engine import is_url
 from salesnb.data.workspace import Workspace, ensure_loaded
+from salesnb.domains import quality
 from salesnb.report.registry import REPORTS, Report
 from salesnb.run.params import Plan, Settings, load_settings
 
@@ -39,6 +40,7 @@ class Job:
     without: str = ""
     notebook_timeout: int = 1800
     data_end: str = ""
+    rejects: str = ""  # what the import left out, said on the index page
 
     @property
     def report(self) -> Path:
@@ -60,6 +62,7 @@ class DataFacts:
     last: Any
     empty: dict[tuple[str, str], list[str]]
     sold: dict[str, set[str]]
+    rejects: str
 
 
 def _facts(ws: Workspace, reports: list[Report]) -> DataFacts:
@@ -69,7 +72,7 @@ def _facts(ws: Workspace, reports: list[Report]) -> DataFacts:
     empty = {(r.name, team): [t for t in r.needs["required"] if t in tables and count(t, team) == 0]
              for r in reports for team in teams}
     sold = {team: ws.months_with_rows("order_lines", team) for team in [*teams, ALL]}
-    return DataFacts(tables, teams, first, last, empty, sold)
+    return DataFacts(tables, teams, first, last, empty, sold, quality.rejects_sentence(ws.rejects()))
 
 
 def _report(name: str, settings: Settings) -> Report:
@@ -203,5 +206,5 @@ def plan_jobs(
                                 str(settings.notebooks_dir / f"{report.name}.ipynb"), str(settings.outputs),
                                 params, team_settings.cell_timeout, str(settings.notebooks_dir),
                                 _skip(report, team, month, facts), ", ".join(lacking),
-                                team_settings.notebook_timeout, data_end))
+                                team_settings.notebook_timeout, data_end, facts.rejects))
     return settings, jobs
