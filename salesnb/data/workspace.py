@@ -163,7 +163,8 @@ def load_folder(folder: str | Path, workspace: str | Path) -> dict[str, int]:
         if errors:
             raise InputError(f"Cannot load data folder '{folder}':\n- " + "\n- ".join(errors))
         con.execute(f'CREATE OR REPLACE TABLE "{REJECTS}" ("table" VARCHAR, reason VARCHAR, "rows" BIGINT)')
-        con.executemany(f'INSERT INTO "{REJECTS}" VALUES (?, ?, ?)', import_rejects(folder))
+        if rejected := import_rejects(folder):
+            con.executemany(f'INSERT INTO "{REJECTS}" VALUES (?, ?, ?)', rejected)
         con.execute(f'CREATE OR REPLACE TABLE "{META}" (key VARCHAR, value VARCHAR)')
         con.executemany(
             f'INSERT INTO "{META}" VALUES (?, ?)',
