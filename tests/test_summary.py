@@ -164,3 +164,16 @@ def test_the_organisations_hygiene_under_every_teams_is_explained():
         "owner count in the organisation's score and in no team's.")
     assert summary.hygiene_note(org.assign(value=97.35), teams) == ""
     assert summary.hygiene_note(org.drop(index="hygiene"), teams) == ""
+
+
+def test_colours_on_default_thresholds_are_said_to_be_defaults():
+    defaults = {"margin_pct": {"good": 0.4, "warn": 0.35}, "win_rate": {"good": 0.35, "warn": 0.25}}
+    mine = {"margin_pct": {"good": 0.15, "warn": 0.1}, "win_rate": {"good": 0.35, "warn": 0.25}}
+    assert summary.defaults_sentence(mine, defaults, ["margin_pct", "win_rate"]).startswith(
+        "The colours of “win rate, last 3 months” are judged against salesnb's default thresholds, not targets set")
+    assert summary.defaults_sentence(defaults, defaults, ["margin_pct", "win_rate"]).startswith(
+        "The colours of every KPI are judged against salesnb's default thresholds")
+    assert summary.defaults_sentence(mine, defaults, ["margin_pct"]) == ""
+    table = summary.thresholds_table(mine, None, defaults)
+    assert table["set_by"].to_dict() == {"Margin rate": "you", "Win rate, last 3 months": "salesnb's default"}
+    assert table.loc["Margin rate", "green"].startswith("15") and table.loc["Margin rate", "red"].startswith("under 10")

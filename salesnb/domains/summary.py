@@ -24,8 +24,10 @@ def format_value(unit: str, x: float) -> str:
             "score": f"{x:.1f}", "net": f"{x:+.0f}" if round(x) else "0"}[unit]
 
 
-def thresholds_table(thresholds: dict[str, dict[str, float]], shown: Iterable[str] | None = None) -> pd.DataFrame:
-    """The traffic-light thresholds in words, one row per KPI that has them (and is shown, when `shown` is given)."""
+def thresholds_table(thresholds: dict[str, dict[str, float]], shown: Iterable[str] | None = None,
+                     defaults: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """The traffic-light thresholds in words, one row per KPI that has them (and is shown, when `shown` is given);
+    with `defaults`, whether each is salesnb's default or set in the parameters."""
     rows = {}
     for metric, (label, unit, higher) in overview.METRICS.items():
         rule = thresholds.get(metric)
@@ -38,7 +40,28 @@ def thresholds_table(thresholds: dict[str, dict[str, float]], shown: Iterable[st
             rows[label] = {"green": f"{good} or more", "amber": f"{warn} to {good}", "red": f"under {warn}"}
         else:
             rows[label] = {"green": f"{good} or less", "amber": f"{good} to {warn}", "red": f"over {warn}"}
+        if defaults is not None:
+            rows[label]["set_by"] = "salesnb's default" if _is_default(metric, thresholds, defaults) else "you"
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("KPI")
+
+
+def _is_default(metric: str, thresholds: dict[str, dict[str, float]], defaults: dict[str, dict[str, float]]) -> bool:
+    rule = thresholds.get(metric)
+    return rule is not None and {k: float(v) for k, v in rule.items()} == {
+        k: float(v) for k, v in defaults.get(metric, {}).items()}
+
+
+def defaults_sentence(thresholds: dict[str, dict[str, float]], defaults: dict[str, dict[str, float]],
+                      shown: Iterable[str]) -> str:
+    """Which colours shown rest on salesnb's default thresholds rather than the user's ('' when none)."""
+    metrics = [m for m in overview.METRICS if m in set(shown) and _is_default(m, thresholds, defaults)]
+    if not metrics:
+        return ""
+    every = len(metrics) == len([m for m in overview.METRICS if m in set(shown) and m in thresholds])
+    which = "every KPI" if every else listing([f"“{_named(m)}”" for m in metrics])
+    return (f"The colours of {which} are judged against salesnb's default thresholds, not targets set for this "
+            "business (the table at the end gives them): "
+            "set your own under `thresholds:` in params/defaults.yaml, and a red or green here becomes yours.")
 
 
 def headline(kpis: pd.DataFrame, who: str, month: Month) -> str:

@@ -51,6 +51,14 @@ class Exports(ReportParams):
     output_dir: str = Field("", description="Where exports go (set by salesnb run).")
 
 
+DEFAULT_THRESHOLDS = {  # salesnb's own targets, not the data's: the overview says which colours rest on them
+    "attainment": {"good": 1.0, "warn": 0.9}, "forecast_gap": {"good": 0.05, "warn": 0.1},
+    "forecast_vs_quota": {"good": 1.0, "warn": 0.9}, "pipeline_coverage": {"good": 3.0, "warn": 2.0},
+    "win_rate": {"good": 0.35, "warn": 0.25}, "hygiene": {"good": 95, "warn": 90},
+    "margin_pct": {"good": 0.4, "warn": 0.35}, "enps": {"good": 20, "warn": 0},
+}
+
+
 class Threshold(BaseModel):
     """A KPI is green from `good`, amber from `warn`, else red (for a gap: by its size)."""
 
@@ -64,12 +72,7 @@ class OverviewParams(ReportParams):
     min_respondents: int = shared(ANONYMITY_FLOOR, ge=ANONYMITY_FLOOR,
                                   description="eNPS is hidden for groups with fewer respondents (5 at least).")
     thresholds: dict[str, Threshold] = Field(
-        default_factory=lambda: {
-            "attainment": Threshold(good=1.0, warn=0.9), "forecast_gap": Threshold(good=0.05, warn=0.1),
-            "forecast_vs_quota": Threshold(good=1.0, warn=0.9),
-            "pipeline_coverage": Threshold(good=3.0, warn=2.0), "win_rate": Threshold(good=0.35, warn=0.25),
-            "hygiene": Threshold(good=95, warn=90), "margin_pct": Threshold(good=0.4, warn=0.35),
-            "enps": Threshold(good=20, warn=0)},
+        default_factory=lambda: {k: Threshold(**v) for k, v in DEFAULT_THRESHOLDS.items()},
         description="Per KPI: green from good, amber from warn, else red.")
     reports: list[list[str]] = Field(default_factory=list,
                                      description="[name, title] of the other reports (set by salesnb run).")
