@@ -380,6 +380,49 @@ def test_where_defaults_and_catch_all_values(tmp_path):
         ("D5", "qualification", 70.0, "2026-02-05")]
 
 
+def test_a_values_map_of_exceptions_keeps_every_other_value_without_a_warning(tmp_path, capsys):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "items.csv").write_text("SKU,Name,Family,Price\nP1,a,Pens,1\nP2,b,Ink & toner,2\nP3,c,Paper,3\n")
+    columns = {"product_id": "SKU", "name": "Name", "family": "Family", "list_price": "Price"}
+    for catch_all, families in (({"*": "*"}, ["Pens", "ink", "Paper"]), ({}, ["Pens", "ink", "Paper"]),
+                                ({"*": "other"}, ["other", "ink", "other"])):
+        mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+            "file": "items.csv", "columns": columns, "values": {"family": {"Ink & toner": "ink", **catch_all}}}}})
+        out = tmp_path / f"out{len(catch_all)}{catch_all.get('*', '')}"
+        capsys.readouterr()
+        assert main(["import", "--mapping", str(mapping), "--out", str(out), str(src)]) == 0
+        assert _rows(out / "workspace.duckdb", "SELECT family FROM products ORDER BY product_id") == [
+            (f,) for f in families]
+        capsys.readouterr()
+        assert main(["import", "--mapping", str(mapping), "--dry-run", str(src)]) == 0
+        said = capsys.readouterr().out
+        assert ("values without a mapping: family: Paper, Pens" in said) == (not catch_all), said
+
+
+def test_a_deal_closed_above_list_price_is_imported_with_a_negative_discount(tmp_path):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "users.csv").write_text("Owner\nAna\n")
+    (src / "deals.csv").write_text("Id,Owner,Stage,Net,List,Created,Close,Account\n"
+                                   "D1,Ana,won,110,100,2026-01-02,2026-02-01,\n"
+                                   "D2,Ana,won,90,100,2026-01-03,2026-02-01,\n"
+                                   "D3,Ana,won,210,100,2026-01-04,2026-02-01,\n")
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {
+        "reps": {"file": "users.csv", "columns": {"rep_id": "Owner", "name": "Owner"},
+                 "constants": {"team": "sales", "region": "all"}},
+        "opportunities": {
+            "file": "deals.csv", "columns": {"opportunity_id": "Id", "rep_id": "Owner", "stage": "Stage",
+                                             "amount": "Net", "created_date": "Created", "close_date": "Close",
+                                             "account_id": "Account"},
+            "derived": {"discount": "1 - Net / List"}}}})
+    out = tmp_path / "out"
+    assert main(["import", "--mapping", str(mapping), "--out", str(out), "--keep-going", str(src)]) == 0
+    assert _rows(out / "workspace.duckdb", "SELECT opportunity_id, round(discount, 2) FROM opportunities "
+                                           "ORDER BY 1") == [("D1", -0.1), ("D2", 0.1)]
+    assert "D3" in (out / "rejects" / "opportunities.csv").read_text()  # more than twice list price: a typo
+
+
 def test_row_numbers_after_where_are_the_users_rows(tmp_path, capsys):
     src = tmp_path / "crm"
     src.mkdir()

@@ -117,6 +117,13 @@ def test_discount_vs_win_rate_and_agility():
     assert pricing.win_rate_sentence(none).startswith("No closed deal carries a discount")
     all_zero = pricing.discount_vs_win_rate(opps.assign(discount=0.0))
     assert pricing.win_rate_sentence(all_zero).startswith("Every closed deal with a discount is in the 0%–5% band")
+    above = pricing.discount_vs_win_rate(opps.assign(discount=[0.02, 0.03, -0.05, 0.2]))  # won above list
+    assert above.index[0] == pricing.ABOVE_LIST and above.loc[pricing.ABOVE_LIST, "closed_deals"] == 1
+    assert above["closed_deals"].sum() == 3 and "10%–15%" in above.index
+    assert pricing.win_rate_sentence(above).endswith(
+        "Apart: 1 closed deal priced above list (a negative discount), won 100% of the time.")
+    assert pricing.win_rate_sentence(above).startswith("Every closed deal with a discount is in the 0%–5% band")
+    assert pricing.ABOVE_LIST not in pricing.discount_vs_win_rate(opps).index
     a = pricing.agility(opps, pd.DataFrame({"rep_id": ["R1"], "team": ["a"]}))
     assert a.loc["a"].tolist() == [3, 2, 20]  # approvals 2, 4, 1 days; wins after 10 and 30 days
 

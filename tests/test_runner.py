@@ -469,7 +469,7 @@ def test_ctrl_c_stops_the_batch_cleanly_and_records_what_did_not_finish(project)
     family = _wait_for_kernels(batch)
     os.killpg(batch.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
     out, err = batch.communicate(timeout=120)
-    assert batch.returncode == 130
+    assert batch.returncode == 130, err[-2000:]
     assert "Traceback" not in err and "Interrupted:" in err
     time.sleep(1.5)
     assert not [p for p in family if _alive(p)]  # workers, kernels: all gone

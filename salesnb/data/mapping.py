@@ -358,12 +358,14 @@ def _number(series: pd.Series, m: TableMapping) -> pd.Series:
 
 
 def _map_values(raw: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, list[str]]:
-    """Source values translated; '*' catches every value not listed; also the values left as they were."""
+    """Source values translated; '*' catches every value not listed ('*': '*' keeps them as they are); also the
+    values left as they were without being asked to."""
     text = raw.astype("string").str.strip().replace("", pd.NA)
     mapped = text.map({k: v for k, v in mapping.items() if k != CATCH_ALL}).astype(object)
     unmatched = (text.notna() & mapped.isna()).astype(bool)
     if CATCH_ALL in mapping:
-        return mapped.where(~unmatched, mapping[CATCH_ALL]), []
+        rest = text.astype(object) if mapping[CATCH_ALL] == CATCH_ALL else mapping[CATCH_ALL]
+        return mapped.where(~unmatched, rest), []
     return mapped.where(~unmatched, text.astype(object)), sorted(text[unmatched].unique().tolist())[:10]
 
 

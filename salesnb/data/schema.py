@@ -167,7 +167,8 @@ TABLES: dict[str, Table] = {
                 _opt("forecast_category", "str", "Forecast category.",
                      allowed=FORECAST_CATEGORIES),
                 _opt("product_id", "str", "Main product.", references="products"),
-                _opt("discount", "float", "Discount offered, 0..1.", min=0, max=1),
+                _opt("discount", "float", "Discount offered, 0..1; negative when the deal was priced above list "
+                     "(down to -1).", min=-1, max=1),
                 _opt("quote_date", "date", "When the first quote was sent."),
                 _opt("approval_date", "date", "When the price was approved."),
             ),

@@ -47,10 +47,13 @@ class ForecastSettings:
     interval: float = 0.8
     min_train: int = 18
     ma_window: int = 3
+    models: tuple[str, ...] = MODELS  # backtested and scored; the HEADLINE models among them
 
     def __post_init__(self) -> None:
         if self.horizon < 1 or self.backtest_months < 0 or not 0 < self.interval < 1:
             raise ValueError("horizon must be ≥ 1, backtest_months ≥ 0 and interval in (0, 1).")
+        if not set(HEADLINE) <= set(self.models) <= set(MODELS):
+            raise ValueError(f"models must include {', '.join(HEADLINE)} and be among {', '.join(MODELS)}.")
 
 
 @dataclass
@@ -254,14 +257,14 @@ def origins(n: int, settings: ForecastSettings) -> list[int]:
     return list(range(first, n))
 
 
-def backtest(history: pd.Series, settings: ForecastSettings, models=MODELS) -> pd.DataFrame:
+def backtest(history: pd.Series, settings: ForecastSettings, models: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Rolling-origin forecasts: each model is fitted only on months before each origin."""
     parts: dict[str, list] = {k: [] for k in ("origin", "step", "month", "model", "actual", "forecast")}
     for o in origins(len(history), settings):
         train = history.iloc[:o]
         steps = min(settings.horizon, len(history) - o)
         months, actual = next_months(train, steps), history.iloc[o:o + steps].to_numpy(dtype=float)
-        for model in models:
+        for model in models or settings.models:
             parts["origin"].append(np.repeat(history.index[o], steps))
             parts["step"].append(np.arange(1, steps + 1))
             parts["month"].append(months)

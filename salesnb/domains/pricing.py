@@ -109,6 +109,9 @@ def size_distribution(lines: Lines) -> pd.DataFrame:
     return out.reindex([b for b in size_labels() if b in out.index]).rename_axis("order_size")
 
 
+ABOVE_LIST = "above list"  # deals closed at a negative discount: shown apart from the discount bands
+
+
 def discount_vs_win_rate(opportunities: pd.DataFrame, month: object | None = None,
                          bins: tuple[float, ...] = (0, 0.05, 0.1, 0.15, 1.01)) -> pd.DataFrame:
     """Win rate of the opportunities closed by the end of `month` (all when None) by discount band: do bigger
@@ -120,17 +123,32 @@ def discount_vs_win_rate(opportunities: pd.DataFrame, month: object | None = Non
     band = pd.cut(closed["discount"], bins, right=False,
                   labels=[f"{lo:.0%}–{hi:.0%}" if hi <= 1 else f"{lo:.0%}+"
                           for lo, hi in zip(bins[:-1], bins[1:], strict=True)])
+    band = band.cat.add_categories([ABOVE_LIST])
+    band = band.cat.reorder_categories([ABOVE_LIST, *band.cat.categories[:-1]])
+    band[closed["discount"] < 0] = ABOVE_LIST
     g = closed.groupby(band, observed=False)
     out = pd.DataFrame({"closed_deals": g.size(), "won": g["stage"].apply(lambda s: (s == "won").sum()),
                         "win_rate": g["stage"].apply(lambda s: (s == "won").mean() if len(s) else np.nan)
                         }).rename_axis("discount")
+    if not out.at[ABOVE_LIST, "closed_deals"]:
+        out = out.drop(index=ABOVE_LIST)
     out.attrs["window"] = (close.min(), close.max()) if close.notna().any() else None
     return out
 
 
 def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     """The answer to "do bigger discounts win more deals?", from the lowest and highest bands with enough deals:
-    a difference is claimed only beyond what chance gives on these numbers (`shares_differ`)."""
+    a difference is claimed only beyond what chance gives on these numbers (`shares_differ`); deals priced above
+    list are said apart."""
+    text = _discount_sentence(bands.drop(index=ABOVE_LIST, errors="ignore"), min_deals, bands.attrs)
+    if ABOVE_LIST not in bands.index:
+        return text
+    above = bands.loc[ABOVE_LIST]
+    return text + (f" Apart: {int(above['closed_deals']):,} closed deal{'s' * int(above['closed_deals'] > 1)} priced "
+                   f"above list (a negative discount), won {above['win_rate']:.0%} of the time.")
+
+
+def _discount_sentence(bands: pd.DataFrame, min_deals: int, attrs: dict) -> str:
     enough = bands[bands["closed_deals"] >= min_deals]
     used = bands[bands["closed_deals"] > 0]
     if used.empty:
@@ -147,7 +165,7 @@ def win_rate_sentence(bands: pd.DataFrame, min_deals: int = 30) -> str:
     verdict = ("no clear difference (within what chance gives on these numbers): bigger discounts do not win "
                "noticeably more deals" if not differ else
                "bigger discounts win more deals" if gap > 0 else "bigger discounts go with fewer wins")
-    window = bands.attrs.get("window")
+    window = attrs.get("window")
     closed = f"Of the deals closed from {window[0]:%B %Y} to {window[1]:%B %Y}, d" if window else "D"
     return (f"{closed}eals discounted {enough.index[-1]} were won {high['win_rate']:.0%} of the time, against "
             f"{low['win_rate']:.0%} at {enough.index[0]} ({gap * 100:+.1f} pts): {verdict}.")

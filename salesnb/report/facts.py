@@ -3,6 +3,7 @@ the same rep, team and month give the same number in every report."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,7 +26,7 @@ from salesnb.domains import (
     quotas,
     scoring,
 )
-from salesnb.domains.forecast import ForecastSettings, SeriesForecast
+from salesnb.domains.forecast import HEADLINE, ForecastSettings, SeriesForecast
 from salesnb.report import claims
 from salesnb.report.opening import ReportData, make_scope
 
@@ -100,7 +101,10 @@ def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps:
         too_new = {rep: (home.get(rep, ALL), int(n)) for rep, n in selling.items() if n < forecast.MIN_MONTHS}
         totals = totals.join(per_rep)
         parent |= {rep: home.get(rep, ALL) for rep in per_rep.columns}
-    base = org.forecasts({name: totals[name] for name in totals.columns}, settings)
+    below = [name for name in totals.columns if name in parent and parent[name] != ALL]  # reps: the headline only
+    base = org.forecasts({name: totals[name] for name in totals.columns if name not in below}, settings)
+    base |= org.forecasts({name: totals[name] for name in below}, dataclasses.replace(settings, models=HEADLINE))
+    base = {name: base[name] for name in totals.columns}
     unassigned = forecast.unassigned_shares(totals, parent)
     made = forecast.reconcile(base, parent, unassigned, ALL)
     return Forecasts(made.series, parent, unassigned, made.accuracy,

@@ -394,6 +394,7 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
     workers = workers or cores.usable()
     clean_stale(sorted({Path(j.outputs) for j in jobs}))
     saved = {name: os.environ.get(name) for name in (SPARE_CORES, FORK_SERVER)}
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
     bar = None
     results: list[dict] = []
     try:
@@ -409,6 +410,7 @@ def run_jobs(jobs: list[Job], workers: int = 0, progress: bool = True) -> list[d
         done = {(r["month"], r["team"], r["notebook"]) for r in results}
         results += [interrupted(j) for j in jobs if (j.month, j.team, j.notebook) not in done]
     finally:
+        signal.signal(signal.SIGINT, on_ctrl_c)  # the caller's Ctrl-C again (a notebook, a test, a script)
         if bar is not None:
             bar.close()
         for name, value in saved.items():
