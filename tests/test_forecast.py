@@ -342,6 +342,7 @@ def test_the_horizon_table_has_every_month_of_every_series():
 
 
 def test_ctrl_c_during_a_pool_of_forecasts_stops_it_and_leaves_no_worker():
+    import contextlib
     import os
     import signal
     import threading
@@ -353,18 +354,27 @@ def test_ctrl_c_during_a_pool_of_forecasts_stops_it_and_leaves_no_worker():
     series = {f"s{i}": pd.Series(100 + 10 * np.sin(np.arange(40) / 2) + i, index=idx) for i in range(40)}
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
+    finished = threading.Event()
 
     def workers() -> list[psutil.Process]:
         return [p for p in me.children(recursive=True) if p.pid not in before
                 and "resource_tracker" not in " ".join(p.cmdline())]
 
     def interrupt() -> None:  # as a terminal's Ctrl-C to the process group, once the workers are forecasting
-        while len(busy := [p for p in workers() if sum(p.cpu_times()[:2]) > 1.0]) < 2:
+        busy: list[psutil.Process] = []
+        while len(busy) < 2 and not finished.is_set():
             time.sleep(0.05)
-        for p in [*busy, me]:
+            with contextlib.suppress(psutil.Error):
+                busy = [p for p in workers() if sum(p.cpu_times()[:2]) > 1.0]
+        for p in [*busy, me] if not finished.is_set() else []:
             os.kill(p.pid, signal.SIGINT)
 
-    threading.Thread(target=interrupt, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        F.forecast_many(series, F.ForecastSettings(), workers=2)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job's tests ignore it
+    try:
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            F.forecast_many(series, F.ForecastSettings(), workers=2)
+    finally:
+        finished.set()
+        signal.signal(signal.SIGINT, previous)
     assert psutil.wait_procs(workers(), timeout=30)[1] == []

@@ -430,7 +430,12 @@ def _batch(project: Path) -> subprocess.Popen:
     return subprocess.Popen([str(Path(os.sys.executable).parent / "salesnb"), "run", "--params",
                              str(project / "params"), "--plan", str(plan), "--quiet", "--workers", "2"],
                             cwd=project, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_ctrl_c_on)
+
+
+def _ctrl_c_on() -> None:
+    """Ctrl-C as a terminal gives it, even when the tests run as a shell's background job (which ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _cmdline(pid: int) -> str:
