@@ -111,3 +111,5 @@ def test_without_a_backtest_of_the_whole_the_fallback_is_used_and_said():
     assert made.series["all"].forecast["yhat"].iloc[0] == pytest.approx(95)
     assert made.series["a"].forecast["yhat"].iloc[0] == pytest.approx(72.5)
     assert "without a backtest of the whole, no method can be compared" in F.reconciliation_sentence(made)
+    alone = F.reconcile({"all": results["all"]}, {}, {}, "all")
+    assert F.reconciliation_sentence(alone) == "" and alone.series["all"].forecast.equals(results["all"].forecast)

@@ -678,7 +678,9 @@ def reconcile(results: dict[str, SeriesForecast], parent: dict[str, str], unassi
 
 
 def reconciliation_sentence(made: Reconciled) -> str:
-    """How the forecasts were made to add up, and why that method."""
+    """How the forecasts were made to add up, and why that method ('' for a single series: nothing to add up)."""
+    if len(made.series) < 2:
+        return ""
     text = f"Forecasts are reconciled {hierarchy.NAMES[made.method]}, so that they add up in every report"
     if made.scores.empty:
         return text + (f": without a backtest of the whole, no method can be compared; {hierarchy.SHORT[made.method]} "
