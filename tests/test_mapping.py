@@ -451,6 +451,26 @@ def test_lookups_take_a_column_from_another_file(tmp_path):
                  "ORDER BY 1") == [("P1", "Écriture", 1.5), ("P2", "Écriture", 3.0), ("P3", "Other", 2.0)]
 
 
+def test_a_derived_column_may_use_a_looked_up_column(tmp_path, capsys):
+    src = tmp_path / "crm"
+    src.mkdir()
+    (src / "items.csv").write_text("SKU,Name,Family,Margin\nP1,Pen,a,0.5\nP2,Ink,a,1\n")
+    (src / "prices.csv").write_text("Code,Price\nP1,1.5\nP2,3\n")
+    lookup = {"file": "prices.csv", "key": "Code", "on": "SKU", "value": "Price"}
+    mapping = _write_yaml(tmp_path / "m.yaml", {"tables": {"products": {
+        "file": "items.csv", "columns": {"product_id": "SKU", "name": "Name", "family": "Family"},
+        "lookups": {"list_price": lookup}, "derived": {"unit_cost": "list_price - Margin"}}}})
+    assert main(["import", "--mapping", str(mapping), "--out", str(tmp_path / "out"), str(src)]) == 0
+    assert _rows(tmp_path / "out" / "workspace.duckdb", "SELECT product_id, list_price, unit_cost FROM products "
+                 "ORDER BY 1") == [("P1", 1.5, 1.0), ("P2", 3.0, 2.0)]
+    typo = _write_yaml(tmp_path / "typo.yaml", {"tables": {"products": {
+        "file": "items.csv", "columns": {"product_id": "SKU", "name": "Name", "family": "Family"},
+        "lookups": {"list_price": lookup}, "derived": {"unit_cost": "listprice - Margin"}}}})
+    capsys.readouterr()
+    assert main(["import", "--mapping", str(typo), "--dry-run", str(src)]) == 2
+    assert "uses unknown column(s) 'listprice'" in capsys.readouterr().err
+
+
 def test_a_lookup_key_twice_is_an_error_naming_file_and_rows(tmp_path, capsys):
     src = tmp_path / "crm"
     src.mkdir()

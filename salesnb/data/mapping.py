@@ -418,7 +418,8 @@ def _missing_columns(m: TableMapping, source: pd.DataFrame) -> list[str]:
     """Source columns the mapping names that the file does not have, per place they are named."""
     out = []
     for col, used in _reads(m).items():
-        missing = ", ".join(map(repr, sorted(used - set(source.columns))))
+        known = set(source.columns) | (set(m.lookups) if col in m.derived else set())  # derived: looked-up too
+        missing = ", ".join(map(repr, sorted(used - known)))
         if missing:
             out.append(f"{_what(col)} {_expressions(m)[col]!r} uses unknown column(s) {missing}" if col else
                        f"mapped column(s) {missing} not in the file")
@@ -458,8 +459,9 @@ def convert_table(mapping: Mapping, table: str, read: _Reader) -> TableImport:
         out[col] = source[src]
     for col, lk in m.lookups.items():
         out[col] = _lookup(read, source, table, col, lk, m)
+    looked_up = source.assign(**{c: out[c] for c in m.lookups if c not in source.columns})
     for col, text in m.derived.items():
-        out[col] = _compute(mapping, table, col, text, source, path.name, number)
+        out[col] = _compute(mapping, table, col, text, looked_up, path.name, number)
     for col, value in m.constants.items():
         out[col] = value
     unmapped_values = {}
