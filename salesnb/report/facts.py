@@ -48,14 +48,22 @@ class Forecasts:
     """The organisation's revenue forecasts (itself, each team, each rep), reconciled so that they add up, and
     the backtest accuracy of each series before and after reconciliation."""
 
-    series: dict[str, SeriesForecast]
+    reconciled: forecast.Reconciled  # the forecasts made to add up, the method, and its backtest scores
     parent: dict[str, str]
     unassigned: dict[str, float]
-    accuracy: pd.DataFrame
     own: dict[str, float]  # each series' own forecast of next month, before reconciliation
     too_new: dict[str, tuple[str, int]]  # reps with under forecast.MIN_MONTHS months of sales: (team, months); their
     # share of the team's forecast is reconciled like any rep's, but never shown or used as their forecast
-    reconciled: forecast.Reconciled  # how they were made to add up
+
+    @property
+    def series(self) -> dict[str, SeriesForecast]:
+        """Every series' reconciled forecast."""
+        return self.reconciled.series
+
+    @property
+    def accuracy(self) -> pd.DataFrame:
+        """Per series: backtest WAPE of its own forecast and of the reconciled one."""
+        return self.reconciled.accuracy
 
     def children(self, name: str) -> list[str]:
         """The series under `name` that have a forecast to show (reps too new to forecast count in the
@@ -107,9 +115,9 @@ def _reconciled(org: ReportData, settings: ForecastSettings, measure: str, reps:
     base = {name: base[name] for name in totals.columns}
     unassigned = forecast.unassigned_shares(totals, parent)
     made = forecast.reconcile(base, parent, unassigned, ALL)
-    return Forecasts(made.series, parent, unassigned, made.accuracy,
+    return Forecasts(made, parent, unassigned,
                      {name: float(r.forecast["yhat"].iloc[0]) if len(r.forecast) else 0.0 for name, r in base.items()},
-                     too_new, made)
+                     too_new)
 
 
 def make_forecasts(workspace: str, month: str, forecasting: dict, currency: str = "", country: str = "") -> None:
