@@ -685,7 +685,7 @@ def reconciliation_sentence(made: Reconciled) -> str:
     if made.scores.empty:
         return text + (f": without a backtest of the whole, no method can be compared; {hierarchy.SHORT[made.method]} "
                        "ranked best on the benchmark panel of real hierarchies.")
-    ranked = made.scores["mean"].dropna().sort_values(kind="stable")
+    ranked = made.scores["level_0"].dropna().sort_values(kind="stable")
     others = ", ".join(f"{hierarchy.SHORT[m]} {v:.1%}" for m, v in ranked.drop(made.method).items())
-    return text + (f". It is the method whose reconciled forecasts erred least on this hierarchy's backtest "
-                   f"(WAPE averaged over the levels: {ranked[made.method]:.1%}; {others}).")
+    return text + (f". It is the method whose forecast of the whole erred least on this hierarchy's backtest "
+                   f"(WAPE {ranked[made.method]:.1%}; {others}).")

@@ -173,7 +173,9 @@ def scores(base: pd.DataFrame, actual: pd.DataFrame, parent: dict[str, str], una
     return pd.DataFrame(rows).T.rename_axis("method")
 
 
-def choose(table: pd.DataFrame) -> str:
-    """The method with the lowest mean error over the levels (ties: the first in METHODS); FALLBACK without one."""
-    ranked = table["mean"].dropna() if len(table) else pd.Series(dtype=float)
+def choose(table: pd.DataFrame, by: str = "level_0") -> str:
+    """The method with the lowest error `by` (a column of `scores`: the whole's level by default, the figure a
+    director commits to, else another level or the mean over the levels; ties: the first in METHODS); FALLBACK
+    without one."""
+    ranked = table[by].dropna() if len(table) else pd.Series(dtype=float)
     return str(ranked.sort_values(kind="stable").index[0]) if len(ranked) else FALLBACK
