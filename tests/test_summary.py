@@ -52,9 +52,17 @@ def test_look_at_names_the_worst_red_group_and_ignores_a_colour_shared_by_all():
     status["margin_pct"], values["margin_pct"] = ["green", "green", "red"], [0.4, 0.4, 0.1]
     assert [m for m, _, _ in summary.look_at(values, status)] == ["attainment", "margin_pct"]  # 2 of 3 red first
     rest = summary.look_at(values, status)[1:]
-    assert summary.more_sentence(rest, "rep") == "Also red for some reps: “margin rate” (the table below)."
+    assert summary.more_sentence(rest, "rep") == "Also red for some reps: “margin rate” for c (10.0%)."
     assert summary.more_sentence(summary.look_at(values, status), "rep") == (
-        "Also red for some reps: “quota attainment” and “margin rate” (the table below).")
+        "Also red for some reps: “quota attainment” for a (50.0%) and b (80.0%); “margin rate” for c (10.0%).")
+    many = [("attainment", [(g, "1%") for g in "abcde"], 9)]
+    assert summary.more_sentence(many, "rep") == (
+        "Also red for some reps: “quota attainment” for a (1%), b (1%), c (1%) and 2 more.")
+    assert summary.everywhere_sentence(values, status, "team") == (
+        "Red for every team: “win rate, last 3 months” (10.0%).")
+    assert summary.everywhere_sentence(values.iloc[:1], status.iloc[:1], "team") == ""
+    assert summary.everywhere_sentence(values.assign(win_rate=[0.1, 0.12, 0.16]), status, "team").endswith(
+        "(10.0% to 16.0%).")
     assert summary.not_judged_sentence(["Olivier Legrand"]) == (
         "Olivier Legrand, hired in the last 6 months and still on the ramp, is in the table below but not coloured "
         "or named above.")

@@ -166,11 +166,33 @@ def _named(metric: str) -> str:
     return label if label[1:2].isupper() else label[0].lower() + label[1:]
 
 
+def _who(red: list[tuple[str, str]], shown: int = 3) -> str:
+    names = [f"{g} ({v})" for g, v in red[:shown]]
+    return listing(names + ([f"{len(red) - shown} more"] if len(red) > shown else []))
+
+
 def more_sentence(rest: list[tuple[str, list[tuple[str, str]], int]], by: str) -> str:
-    """The KPIs red for some groups beyond those named ('' when none)."""
+    """The KPIs red for some groups beyond those said first, with who, worst first ('' when none)."""
     if not rest:
         return ""
-    return f"Also red for some {by}s: {listing([f'“{_named(m)}”' for m, _, _ in rest])} (the table below)."
+    parts = [f"“{_named(m)}” for {_who(red)}" for m, red, _ in rest]
+    return f"Also red for some {by}s: {'; '.join(parts)}."
+
+
+def everywhere_sentence(matrix: pd.DataFrame, status: pd.DataFrame, by: str) -> str:
+    """The KPIs red for every group (two or more), with their range: a colour shared by all is said once here
+    ('' when none)."""
+    if len(status) < 2:
+        return ""
+    parts = []
+    for metric in status.columns:
+        if (status[metric] == "red").all():
+            unit = overview.METRICS[metric][1]
+            low, high = matrix[metric].min(), matrix[metric].max()
+            span = (format_value(unit, low) if low == high
+                    else f"{format_value(unit, low)} to {format_value(unit, high)}")
+            parts.append(f"“{_named(metric)}” ({span})")
+    return f"Red for every {by}: {listing(parts)}." if parts else ""
 
 
 def shifts(kpis: pd.DataFrame, points: float = 0.05, notes: dict[str, str] | None = None) -> list[tuple[str, str]]:
