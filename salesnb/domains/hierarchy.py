@@ -22,8 +22,8 @@ SHORT = {"bottom_up": "bottom-up", "top_down": "top-down", "wls_structural": "we
 REST = "rest of "  # the part of a series none of its children holds (sales without a rep, without a team)
 
 
-def with_rest(base: pd.DataFrame, parent: dict[str, str], unassigned: dict[str, float]) -> tuple[pd.DataFrame,
-                                                                                                  dict[str, str]]:
+def with_rest(base: pd.DataFrame, parent: dict[str, str],
+              unassigned: dict[str, float]) -> tuple[pd.DataFrame, dict[str, str]]:
     """`base` with, under each series that has children and an unassigned share, one more child holding that share
     of its forecast; and the parent map that includes them."""
     parent = {c: p for c, p in parent.items() if c in base}
