@@ -689,7 +689,12 @@ def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> 
                                               "The imported tables cannot be loaded")) from None
         for table in items:
             (staging / f"{table}.csv").replace(out / f"{table}.csv")
-        write_rejects(items, out / "rejects")
+        for table in TABLES:  # this import's rejects replace the last one's
+            kept, staged = out / "rejects" / f"{table}.csv", staging / "rejects" / f"{table}.csv"
+            kept.unlink(missing_ok=True)
+            if staged.exists():
+                kept.parent.mkdir(exist_ok=True)
+                staged.replace(kept)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     write_dataset(mapping, out)
@@ -697,9 +702,7 @@ def write_import(items: dict[str, TableImport], mapping: Mapping, out: Path) -> 
 
 
 def write_rejects(items: dict[str, TableImport], folder: Path) -> None:
-    """One CSV file of rejected rows per table that has any; earlier reject files are removed."""
-    for table in TABLES:
-        (folder / f"{table}.csv").unlink(missing_ok=True)
+    """One CSV file of rejected rows per table that has any."""
     for table, item in items.items():
         if len(item.rejects):
             folder.mkdir(parents=True, exist_ok=True)
