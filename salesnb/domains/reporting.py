@@ -55,6 +55,12 @@ def has_credits(sales: Lines) -> bool:
     return bool(value(t.filter(t.quantity < 0).limit(1).count()))
 
 
+def uncovered(month: str, covered_from: pd.Period | None) -> list[str]:
+    """The comparison months (previous month, last year) that fall before the first month the data cover."""
+    return [name for name, start in comparison_starts(month).items()
+            if name != "month" and covered_from is not None and start.to_period("M") < covered_from]
+
+
 def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> pd.DataFrame:
     """Headline metrics for the month, last month and last year, with the changes.
 
@@ -63,9 +69,7 @@ def summary(sales: Lines, month: str, covered_from: pd.Period | None = None) -> 
     starts = comparison_starts(month)
     out = monthly_totals(sales, list(starts.values()))
     out.columns = list(starts)
-    for name, start in starts.items():
-        if covered_from is not None and start.to_period("M") < covered_from:
-            out[name] = float("nan")
+    out[uncovered(month, covered_from)] = float("nan")
     if not has_credits(sales):
         out = out.drop(list(CREDIT_METRICS))
     out["vs_previous_month"] = [change(a, b) for a, b in zip(out["month"], out["previous_month"],
@@ -92,9 +96,8 @@ def breakdown(sales: Lines, month: str, by: str, covered_from: pd.Period | None 
     table = table.reindex(columns=list(p.values()), fill_value=0.0).sort_index()
     table.columns = ["revenue", "revenue_previous_month", "revenue_last_year"]
     table.columns.name = None
-    for column, key in (("revenue_previous_month", "previous_month"), ("revenue_last_year", "last_year")):
-        if covered_from is not None and p[key].to_period("M") < covered_from:
-            table[column] = float("nan")
+    for key in uncovered(month, covered_from):
+        table[f"revenue_{key}"] = float("nan")
     cur = agg[agg["month"] == p["month"]].set_index(by)
     table["margin"] = cur["margin"].astype(float)
     table["units"] = cur["units"].astype(float)
