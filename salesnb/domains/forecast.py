@@ -649,10 +649,7 @@ def reconcile(results: dict[str, SeriesForecast], parent: dict[str, str], unassi
     base_bt, actual_bt = backtest_points(results, root)
     table = hierarchy.scores(base_bt, actual_bt, parent, unassigned, root) if len(base_bt) else pd.DataFrame()
     method = method or hierarchy.choose(table)
-    errors = None
-    if len(base_bt):
-        full, _ = hierarchy.with_rest(base_bt, parent, unassigned)
-        errors = full - hierarchy.rest_actuals(actual_bt, parent, unassigned).reindex(columns=full.columns)
+    errors = hierarchy.errors(base_bt, actual_bt, parent, unassigned) if len(base_bt) else None
     base = pd.DataFrame({name: r.forecast["yhat"] for name, r in results.items()})
     coherent = hierarchy.coherent(method, base, parent, unassigned, root, errors)
     out = {}

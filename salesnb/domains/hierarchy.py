@@ -149,25 +149,27 @@ def level_wape(actual: pd.DataFrame, forecast: pd.DataFrame, parent: dict[str, s
     return pd.Series(out, dtype=float).rename_axis("level")
 
 
-def rest_actuals(actual: pd.DataFrame, parent: dict[str, str], unassigned: dict[str, float]) -> pd.DataFrame:
-    """`actual` with each rest child's actual: its series' actual less its children's."""
+def errors(base: pd.DataFrame, actual: pd.DataFrame, parent: dict[str, str],
+           unassigned: dict[str, float]) -> pd.DataFrame:
+    """Backtest errors (forecast − actual) of every series and rest child: a rest child's actual is its series'
+    actual less its children's."""
     extra = {}
     for node, share in unassigned.items():
         if share > 0 and node in actual:
             children = [c for c, p in parent.items() if p == node and c in actual]
             extra[f"{REST}{node}"] = actual[node] - actual[children].fillna(0.0).sum(axis=1)
-    return actual.assign(**extra)
+    full, _ = with_rest(base, parent, unassigned)
+    return full - actual.assign(**extra).reindex(columns=full.columns)
 
 
 def scores(base: pd.DataFrame, actual: pd.DataFrame, parent: dict[str, str], unassigned: dict[str, float],
            root: str) -> pd.DataFrame:
     """Per method, the backtest error of each level and their mean, on backtest points (rows) where every series'
     own forecast is `base` and what happened is `actual`."""
-    full, _ = with_rest(base, parent, unassigned)
-    errors = full - rest_actuals(actual, parent, unassigned).reindex(columns=full.columns)
+    erred = errors(base, actual, parent, unassigned)
     rows = {}
     for method in METHODS:
-        fc = coherent(method, base, parent, unassigned, root, errors)
+        fc = coherent(method, base, parent, unassigned, root, erred)
         levels = level_wape(actual, fc, parent, root)
         rows[method] = {**{f"level_{k}": v for k, v in levels.items()}, "mean": float(levels.mean())}
     return pd.DataFrame(rows).T.rename_axis("method")
