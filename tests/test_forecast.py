@@ -268,6 +268,7 @@ def test_step_sentence_sets_next_month_against_last_month_and_the_same_step_a_ye
     assert "the November forecast is 7.1% under it" in text  # 13 / 14 - 1
     assert "November came in 50.0% over October" in text  # Nov 2025 = 3, Oct 2025 = 2
     assert "+333.3% on that November" in text  # 13 / 3 - 1
+    assert F.step_sentence(history, nxt.assign(yhat=3.0001)).endswith("the forecast is level with that November.")
     short = F.step_sentence(history.iloc[-5:], nxt)
     assert short.endswith("no year before to tell a seasonal step from a trend.")
     assert F.step_sentence(history.iloc[:0], nxt) == ""

@@ -124,8 +124,9 @@ def step_sentence(history: pd.Series, forecast: pd.DataFrame) -> str:
         return text + " There is no year before to tell a seasonal step from a trend."
     seasonal = before.iloc[1] / before.iloc[0] - 1
     growth = forecast["yhat"].iloc[0] / before.iloc[1] - 1
+    on = "level with" if abs(growth) < 0.0005 else f"{growth:+.1%} on"
     return (text + f" A year before, {nxt:%B} came in {abs(seasonal):.1%} {'under' if seasonal < 0 else 'over'} "
-            f"{last:%B} ({money.fmt(before.iloc[1])}); the forecast is {growth:+.1%} on that {nxt:%B}.")
+            f"{last:%B} ({money.fmt(before.iloc[1])}); the forecast is {on} that {nxt:%B}.")
 
 
 def baseline(history: np.ndarray, horizon: int, model: str, window: int = 3) -> np.ndarray:

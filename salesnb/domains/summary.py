@@ -61,8 +61,8 @@ def defaults_sentence(thresholds: dict[str, dict[str, float]], defaults: dict[st
     which = "every KPI" if every else listing([f"“{_named(m)}”" for m in metrics])
     return (f"The colours of {which} are judged against salesnb's default thresholds, not targets set for this "
             "business (the table at the end gives them): "
-            "set your own as `thresholds` of `00_overview` under `notebooks:` in params/defaults.yaml (or a team's "
-            "file), and a red or green here becomes yours.")
+            "set your own thresholds for the overview (00_overview) under notebooks in params/defaults.yaml, or in "
+            "a team's file, and a red or green here becomes yours.")
 
 
 def headline(kpis: pd.DataFrame, who: str, month: Month) -> str:
